@@ -1,0 +1,67 @@
+"""Per-request context for resolvers: the caller, the services and the dataloaders."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+from strawberry.types import Info
+
+from hub.api.errors import ApiError
+from hub.auth.scopes import Scope
+from hub.auth.tokens import Principal
+from hub.services import accounts as account_service
+from hub.services import customers as customer_service
+from hub.services import organizations as organization_service
+from hub.services.context import ServiceContext
+
+Row = Mapping[str, Any]
+
+
+@dataclass
+class RequestContext:
+    services: ServiceContext
+    principal: Principal
+    request_id: str
+    customers: DataLoader[str, Row | None] = field(init=False)
+    organizations: DataLoader[str, Row | None] = field(init=False)
+    accounts: DataLoader[str, Row | None] = field(init=False)
+
+    def __post_init__(self) -> None:
+        # One batched query per kind of object per request, whatever the page size.
+        self.customers = DataLoader(self._load_customers)
+        self.organizations = DataLoader(self._load_organizations)
+        self.accounts = DataLoader(self._load_accounts)
+
+    async def _load_customers(self, ids: Sequence[str]) -> list[Row | None]:
+        async with self.services.db.read() as conn:
+            found = await customer_service.get_customers(conn, self.services, self.principal, ids)
+        return [found.get(i) for i in ids]
+
+    async def _load_organizations(self, ids: Sequence[str]) -> list[Row | None]:
+        async with self.services.db.read() as conn:
+            found = await organization_service.get_visible_organizations(conn, self.principal, ids)
+        return [found.get(i) for i in ids]
+
+    async def _load_accounts(self, ids: Sequence[str]) -> list[Row | None]:
+        async with self.services.db.read() as conn:
+            found = await account_service.get_accounts(conn, self.principal, ids)
+        return [found.get(i) for i in ids]
+
+    def require(self, scope: Scope) -> Principal:
+        """The principal, if its token holds ``scope``; else a ``FORBIDDEN`` error."""
+        if scope.value not in self.principal.scopes:
+            raise ApiError(
+                "FORBIDDEN",
+                f"this operation needs the {scope.value} scope",
+                requiredScope=scope.value,
+            )
+        return self.principal
+
+
+def request_context(info: Info[Any, Any]) -> RequestContext:
+    context = info.context
+    assert isinstance(context, RequestContext)
+    return context

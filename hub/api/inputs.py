@@ -1,0 +1,137 @@
+"""GraphQL input types and their conversion to domain values."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import orjson
+import strawberry
+from strawberry.scalars import JSON
+
+from hub.api.enums import AccountStatus, Product
+from hub.api.scalars import CountryCode, CurrencyCode, DateTime, Email, PhoneNumber
+from hub.domain.money import Money
+from hub.domain.placement import CustomerDetails, Placement
+
+_IDEMPOTENCY = (
+    "Makes the mutation safe to retry: the same key with the same input returns the first "
+    "result; with a different input it fails with `IDEMPOTENCY_KEY_REUSED`."
+)
+
+
+@strawberry.input(description="An amount of money in the currency's minor units.")
+class MoneyInput:
+    amount_minor: int = strawberry.field(
+        description="Amount in minor units, e.g. 1999 for 19.99 EUR."
+    )
+    currency: CurrencyCode = strawberry.field(description="ISO 4217 currency code.")
+
+    def to_domain(self) -> Money:
+        return Money(self.amount_minor, self.currency)
+
+
+@strawberry.input(description="The customer who owes the debt.")
+class CustomerInput:
+    reference: str = strawberry.field(description="The creditor's own identifier of the customer.")
+    name: str = strawberry.field(description="Full name.")
+    country: CountryCode = strawberry.field(
+        description="Country of residence (ISO 3166-1 alpha-2)."
+    )
+    email: Email | None = strawberry.field(default=None, description="Email address.")
+    phone: PhoneNumber | None = strawberry.field(default=None, description="Phone number, E.164.")
+    language: str | None = strawberry.field(
+        default=None, description="Preferred language, BCP 47 (e.g. `sv-SE`)."
+    )
+    timezone: str | None = strawberry.field(
+        default=None, description="IANA time zone (e.g. `Europe/Stockholm`)."
+    )
+
+
+@strawberry.input(description="One delinquent account to place in collection.")
+class PlaceAccountInput:
+    reference: str = strawberry.field(
+        description="Your reference for the account; unique among your accounts."
+    )
+    customer: CustomerInput = strawberry.field(description="Who owes the debt.")
+    original_amount: MoneyInput = strawberry.field(description="Amount originally owed.")
+    balance: MoneyInput = strawberry.field(
+        description="Amount owed now: positive, at most the original amount."
+    )
+    due_date: dt.date = strawberry.field(description="When the debt fell due; not in the future.")
+    product: Product = strawberry.field(description="Kind of credit.")
+    metadata: JSON | None = strawberry.field(
+        default=None, description="Free-form JSON object, at most 8 KiB."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+
+    def to_domain(self) -> Placement:
+        c = self.customer
+        metadata = self.metadata
+        size = len(orjson.dumps(metadata)) if metadata is not None else 0
+        return Placement(
+            reference=self.reference,
+            customer=CustomerDetails(
+                reference=c.reference,
+                name=c.name,
+                country=c.country,
+                email=c.email,
+                phone=c.phone,
+                language=c.language,
+                timezone=c.timezone,
+            ),
+            original_amount=self.original_amount.to_domain(),
+            balance=self.balance.to_domain(),
+            due_date=self.due_date,
+            product=self.product,
+            metadata=metadata,
+            metadata_size=size,
+            idempotency_key=self.idempotency_key,
+        )
+
+
+@strawberry.input(
+    description="A batch of accounts to place; each item succeeds or fails on its own."
+)
+class PlaceAccountsInput:
+    items: list[PlaceAccountInput] = strawberry.field(description="1 to 500 accounts.")
+
+
+@strawberry.input(description="Take an account back from collection.")
+class RecallAccountInput:
+    account_id: strawberry.ID = strawberry.field(description="The account's global ID.")
+    reason: str | None = strawberry.field(default=None, description="Why it is recalled.")
+    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+
+
+@strawberry.input(description="Correct an account's balance.")
+class AdjustBalanceInput:
+    account_id: strawberry.ID = strawberry.field(description="The account's global ID.")
+    amount: MoneyInput = strawberry.field(
+        description="Signed change in minor units: negative lowers the balance. The result stays above zero and at most the original amount."
+    )
+    reason: str = strawberry.field(
+        description="Why the balance changes (required, kept on the event)."
+    )
+    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+
+
+@strawberry.input(description="Which accounts to list; all conditions must hold.")
+class AccountFilter:
+    status: list[AccountStatus] | None = strawberry.field(
+        default=None, description="Any of these states."
+    )
+    agency_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Assigned to this agency."
+    )
+    country: CountryCode | None = strawberry.field(
+        default=None, description="The customer's country."
+    )
+    placed_after: DateTime | None = strawberry.field(
+        default=None, description="Placed at or after this time."
+    )
+    placed_before: DateTime | None = strawberry.field(
+        default=None, description="Placed before this time."
+    )
+    reference: str | None = strawberry.field(
+        default=None, description="Exactly this creditor reference."
+    )

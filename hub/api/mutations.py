@@ -1,0 +1,181 @@
+"""Root mutation fields: parse the input, call one service, shape the payload."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry.types import Info
+
+from hub.api.context import request_context
+from hub.api.errors import UserError, UserWarning, user_errors, user_warnings
+from hub.api.inputs import (
+    AdjustBalanceInput,
+    PlaceAccountInput,
+    PlaceAccountsInput,
+    RecallAccountInput,
+)
+from hub.api.types import Account
+from hub.auth.scopes import Scope
+from hub.domain.errors import DomainError
+from hub.services import accounts as account_service
+
+
+@strawberry.type(description="Result of `placeAccount`.")
+class PlaceAccountPayload:
+    account: Account | None = strawberry.field(description="The placed account; null if it failed.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the placement failed, if it did."
+    )
+    warnings: list[UserWarning] = strawberry.field(description="Notes, e.g. `ROUTING_NO_AGENCY`.")
+    replayed: bool = strawberry.field(
+        description="True when an idempotency key returned an earlier result."
+    )
+
+
+@strawberry.type(description="Outcome of one item of `placeAccounts`.")
+class PlaceAccountsItemResult:
+    index: int = strawberry.field(description="Position of the item in `input.items`, from 0.")
+    account: Account | None = strawberry.field(
+        description="The placed account; null if this item failed."
+    )
+    user_errors: list[UserError] = strawberry.field(
+        description="This item's errors; `field` starts with `items`, index."
+    )
+    warnings: list[UserWarning] = strawberry.field(description="This item's warnings.")
+    replayed: bool = strawberry.field(
+        description="True when an idempotency key returned an earlier result."
+    )
+
+
+@strawberry.type(
+    description="Result of `placeAccounts`: good items are placed, bad ones reported by index."
+)
+class PlaceAccountsPayload:
+    results: list[PlaceAccountsItemResult] = strawberry.field(
+        description="One result per input item, in order."
+    )
+    placed_count: int = strawberry.field(description="Items placed (replays included).")
+    failed_count: int = strawberry.field(description="Items that failed.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Every error: the batch's own, and each item's with `field` [\"items\", index, …]."
+    )
+
+
+@strawberry.type(description="Result of `recallAccount`.")
+class RecallAccountPayload:
+    account: Account | None = strawberry.field(description="The recalled account.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the recall was refused, if it was."
+    )
+
+
+@strawberry.type(description="Result of `adjustBalance`.")
+class AdjustBalancePayload:
+    account: Account | None = strawberry.field(description="The account with its new balance.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the adjustment was refused, if it was."
+    )
+
+
+@strawberry.type(description="Writes.")
+class Mutation:
+    @strawberry.mutation(
+        description="Place one delinquent account in collection. Needs `accounts:write`."
+    )
+    async def place_account(self, info: Info, input: PlaceAccountInput) -> PlaceAccountPayload:
+        ctx = request_context(info)
+        principal = ctx.require(Scope.ACCOUNTS_WRITE)
+        try:
+            [outcome] = await account_service.place_accounts(
+                ctx.services, principal, [input.to_domain()]
+            )
+        except DomainError as error:
+            return PlaceAccountPayload(
+                account=None, user_errors=user_errors(error.problems), warnings=[], replayed=False
+            )
+        return PlaceAccountPayload(
+            account=Account.from_row(outcome.account)
+            if outcome.account and not outcome.problems
+            else None,
+            user_errors=user_errors(outcome.problems),
+            warnings=user_warnings(outcome.warnings),
+            replayed=outcome.replayed,
+        )
+
+    @strawberry.mutation(
+        description="Place 1-500 accounts at once; each item succeeds or fails on its own. Needs `accounts:write`."
+    )
+    async def place_accounts(self, info: Info, input: PlaceAccountsInput) -> PlaceAccountsPayload:
+        ctx = request_context(info)
+        principal = ctx.require(Scope.ACCOUNTS_WRITE)
+        try:
+            outcomes = await account_service.place_accounts(
+                ctx.services, principal, [item.to_domain() for item in input.items]
+            )
+        except DomainError as error:
+            return PlaceAccountsPayload(
+                results=[],
+                placed_count=0,
+                failed_count=len(input.items),
+                user_errors=user_errors(error.problems),
+            )
+        results = []
+        all_errors: list[UserError] = []
+        for index, outcome in enumerate(outcomes):
+            errors = user_errors(outcome.problems, "items", str(index))
+            all_errors.extend(errors)
+            placed = outcome.account is not None and not outcome.problems
+            results.append(
+                PlaceAccountsItemResult(
+                    index=index,
+                    account=Account.from_row(outcome.account)
+                    if placed and outcome.account
+                    else None,
+                    user_errors=errors,
+                    warnings=user_warnings(outcome.warnings, "items", str(index)),
+                    replayed=outcome.replayed,
+                )
+            )
+        placed_count = sum(1 for r in results if r.account is not None)
+        return PlaceAccountsPayload(
+            results=results,
+            placed_count=placed_count,
+            failed_count=len(results) - placed_count,
+            user_errors=all_errors,
+        )
+
+    @strawberry.mutation(
+        description="Take an account back from collection (status RECALLED). Needs `accounts:write`."
+    )
+    async def recall_account(self, info: Info, input: RecallAccountInput) -> RecallAccountPayload:
+        ctx = request_context(info)
+        principal = ctx.require(Scope.ACCOUNTS_WRITE)
+        try:
+            row = await account_service.recall_account(
+                ctx.services,
+                principal,
+                str(input.account_id),
+                reason=input.reason,
+                idempotency_key=input.idempotency_key,
+            )
+        except DomainError as error:
+            return RecallAccountPayload(account=None, user_errors=user_errors(error.problems))
+        return RecallAccountPayload(account=Account.from_row(row), user_errors=[])
+
+    @strawberry.mutation(
+        description="Correct an account's balance, with a reason. Needs `accounts:write`."
+    )
+    async def adjust_balance(self, info: Info, input: AdjustBalanceInput) -> AdjustBalancePayload:
+        ctx = request_context(info)
+        principal = ctx.require(Scope.ACCOUNTS_WRITE)
+        try:
+            row = await account_service.adjust_balance(
+                ctx.services,
+                principal,
+                str(input.account_id),
+                amount=input.amount.to_domain(),
+                reason=input.reason,
+                idempotency_key=input.idempotency_key,
+            )
+        except DomainError as error:
+            return AdjustBalancePayload(account=None, user_errors=user_errors(error.problems))
+        return AdjustBalancePayload(account=Account.from_row(row), user_errors=[])

@@ -1,0 +1,174 @@
+"""Root query fields."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from hub.api.context import request_context
+from hub.api.errors import ApiError
+from hub.api.inputs import AccountFilter
+from hub.api.types import (
+    Account,
+    AccountConnection,
+    Customer,
+    Event,
+    EventConnection,
+    Node,
+    Organization,
+    load_account_page,
+    load_event_page,
+)
+from hub.auth.scopes import Scope
+from hub.domain.contact import is_country
+from hub.services import accounts as account_service
+from hub.services import events as event_service
+
+MAX_NODES = 100
+
+
+@strawberry.type(description="The authenticated caller.")
+class Viewer:
+    client_id: str = strawberry.field(
+        description="The API client (OAuth client_id) making the call."
+    )
+    scopes: list[str] = strawberry.field(description="Scopes the access token holds.")
+    organization_id: strawberry.Private[str]
+
+    @strawberry.field(description="The caller's organization.")
+    async def organization(self, info: Info) -> Organization:
+        row = await request_context(info).organizations.load(self.organization_id)
+        if row is None:
+            raise ApiError("NOT_FOUND", "organization not found")
+        return Organization.from_row(row)
+
+
+async def _resolve_node(info: Info, node_id: str) -> Node | None:
+    """Any object the caller may see, by global ID; anything else is null (not found)."""
+    ctx = request_context(info)
+    prefix = node_id.partition("_")[0]
+    if prefix == "acc":
+        ctx.require(Scope.ACCOUNTS_READ)
+        row = await ctx.accounts.load(node_id)
+        return Account.from_row(row) if row is not None else None
+    if prefix == "cus":
+        ctx.require(Scope.ACCOUNTS_READ)
+        row = await ctx.customers.load(node_id)
+        return Customer.from_row(row) if row is not None else None
+    if prefix == "org":
+        row = await ctx.organizations.load(node_id)
+        return Organization.from_row(row) if row is not None else None
+    if prefix == "evt":
+        principal = ctx.require(Scope.EVENTS_READ)
+        async with ctx.services.db.read() as conn:
+            event = await event_service.get_event(conn, principal, node_id)
+        return Event.from_row(event) if event is not None else None
+    return None
+
+
+@strawberry.type(description="Reads.")
+class Query:
+    @strawberry.field(
+        description="Fetch any object by its global ID; null if it does not exist or is not yours."
+    )
+    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+        return await _resolve_node(info, str(id))
+
+    @strawberry.field(
+        description="Fetch up to 100 objects by global ID, in the order asked; null where not found."
+    )
+    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+        if len(ids) > MAX_NODES:
+            raise ApiError("TOO_MANY_IDS", f"ask for at most {MAX_NODES} ids at a time")
+        return list(await asyncio.gather(*(_resolve_node(info, str(i)) for i in ids)))
+
+    @strawberry.field(description="The authenticated API client and its organization.")
+    def viewer(self, info: Info) -> Viewer:
+        principal = request_context(info).principal
+        return Viewer(
+            client_id=principal.client_id,
+            scopes=sorted(principal.scopes),
+            organization_id=principal.organization_id,
+        )
+
+    @strawberry.field(
+        description="One account, by global ID or by the creditor's reference. Needs `accounts:read`."
+    )
+    async def account(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID | None, strawberry.argument(description="Global ID.")] = None,
+        reference: Annotated[
+            str | None, strawberry.argument(description="The creditor's reference.")
+        ] = None,
+    ) -> Account | None:
+        ctx = request_context(info)
+        principal = ctx.require(Scope.ACCOUNTS_READ)
+        if (id is None) == (reference is None):
+            raise ApiError("BAD_USER_INPUT", "give exactly one of id and reference")
+        if id is not None:
+            row = await ctx.accounts.load(str(id))
+        else:
+            async with ctx.services.db.read() as conn:
+                row = await account_service.get_account_by_reference(
+                    conn, principal, str(reference)
+                )
+        return Account.from_row(row) if row is not None else None
+
+    @strawberry.field(
+        description="Your accounts (a creditor's placed, an agency's assigned), newest first. Needs `accounts:read`."
+    )
+    async def accounts(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+        filter: Annotated[
+            AccountFilter | None, strawberry.argument(description="Conditions.")
+        ] = None,
+    ) -> AccountConnection:
+        ctx = request_context(info)
+        principal = ctx.require(Scope.ACCOUNTS_READ)
+        f = filter or AccountFilter()
+        if f.country is not None and not is_country(f.country):
+            raise ApiError("INVALID_COUNTRY", "not an ISO 3166-1 alpha-2 country code")
+        query_filter = account_service.AccountFilter(
+            statuses=[s.value for s in f.status] if f.status else None,
+            agency_id=str(f.agency_id) if f.agency_id is not None else None,
+            country=f.country,
+            placed_after=f.placed_after,
+            placed_before=f.placed_before,
+            reference=f.reference,
+        )
+        return await load_account_page(ctx, principal, query_filter, first, after)
+
+    @strawberry.field(
+        description=(
+            "Your events in global order, oldest first: exactly what webhooks deliver. "
+            "Resume after the last one you processed with `after` (a cursor or an event id). "
+            "Needs `events:read`."
+        )
+    )
+    async def events(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")] = 20,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="A cursor, or the id of the last event you processed (`evt_…`)."
+            ),
+        ] = None,
+        types: Annotated[
+            list[str] | None,
+            strawberry.argument(description='Only these event types, e.g. `["account.placed"]`.'),
+        ] = None,
+    ) -> EventConnection:
+        ctx = request_context(info)
+        principal = ctx.require(Scope.EVENTS_READ)
+        return await load_event_page(ctx, principal, first, after, types)

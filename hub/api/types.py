@@ -1,0 +1,326 @@
+"""GraphQL object types: nodes, money, connections."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Annotated, Any, Generic, TypeVar
+
+import strawberry
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from hub.api.context import request_context
+from hub.api.enums import AccountStatus, OrganizationKind, Product
+from hub.api.errors import ApiError
+from hub.api.scalars import CountryCode, CurrencyCode, DateTime, Email, PhoneNumber
+from hub.auth.scopes import Scope
+from hub.services import accounts as account_service
+from hub.services import events as event_service
+
+Row = Mapping[str, Any]
+
+
+@strawberry.interface(description="An object with a globally unique, opaque ID (Relay).")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global ID; pass it to `node(id:)`.")
+
+
+@strawberry.type(description="An amount of money in the currency's minor units.")
+class Money:
+    amount_minor: int = strawberry.field(
+        description="Amount in minor units (cents, öre; yen have none), e.g. 1999 for 19.99 EUR."
+    )
+    currency: CurrencyCode = strawberry.field(description="ISO 4217 currency code.")
+
+
+@strawberry.type(description="Relay page information.")
+class PageInfo:
+    has_next_page: bool = strawberry.field(description="More items follow `endCursor`.")
+    has_previous_page: bool = strawberry.field(
+        description="Always false: connections page forward only."
+    )
+    start_cursor: str | None = strawberry.field(description="Cursor of the first item.")
+    end_cursor: str | None = strawberry.field(description="Cursor to pass as `after`.")
+
+
+@strawberry.type(description="A creditor or a collection agency.")
+class Organization(Node):
+    kind: OrganizationKind = strawberry.field(description="Creditor or agency.")
+    name: str = strawberry.field(description="Display name.")
+    country: CountryCode = strawberry.field(description="Country of registration.")
+    created_at: DateTime = strawberry.field(description="When the organization joined the hub.")
+
+    @classmethod
+    def from_row(cls, row: Row) -> Organization:
+        return cls(
+            id=strawberry.ID(row["id"]),
+            kind=OrganizationKind(row["kind"]),
+            name=row["name"],
+            country=row["country"],
+            created_at=row["created_at"],
+        )
+
+
+@strawberry.type(
+    description="The person who owes a debt, as the creditor knows them. PII is encrypted at rest."
+)
+class Customer(Node):
+    reference: str = strawberry.field(description="The creditor's own identifier of the customer.")
+    name: str = strawberry.field(description="Full name.")
+    email: Email | None = strawberry.field(description="Email address, if known.")
+    phone: PhoneNumber | None = strawberry.field(description="Phone number (E.164), if known.")
+    country: CountryCode = strawberry.field(description="Country of residence.")
+    language: str | None = strawberry.field(
+        description="Preferred language (BCP 47), e.g. `sv-SE`."
+    )
+    timezone: str | None = strawberry.field(description="IANA time zone, e.g. `Europe/Stockholm`.")
+
+    @classmethod
+    def from_row(cls, row: Row) -> Customer:
+        return cls(
+            id=strawberry.ID(row["id"]),
+            reference=row["reference"],
+            name=row["name"],
+            email=row["email"],
+            phone=row["phone"],
+            country=row["country"],
+            language=row["language"],
+            timezone=row["timezone"],
+        )
+
+
+@strawberry.type(description="A delinquent account placed by a creditor for collection.")
+class Account(Node):
+    reference: str = strawberry.field(description="The creditor's reference, unique per creditor.")
+    status: AccountStatus = strawberry.field(description="Current state.")
+    product: Product = strawberry.field(description="Kind of credit.")
+    country: CountryCode = strawberry.field(description="The customer's country at placement.")
+    original_amount: Money = strawberry.field(description="Amount originally owed.")
+    balance: Money = strawberry.field(description="Amount still owed.")
+    due_date: dt.date = strawberry.field(description="When the debt fell due.")
+    placed_at: DateTime = strawberry.field(description="When the account was placed.")
+    updated_at: DateTime = strawberry.field(description="When the account last changed.")
+    metadata: JSON | None = strawberry.field(description="The creditor's free-form metadata.")
+    version: int = strawberry.field(description="Sequence number of the account's latest event.")
+    customer_id: strawberry.Private[str]
+    creditor_id: strawberry.Private[str]
+    agency_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Row) -> Account:
+        currency = row["currency"]
+        return cls(
+            id=strawberry.ID(row["id"]),
+            reference=row["reference"],
+            status=AccountStatus(row["status"]),
+            product=Product(row["product"]),
+            country=row["country"],
+            original_amount=Money(amount_minor=row["original_amount_minor"], currency=currency),
+            balance=Money(amount_minor=row["balance_minor"], currency=currency),
+            due_date=row["due_date"],
+            placed_at=row["placed_at"],
+            updated_at=row["updated_at"],
+            metadata=row["metadata"],
+            version=row["version"],
+            customer_id=row["customer_id"],
+            creditor_id=row["creditor_id"],
+            agency_id=row["agency_id"],
+        )
+
+    @strawberry.field(description="The customer who owes the debt.")
+    async def customer(self, info: Info) -> Customer:
+        row = await request_context(info).customers.load(self.customer_id)
+        if row is None:
+            raise ApiError("NOT_FOUND", "customer not found")
+        return Customer.from_row(row)
+
+    @strawberry.field(description="The creditor that placed the account.")
+    async def creditor(self, info: Info) -> Organization | None:
+        row = await request_context(info).organizations.load(self.creditor_id)
+        return Organization.from_row(row) if row is not None else None
+
+    @strawberry.field(description="The agency the account is assigned to; null while unassigned.")
+    async def agency(self, info: Info) -> Organization | None:
+        if self.agency_id is None:
+            return None
+        row = await request_context(info).organizations.load(self.agency_id)
+        return Organization.from_row(row) if row is not None else None
+
+    @strawberry.field(description="This account's events, oldest first. Needs `events:read`.")
+    async def events(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="Cursor to continue after.")
+        ] = None,
+    ) -> EventConnection:
+        ctx = request_context(info)
+        principal = ctx.require(Scope.EVENTS_READ)
+        return await load_event_page(ctx, principal, first, after, None, account_id=str(self.id))
+
+
+@strawberry.type(description="An immutable record of one change; webhooks deliver the same events.")
+class Event(Node):
+    type: str = strawberry.field(description="Dotted event type, e.g. `account.placed`.")
+    sequence: int | None = strawberry.field(
+        description="Position in the account's own history (1, 2, …); null for events of no account."
+    )
+    occurred_at: DateTime = strawberry.field(description="When the change happened.")
+    data: JSON = strawberry.field(
+        description="Event payload, as in the webhook body's `data`; JSON Schema per type in schema/webhooks."
+    )
+    position: strawberry.Private[int]
+    account_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_row(cls, row: Row) -> Event:
+        return cls(
+            id=strawberry.ID(row["id"]),
+            type=row["type"],
+            sequence=row["sequence"],
+            occurred_at=row["occurred_at"],
+            data=row["data"],
+            position=row["position"],
+            account_id=row["account_id"],
+        )
+
+    @strawberry.field(description="The account the event is about, if any.")
+    async def account(self, info: Info) -> Account | None:
+        if self.account_id is None:
+            return None
+        row = await request_context(info).accounts.load(self.account_id)
+        return Account.from_row(row) if row is not None else None
+
+
+NodeT = TypeVar("NodeT")
+
+
+@strawberry.type(description="An edge in a connection.")
+class Edge(Generic[NodeT]):
+    cursor: str = strawberry.field(description="Opaque cursor of this item.")
+    node: NodeT = strawberry.field(description="The item.")
+
+
+@strawberry.type(description="A page of accounts, newest first.")
+class AccountConnection:
+    edges: list[Edge[Account]] = strawberry.field(description="Accounts with their cursors.")
+    nodes: list[Account] = strawberry.field(description="The accounts of this page.")
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+    count_query: strawberry.Private[Any]
+
+    @strawberry.field(description="Number of accounts matching the filter (one extra query).")
+    async def total_count(self) -> int:
+        return int(await self.count_query())
+
+
+@strawberry.type(description="A page of events in global order, oldest first.")
+class EventConnection:
+    edges: list[Edge[Event]] = strawberry.field(description="Events with their cursors.")
+    nodes: list[Event] = strawberry.field(description="The events of this page.")
+    page_info: PageInfo = strawberry.field(description="Paging information.")
+
+
+# --- cursors ------------------------------------------------------------------------------
+
+
+def encode_cursor(kind: str, value: str | int) -> str:
+    return base64.urlsafe_b64encode(f"{kind}:{value}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(kind: str, cursor: str) -> str:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raw = ""
+    prefix, _, value = raw.partition(":")
+    if prefix != kind or not value:
+        raise ApiError("INVALID_CURSOR", "the cursor is not valid for this connection")
+    return value
+
+
+def page_size(first: int) -> int:
+    if not 1 <= first <= 100:
+        raise ApiError("INVALID_PAGE_SIZE", "first must be between 1 and 100")
+    return first
+
+
+def _page_info(cursors: Sequence[str], has_next: bool) -> PageInfo:
+    return PageInfo(
+        has_next_page=has_next,
+        has_previous_page=False,
+        start_cursor=cursors[0] if cursors else None,
+        end_cursor=cursors[-1] if cursors else None,
+    )
+
+
+def account_connection(rows: Sequence[Row], limit: int, count_query: Any) -> AccountConnection:
+    page = list(rows[:limit])
+    nodes = [Account.from_row(r) for r in page]
+    cursors = [encode_cursor("account", r["id"]) for r in page]
+    return AccountConnection(
+        edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
+        nodes=nodes,
+        page_info=_page_info(cursors, len(rows) > limit),
+        count_query=count_query,
+    )
+
+
+async def load_event_page(
+    ctx: Any,
+    principal: Any,
+    first: int,
+    after: str | None,
+    types: Sequence[str] | None,
+    *,
+    account_id: str | None = None,
+) -> EventConnection:
+    """A page of events after ``after``: an event cursor, or an event id (``evt_…``)."""
+    limit = page_size(first)
+    async with ctx.services.db.read() as conn:
+        position: int | None = None
+        if after is not None:
+            position = await _event_position(conn, principal, after)
+        rows = await event_service.list_events(
+            conn, principal, after=position, types=types, account_id=account_id, limit=limit + 1
+        )
+    page = rows[:limit]
+    nodes = [Event.from_row(r) for r in page]
+    cursors = [encode_cursor("event", r["position"]) for r in page]
+    return EventConnection(
+        edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
+        nodes=nodes,
+        page_info=_page_info(cursors, len(rows) > limit),
+    )
+
+
+async def _event_position(conn: Any, principal: Any, after: str) -> int:
+    if after.startswith("evt_"):
+        found = await event_service.position_of(conn, principal, after)
+        if found is None:
+            raise ApiError("INVALID_CURSOR", "no such event")
+        return found
+    value = decode_cursor("event", after)
+    if not value.isdigit():
+        raise ApiError("INVALID_CURSOR", "the cursor is not valid for this connection")
+    return int(value)
+
+
+async def load_account_page(
+    ctx: Any, principal: Any, f: account_service.AccountFilter, first: int, after: str | None
+) -> AccountConnection:
+    limit = page_size(first)
+    before_id = decode_cursor("account", after) if after is not None else None
+    async with ctx.services.db.read() as conn:
+        rows = await account_service.list_accounts(
+            conn, principal, f, before_id=before_id, limit=limit + 1
+        )
+
+    async def count() -> int:
+        async with ctx.services.db.read() as conn:
+            return await account_service.count_accounts(conn, principal, f)
+
+    return account_connection(rows, limit, count)

@@ -1,0 +1,79 @@
+"""The Starlette app factory: ``create_app(settings)``; no global state."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from hub.api.authentication import BearerAuthenticator
+from hub.api.http import GraphQLEndpoint
+from hub.api.oauth import TokenEndpoint
+from hub.api.schema import build_schema
+from hub.auth.ratelimit import RateLimiter
+from hub.auth.tokens import TokenIssuer
+from hub.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from hub.observability import Metrics
+from hub.services.context import ServiceContext
+from hub.settings import Settings
+
+log = logging.getLogger("hub")
+
+
+def create_app(
+    settings: Settings | None = None, services: ServiceContext | None = None
+) -> Starlette:
+    """Build the hub's ASGI app. The database must already be migrated (``evenly-hub migrate``)."""
+    settings = settings or Settings.from_env()
+    services = services or ServiceContext.from_settings(settings)
+    issuer = TokenIssuer.from_settings(settings)
+    metrics = Metrics()
+    authenticator = BearerAuthenticator(services, issuer)
+    graphql = GraphQLEndpoint(
+        build_schema(settings),
+        services,
+        authenticator,
+        RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+        metrics,
+    )
+
+    async def healthz(_: Request) -> Response:
+        try:
+            await services.db.ping()
+        except Exception:
+            log.exception("health check failed")
+            return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    async def prometheus(_: Request) -> Response:
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await services.db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            Route("/oauth/token", TokenEndpoint(services, issuer).handle, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/metrics", prometheus, methods=["GET"]),
+        ],
+        middleware=[
+            Middleware(RequestContextMiddleware, metrics=metrics),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.issuer = issuer
+    app.state.authenticator = authenticator
+    return app

@@ -1,0 +1,1 @@
+"""Authentication and authorization: client secrets, OAuth2 tokens, scopes, rate limits."""

@@ -1,0 +1,42 @@
+"""Client secrets: generated with ``secrets``, stored only as scrypt hashes."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+
+# scrypt cost: about 20-40 ms a check here; paid once per token request, not per API call.
+_N, _R, _P = 2**14, 8, 1
+
+
+def new_secret() -> str:
+    return "sk_" + secrets.token_urlsafe(32)
+
+
+def hash_secret(secret: str) -> str:
+    salt = os.urandom(16)
+    digest = hashlib.scrypt(secret.encode(), salt=salt, n=_N, r=_R, p=_P, dklen=32)
+    b64 = base64.urlsafe_b64encode
+    return f"scrypt${_N}${_R}${_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_secret(secret: str, stored: str) -> bool:
+    try:
+        algo, n, r, p, salt_b64, digest_b64 = stored.split("$")
+    except ValueError:
+        return False
+    if algo != "scrypt":
+        return False
+    salt = base64.urlsafe_b64decode(salt_b64)
+    expected = base64.urlsafe_b64decode(digest_b64)
+    digest = hashlib.scrypt(
+        secret.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected)
+    )
+    return hmac.compare_digest(digest, expected)
+
+
+# Checked against this when a client id is unknown, so the timing does not reveal it.
+DUMMY_HASH = hash_secret("unknown-client")

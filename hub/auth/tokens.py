@@ -1,0 +1,107 @@
+"""Access tokens: short-lived JWTs signed with the hub's Ed25519 key (joserfc)."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import OKPKey
+
+from hub.auth.scopes import OrganizationKind, format_scopes, parse_scopes
+from hub.keyfiles import load_or_create
+from hub.settings import Settings
+
+_ALG = "Ed25519"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: the API client, its organization and what the token allows."""
+
+    client_id: str
+    organization_id: str
+    kind: OrganizationKind
+    scopes: frozenset[str]
+
+    @property
+    def is_creditor(self) -> bool:
+        return self.kind is OrganizationKind.CREDITOR
+
+
+class InvalidToken(Exception):
+    """The bearer token is missing, malformed, forged or expired (``code`` says which)."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class TokenIssuer:
+    def __init__(self, key: OKPKey, *, issuer: str, ttl_seconds: int) -> None:
+        self._key = key
+        self._kid = key.thumbprint()
+        self._issuer = issuer
+        self.ttl_seconds = ttl_seconds
+        self._claims = jwt.JWTClaimsRegistry(
+            leeway=30,
+            iss={"essential": True, "value": issuer},
+            exp={"essential": True},
+            sub={"essential": True},
+        )
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> TokenIssuer:
+        if settings.jwt_private_key:
+            pem = settings.jwt_private_key.encode()
+        else:
+            pem = load_or_create(
+                settings.data_dir / "jwt-signing-key.pem",
+                lambda: OKPKey.generate_key("Ed25519").as_pem(private=True),
+            )
+        return cls(
+            OKPKey.import_key(pem),
+            issuer=settings.issuer,
+            ttl_seconds=settings.token_ttl_seconds,
+        )
+
+    def issue(self, principal: Principal) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self._issuer,
+            "sub": principal.client_id,
+            "org": principal.organization_id,
+            "kind": principal.kind.value,
+            "scope": format_scopes(principal.scopes),
+            "iat": now,
+            "exp": now + self.ttl_seconds,
+            "jti": secrets.token_urlsafe(12),
+        }
+        return jwt.encode({"alg": _ALG, "kid": self._kid}, claims, self._key, algorithms=[_ALG])
+
+    def verify(self, token: str) -> Principal:
+        try:
+            decoded = jwt.decode(token, self._key, algorithms=[_ALG])
+        except (JoseError, ValueError) as exc:
+            raise InvalidToken("INVALID_TOKEN", "the access token is malformed or forged") from exc
+        claims = decoded.claims
+        try:
+            self._claims.validate(claims)
+        except JoseError as exc:
+            if exc.error == "expired_token":
+                raise InvalidToken("TOKEN_EXPIRED", "the access token has expired") from exc
+            raise InvalidToken(
+                "INVALID_TOKEN", f"the access token is invalid: {exc.error}"
+            ) from exc
+        try:
+            return Principal(
+                client_id=str(claims["sub"]),
+                organization_id=str(claims["org"]),
+                kind=OrganizationKind(claims["kind"]),
+                scopes=parse_scopes(str(claims.get("scope", ""))),
+            )
+        except (KeyError, ValueError) as exc:
+            raise InvalidToken("INVALID_TOKEN", "the access token lacks required claims") from exc

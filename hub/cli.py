@@ -1,0 +1,206 @@
+"""``evenly-hub``: serve, migrate, administer organizations, export the schema."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import click
+
+from hub.auth.scopes import OrganizationKind
+from hub.domain.errors import DomainError
+from hub.services import organizations as organization_service
+from hub.services.context import ServiceContext
+from hub.settings import Settings
+
+T = TypeVar("T")
+
+
+def _run(work: Callable[[ServiceContext], Awaitable[T]]) -> T:
+    """Run one use case with a fresh service context; domain errors exit with status 1."""
+
+    async def main() -> T:
+        ctx = ServiceContext.from_settings(Settings.from_env())
+        try:
+            return await work(ctx)
+        finally:
+            await ctx.db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except DomainError as error:
+        click.echo(json.dumps({"error": error.code, "message": str(error)}), err=True)
+        sys.exit(1)
+
+
+async def _migrate(ctx: ServiceContext) -> None:
+    from hub.store.migrate import upgrade
+
+    await upgrade(ctx.db.engine)
+
+
+@click.group()
+@click.version_option(package_name="evenly-hub")
+def main() -> None:
+    """Evenly hub: GraphQL API, events and webhooks between creditors and agencies."""
+
+
+@main.command()
+def migrate() -> None:
+    """Bring the database to the newest schema (alembic upgrade head)."""
+    _run(_migrate)
+    click.echo("database is up to date")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option(
+    "--demo", is_flag=True, help="Create demo organizations and accounts; print credentials."
+)
+@click.option("--no-migrate", is_flag=True, help="Do not migrate the database before serving.")
+@click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
+def serve(host: str, port: int, demo: bool, no_migrate: bool, workers: int) -> None:
+    """Serve the API with uvicorn (uvloop, httptools)."""
+    import uvicorn
+
+    from hub.observability import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+    if not no_migrate:
+        _run(_migrate)
+    if demo:
+        from hub.services.demo import ensure_demo
+
+        creds = _run(ensure_demo)
+        _print_demo(creds, host, port)
+    uvicorn.run(
+        "hub.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        workers=workers,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+    )
+
+
+def _print_demo(creds: dict[str, Any], host: str, port: int) -> None:
+    base = f"http://{host}:{port}"
+    click.echo("Demo organizations (credentials kept in the data directory):", err=True)
+    click.echo(json.dumps(creds, indent=2), err=True)
+    c = creds["creditor"]
+    click.echo(
+        f"\nGet a creditor token:\n  curl -s -u {c['client_id']}:{c['client_secret']} "
+        f"-d grant_type=client_credentials {base}/oauth/token\nGraphiQL: {base}/graphql\n",
+        err=True,
+    )
+
+
+@main.group()
+def admin() -> None:
+    """Operator commands: organizations, API clients, routing rules."""
+
+
+@admin.command("create-organization")
+@click.option("--kind", type=click.Choice(["creditor", "agency"]), required=True)
+@click.option("--name", required=True)
+@click.option("--country", required=True, help="ISO 3166-1 alpha-2 code.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def create_organization(kind: str, name: str, country: str, as_json: bool) -> None:
+    """Create an organization and its first API client (the secret is shown once)."""
+    creds = _run(
+        lambda ctx: organization_service.create_organization(
+            ctx, kind=OrganizationKind(kind.upper()), name=name, country=country
+        )
+    )
+    _print_credentials(creds, as_json)
+
+
+@admin.command("create-client")
+@click.option("--organization", "organization_id", required=True)
+@click.option("--name", default="api", show_default=True)
+@click.option(
+    "--scope", "scopes", multiple=True, help="Repeat for each scope; all of the kind's if omitted."
+)
+@click.option("--json", "as_json", is_flag=True)
+def create_client(organization_id: str, name: str, scopes: tuple[str, ...], as_json: bool) -> None:
+    """Add an API client to an organization."""
+    creds = _run(
+        lambda ctx: organization_service.create_client(
+            ctx, organization_id, name=name, scopes=list(scopes) or None
+        )
+    )
+    _print_credentials(creds, as_json)
+
+
+@admin.command("revoke-client")
+@click.argument("client_id")
+def revoke_client(client_id: str) -> None:
+    """Revoke an API client: its secret and tokens stop working."""
+    _run(lambda ctx: organization_service.revoke_client(ctx, client_id))
+    click.echo(f"revoked {client_id}")
+
+
+@admin.command("create-routing-rule")
+@click.option("--creditor", "creditor_id", required=True)
+@click.option("--agency", "agency_id", required=True)
+@click.option("--country", default=None)
+@click.option("--product", default=None)
+@click.option(
+    "--priority", default=100, show_default=True, type=int, help="Lower numbers match first."
+)
+@click.option("--json", "as_json", is_flag=True)
+def create_routing_rule(
+    creditor_id: str,
+    agency_id: str,
+    country: str | None,
+    product: str | None,
+    priority: int,
+    as_json: bool,
+) -> None:
+    """Route a creditor's placements (optionally by country and product) to an agency."""
+    rule_id = _run(
+        lambda ctx: organization_service.create_routing_rule(
+            ctx,
+            creditor_id=creditor_id,
+            agency_id=agency_id,
+            country=country,
+            product=product,
+            priority=priority,
+        )
+    )
+    click.echo(json.dumps({"routing_rule_id": rule_id}) if as_json else rule_id)
+
+
+def _print_credentials(creds: organization_service.Credentials, as_json: bool) -> None:
+    data = {
+        "organization_id": creds.organization_id,
+        "client_id": creds.client_id,
+        "client_secret": creds.client_secret,
+    }
+    if as_json:
+        click.echo(json.dumps(data))
+    else:
+        for key, value in data.items():
+            click.echo(f"{key}: {value}")
+
+
+@main.group()
+def schema() -> None:
+    """The GraphQL schema."""
+
+
+@schema.command("export")
+def export() -> None:
+    """Print the schema in SDL (committed as schema/schema.graphql)."""
+    from hub.api.schema import export_sdl
+
+    click.echo(export_sdl(), nl=False)

@@ -1,0 +1,526 @@
+"""Account use cases: place (one or a batch), recall, adjust the balance, and reads."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.auth.tokens import Principal
+from hub.domain.account import AccountStatus, Action, check_adjusted_balance, transition
+from hub.domain.errors import DomainError, Problem
+from hub.domain.money import Money
+from hub.domain.placement import (
+    MAX_BATCH,
+    Placement,
+    RoutingRuleView,
+    choose_agency,
+    validate_placement,
+)
+from hub.services import events as event_log
+from hub.services import idempotency
+from hub.services.context import ServiceContext
+from hub.services.visibility import account_clause
+from hub.store.ids import new_id
+from hub.store.tables import accounts, customers, routing_rules
+
+Row = Mapping[str, Any]
+_T = TypeVar("_T")
+_WRITE_ATTEMPTS = 3
+
+
+@dataclass
+class PlacementOutcome:
+    """What happened to one placement: the account, or the problems that stopped it."""
+
+    account: Row | None = None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    replayed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AccountFilter:
+    statuses: Sequence[str] | None = None
+    agency_id: str | None = None
+    country: str | None = None
+    placed_after: dt.datetime | None = None
+    placed_before: dt.datetime | None = None
+    reference: str | None = None
+
+
+async def place_accounts(
+    ctx: ServiceContext, principal: Principal, placements: Sequence[Placement]
+) -> list[PlacementOutcome]:
+    """Place 1-500 accounts; each item succeeds or fails on its own, in one transaction.
+
+    Good items are committed together; bad items are reported by index and write nothing.
+    """
+    if not 1 <= len(placements) <= MAX_BATCH:
+        raise DomainError.of(
+            "BATCH_SIZE_OUT_OF_RANGE", f"a batch holds 1 to {MAX_BATCH} accounts", "items"
+        )
+    if not principal.is_creditor:
+        raise DomainError.of("CREDITOR_ONLY", "only a creditor places accounts")
+
+    async def attempt(conn: AsyncConnection) -> list[PlacementOutcome]:
+        return await _place(conn, ctx, principal, placements)
+
+    return await _retrying(ctx, attempt)
+
+
+async def _retrying(ctx: ServiceContext, work: Callable[[AsyncConnection], Awaitable[_T]]) -> _T:
+    """Run ``work`` in a transaction; retry when a concurrent writer won a uniqueness race.
+
+    The next attempt's reads see the winner's rows and report the conflict as a problem.
+    """
+    for attempt in range(_WRITE_ATTEMPTS):
+        try:
+            async with ctx.db.transaction() as conn:
+                return await work(conn)
+        except (IntegrityError, _VersionConflict):
+            if attempt == _WRITE_ATTEMPTS - 1:
+                raise
+    raise AssertionError("unreachable")
+
+
+class _VersionConflict(Exception):
+    """The account changed between read and write; the whole use case is retried."""
+
+
+def _request_payload(p: Placement) -> dict[str, Any]:
+    payload = dataclasses.asdict(p)
+    payload.pop("idempotency_key")
+    payload.pop("metadata_size")
+    return payload
+
+
+async def _place(
+    conn: AsyncConnection,
+    ctx: ServiceContext,
+    principal: Principal,
+    placements: Sequence[Placement],
+) -> list[PlacementOutcome]:
+    org = principal.organization_id
+    now = ctx.clock()
+    outcomes = [PlacementOutcome(problems=validate_placement(p, now.date())) for p in placements]
+
+    # Idempotency: replays return the first result; a changed request is refused.
+    hashes: dict[int, str] = {}
+    replay_of: dict[int, str] = {}  # index -> account id placed by the first request
+    same_as: dict[int, int] = {}  # index -> earlier index in this batch with the same key
+    keyed = {i: p.idempotency_key for i, p in enumerate(placements) if p.idempotency_key}
+    if keyed:
+        stored = await idempotency.find(conn, org, set(keyed.values()))
+        first_index: dict[str, int] = {}
+        for i, key in keyed.items():
+            hashes[i] = idempotency.request_hash("placeAccount", _request_payload(placements[i]))
+            previous = stored.get(key)
+            earlier = first_index.setdefault(key, i)
+            if previous is not None:
+                if previous["request_hash"] == hashes[i]:
+                    replay_of[i] = previous["result"]["account_id"]
+                    outcomes[i].problems.clear()
+                else:
+                    outcomes[i].problems.append(idempotency.reused_problem())
+            elif earlier != i:
+                if hashes[earlier] == hashes[i]:
+                    same_as[i] = earlier
+                else:
+                    outcomes[i].problems.append(idempotency.reused_problem())
+
+    fresh = [
+        i
+        for i, o in enumerate(outcomes)
+        if not o.problems and i not in replay_of and i not in same_as
+    ]
+    # A reference is placed once per creditor: within the batch and against stored accounts.
+    seen: set[str] = set()
+    for i in fresh:
+        ref = placements[i].reference
+        if ref in seen:
+            outcomes[i].problems.append(_duplicate(ref))
+        seen.add(ref)
+    if seen:
+        taken = await conn.execute(
+            sa.select(accounts.c.reference).where(
+                accounts.c.creditor_id == org, accounts.c.reference.in_(seen)
+            )
+        )
+        taken_refs = set(taken.scalars())
+        for i in fresh:
+            if placements[i].reference in taken_refs and not outcomes[i].problems:
+                outcomes[i].problems.append(_duplicate(placements[i].reference))
+    fresh = [i for i in fresh if not outcomes[i].problems]
+
+    if fresh:
+        await _insert_placements(conn, ctx, principal, placements, outcomes, fresh, hashes, now)
+
+    if replay_of:
+        rows = await conn.execute(
+            sa.select(accounts).where(
+                accounts.c.creditor_id == org, accounts.c.id.in_(set(replay_of.values()))
+            )
+        )
+        by_id = {r.id: r._mapping for r in rows}
+        for i, account_id in replay_of.items():
+            outcomes[i].account = by_id.get(account_id)
+            outcomes[i].replayed = True
+    for i, earlier in same_as.items():
+        outcomes[i] = dataclasses.replace(outcomes[earlier], replayed=True)
+    return outcomes
+
+
+def _duplicate(reference: str) -> Problem:
+    return Problem(
+        "DUPLICATE_REFERENCE",
+        f"an account with reference {reference!r} was already placed",
+        ("reference",),
+    )
+
+
+async def _insert_placements(
+    conn: AsyncConnection,
+    ctx: ServiceContext,
+    principal: Principal,
+    placements: Sequence[Placement],
+    outcomes: list[PlacementOutcome],
+    fresh: list[int],
+    hashes: dict[int, str],
+    now: dt.datetime,
+) -> None:
+    org = principal.organization_id
+    cipher = ctx.cipher
+    # The latest details sent for a customer win; one customer may owe several accounts.
+    details = {placements[i].customer.reference: placements[i].customer for i in fresh}
+    found = await conn.execute(
+        sa.select(customers.c.reference, customers.c.id).where(
+            customers.c.creditor_id == org, customers.c.reference.in_(details)
+        )
+    )
+    existing = {ref: cid for ref, cid in found.tuples()}
+    rules = [
+        RoutingRuleView(r.agency_id, r.country, r.product)
+        for r in await conn.execute(
+            sa.select(routing_rules.c.agency_id, routing_rules.c.country, routing_rules.c.product)
+            .where(routing_rules.c.creditor_id == org)
+            .order_by(routing_rules.c.priority, routing_rules.c.id)
+        )
+    ]
+
+    new_customers: list[dict[str, Any]] = []
+    updated_customers: list[dict[str, Any]] = []
+    customer_ids: dict[str, str] = {}
+    for ref, c in details.items():
+        cid = existing.get(ref) or new_id("cus")
+        customer_ids[ref] = cid
+        row = {
+            "name_enc": cipher.encrypt(c.name, cid, "name"),
+            "email_enc": cipher.encrypt_optional(c.email, cid, "email"),
+            "phone_enc": cipher.encrypt_optional(c.phone, cid, "phone"),
+            "country": c.country,
+            "language": c.language,
+            "timezone": c.timezone,
+            "updated_at": now,
+        }
+        if ref in existing:
+            updated_customers.append({"cid": cid, **row})
+        else:
+            new_customers.append(
+                {"id": cid, "creditor_id": org, "reference": ref, "created_at": now, **row}
+            )
+
+    account_rows: list[dict[str, Any]] = []
+    event_rows: list[dict[str, Any]] = []
+    key_rows: list[dict[str, Any]] = []
+    for i in fresh:
+        p = placements[i]
+        agency = choose_agency(rules, p.customer.country, p.product.value)
+        account = {
+            "id": new_id("acc"),
+            "creditor_id": org,
+            "reference": p.reference,
+            "customer_id": customer_ids[p.customer.reference],
+            "product": p.product.value,
+            "currency": p.balance.currency,
+            "original_amount_minor": p.original_amount.amount_minor,
+            "balance_minor": p.balance.amount_minor,
+            "due_date": p.due_date,
+            "status": AccountStatus.PLACED.value,
+            "resume_status": None,
+            "agency_id": None,
+            "country": p.customer.country,
+            "metadata": p.metadata,
+            "placed_at": now,
+            "updated_at": now,
+            "version": 1,
+        }
+        placed = event_log.account_event("account.placed", account, 1, now)
+        event_rows.append(placed)
+        if agency is None:
+            outcomes[i].warnings.append(
+                Problem(
+                    "ROUTING_NO_AGENCY",
+                    "no routing rule matches this account; it stays unassigned",
+                    (),
+                )
+            )
+        else:
+            account["agency_id"] = agency
+            account["version"] = 2
+            # The agency sees the account's whole history, placement included.
+            placed["agency_id"] = agency
+            event_rows.append(
+                event_log.account_event("account.assigned", account, 2, now, agencyId=agency)
+            )
+        account_rows.append(account)
+        outcomes[i].account = account
+        if p.idempotency_key:
+            key_rows.append(
+                idempotency.record(
+                    org,
+                    p.idempotency_key,
+                    "placeAccount",
+                    hashes[i],
+                    {"account_id": account["id"]},
+                    now,
+                )
+            )
+
+    if new_customers:
+        await conn.execute(customers.insert(), new_customers)
+    if updated_customers:
+        await conn.execute(
+            customers.update()
+            .where(customers.c.id == sa.bindparam("cid"))
+            .values(
+                {
+                    name: sa.bindparam(name)
+                    for name in (
+                        "name_enc",
+                        "email_enc",
+                        "phone_enc",
+                        "country",
+                        "language",
+                        "timezone",
+                        "updated_at",
+                    )
+                }
+            ),
+            updated_customers,
+        )
+    await conn.execute(accounts.insert(), account_rows)
+    await event_log.append(conn, event_rows)
+    await idempotency.save(conn, key_rows)
+
+
+# --- changes to one account ---------------------------------------------------------------
+
+
+async def recall_account(
+    ctx: ServiceContext,
+    principal: Principal,
+    account_id: str,
+    *,
+    reason: str | None,
+    idempotency_key: str | None = None,
+) -> Row:
+    """The creditor takes the account back from collection (status RECALLED)."""
+
+    def change(account: Row, now: dt.datetime) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        moved = transition(AccountStatus(account["status"]), Action.RECALL, _resume(account))
+        values = {"status": moved.status.value, "resume_status": None}
+        return values, "account.recalled", {"reason": reason}
+
+    payload = {"accountId": account_id, "reason": reason}
+    return await _change_account(
+        ctx, principal, account_id, "recallAccount", payload, idempotency_key, change
+    )
+
+
+async def adjust_balance(
+    ctx: ServiceContext,
+    principal: Principal,
+    account_id: str,
+    *,
+    amount: Money,
+    reason: str,
+    idempotency_key: str | None = None,
+) -> Row:
+    """Correct the balance by ``amount`` (signed minor units), with a reason on record."""
+    if not reason.strip() or len(reason) > 500:
+        raise DomainError.of("REASON_REQUIRED", "give a reason of 1-500 characters", "reason")
+
+    def change(account: Row, now: dt.datetime) -> tuple[dict[str, Any], str, dict[str, Any]]:
+        if AccountStatus(account["status"]).is_terminal:
+            raise DomainError.of(
+                "ACCOUNT_CLOSED", f"the account is {account['status']}; its balance is final"
+            )
+        if amount.currency != account["currency"]:
+            raise DomainError.of(
+                "CURRENCY_MISMATCH",
+                f"the account is in {account['currency']}",
+                "amount",
+                "currency",
+            )
+        new_balance = check_adjusted_balance(
+            account["balance_minor"], amount.amount_minor, account["original_amount_minor"]
+        )
+        extra = {
+            "adjustment": {"amountMinor": amount.amount_minor, "currency": amount.currency},
+            "previousBalance": {
+                "amountMinor": account["balance_minor"],
+                "currency": account["currency"],
+            },
+            "reason": reason,
+        }
+        return {"balance_minor": new_balance}, "account.balance_adjusted", extra
+
+    payload = {"accountId": account_id, "amount": dataclasses.asdict(amount), "reason": reason}
+    return await _change_account(
+        ctx, principal, account_id, "adjustBalance", payload, idempotency_key, change
+    )
+
+
+_Change = Callable[[Row, dt.datetime], tuple[dict[str, Any], str, dict[str, Any]]]
+
+
+async def _change_account(
+    ctx: ServiceContext,
+    principal: Principal,
+    account_id: str,
+    operation: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    change: _Change,
+) -> Row:
+    """Load the caller's account, apply ``change``, write it with its event, atomically."""
+    org = principal.organization_id
+    hash_ = idempotency.request_hash(operation, payload)
+
+    async def attempt(conn: AsyncConnection) -> Row:
+        if idempotency_key:
+            stored = (await idempotency.find(conn, org, [idempotency_key])).get(idempotency_key)
+            if stored is not None:
+                if stored["request_hash"] != hash_:
+                    raise DomainError((idempotency.reused_problem(),))
+                replay = await get_account(conn, principal, stored["result"]["account_id"])
+                if replay is None:
+                    raise _not_found()
+                return replay
+        account = await get_account(conn, principal, account_id)
+        if account is None or account["creditor_id"] != org:
+            raise _not_found()
+        now = ctx.clock()
+        values, event_type, extra = change(account, now)
+        version = account["version"] + 1
+        result = await conn.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id, accounts.c.version == account["version"])
+            .values(**values, version=version, updated_at=now)
+        )
+        if result.rowcount != 1:
+            raise _VersionConflict()
+        updated = {**account, **values, "version": version, "updated_at": now}
+        await event_log.append(
+            conn, [event_log.account_event(event_type, updated, version, now, **extra)]
+        )
+        if idempotency_key:
+            await idempotency.save(
+                conn,
+                [
+                    idempotency.record(
+                        org, idempotency_key, operation, hash_, {"account_id": account_id}, now
+                    )
+                ],
+            )
+        return updated
+
+    return await _retrying(ctx, attempt)
+
+
+def _resume(account: Row) -> AccountStatus | None:
+    value = account["resume_status"]
+    return AccountStatus(value) if value else None
+
+
+def _not_found() -> DomainError:
+    return DomainError.of("NOT_FOUND", "no such account", "accountId")
+
+
+# --- reads --------------------------------------------------------------------------------
+
+
+async def get_account(conn: AsyncConnection, principal: Principal, account_id: str) -> Row | None:
+    row = await conn.execute(
+        sa.select(accounts).where(accounts.c.id == account_id, account_clause(principal))
+    )
+    found = row.first()
+    return found._mapping if found is not None else None
+
+
+async def get_accounts(
+    conn: AsyncConnection, principal: Principal, account_ids: Sequence[str]
+) -> dict[str, Row]:
+    rows = await conn.execute(
+        sa.select(accounts).where(accounts.c.id.in_(list(account_ids)), account_clause(principal))
+    )
+    return {r.id: r._mapping for r in rows}
+
+
+async def get_account_by_reference(
+    conn: AsyncConnection, principal: Principal, reference: str
+) -> Row | None:
+    """By the creditor's reference: the caller's own for a creditor; any assigned for an agency."""
+    rows = await conn.execute(
+        sa.select(accounts)
+        .where(accounts.c.reference == reference, account_clause(principal))
+        .order_by(accounts.c.id)
+        .limit(2)
+    )
+    found = rows.all()
+    return found[0]._mapping if len(found) == 1 else None
+
+
+def _filtered(principal: Principal, f: AccountFilter) -> sa.Select[Any]:
+    query = sa.select(accounts).where(account_clause(principal))
+    if f.statuses:
+        query = query.where(accounts.c.status.in_(list(f.statuses)))
+    if f.agency_id is not None:
+        query = query.where(accounts.c.agency_id == f.agency_id)
+    if f.country is not None:
+        query = query.where(accounts.c.country == f.country)
+    if f.placed_after is not None:
+        query = query.where(accounts.c.placed_at >= f.placed_after)
+    if f.placed_before is not None:
+        query = query.where(accounts.c.placed_at < f.placed_before)
+    if f.reference is not None:
+        query = query.where(accounts.c.reference == f.reference)
+    return query
+
+
+async def list_accounts(
+    conn: AsyncConnection,
+    principal: Principal,
+    f: AccountFilter,
+    *,
+    before_id: str | None,
+    limit: int,
+) -> list[Row]:
+    """Newest first; ``before_id`` is the cursor (the last id of the previous page)."""
+    query = _filtered(principal, f)
+    if before_id is not None:
+        query = query.where(accounts.c.id < before_id)
+    rows = await conn.execute(query.order_by(accounts.c.id.desc()).limit(limit))
+    return [r._mapping for r in rows]
+
+
+async def count_accounts(conn: AsyncConnection, principal: Principal, f: AccountFilter) -> int:
+    sub = _filtered(principal, f).with_only_columns(accounts.c.id).subquery()
+    return int((await conn.execute(sa.select(sa.func.count()).select_from(sub))).scalar_one())

@@ -1,0 +1,44 @@
+"""Tenant isolation: the one place that says which rows an organization may see.
+
+A creditor sees the accounts it placed; an agency sees the accounts assigned to it. Every
+query of accounts, customers and events goes through these clauses, and anything outside
+them is "not found", never "forbidden".
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from hub.auth.tokens import Principal
+from hub.store.tables import accounts, customers, events, organizations
+
+
+def account_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    if principal.is_creditor:
+        return accounts.c.creditor_id == principal.organization_id
+    return accounts.c.agency_id == principal.organization_id
+
+
+def customer_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    if principal.is_creditor:
+        return customers.c.creditor_id == principal.organization_id
+    assigned = sa.select(accounts.c.customer_id).where(
+        accounts.c.agency_id == principal.organization_id
+    )
+    return customers.c.id.in_(assigned)
+
+
+def event_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    if principal.is_creditor:
+        return events.c.creditor_id == principal.organization_id
+    return events.c.agency_id == principal.organization_id
+
+
+def organization_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    """Its own organization, and the counterparties of the accounts it can see."""
+    org = principal.organization_id
+    if principal.is_creditor:
+        linked = sa.select(accounts.c.agency_id).where(accounts.c.creditor_id == org)
+    else:
+        linked = sa.select(accounts.c.creditor_id).where(accounts.c.agency_id == org)
+    return sa.or_(organizations.c.id == org, organizations.c.id.in_(linked))

@@ -1,0 +1,76 @@
+"""One settings object, read from ``EVENLY_*`` environment variables.
+
+Every variable is documented in the README's configuration table; keep the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+
+def _bool(value: str) -> bool:
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Hub configuration. ``Settings.from_env()`` is the only place that reads the environment."""
+
+    #: Directory for the SQLite file and generated keys (when none are configured).
+    data_dir: Path = Path(".evenly")
+    #: SQLAlchemy async URL; SQLite in ``data_dir`` when empty.
+    database_url: str = ""
+    #: Base64 of 32 bytes: AES-256-GCM key for customer PII. Generated into data_dir if empty.
+    encryption_key: str = ""
+    #: PEM Ed25519 private key signing access tokens. Generated into data_dir if empty.
+    jwt_private_key: str = ""
+    token_ttl_seconds: int = 900
+    #: How long a verified client's "not revoked" status is trusted before re-reading it.
+    client_cache_seconds: float = 5.0
+    #: Token bucket per API client: sustained requests per second and burst size.
+    rate_limit_per_second: float = 50.0
+    rate_limit_burst: int = 200
+    max_body_bytes: int = 5 * 1024 * 1024
+    max_query_depth: int = 10
+    max_query_cost: int = 50_000
+    max_aliases: int = 30
+    #: Serve GraphiQL on GET /graphql from a browser.
+    graphiql: bool = True
+    log_level: str = "INFO"
+    #: Log format: "json" (structured, one object a line) or "text".
+    log_format: str = "json"
+    issuer: str = "evenly-hub"
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, object] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = env.get(f"EVENLY_{f.name.upper()}")
+            if raw is None:
+                continue
+            kind = type(getattr(cls, f.name, None)) if f.name != "data_dir" else Path
+            if kind is bool:
+                values[f.name] = _bool(raw)
+            elif kind in (int, float, Path):
+                values[f.name] = kind(raw)
+            else:
+                values[f.name] = raw
+        values.update(overrides)
+        return cls(**values)  # type: ignore[arg-type]
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'evenly.db').as_posix()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")

@@ -24,38 +24,10 @@ def _upper(value: Any) -> str:
     return _string(value).upper()
 
 
-CountryCode = strawberry.scalar(
-    NewType("CountryCode", str),
-    name="CountryCode",
-    description="ISO 3166-1 alpha-2 country code, e.g. `SE` (case-insensitive on input).",
-    specified_by_url="https://www.iso.org/iso-3166-country-codes.html",
-    serialize=str,
-    parse_value=_upper,
-)
-CurrencyCode = strawberry.scalar(
-    NewType("CurrencyCode", str),
-    name="CurrencyCode",
-    description="ISO 4217 alphabetic currency code, e.g. `EUR` (case-insensitive on input).",
-    specified_by_url="https://www.iso.org/iso-4217-currency-codes.html",
-    serialize=str,
-    parse_value=_upper,
-)
-Email = strawberry.scalar(
-    NewType("Email", str),
-    name="Email",
-    description="An email address, e.g. `ada@example.com`.",
-    specified_by_url="https://www.rfc-editor.org/rfc/rfc5322#section-3.4.1",
-    serialize=str,
-    parse_value=_string,
-)
-PhoneNumber = strawberry.scalar(
-    NewType("PhoneNumber", str),
-    name="PhoneNumber",
-    description="A phone number in E.164 format, e.g. `+46701234567`.",
-    specified_by_url="https://www.itu.int/rec/T-REC-E.164",
-    serialize=str,
-    parse_value=_string,
-)
+CountryCode = NewType("CountryCode", str)
+CurrencyCode = NewType("CurrencyCode", str)
+Email = NewType("Email", str)
+PhoneNumber = NewType("PhoneNumber", str)
 
 
 def _parse_datetime(value: Any) -> dt.datetime:
@@ -71,14 +43,7 @@ def _serialize_datetime(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
-DateTime = strawberry.scalar(
-    NewType("DateTime", dt.datetime),
-    name="DateTime",
-    description="An RFC 3339 date-time with offset; the hub returns UTC, e.g. `2026-01-31T12:00:00Z`.",
-    specified_by_url="https://www.rfc-editor.org/rfc/rfc3339",
-    serialize=_serialize_datetime,
-    parse_value=_parse_datetime,
-)
+DateTime = NewType("DateTime", dt.datetime)
 
 
 def _parse_date(value: Any) -> dt.date:
@@ -87,11 +52,50 @@ def _parse_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
-Date = strawberry.scalar(
-    NewType("Date", dt.date),
-    name="Date",
-    description="A calendar date, ISO 8601 `YYYY-MM-DD`, e.g. `2026-01-31`.",
-    specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
-    serialize=dt.date.isoformat,
-    parse_value=_parse_date,
-)
+
+
+#: Passed to StrawberryConfig(scalar_map=...) by the schema.
+SCALAR_MAP: dict[object, Any] = {
+    CountryCode: strawberry.scalar(
+        name="CountryCode",
+        description="ISO 3166-1 alpha-2 country code, e.g. `SE` (case-insensitive on input).",
+        specified_by_url="https://www.iso.org/iso-3166-country-codes.html",
+        serialize=str,
+        parse_value=_upper,
+    ),
+    CurrencyCode: strawberry.scalar(
+        name="CurrencyCode",
+        description="ISO 4217 alphabetic currency code, e.g. `EUR` (case-insensitive on input).",
+        specified_by_url="https://www.iso.org/iso-4217-currency-codes.html",
+        serialize=str,
+        parse_value=_upper,
+    ),
+    Email: strawberry.scalar(
+        name="Email",
+        description="An email address, e.g. `ada@example.com`.",
+        specified_by_url="https://www.rfc-editor.org/rfc/rfc5322#section-3.4.1",
+        serialize=str,
+        parse_value=_string,
+    ),
+    PhoneNumber: strawberry.scalar(
+        name="PhoneNumber",
+        description="A phone number in E.164 format, e.g. `+46701234567`.",
+        specified_by_url="https://www.itu.int/rec/T-REC-E.164",
+        serialize=str,
+        parse_value=_string,
+    ),
+    DateTime: strawberry.scalar(
+        name="DateTime",
+        description="An RFC 3339 date-time with offset; the hub returns UTC, e.g. `2026-01-31T12:00:00Z`.",
+        specified_by_url="https://www.rfc-editor.org/rfc/rfc3339",
+        serialize=_serialize_datetime,
+        parse_value=_parse_datetime,
+    ),
+    dt.date: strawberry.scalar(
+        name="Date",
+        description="A calendar date, ISO 8601 `YYYY-MM-DD`, e.g. `2026-01-31`.",
+        specified_by_url="https://www.rfc-editor.org/rfc/rfc3339#section-5.6",
+        serialize=dt.date.isoformat,
+        parse_value=_parse_date,
+    ),
+}

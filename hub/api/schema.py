@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
 
 from hub.api.limits import Limits, build_rule
 from hub.api.mutations import Mutation
 from hub.api.queries import Query
-from hub.api.scalars import Date
+from hub.api.scalars import SCALAR_MAP
 from hub.api.types import Account, Customer, Event, Organization
 from hub.settings import Settings
 
@@ -37,7 +37,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         query=Query,
         mutation=Mutation,
         types=[Account, Customer, Event, Organization],
-        scalar_overrides={dt.date: Date},
+        config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=[
             # Same rule classes every request, so the validation cache keys stay equal.
             lambda: AddValidationRules(rules),

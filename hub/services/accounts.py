@@ -204,7 +204,7 @@ async def _insert_placements(
             customers.c.creditor_id == org, customers.c.reference.in_(details)
         )
     )
-    existing = {ref: cid for ref, cid in found.tuples()}
+    existing = {ref: cid for ref, cid in found}
     rules = [
         RoutingRuleView(r.agency_id, r.country, r.product)
         for r in await conn.execute(

@@ -1,0 +1,71 @@
+"""Health, metrics, request ids and structured logs."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+import httpx
+import pytest
+
+from hub.observability import JsonFormatter
+from tests.conftest import Caller
+
+
+async def test_healthz_checks_the_database(http: httpx.AsyncClient) -> None:
+    response = await http.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+async def test_metrics_count_requests_and_graphql_operations(
+    http: httpx.AsyncClient, creditor: Caller
+) -> None:
+    await creditor.data("{ viewer { clientId } }")
+    text = (await http.get("/metrics")).text
+    assert 'evenly_graphql_operations_total{operation="query viewer",outcome="ok"}' in text
+    assert (
+        'evenly_graphql_operation_duration_seconds_bucket{le="0.001",operation="query viewer"}'
+        in text
+    )
+    assert 'evenly_http_requests_total{method="POST",route="/graphql",status="200"}' in text
+
+
+async def test_every_response_carries_a_request_id(http: httpx.AsyncClient) -> None:
+    response = await http.get("/healthz")
+    assert response.headers["x-request-id"].startswith("req_")
+    echoed = await http.get("/healthz", headers={"X-Request-Id": "abc-123"})
+    assert echoed.headers["x-request-id"] == "abc-123"
+    unsafe = await http.get("/healthz", headers={"X-Request-Id": "bad id\nwith newline"})
+    assert unsafe.headers["x-request-id"].startswith("req_")
+
+
+def test_json_log_lines_carry_the_request_id_and_extras(caplog: pytest.LogCaptureFixture) -> None:
+    from hub.observability import request_id_var
+
+    token = request_id_var.set("req_42")
+    try:
+        record = logging.makeLogRecord(
+            {
+                "name": "hub.test",
+                "levelno": logging.INFO,
+                "levelname": "INFO",
+                "msg": "placed %d",
+                "args": (3,),
+                "status": 200,
+            }
+        )
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id_var.reset(token)
+    assert (
+        line["message"] == "placed 3" and line["request_id"] == "req_42" and line["status"] == 200
+    )
+
+
+async def test_graphiql_is_served_to_browsers(http: httpx.AsyncClient) -> None:
+    page = await http.get("/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    api = await http.get("/graphql", headers={"Accept": "application/json"})
+    assert api.status_code == 405
+    assert api.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"

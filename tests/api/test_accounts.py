@@ -202,8 +202,10 @@ async def test_account_page_runs_a_constant_number_of_statements(
     for size in (5, 100):
         statements: list[str] = []
 
-        def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-            statements.append(statement)
+        def count(
+            conn: Any, cursor: Any, statement: str, *args: Any, _into: list[str] = statements
+        ) -> None:
+            _into.append(statement)
 
         engine = backend.services.db.engine.sync_engine
         sa_event.listen(engine, "before_cursor_execute", count)

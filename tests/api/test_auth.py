@@ -122,7 +122,7 @@ async def test_forged_and_expired_tokens_are_refused(
         other_key,
         algorithms=["Ed25519"],
     )
-    header, payload, signature = creditor.token.split(".")
+    header, _claims, signature = creditor.token.split(".")
     tampered_claims = (
         base64.urlsafe_b64encode(b'{"sub":"cli_x","org":"org_x"}').decode().rstrip("=")
     )

@@ -6,13 +6,22 @@ Every variable is documented in the README's configuration table; keep the two i
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 
 def _bool(value: str) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+_PARSERS: dict[str, Callable[[str], object]] = {
+    "bool": _bool,
+    "int": int,
+    "float": float,
+    "Path": Path,
+    "str": str,
+}
 
 
 @dataclass(frozen=True)
@@ -43,25 +52,20 @@ class Settings:
     #: Log format: "json" (structured, one object a line) or "text".
     log_format: str = "json"
     issuer: str = "evenly-hub"
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if env is None else env
         values: dict[str, object] = {}
         for f in fields(cls):
-            if f.name == "extra":
-                continue
             raw = env.get(f"EVENLY_{f.name.upper()}")
             if raw is None:
                 continue
-            kind = type(getattr(cls, f.name, None)) if f.name != "data_dir" else Path
-            if kind is bool:
-                values[f.name] = _bool(raw)
-            elif kind in (int, float, Path):
-                values[f.name] = kind(raw)
-            else:
-                values[f.name] = raw
+            parse = _PARSERS[str(f.type)]
+            try:
+                values[f.name] = parse(raw)
+            except ValueError as error:
+                raise ValueError(f"EVENLY_{f.name.upper()}={raw!r}: {error}") from error
         values.update(overrides)
         return cls(**values)  # type: ignore[arg-type]
 

@@ -17,7 +17,7 @@ from hub.services import customers as customer_service
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 from strawberry.types import Info
 
@@ -81,7 +83,13 @@ class Mutation:
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."
     )
-    async def place_account(self, info: Info, input: PlaceAccountInput) -> PlaceAccountPayload:
+    async def place_account(
+        self,
+        info: Info,
+        input: Annotated[
+            PlaceAccountInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> PlaceAccountPayload:
         ctx = request_context(info)
         principal = ctx.require(Scope.ACCOUNTS_WRITE)
         try:
@@ -104,7 +112,13 @@ class Mutation:
     @strawberry.mutation(
         description="Place 1-500 accounts at once; each item succeeds or fails on its own. Needs `accounts:write`."
     )
-    async def place_accounts(self, info: Info, input: PlaceAccountsInput) -> PlaceAccountsPayload:
+    async def place_accounts(
+        self,
+        info: Info,
+        input: Annotated[
+            PlaceAccountsInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> PlaceAccountsPayload:
         ctx = request_context(info)
         principal = ctx.require(Scope.ACCOUNTS_WRITE)
         try:
@@ -146,7 +160,13 @@ class Mutation:
     @strawberry.mutation(
         description="Take an account back from collection (status RECALLED). Needs `accounts:write`."
     )
-    async def recall_account(self, info: Info, input: RecallAccountInput) -> RecallAccountPayload:
+    async def recall_account(
+        self,
+        info: Info,
+        input: Annotated[
+            RecallAccountInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> RecallAccountPayload:
         ctx = request_context(info)
         principal = ctx.require(Scope.ACCOUNTS_WRITE)
         try:
@@ -164,7 +184,13 @@ class Mutation:
     @strawberry.mutation(
         description="Correct an account's balance, with a reason. Needs `accounts:write`."
     )
-    async def adjust_balance(self, info: Info, input: AdjustBalanceInput) -> AdjustBalancePayload:
+    async def adjust_balance(
+        self,
+        info: Info,
+        input: Annotated[
+            AdjustBalanceInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> AdjustBalancePayload:
         ctx = request_context(info)
         principal = ctx.require(Scope.ACCOUNTS_WRITE)
         try:

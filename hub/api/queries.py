@@ -74,13 +74,23 @@ class Query:
     @strawberry.field(
         description="Fetch any object by its global ID; null if it does not exist or is not yours."
     )
-    async def node(self, info: Info, id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info,
+        id: Annotated[strawberry.ID, strawberry.argument(description="Global ID.")],
+    ) -> Node | None:
         return await _resolve_node(info, str(id))
 
     @strawberry.field(
         description="Fetch up to 100 objects by global ID, in the order asked; null where not found."
     )
-    async def nodes(self, info: Info, ids: list[strawberry.ID]) -> list[Node | None]:
+    async def nodes(
+        self,
+        info: Info,
+        ids: Annotated[
+            list[strawberry.ID], strawberry.argument(description="Up to 100 global IDs.")
+        ],
+    ) -> list[Node | None]:
         if len(ids) > MAX_NODES:
             raise ApiError("TOO_MANY_IDS", f"ask for at most {MAX_NODES} ids at a time")
         return list(await asyncio.gather(*(_resolve_node(info, str(i)) for i in ids)))

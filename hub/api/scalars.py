@@ -52,8 +52,6 @@ def _parse_date(value: Any) -> dt.date:
     return dt.date.fromisoformat(value)
 
 
-
-
 #: Passed to StrawberryConfig(scalar_map=...) by the schema.
 SCALAR_MAP: dict[object, Any] = {
     CountryCode: strawberry.scalar(

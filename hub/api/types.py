@@ -20,7 +20,7 @@ from hub.auth.scopes import Scope
 from hub.services import accounts as account_service
 from hub.services import events as event_service
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]
 
 
 @strawberry.interface(description="An object with a globally unique, opaque ID (Relay).")

@@ -39,7 +39,8 @@ class Placement:
     balance: Money
     due_date: dt.date
     product: Product
-    metadata: dict[str, Any] | None = None
+    #: A JSON object as sent; anything else is refused with INVALID_METADATA.
+    metadata: Any = None
     metadata_size: int = 0
     idempotency_key: str | None = None
 
@@ -113,7 +114,9 @@ def validate_placement(p: Placement, today: dt.date) -> list[Problem]:
             )
     if p.due_date > today:
         bad("DUE_DATE_IN_FUTURE", "an account is placed after its due date has passed", "dueDate")
-    if p.metadata_size > MAX_METADATA_BYTES:
+    if p.metadata is not None and not isinstance(p.metadata, dict):
+        bad("INVALID_METADATA", "metadata must be a JSON object", "metadata")
+    elif p.metadata_size > MAX_METADATA_BYTES:
         bad(
             "METADATA_TOO_LARGE",
             f"metadata must be at most {MAX_METADATA_BYTES} bytes of JSON",

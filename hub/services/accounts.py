@@ -30,7 +30,7 @@ from hub.services.visibility import account_clause
 from hub.store.ids import new_id
 from hub.store.tables import accounts, customers, routing_rules
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]
 _T = TypeVar("_T")
 _WRITE_ATTEMPTS = 3
 

@@ -18,7 +18,7 @@ from hub.services.visibility import event_clause
 from hub.store.ids import new_id
 from hub.store.tables import events
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]
 
 
 def account_snapshot(account: Row) -> dict[str, Any]:

@@ -37,7 +37,7 @@ def reused_problem(*path: str) -> Problem:
 
 async def find(
     conn: AsyncConnection, organization_id: str, keys: Collection[str]
-) -> dict[str, Mapping[str, Any]]:
+) -> dict[str, Mapping[Any, Any]]:
     """Stored keys among ``keys``, by key."""
     if not keys:
         return {}

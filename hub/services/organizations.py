@@ -20,7 +20,7 @@ from hub.services.visibility import organization_clause
 from hub.store.ids import new_id
 from hub.store.tables import api_clients, organizations, routing_rules
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,45 @@
+# Evenly hub. `make run` serves the hub with demo data; `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PIP := $(BIN)/python -m pip
+
+.PHONY: run test lint format bench schema clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(PIP) install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+## Install, migrate, seed demo organizations and accounts, serve on http://127.0.0.1:8000
+run: $(VENV)/.installed
+	$(BIN)/evenly-hub serve --demo
+
+## Install dev dependencies, check lint and types, run the whole test suite
+test: $(VENV)/.installed-dev lint
+	$(BIN)/pytest
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check hub tests bench
+	$(BIN)/ruff format --check hub tests bench
+	$(BIN)/mypy
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format hub tests bench
+	$(BIN)/ruff check --fix hub tests bench
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python bench/placement.py
+
+schema: $(VENV)/.installed
+	$(BIN)/evenly-hub schema export > schema/schema.graphql
+
+clean:
+	rm -rf $(VENV) .evenly .pytest_cache .mypy_cache .ruff_cache

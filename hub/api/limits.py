@@ -4,7 +4,8 @@ One pass over each operation measures its depth, its aliases and its cost. Cost 
 per field, and a field taking ``first`` (or ``ids``) multiplies the cost of what it selects
 by that page size: by its literal value, or by the largest allowed when it is a variable.
 Introspection fields (``__schema``, ``__type``) are not counted, so GraphiQL and schema
-tools work under the same limits.
+tools work under the same limits; graphql-core's own MaxIntrospectionDepthRule (part of
+standard validation) stops introspection that fans out.
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -24,17 +25,18 @@ def hash_secret(secret: str) -> str:
 
 
 def verify_secret(secret: str, stored: str) -> bool:
+    """True if ``secret`` matches ``stored``; a malformed stored hash matches nothing."""
     try:
         algo, n, r, p, salt_b64, digest_b64 = stored.split("$")
-    except ValueError:
+        if algo != "scrypt":
+            return False
+        salt = base64.urlsafe_b64decode(salt_b64)
+        expected = base64.urlsafe_b64decode(digest_b64)
+        digest = hashlib.scrypt(
+            secret.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected)
+        )
+    except (ValueError, binascii.Error, MemoryError):
         return False
-    if algo != "scrypt":
-        return False
-    salt = base64.urlsafe_b64decode(salt_b64)
-    expected = base64.urlsafe_b64decode(digest_b64)
-    digest = hashlib.scrypt(
-        secret.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected)
-    )
     return hmac.compare_digest(digest, expected)
 
 

@@ -37,7 +37,9 @@ def test_every_type_field_argument_and_enum_value_has_a_description() -> None:
                 if not field.description:
                     missing.append(f"{name}.{field_name}")
                 missing += [
-                    f"{name}.{field_name}({arg})" for arg, a in field.args.items() if not a.description
+                    f"{name}.{field_name}({arg})"
+                    for arg, a in field.args.items()
+                    if not a.description
                 ]
         elif isinstance(type_, GraphQLInputObjectType):
             missing += [f"{name}.{f}" for f, v in type_.fields.items() if not v.description]

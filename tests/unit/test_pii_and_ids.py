@@ -1,0 +1,101 @@
+"""Encryption of customer PII at rest, and time-ordered identifiers."""
+
+from __future__ import annotations
+
+import os
+import re
+
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from hub.store.ids import new_id
+from hub.store.pii import FieldCipher
+
+# --- PII encryption ------------------------------------------------------------------------
+
+ROW = "cus_01HZX0000000000000000000"
+EMAIL = "ada.lovelace@example.com"
+
+
+@pytest.fixture
+def cipher() -> FieldCipher:
+    return FieldCipher(os.urandom(32))
+
+
+@pytest.mark.parametrize("value", [EMAIL, "Åsa Öberg", "+46701234567", "", "名前"])
+def test_encrypted_value_decrypts_to_itself(cipher: FieldCipher, value: str) -> None:
+    blob = cipher.encrypt(value, ROW, "email")
+    assert cipher.decrypt(blob, ROW, "email") == value
+
+
+def test_ciphertext_does_not_contain_the_plaintext(cipher: FieldCipher) -> None:
+    blob = cipher.encrypt(EMAIL, ROW, "email")
+    assert EMAIL.encode() not in blob
+    assert b"lovelace" not in blob
+
+
+def test_ciphertext_moved_to_another_row_fails_to_decrypt(cipher: FieldCipher) -> None:
+    blob = cipher.encrypt(EMAIL, ROW, "email")
+    with pytest.raises(InvalidTag):
+        cipher.decrypt(blob, "cus_01HZX0000000000000000001", "email")
+
+
+def test_ciphertext_moved_to_another_column_fails_to_decrypt(cipher: FieldCipher) -> None:
+    blob = cipher.encrypt(EMAIL, ROW, "email")
+    with pytest.raises(InvalidTag):
+        cipher.decrypt(blob, ROW, "name")
+
+
+def test_ciphertext_under_another_key_fails_to_decrypt(cipher: FieldCipher) -> None:
+    blob = cipher.encrypt(EMAIL, ROW, "email")
+    with pytest.raises(InvalidTag):
+        FieldCipher(os.urandom(32)).decrypt(blob, ROW, "email")
+
+
+def test_tampered_ciphertext_fails_to_decrypt(cipher: FieldCipher) -> None:
+    blob = bytearray(cipher.encrypt(EMAIL, ROW, "email"))
+    blob[-1] ^= 0x01
+    with pytest.raises(InvalidTag):
+        cipher.decrypt(bytes(blob), ROW, "email")
+
+
+def test_two_encryptions_of_the_same_value_differ(cipher: FieldCipher) -> None:
+    assert cipher.encrypt(EMAIL, ROW, "email") != cipher.encrypt(EMAIL, ROW, "email")
+
+
+def test_missing_value_stays_missing(cipher: FieldCipher) -> None:
+    assert cipher.encrypt_optional(None, ROW, "phone") is None
+    assert cipher.decrypt(None, ROW, "phone") is None
+
+
+@pytest.mark.parametrize("size", [0, 16, 31, 33, 64])
+def test_key_must_be_32_bytes(size: int) -> None:
+    with pytest.raises(ValueError):
+        FieldCipher(os.urandom(size))
+
+
+# --- identifiers ---------------------------------------------------------------------------
+
+ULID = re.compile(r"[0-9A-HJKMNP-TV-Z]{26}")  # Crockford base32, no I, L, O or U
+
+
+def test_new_id_has_the_prefix_and_a_ulid() -> None:
+    identifier = new_id("acc")
+    prefix, _, ulid = identifier.partition("_")
+    assert prefix == "acc"
+    assert ULID.fullmatch(ulid), identifier
+
+
+def test_ids_sort_in_creation_order() -> None:
+    ids = [new_id("acc") for _ in range(10_000)]
+    assert ids == sorted(ids)
+
+
+def test_ids_are_unique() -> None:
+    ids = [new_id("evt") for _ in range(10_000)]
+    assert len(set(ids)) == len(ids)
+
+
+def test_ids_with_different_prefixes_still_order_by_their_ulid() -> None:
+    first, second = new_id("acc"), new_id("cus")
+    assert first.split("_")[1] < second.split("_")[1]

@@ -1,0 +1,216 @@
+"""Query limits (depth, aliases, cost) checked at validation time against the real schema."""
+
+from __future__ import annotations
+
+from functools import cache
+
+import pytest
+from graphql import GraphQLSchema, parse, validate
+
+from hub.api.limits import Limits, build_rule
+from hub.api.schema import build_schema
+
+
+@cache
+def schema() -> GraphQLSchema:
+    return build_schema()._schema
+
+
+def limit_errors(query: str, limits: Limits) -> list[str]:
+    """The codes of the errors the limits rule reports for ``query`` (a valid query)."""
+    document = parse(query)
+    assert validate(schema(), document) == [], "the test query itself must be valid GraphQL"
+    errors = validate(schema(), document, [build_rule(limits)])
+    return [str((error.extensions or {}).get("code")) for error in errors]
+
+
+def limits(depth: int = 100, cost: int = 10**9, aliases: int = 1000) -> Limits:
+    return Limits(max_depth=depth, max_cost=cost, max_aliases=aliases)
+
+
+# Depth counts the levels of fields: account(1) events(2) nodes(3) account(4) id(5).
+DEPTH_5 = '{ account(id: "1") { events { nodes { account { id } } } } }'
+# account(1) events(2) edges(3) node(4) account(5) id(6)
+DEPTH_6 = '{ account(id: "1") { events { edges { node { account { id } } } } } }'
+
+
+def deep_query(rounds: int) -> str:
+    """A query 2 + 3 * rounds levels deep, going round Account.events.nodes.account."""
+    return (
+        '{ account(id: "1") { '
+        + "events { nodes { account { " * rounds
+        + "id"
+        + " } } }" * rounds
+        + " } }"
+    )
+
+
+# --- depth ---------------------------------------------------------------------------------
+
+
+def test_query_at_the_depth_limit_passes() -> None:
+    assert limit_errors(DEPTH_5, limits(depth=5)) == []
+
+
+def test_query_one_level_deeper_than_the_limit_is_too_deep() -> None:
+    assert limit_errors(DEPTH_6, limits(depth=5)) == ["QUERY_TOO_DEEP"]
+
+
+def test_very_deep_query_is_too_deep() -> None:
+    assert limit_errors(deep_query(30), limits(depth=10)) == ["QUERY_TOO_DEEP"]
+
+
+def test_depth_limit_applies_to_the_deepest_branch_only() -> None:
+    query = '{ a: account(id: "1") { id } b: account(id: "2") { events { edges { node { account { id } } } } } }'
+    assert limit_errors(query, limits(depth=5)) == ["QUERY_TOO_DEEP"]
+    assert limit_errors(query, limits(depth=6)) == []
+
+
+def test_depth_hidden_in_fragments_is_still_counted() -> None:
+    query = """
+        { account(id: "1") { ...AccountEvents } }
+        fragment AccountEvents on Account { events { edges { node { ...EventAccount } } } }
+        fragment EventAccount on Event { account { events { nodes { id } } } }
+    """
+    # account(1) events(2) edges(3) node(4) account(5) events(6) nodes(7) id(8)
+    assert limit_errors(query, limits(depth=7)) == ["QUERY_TOO_DEEP"]
+    assert limit_errors(query, limits(depth=8)) == []
+
+
+def test_depth_hidden_in_inline_fragments_is_still_counted() -> None:
+    query = '{ node(id: "1") { ... on Account { events { nodes { account { events { nodes { id } } } } } } } }'
+    # node(1) events(2) nodes(3) account(4) events(5) nodes(6) id(7)
+    assert limit_errors(query, limits(depth=6)) == ["QUERY_TOO_DEEP"]
+    assert limit_errors(query, limits(depth=7)) == []
+
+
+# --- aliases -------------------------------------------------------------------------------
+
+
+def aliased(count: int) -> str:
+    fields = " ".join(f"a{i}: id" for i in range(count))
+    return f'{{ account(id: "1") {{ {fields} }} }}'
+
+
+def test_query_with_aliases_up_to_the_limit_passes() -> None:
+    assert limit_errors(aliased(3), limits(aliases=3)) == []
+
+
+def test_query_with_more_aliases_than_the_limit_is_refused() -> None:
+    assert limit_errors(aliased(4), limits(aliases=3)) == ["TOO_MANY_ALIASES"]
+
+
+def test_aliases_inside_fragments_are_counted() -> None:
+    query = """
+        { account(id: "1") { ...Ids } }
+        fragment Ids on Account { a: id b: id c: id d: id }
+    """
+    assert limit_errors(query, limits(aliases=3)) == ["TOO_MANY_ALIASES"]
+
+
+# --- cost ----------------------------------------------------------------------------------
+
+NESTED_CONNECTIONS = """
+    { accounts(first: 100) { edges { node { events(first: 100) { edges { node { id } } } } } } }
+"""
+
+
+def test_nested_connections_of_full_pages_are_too_complex() -> None:
+    assert limit_errors(NESTED_CONNECTIONS, limits(cost=5_000)) == ["QUERY_TOO_COMPLEX"]
+
+
+def test_too_complex_error_reports_the_cost() -> None:
+    document = parse(NESTED_CONNECTIONS)
+    (error,) = validate(schema(), document, [build_rule(limits(cost=5_000))])
+    assert error.extensions is not None
+    # 100 accounts × 100 events each: the cost is at least the 10,000 events it may return.
+    assert int(error.extensions["cost"]) >= 100 * 100
+
+
+def test_the_same_nesting_with_small_pages_is_cheap() -> None:
+    small = NESTED_CONNECTIONS.replace("first: 100", "first: 5")
+    assert limit_errors(small, limits(cost=5_000)) == []
+
+
+def test_page_size_given_by_a_variable_counts_as_the_largest_page() -> None:
+    query = """
+        query ($n: Int!) {
+          accounts(first: $n) { edges { node { events(first: $n) { edges { node { id } } } } } }
+        }
+    """
+    assert limit_errors(query, limits(cost=5_000)) == ["QUERY_TOO_COMPLEX"]
+
+
+def test_cost_hidden_in_fragments_is_still_counted() -> None:
+    query = """
+        { accounts(first: 100) { edges { node { ...Events } } } }
+        fragment Events on Account { events(first: 100) { edges { node { id } } } }
+    """
+    assert limit_errors(query, limits(cost=5_000)) == ["QUERY_TOO_COMPLEX"]
+
+
+# --- what is not limited -------------------------------------------------------------------
+
+INTROSPECTION = (
+    "{ __schema { types { name fields { name type { name ofType { name ofType { name } } } } } } }"
+)
+
+
+def test_introspection_is_not_counted() -> None:
+    assert limit_errors(INTROSPECTION, limits(depth=2, cost=1, aliases=0)) == []
+
+
+NORMAL_QUERY = """
+    query Dashboard {
+      viewer { clientId organization { name kind } }
+      accounts(first: 20) {
+        totalCount
+        pageInfo { hasNextPage endCursor }
+        edges {
+          cursor
+          node {
+            id reference status
+            balance { amountMinor currency }
+            customer { name country }
+            events(first: 5) { nodes { type occurredAt } }
+          }
+        }
+      }
+    }
+"""
+
+
+def test_normal_query_passes_the_production_limits() -> None:
+    # The defaults of hub.settings.Settings.
+    assert limit_errors(NORMAL_QUERY, Limits(max_depth=10, max_cost=50_000, max_aliases=30)) == []
+
+
+@pytest.mark.parametrize(
+    ("query", "tight", "code"),
+    [
+        (DEPTH_6, limits(depth=5, cost=5_000, aliases=3), "QUERY_TOO_DEEP"),
+        (aliased(4), limits(depth=5, cost=5_000, aliases=3), "TOO_MANY_ALIASES"),
+        # accounts edges node events edges node id: seven levels
+        (NESTED_CONNECTIONS, limits(depth=7, cost=5_000, aliases=3), "QUERY_TOO_COMPLEX"),
+    ],
+    ids=["depth", "aliases", "cost"],
+)
+def test_each_limit_reports_only_its_own_code(query: str, tight: Limits, code: str) -> None:
+    assert limit_errors(query, tight) == [code]
+
+
+def test_standard_introspection_query_passes_the_default_limits() -> None:
+    from graphql import get_introspection_query
+
+    assert limit_errors(get_introspection_query(descriptions=True), limits(10, 50_000, 30)) == []
+
+
+def test_fanning_out_introspection_is_refused_by_standard_validation() -> None:
+    inner = "name"
+    for _ in range(5):
+        inner = f"possibleTypes {{ interfaces {{ {inner} }} }}"
+    query = f"{{ __schema {{ types {{ {inner} }} }} }}"
+    # Standard validation (which the hub runs before its own limits) refuses it.
+    assert [e.message for e in validate(schema(), parse(query))] == [
+        "Maximum introspection depth exceeded"
+    ]

@@ -112,6 +112,11 @@ class GraphQLEndpoint:
         problem = _check_payload(payload)
         if problem:
             return error_response(400, "BAD_REQUEST", problem)
+        if _has_nul(payload):
+            # PostgreSQL text and JSONB cannot hold U+0000; refuse it for every backend alike.
+            return error_response(
+                400, "BAD_USER_INPUT", "text values must not contain the NUL character (U+0000)"
+            )
         query: str = payload["query"]
         variables = payload.get("variables")
         operation_name = payload.get("operationName")
@@ -148,6 +153,16 @@ class GraphQLEndpoint:
         return error_response(
             405, "METHOD_NOT_ALLOWED", "send GraphQL operations with POST", {"Allow": "POST"}
         )
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
 
 
 def _check_payload(payload: Any) -> str | None:

@@ -22,6 +22,7 @@ from graphql import (
     ListValueNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationContext,
     ValidationRule,
 )
@@ -126,3 +127,21 @@ def build_rule(limits: Limits) -> type[ValidationRule]:
             return total
 
     return QueryLimitsRule
+
+
+class NulFreeStringsRule(ValidationRule):
+    """String literals may not contain U+0000: PostgreSQL text and JSONB cannot store it.
+
+    Variables are checked by the HTTP endpoint; this covers literals in the document,
+    where GraphQL's ``\\u0000`` escape produces the character only after parsing.
+    """
+
+    def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+        if "\x00" in node.value:
+            self.report_error(
+                GraphQLError(
+                    "text values must not contain the NUL character (U+0000)",
+                    node,
+                    extensions={"code": "BAD_USER_INPUT"},
+                )
+            )

@@ -9,7 +9,7 @@ from graphql import ASTValidationRule, GraphQLError
 from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
 from strawberry.schema.config import StrawberryConfig
 
-from hub.api.limits import Limits, build_rule
+from hub.api.limits import Limits, NulFreeStringsRule, build_rule
 from hub.api.mutations import Mutation
 from hub.api.queries import Query
 from hub.api.scalars import SCALAR_MAP
@@ -31,7 +31,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
                 max_cost=settings.max_query_cost,
                 max_aliases=settings.max_aliases,
             )
-        )
+        ),
+        NulFreeStringsRule,
     ]
     return HubSchema(
         query=Query,

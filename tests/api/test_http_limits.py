@@ -43,6 +43,28 @@ async def test_transport_errors_have_codes(http: httpx.AsyncClient, creditor: Ca
         ),
         ({"json": {"query": "{ nope }"}}, 200, "GRAPHQL_VALIDATION_FAILED"),
         ({"json": {"query": "{ viewer "}}, 200, "GRAPHQL_PARSE_FAILED"),
+        ({"json": {"query": '{ account(reference: "a\u0000b") { id } }'}}, 400, "BAD_USER_INPUT"),
+        ({"json": {"query": '{ account(reference: "a\\u0000b") { id } }'}}, 200, "BAD_USER_INPUT"),
+        (
+            {
+                "json": {
+                    "query": "query($k: String) { events(after: $k) { nodes { id } } }",
+                    "variables": {"k": "evt_\u0000"},
+                }
+            },
+            400,
+            "BAD_USER_INPUT",
+        ),
+        (
+            {
+                "json": {
+                    "query": "{ viewer { clientId } }",
+                    "variables": {"items": [{"metadata": {"x": ["\u0000"]}}]},
+                }
+            },
+            400,
+            "BAD_USER_INPUT",
+        ),
     ]
     for kwargs, status, code in cases:
         response = await _post(http, creditor, **kwargs)

@@ -23,9 +23,9 @@ from sqlalchemy.pool import NullPool
 from hub.app import create_app
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
-from hub.domain.placement import CustomerDetails, Placement
 from hub.domain.account import Product
 from hub.domain.money import Money
+from hub.domain.placement import CustomerDetails, Placement
 from hub.services import accounts as account_service
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext

@@ -28,12 +28,14 @@ class RequestContext:
     customers: DataLoader[str, Row | None] = field(init=False)
     organizations: DataLoader[str, Row | None] = field(init=False)
     accounts: DataLoader[str, Row | None] = field(init=False)
+    linked_organizations: DataLoader[str, Row | None] = field(init=False)
 
     def __post_init__(self) -> None:
         # One batched query per kind of object per request, whatever the page size.
         self.customers = DataLoader(self._load_customers)
         self.organizations = DataLoader(self._load_organizations)
         self.accounts = DataLoader(self._load_accounts)
+        self.linked_organizations = DataLoader(self._load_linked_organizations)
 
     async def _load_customers(self, ids: Sequence[str]) -> list[Row | None]:
         async with self.services.db.read() as conn:
@@ -45,10 +47,21 @@ class RequestContext:
             found = await organization_service.get_visible_organizations(conn, self.principal, ids)
         return [found.get(i) for i in ids]
 
+    async def _load_linked_organizations(self, ids: Sequence[str]) -> list[Row | None]:
+        """The creditor or agency of an account the caller can see (so visible by that link)."""
+        found = await self.services.organizations.get_many(self.services, ids)
+        return [found.get(i) for i in ids]
+
     async def _load_accounts(self, ids: Sequence[str]) -> list[Row | None]:
         async with self.services.db.read() as conn:
             found = await account_service.get_accounts(conn, self.principal, ids)
         return [found.get(i) for i in ids]
+
+    def prime_customers(self, outcomes: Sequence[Any]) -> None:
+        """Let a mutation's payload show the customers it just wrote without reading them back."""
+        for outcome in outcomes:
+            if outcome.customer is not None:
+                self.customers.prime(outcome.customer["id"], outcome.customer)
 
     def require(self, scope: Scope) -> Principal:
         """The principal, if its token holds ``scope``; else a ``FORBIDDEN`` error."""

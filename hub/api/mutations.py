@@ -100,6 +100,7 @@ class Mutation:
             return PlaceAccountPayload(
                 account=None, user_errors=user_errors(error.problems), warnings=[], replayed=False
             )
+        ctx.prime_customers([outcome])
         return PlaceAccountPayload(
             account=Account.from_row(outcome.account)
             if outcome.account and not outcome.problems
@@ -132,6 +133,7 @@ class Mutation:
                 failed_count=len(input.items),
                 user_errors=user_errors(error.problems),
             )
+        ctx.prime_customers(outcomes)
         results = []
         all_errors: list[UserError] = []
         for index, outcome in enumerate(outcomes):

@@ -15,6 +15,7 @@ from hub.keyfiles import load_or_create
 from hub.settings import Settings
 
 _ALG = "Ed25519"
+_MAX_CACHED_TOKENS = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,7 @@ class TokenIssuer:
             exp={"essential": True},
             sub={"essential": True},
         )
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TokenIssuer:
@@ -83,6 +85,22 @@ class TokenIssuer:
         return jwt.encode({"alg": _ALG, "kid": self._kid}, claims, self._key, algorithms=[_ALG])
 
     def verify(self, token: str) -> Principal:
+        """The principal of a valid token; raises ``InvalidToken`` (forged, expired, …).
+
+        Verified tokens are remembered until they expire, so a client reusing its token pays
+        for the signature check once, not on every request.
+        """
+        now = time.time()
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > now:
+            return cached[0]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= _MAX_CACHED_TOKENS:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             decoded = jwt.decode(token, self._key, algorithms=[_ALG])
         except (JoseError, ValueError) as exc:
@@ -97,11 +115,12 @@ class TokenIssuer:
                 "INVALID_TOKEN", f"the access token is invalid: {exc.error}"
             ) from exc
         try:
-            return Principal(
+            principal = Principal(
                 client_id=str(claims["sub"]),
                 organization_id=str(claims["org"]),
                 kind=OrganizationKind(claims["kind"]),
                 scopes=parse_scopes(str(claims.get("scope", ""))),
             )
-        except (KeyError, ValueError) as exc:
+            return principal, float(claims["exp"])
+        except (KeyError, ValueError, TypeError) as exc:
             raise InvalidToken("INVALID_TOKEN", "the access token lacks required claims") from exc

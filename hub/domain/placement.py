@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -43,15 +42,6 @@ class Placement:
     metadata: Any = None
     metadata_size: int = 0
     idempotency_key: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RoutingRuleView:
-    """The parts of a routing rule that decide where an account goes."""
-
-    agency_id: str
-    country: str | None
-    product: str | None
 
 
 def validate_placement(p: Placement, today: dt.date) -> list[Problem]:
@@ -134,14 +124,3 @@ def _check_reference(value: str, field: str, bad: Any) -> None:
             f"reference must be 1-{MAX_REFERENCE_LENGTH} printable characters",
             *field.split("."),
         )
-
-
-def choose_agency(rules: Sequence[RoutingRuleView], country: str, product: str) -> str | None:
-    """The agency of the first rule (in the given order) that matches, or None."""
-    for rule in rules:
-        if rule.country not in (None, country):
-            continue
-        if rule.product not in (None, product):
-            continue
-        return rule.agency_id
-    return None

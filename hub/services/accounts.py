@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -19,20 +21,22 @@ from hub.domain.money import Money
 from hub.domain.placement import (
     MAX_BATCH,
     Placement,
-    RoutingRuleView,
-    choose_agency,
     validate_placement,
 )
 from hub.services import events as event_log
 from hub.services import idempotency
 from hub.services.context import ServiceContext
+from hub.services.customers import customer_key
 from hub.services.visibility import account_clause
+from hub.store import routing
 from hub.store.ids import new_id
-from hub.store.tables import accounts, customers, routing_rules
+from hub.store.tables import accounts, customers
 
 Row = Mapping[Any, Any]
 _T = TypeVar("_T")
 _WRITE_ATTEMPTS = 3
+# Up to this many rows of one (country, product), the INSERT routes the rows itself.
+_INLINE_ROUTING_ROWS = 5
 
 
 @dataclass
@@ -43,6 +47,8 @@ class PlacementOutcome:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[Problem] = field(default_factory=list)
     replayed: bool = False
+    #: The customer as placed (plaintext), so callers can show it without reading it back.
+    customer: Row | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,8 +75,18 @@ async def place_accounts(
     if not principal.is_creditor:
         raise DomainError.of("CREDITOR_ONLY", "only a creditor places accounts")
 
+    # The first attempt inserts straight away and lets the unique index find duplicate
+    # references; if it finds any, the transaction is rolled back (so nothing, not even a
+    # customer update, is written for them) and the next attempt checks references first.
+    check_first = False
+
     async def attempt(conn: AsyncConnection) -> list[PlacementOutcome]:
-        return await _place(conn, ctx, principal, placements)
+        nonlocal check_first
+        try:
+            return await _place(conn, ctx, principal, placements, check_first)
+        except _ReferenceTaken:
+            check_first = True
+            raise
 
     return await _retrying(ctx, attempt)
 
@@ -84,7 +100,7 @@ async def _retrying(ctx: ServiceContext, work: Callable[[AsyncConnection], Await
         try:
             async with ctx.db.transaction() as conn:
                 return await work(conn)
-        except (IntegrityError, _VersionConflict):
+        except (IntegrityError, _VersionConflict, _ReferenceTaken):
             if attempt == _WRITE_ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")
@@ -92,6 +108,10 @@ async def _retrying(ctx: ServiceContext, work: Callable[[AsyncConnection], Await
 
 class _VersionConflict(Exception):
     """The account changed between read and write; the whole use case is retried."""
+
+
+class _ReferenceTaken(Exception):
+    """An insert met an existing reference; the placement is retried, checking first."""
 
 
 def _request_payload(p: Placement) -> dict[str, Any]:
@@ -106,6 +126,7 @@ async def _place(
     ctx: ServiceContext,
     principal: Principal,
     placements: Sequence[Placement],
+    check_first: bool,
 ) -> list[PlacementOutcome]:
     org = principal.organization_id
     now = ctx.clock()
@@ -147,18 +168,12 @@ async def _place(
         if ref in seen:
             outcomes[i].problems.append(_duplicate(ref))
         seen.add(ref)
-    if seen:
-        taken = await conn.execute(
-            sa.select(accounts.c.reference).where(
-                accounts.c.creditor_id == org, accounts.c.reference.in_(seen)
-            )
-        )
-        taken_refs = set(taken.scalars())
+    if seen and check_first:
+        taken_refs = await _taken_references(conn, org, seen)
         for i in fresh:
             if placements[i].reference in taken_refs and not outcomes[i].problems:
                 outcomes[i].problems.append(_duplicate(placements[i].reference))
     fresh = [i for i in fresh if not outcomes[i].problems]
-
     if fresh:
         await _insert_placements(conn, ctx, principal, placements, outcomes, fresh, hashes, now)
 
@@ -175,6 +190,75 @@ async def _place(
     for i, earlier in same_as.items():
         outcomes[i] = dataclasses.replace(outcomes[earlier], replayed=True)
     return outcomes
+
+
+@functools.cache
+def _taken_references_query(dialect: str) -> sa.Select[Any]:
+    """References a creditor already placed, among some. Built once per dialect.
+
+    PostgreSQL gets ``= ANY(array)``, far cheaper to bind than an expanding ``IN``.
+    """
+    references: sa.ColumnElement[bool]
+    if dialect == "postgresql":
+        array = sa.bindparam("references", type_=postgresql.ARRAY(sa.String()))
+        references = accounts.c.reference == sa.func.any(array)
+    else:
+        references = accounts.c.reference.in_(sa.bindparam("references", expanding=True))
+    return sa.select(accounts.c.reference).where(
+        accounts.c.creditor_id == sa.bindparam("creditor_id"), references
+    )
+
+
+async def _taken_references(
+    conn: AsyncConnection, creditor_id: str, references: set[str]
+) -> set[str]:
+    rows = await conn.execute(
+        _taken_references_query(conn.dialect.name),
+        {"creditor_id": creditor_id, "references": list(references)},
+    )
+    return set(rows.scalars())
+
+
+@functools.cache
+def _account_insert(dialect: str, inline_routing: bool) -> Any:
+    """Insert accounts; returns the id and agency of each row written.
+
+    A reference that already exists is skipped, not an error: the rows that come back are
+    the ones written, so the caller sees duplicates without a failed statement. With
+    ``inline_routing`` the statement assigns each row its agency by the routing rules
+    (hub.store.routing); otherwise the rows carry ``agency_id`` and ``version``.
+    """
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(accounts)
+    if inline_routing:
+        agency = routing.agency_for_account("route")
+        # The version is the account's event count: placed, and assigned if an agency
+        # matched. (Each use of the rule needs its own parameters in a batched insert.)
+        version = sa.case((routing.agency_for_account("route_v").is_(None), 1), else_=2)
+        statement = statement.values(agency_id=agency, version=version)
+    return statement.on_conflict_do_nothing(
+        index_elements=[accounts.c.creditor_id, accounts.c.reference]
+    ).returning(accounts.c.id, accounts.c.agency_id)
+
+
+@functools.cache
+def _customer_upsert(dialect: str) -> Any:
+    """Insert new customers, update known ones (by creditor and reference), return their ids."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(customers)
+    changed = (
+        "name_enc",
+        "email_enc",
+        "phone_enc",
+        "country",
+        "language",
+        "timezone",
+        "updated_at",
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[customers.c.creditor_id, customers.c.reference],
+        set_={name: statement.excluded[name] for name in changed},
+    ).returning(customers.c.reference, customers.c.id, customers.c.created_at)
 
 
 def _duplicate(reference: str) -> Problem:
@@ -199,49 +283,36 @@ async def _insert_placements(
     cipher = ctx.cipher
     # The latest details sent for a customer win; one customer may owe several accounts.
     details = {placements[i].customer.reference: placements[i].customer for i in fresh}
-    found = await conn.execute(
-        sa.select(customers.c.reference, customers.c.id).where(
-            customers.c.creditor_id == org, customers.c.reference.in_(details)
-        )
-    )
-    existing = {ref: cid for ref, cid in found}
-    rules = [
-        RoutingRuleView(r.agency_id, r.country, r.product)
-        for r in await conn.execute(
-            sa.select(routing_rules.c.agency_id, routing_rules.c.country, routing_rules.c.product)
-            .where(routing_rules.c.creditor_id == org)
-            .order_by(routing_rules.c.priority, routing_rules.c.id)
-        )
-    ]
-
-    new_customers: list[dict[str, Any]] = []
-    updated_customers: list[dict[str, Any]] = []
-    customer_ids: dict[str, str] = {}
+    customer_rows = []
     for ref, c in details.items():
-        cid = existing.get(ref) or new_id("cus")
+        key = customer_key(org, ref)
+        customer_rows.append(
+            {
+                "id": new_id("cus"),
+                "creditor_id": org,
+                "reference": ref,
+                "name_enc": cipher.encrypt(c.name, key, "name"),
+                "email_enc": cipher.encrypt_optional(c.email, key, "email"),
+                "phone_enc": cipher.encrypt_optional(c.phone, key, "phone"),
+                "country": c.country,
+                "language": c.language,
+                "timezone": c.timezone,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    # Insert new customers and update known ones in one statement; the ids come back.
+    upsert = _customer_upsert(conn.dialect.name)
+    stored = await conn.execute(upsert, customer_rows)
+    customer_ids: dict[str, str] = {}
+    created: dict[str, dt.datetime] = {}
+    for ref, cid, created_at in stored:
         customer_ids[ref] = cid
-        row = {
-            "name_enc": cipher.encrypt(c.name, cid, "name"),
-            "email_enc": cipher.encrypt_optional(c.email, cid, "email"),
-            "phone_enc": cipher.encrypt_optional(c.phone, cid, "phone"),
-            "country": c.country,
-            "language": c.language,
-            "timezone": c.timezone,
-            "updated_at": now,
-        }
-        if ref in existing:
-            updated_customers.append({"cid": cid, **row})
-        else:
-            new_customers.append(
-                {"id": cid, "creditor_id": org, "reference": ref, "created_at": now, **row}
-            )
+        created[ref] = created_at
 
     account_rows: list[dict[str, Any]] = []
-    event_rows: list[dict[str, Any]] = []
-    key_rows: list[dict[str, Any]] = []
     for i in fresh:
         p = placements[i]
-        agency = choose_agency(rules, p.customer.country, p.product.value)
         account = {
             "id": new_id("acc"),
             "creditor_id": org,
@@ -254,13 +325,47 @@ async def _insert_placements(
             "due_date": p.due_date,
             "status": AccountStatus.PLACED.value,
             "resume_status": None,
-            "agency_id": None,
             "country": p.customer.country,
             "metadata": p.metadata,
             "placed_at": now,
             "updated_at": now,
-            "version": 1,
         }
+        account_rows.append(account)
+    combinations = {(row["country"], row["product"]) for row in account_rows}
+    if len(combinations) == 1 and len(account_rows) <= _INLINE_ROUTING_ROWS:
+        # Few rows: let the INSERT route them itself, saving the round trip of a lookup.
+        inserted = await conn.execute(
+            _account_insert(conn.dialect.name, inline_routing=True),
+            [
+                {
+                    **row,
+                    **routing.route_parameters(org, row["country"], row["product"], "route"),
+                    **routing.route_parameters(org, row["country"], row["product"], "route_v"),
+                }
+                for row in account_rows
+            ],
+        )
+    else:
+        # Many rows: route each (country, product) combination once, then insert.
+        routes = await routing.route_many(conn, org, sorted(combinations))
+        for row in account_rows:
+            agency_id = routes[(row["country"], row["product"])]
+            row["agency_id"] = agency_id
+            row["version"] = 1 if agency_id is None else 2
+        inserted = await conn.execute(
+            _account_insert(conn.dialect.name, inline_routing=False), account_rows
+        )
+    agencies: dict[str, str | None] = {row[0]: row[1] for row in inserted}
+    if len(agencies) != len(account_rows):
+        raise _ReferenceTaken()
+
+    event_rows: list[dict[str, Any]] = []
+    key_rows: list[dict[str, Any]] = []
+    for i, account in zip(fresh, account_rows, strict=True):
+        p = placements[i]
+        agency = agencies[account["id"]]
+        account["agency_id"] = None
+        account["version"] = 1
         placed = event_log.account_event("account.placed", account, 1, now)
         event_rows.append(placed)
         if agency is None:
@@ -279,8 +384,21 @@ async def _insert_placements(
             event_rows.append(
                 event_log.account_event("account.assigned", account, 2, now, agencyId=agency)
             )
-        account_rows.append(account)
         outcomes[i].account = account
+        c = p.customer
+        outcomes[i].customer = {
+            "id": account["customer_id"],
+            "creditor_id": org,
+            "reference": c.reference,
+            "name": c.name,
+            "email": c.email,
+            "phone": c.phone,
+            "country": c.country,
+            "language": c.language,
+            "timezone": c.timezone,
+            "created_at": created[c.reference],
+            "updated_at": now,
+        }
         if p.idempotency_key:
             key_rows.append(
                 idempotency.record(
@@ -293,29 +411,6 @@ async def _insert_placements(
                 )
             )
 
-    if new_customers:
-        await conn.execute(customers.insert(), new_customers)
-    if updated_customers:
-        await conn.execute(
-            customers.update()
-            .where(customers.c.id == sa.bindparam("cid"))
-            .values(
-                {
-                    name: sa.bindparam(name)
-                    for name in (
-                        "name_enc",
-                        "email_enc",
-                        "phone_enc",
-                        "country",
-                        "language",
-                        "timezone",
-                        "updated_at",
-                    )
-                }
-            ),
-            updated_customers,
-        )
-    await conn.execute(accounts.insert(), account_rows)
     await event_log.append(conn, event_rows)
     await idempotency.save(conn, key_rows)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hub.settings import Settings
 from hub.store.database import Database
@@ -21,6 +22,14 @@ class ServiceContext:
     cipher: FieldCipher
     settings: Settings
     clock: Callable[[], dt.datetime] = field(default=utcnow)
+    #: Organizations linked to visible accounts (creditor, agency), cached in process.
+    organizations: Any = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.organizations is None:
+            from hub.services.organizations import OrganizationCache
+
+            self.organizations = OrganizationCache()
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceContext:

@@ -14,6 +14,11 @@ from hub.services.visibility import customer_clause
 from hub.store.tables import customers
 
 
+def customer_key(creditor_id: str, reference: str) -> str:
+    """What a customer's PII ciphertexts are bound to: its creditor and its reference."""
+    return f"{len(creditor_id)}:{creditor_id}:{reference}"
+
+
 async def get_customers(
     conn: AsyncConnection, ctx: ServiceContext, principal: Principal, ids: Sequence[str]
 ) -> dict[str, Mapping[str, Any]]:
@@ -22,19 +27,20 @@ async def get_customers(
         sa.select(customers).where(customers.c.id.in_(list(ids)), customer_clause(principal))
     )
     decrypt = ctx.cipher.decrypt
-    return {
-        r.id: {
+    out: dict[str, Mapping[str, Any]] = {}
+    for r in rows:
+        key = customer_key(r.creditor_id, r.reference)
+        out[r.id] = {
             "id": r.id,
             "creditor_id": r.creditor_id,
             "reference": r.reference,
-            "name": decrypt(r.name_enc, r.id, "name"),
-            "email": decrypt(r.email_enc, r.id, "email"),
-            "phone": decrypt(r.phone_enc, r.id, "phone"),
+            "name": decrypt(r.name_enc, key, "name"),
+            "email": decrypt(r.email_enc, key, "email"),
+            "phone": decrypt(r.phone_enc, key, "phone"),
             "country": r.country,
             "language": r.language,
             "timezone": r.timezone,
             "created_at": r.created_at,
             "updated_at": r.updated_at,
         }
-        for r in rows
-    }
+    return out

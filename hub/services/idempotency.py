@@ -20,6 +20,10 @@ from hub.domain.errors import Problem
 from hub.store.tables import idempotency_keys
 
 REUSED = "IDEMPOTENCY_KEY_REUSED"
+_FIND = sa.select(idempotency_keys).where(
+    idempotency_keys.c.organization_id == sa.bindparam("organization_id"),
+    idempotency_keys.c.key.in_(sa.bindparam("keys", expanding=True)),
+)
 
 
 def request_hash(operation: str, payload: Any) -> str:
@@ -41,12 +45,7 @@ async def find(
     """Stored keys among ``keys``, by key."""
     if not keys:
         return {}
-    rows = await conn.execute(
-        sa.select(idempotency_keys).where(
-            idempotency_keys.c.organization_id == organization_id,
-            idempotency_keys.c.key.in_(list(keys)),
-        )
-    )
+    rows = await conn.execute(_FIND, {"organization_id": organization_id, "keys": list(keys)})
     return {r.key: r._mapping for r in rows}
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -200,6 +201,33 @@ async def find_organization_by_name(
             )
         ).first()
     return row._mapping if row is not None else None
+
+
+class OrganizationCache:
+    """Organizations by id, kept in process for ``ttl`` seconds.
+
+    Organizations never change after creation (there is no rename), so a short-lived copy is
+    safe; it spares a database read for every account's ``creditor`` and ``agency``.
+    """
+
+    def __init__(self, ttl: float = 60.0, max_size: int = 10_000) -> None:
+        self.ttl = ttl
+        self.max_size = max_size
+        self._rows: dict[str, tuple[float, Row]] = {}
+
+    async def get_many(self, ctx: ServiceContext, ids: Sequence[str]) -> dict[str, Row]:
+        now = time.monotonic()
+        found = {i: entry[1] for i in ids if (entry := self._rows.get(i)) and entry[0] > now}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            async with ctx.db.read() as conn:
+                loaded = await get_organizations(conn, missing)
+            if len(self._rows) + len(loaded) > self.max_size:
+                self._rows.clear()
+            for org_id, row in loaded.items():
+                self._rows[org_id] = (now + self.ttl, dict(row))
+            found.update(loaded)
+        return found
 
 
 async def get_visible_organizations(

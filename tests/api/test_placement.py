@@ -232,3 +232,48 @@ async def test_agency_cannot_place_accounts(agency: Caller) -> None:
     body = await agency.graphql(PLACE, {"input": placement()})
     assert body["data"] is None
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_a_refused_duplicate_leaves_the_customer_untouched(creditor: Caller) -> None:
+    first = await place(creditor, customer={"reference": "CUST-DUP-1", "name": "Original Name"})
+    duplicate = placement(
+        reference=first["account"]["reference"],
+        customer={"reference": "CUST-DUP-1", "name": "Changed"},
+    )
+    payload = (await creditor.data(PLACE, {"input": duplicate}))["placeAccount"]
+    assert [e["code"] for e in payload["userErrors"]] == ["DUPLICATE_REFERENCE"]
+    query = "query($id: ID!) { node(id: $id) { ... on Customer { name } } }"
+    customer = await creditor.data(query, {"id": first["account"]["customer"]["id"]})
+    assert customer["node"]["name"] == "Original Name"
+
+
+async def test_batch_with_stored_duplicates_places_the_others(creditor: Caller) -> None:
+    existing = [(await place(creditor))["account"]["reference"] for _ in range(2)]
+    items = [placement() for _ in range(4)]
+    items[1]["reference"], items[3]["reference"] = existing
+    payload = (await creditor.data(PLACE_MANY, {"input": {"items": items}}))["placeAccounts"]
+    assert [r["account"] is not None for r in payload["results"]] == [True, False, True, False]
+    assert {e["code"] for e in payload["userErrors"]} == {"DUPLICATE_REFERENCE"}
+    count = await creditor.data("{ accounts { totalCount } }")
+    assert count["accounts"]["totalCount"] == 4
+
+
+async def test_batch_routes_each_item_by_its_country(
+    creditor: Caller, make_caller: Any, backend: Backend
+) -> None:
+    swedish = await make_caller(OrganizationKind.AGENCY)
+    await organization_service.create_routing_rule(
+        backend.services,
+        creditor_id=creditor.organization_id,
+        agency_id=swedish.organization_id,
+        country="SE",
+    )
+    items = [placement(customer={"country": "SE" if i % 2 else "GB"}) for i in range(10)]
+    payload = (await creditor.data(PLACE_MANY, {"input": {"items": items}}))["placeAccounts"]
+    warnings = [[w["code"] for w in r["warnings"]] for r in payload["results"]]
+    assert warnings == [[] if i % 2 else ["ROUTING_NO_AGENCY"] for i in range(10)]
+    listing = await swedish.data("{ accounts(first: 100) { nodes { reference version } } }")
+    assert sorted(n["reference"] for n in listing["accounts"]["nodes"]) == sorted(
+        items[i]["reference"] for i in range(1, 10, 2)
+    )
+    assert {n["version"] for n in listing["accounts"]["nodes"]} == {2}

@@ -16,8 +16,6 @@ from hub.domain.money import Money
 from hub.domain.placement import (
     CustomerDetails,
     Placement,
-    RoutingRuleView,
-    choose_agency,
     validate_placement,
 )
 
@@ -289,51 +287,6 @@ def test_each_problem_carries_a_human_message() -> None:
     problems = validate_placement(placement(reference="", balance=Money(0, "SEK")), TODAY)
     assert problems
     assert all(problem.message.strip() for problem in problems)
-
-
-# --- routing -------------------------------------------------------------------------------
-
-
-def rule(agency: str, country: str | None = None, product: str | None = None) -> RoutingRuleView:
-    return RoutingRuleView(agency_id=agency, country=country, product=product)
-
-
-def test_first_matching_rule_in_order_wins() -> None:
-    rules = [
-        rule("ag_fi", country="FI"),
-        rule("ag_se_loans", country="SE", product="LOAN"),
-        rule("ag_se", country="SE"),
-        rule("ag_anything"),
-    ]
-    assert choose_agency(rules, "SE", "LOAN") == "ag_se_loans"
-    assert choose_agency(rules, "SE", "CARD") == "ag_se"
-    assert choose_agency(rules, "FI", "LOAN") == "ag_fi"
-    assert choose_agency(rules, "NO", "CARD") == "ag_anything"
-
-
-def test_an_earlier_wildcard_rule_shadows_a_later_specific_one() -> None:
-    rules = [rule("ag_catch_all"), rule("ag_se", country="SE", product="CARD")]
-    assert choose_agency(rules, "SE", "CARD") == "ag_catch_all"
-
-
-def test_none_country_matches_any_country_but_product_must_match() -> None:
-    rules = [rule("ag_bnpl", product="BNPL_INVOICE")]
-    assert choose_agency(rules, "DE", "BNPL_INVOICE") == "ag_bnpl"
-    assert choose_agency(rules, "US", "BNPL_INVOICE") == "ag_bnpl"
-    assert choose_agency(rules, "DE", "CARD") is None
-
-
-def test_none_product_matches_any_product_but_country_must_match() -> None:
-    rules = [rule("ag_de", country="DE")]
-    assert choose_agency(rules, "DE", "LOAN") == "ag_de"
-    assert choose_agency(rules, "DE", "OTHER") == "ag_de"
-    assert choose_agency(rules, "AT", "LOAN") is None
-
-
-def test_no_agency_when_no_rule_matches() -> None:
-    rules = [rule("ag_fi", country="FI"), rule("ag_se_card", country="SE", product="CARD")]
-    assert choose_agency(rules, "SE", "LOAN") is None
-    assert choose_agency([], "SE", "LOAN") is None
 
 
 # --- property: generated valid placements --------------------------------------------------

@@ -57,6 +57,11 @@ class RequestContext:
             found = await account_service.get_accounts(conn, self.principal, ids)
         return [found.get(i) for i in ids]
 
+    async def linked_organization(self, organization_id: str) -> Row | None:
+        """An account's creditor or agency: from the process cache at once, else batched."""
+        row = self.services.organizations.cached(organization_id)
+        return row if row is not None else await self.linked_organizations.load(organization_id)
+
     def prime_customers(self, outcomes: Sequence[Any]) -> None:
         """Let a mutation's payload show the customers it just wrote without reading them back."""
         for outcome in outcomes:

@@ -17,25 +17,21 @@ from functools import lru_cache
 from typing import Any
 
 import orjson
-import strawberry
-from graphql import GraphQLError, OperationDefinitionNode, parse
+from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
-from strawberry.exceptions import MissingQueryError
 from strawberry.http.ides import get_graphql_ide_html
-from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
-from strawberry.types.graphql import OperationType
 
 from hub.api.authentication import BearerAuthenticator
 from hub.api.context import RequestContext
 from hub.api.errors import format_error
+from hub.api.schema import HubSchema, operation_type
 from hub.auth.ratelimit import RateLimiter
 from hub.auth.tokens import InvalidToken
 from hub.observability import Metrics
 from hub.services.context import ServiceContext
 
 log = logging.getLogger("hub.api")
-_ALLOWED = frozenset({OperationType.QUERY, OperationType.MUTATION})
 
 
 def error_response(
@@ -69,7 +65,7 @@ def operation_label(query: str, operation_name: str | None) -> str:
 class GraphQLEndpoint:
     def __init__(
         self,
-        schema: strawberry.Schema,
+        schema: HubSchema,
         services: ServiceContext,
         authenticator: BearerAuthenticator,
         rate_limiter: RateLimiter,
@@ -123,23 +119,30 @@ class GraphQLEndpoint:
         request_id: str = request.scope.get("state", {}).get("request_id", "-")
         context = RequestContext(self.services, principal, request_id)
         label = operation_label(query, operation_name)
-        started = time.perf_counter()
-        try:
-            result = await self.schema.execute(
-                query,
-                variable_values=variables,
-                context_value=context,
-                operation_name=operation_name,
-                allowed_operation_types=_ALLOWED,
-            )
-        except MissingQueryError:
+        if not query.strip():
             return error_response(400, "BAD_REQUEST", "the request has no query")
-        except InvalidOperationTypeError:
-            return error_response(
-                400, "BAD_REQUEST", "only queries and mutations over HTTP; subscribe over websocket"
+        started = time.perf_counter()
+        prepared = self.schema.prepare(query)
+        if prepared.document is None:
+            result = ExecutionResult(data=None, errors=list(prepared.errors))
+        else:
+            kind = operation_type(prepared.document, operation_name)
+            if kind is None:
+                return error_response(
+                    400, "BAD_REQUEST", "operationName does not match an operation"
+                )
+            if kind is OperationType.SUBSCRIPTION:
+                return error_response(
+                    400,
+                    "BAD_REQUEST",
+                    "only queries and mutations over HTTP; subscribe over websocket",
+                )
+            result = await self.schema.run(
+                prepared.document,
+                variables=variables,
+                context=context,
+                operation_name=operation_name,
             )
-        except CannotGetOperationTypeError:
-            return error_response(400, "BAD_REQUEST", "operationName does not match an operation")
         self.metrics.graphql_latency.labels(label).observe(time.perf_counter() - started)
         body: dict[str, Any] = {"data": result.data}
         if result.errors:

@@ -139,14 +139,14 @@ class Account(Node):
 
     @strawberry.field(description="The creditor that placed the account.")
     async def creditor(self, info: Info) -> Organization | None:
-        row = await request_context(info).linked_organizations.load(self.creditor_id)
+        row = await request_context(info).linked_organization(self.creditor_id)
         return Organization.from_row(row) if row is not None else None
 
     @strawberry.field(description="The agency the account is assigned to; null while unassigned.")
     async def agency(self, info: Info) -> Organization | None:
         if self.agency_id is None:
             return None
-        row = await request_context(info).linked_organizations.load(self.agency_id)
+        row = await request_context(info).linked_organization(self.agency_id)
         return Organization.from_row(row) if row is not None else None
 
     @strawberry.field(description="This account's events, oldest first. Needs `events:read`.")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
-from hub.api.context import request_context
+from hub.api.context import RequestContext, request_context
 from hub.api.errors import UserError, UserWarning, user_errors, user_warnings
 from hub.api.inputs import (
     AdjustBalanceInput,
@@ -17,6 +18,7 @@ from hub.api.inputs import (
 )
 from hub.api.types import Account
 from hub.auth.scopes import Scope
+from hub.auth.tokens import Principal
 from hub.domain.errors import DomainError
 from hub.services import accounts as account_service
 
@@ -76,6 +78,19 @@ class AdjustBalancePayload:
     user_errors: list[UserError] = strawberry.field(
         description="Why the adjustment was refused, if it was."
     )
+
+
+async def _change_account(
+    info: Info, change: Callable[[RequestContext, Principal], Awaitable[Mapping[Any, Any]]]
+) -> tuple[Account | None, list[UserError]]:
+    """Run a creditor's change to one account: the account after it, or the userErrors."""
+    ctx = request_context(info)
+    principal = ctx.require(Scope.ACCOUNTS_WRITE)
+    try:
+        row = await change(ctx, principal)
+    except DomainError as error:
+        return None, user_errors(error.problems)
+    return Account.from_row(row), []
 
 
 @strawberry.type(description="Writes.")
@@ -169,19 +184,17 @@ class Mutation:
             RecallAccountInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> RecallAccountPayload:
-        ctx = request_context(info)
-        principal = ctx.require(Scope.ACCOUNTS_WRITE)
-        try:
-            row = await account_service.recall_account(
+        account, errors = await _change_account(
+            info,
+            lambda ctx, principal: account_service.recall_account(
                 ctx.services,
                 principal,
                 str(input.account_id),
                 reason=input.reason,
                 idempotency_key=input.idempotency_key,
-            )
-        except DomainError as error:
-            return RecallAccountPayload(account=None, user_errors=user_errors(error.problems))
-        return RecallAccountPayload(account=Account.from_row(row), user_errors=[])
+            ),
+        )
+        return RecallAccountPayload(account=account, user_errors=errors)
 
     @strawberry.mutation(
         description="Correct an account's balance, with a reason. Needs `accounts:write`."
@@ -193,17 +206,15 @@ class Mutation:
             AdjustBalanceInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> AdjustBalancePayload:
-        ctx = request_context(info)
-        principal = ctx.require(Scope.ACCOUNTS_WRITE)
-        try:
-            row = await account_service.adjust_balance(
+        account, errors = await _change_account(
+            info,
+            lambda ctx, principal: account_service.adjust_balance(
                 ctx.services,
                 principal,
                 str(input.account_id),
                 amount=input.amount.to_domain(),
                 reason=input.reason,
                 idempotency_key=input.idempotency_key,
-            )
-        except DomainError as error:
-            return AdjustBalancePayload(account=None, user_errors=user_errors(error.problems))
-        return AdjustBalancePayload(account=Account.from_row(row), user_errors=[])
+            ),
+        )
+        return AdjustBalancePayload(account=account, user_errors=errors)

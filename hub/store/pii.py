@@ -1,7 +1,8 @@
 """Encryption at rest of customer PII (name, email, phone) with AES-256-GCM.
 
-Each value is bound to its row and column through the associated data, so a ciphertext
-copied into another customer's row or another column fails to decrypt.
+Each value is bound to its record and column through the associated data (customers use
+their creditor and reference, see ``hub.services.customers.customer_key``), so a
+ciphertext copied into another customer's row or another column fails to decrypt.
 Layout: version byte (1) | 12-byte nonce | ciphertext with tag.
 """
 
@@ -33,19 +34,19 @@ class FieldCipher:
         )
         return cls(base64.b64decode(raw))
 
-    def encrypt(self, value: str, row_id: str, column: str) -> bytes:
+    def encrypt(self, value: str, record: str, column: str) -> bytes:
         nonce = os.urandom(12)
-        aad = f"{row_id}:{column}".encode()
+        aad = f"{record}:{column}".encode()
         return _VERSION + nonce + self._aead.encrypt(nonce, value.encode(), aad)
 
-    def encrypt_optional(self, value: str | None, row_id: str, column: str) -> bytes | None:
-        return None if value is None else self.encrypt(value, row_id, column)
+    def encrypt_optional(self, value: str | None, record: str, column: str) -> bytes | None:
+        return None if value is None else self.encrypt(value, record, column)
 
-    def decrypt(self, blob: bytes | None, row_id: str, column: str) -> str | None:
+    def decrypt(self, blob: bytes | None, record: str, column: str) -> str | None:
         if blob is None:
             return None
         blob = bytes(blob)
         if blob[:1] != _VERSION:
             raise ValueError("unknown PII ciphertext version")
-        aad = f"{row_id}:{column}".encode()
+        aad = f"{record}:{column}".encode()
         return self._aead.decrypt(blob[1:13], blob[13:], aad).decode()

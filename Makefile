@@ -10,12 +10,13 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
-	$(PIP) install --quiet -c constraints.txt -e .
+# webhooks/ (evenly-webhooks) is installed from this repository before the hub that uses it.
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt webhooks/pyproject.toml
+	$(PIP) install --quiet -c constraints.txt -e ./webhooks -e .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -c constraints.txt -e '.[dev]'
+	$(PIP) install --quiet -c constraints.txt -e './webhooks[test]' -e '.[dev]'
 	touch $@
 
 ## Install, migrate, seed demo organizations and accounts, serve on http://127.0.0.1:8000
@@ -27,13 +28,14 @@ test: $(VENV)/.installed-dev lint
 	$(BIN)/pytest
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check hub tests bench
-	$(BIN)/ruff format --check hub tests bench
+	$(BIN)/ruff check hub tests bench webhooks schema/contract
+	$(BIN)/ruff format --check hub tests bench webhooks schema/contract
 	$(BIN)/mypy
+	$(BIN)/mypy --strict webhooks/evenly_webhooks webhooks/tests
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format hub tests bench
-	$(BIN)/ruff check --fix hub tests bench
+	$(BIN)/ruff format hub tests bench webhooks schema/contract
+	$(BIN)/ruff check --fix hub tests bench webhooks schema/contract
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/placement.py

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,6 +20,8 @@ from hub.api.oauth import TokenEndpoint
 from hub.api.schema import build_schema
 from hub.auth.ratelimit import RateLimiter
 from hub.auth.tokens import TokenIssuer
+from hub.delivery.keys import WebhookSigningKey
+from hub.delivery.worker import DeliveryWorker
 from hub.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from hub.observability import Metrics
 from hub.services.context import ServiceContext
@@ -55,10 +58,24 @@ def create_app(
     async def prometheus(_: Request) -> Response:
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
+    signing_key = WebhookSigningKey.from_settings(settings)
+
+    async def webhook_keys(_: Request) -> Response:
+        return JSONResponse(signing_key.jwks(), headers={"Cache-Control": "public, max-age=300"})
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        yield
-        await services.db.dispose()
+        stop = asyncio.Event()
+        worker = None
+        if settings.in_process_worker:
+            worker = asyncio.create_task(DeliveryWorker(services, signing_key).run(stop))
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                await worker
+            await services.db.dispose()
 
     app = Starlette(
         routes=[
@@ -66,6 +83,7 @@ def create_app(
             Route("/oauth/token", TokenEndpoint(services, issuer).handle, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),
+            Route("/.well-known/webhook-keys", webhook_keys, methods=["GET"]),
         ],
         middleware=[
             Middleware(RequestContextMiddleware, metrics=metrics),

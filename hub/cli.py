@@ -63,10 +63,16 @@ def migrate() -> None:
 )
 @click.option("--no-migrate", is_flag=True, help="Do not migrate the database before serving.")
 @click.option("--workers", default=1, show_default=True, type=int, help="Worker processes.")
-def serve(host: str, port: int, demo: bool, no_migrate: bool, workers: int) -> None:
-    """Serve the API with uvicorn (uvloop, httptools)."""
+@click.option("--no-worker", is_flag=True, help="Do not deliver webhooks in this process.")
+def serve(
+    host: str, port: int, demo: bool, no_migrate: bool, workers: int, no_worker: bool
+) -> None:
+    """Serve the API with uvicorn (uvloop, httptools), and deliver webhooks unless --no-worker."""
+    import os
+
     import uvicorn
 
+    os.environ["EVENLY_IN_PROCESS_WORKER"] = "0" if no_worker else "1"
     from hub.observability import configure_logging
 
     settings = Settings.from_env()
@@ -102,6 +108,28 @@ def _print_demo(creds: dict[str, Any], host: str, port: int) -> None:
         f"-d grant_type=client_credentials {base}/oauth/token\nGraphiQL: {base}/graphql\n",
         err=True,
     )
+
+
+@main.command()
+def worker() -> None:
+    """Deliver webhooks: claim due outbox messages and POST them, until SIGTERM or SIGINT."""
+    import signal
+
+    from hub.delivery.keys import WebhookSigningKey
+    from hub.delivery.worker import DeliveryWorker
+    from hub.observability import configure_logging
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_level, settings.log_format)
+
+    async def run(ctx: ServiceContext) -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        await DeliveryWorker(ctx, WebhookSigningKey.from_settings(settings)).run(stop)
+
+    _run(run)
 
 
 @main.group()

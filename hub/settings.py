@@ -46,6 +46,19 @@ class Settings:
     max_query_depth: int = 10
     max_query_cost: int = 50_000
     max_aliases: int = 30
+    #: Allow http and loopback webhook URLs (development and tests only).
+    allow_insecure_webhooks: bool = False
+    #: How long a rotated webhook secret keeps signing alongside the new one.
+    webhook_secret_overlap_seconds: int = 86_400
+    #: ``whsk_…`` Ed25519 key for ``v1a`` webhook signatures. Generated into data_dir if empty.
+    webhook_signing_key: str = ""
+    #: Seconds between delivery attempts: the first is at once; then retries, with jitter.
+    webhook_retry_schedule: str = "0,5,300,1800,7200,18000,36000,36000"
+    #: Concurrent deliveries per worker, and per endpoint.
+    webhook_concurrency: int = 32
+    webhook_endpoint_concurrency: int = 8
+    #: Run the delivery worker inside ``evenly-hub serve`` (``--no-worker`` turns it off).
+    in_process_worker: bool = False
     #: Serve GraphiQL on GET /graphql from a browser.
     graphiql: bool = True
     log_level: str = "INFO"
@@ -74,6 +87,10 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'evenly.db').as_posix()}"
+
+    @property
+    def retry_schedule(self) -> list[float]:
+        return [float(part) for part in self.webhook_retry_schedule.split(",") if part.strip()]
 
     @property
     def is_sqlite(self) -> bool:

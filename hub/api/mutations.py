@@ -17,6 +17,7 @@ from hub.api.inputs import (
     RecallAccountInput,
 )
 from hub.api.types import Account
+from hub.api.webhooks import WebhookMutation
 from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
 from hub.domain.errors import DomainError
@@ -94,7 +95,7 @@ async def _change_account(
 
 
 @strawberry.type(description="Writes.")
-class Mutation:
+class Mutation(WebhookMutation):
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."
     )

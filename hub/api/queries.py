@@ -22,10 +22,12 @@ from hub.api.types import (
     load_account_page,
     load_event_page,
 )
+from hub.api.webhooks import WebhookEndpoint, WebhookQuery
 from hub.auth.scopes import Scope
 from hub.domain.contact import is_country
 from hub.services import accounts as account_service
 from hub.services import events as event_service
+from hub.services import webhook_endpoints as endpoint_service
 
 MAX_NODES = 100
 
@@ -61,6 +63,11 @@ async def _resolve_node(info: Info, node_id: str) -> Node | None:
     if prefix == "org":
         row = await ctx.organizations.load(node_id)
         return Organization.from_row(row) if row is not None else None
+    if prefix == "we":
+        principal = ctx.require(Scope.WEBHOOKS_MANAGE)
+        async with ctx.services.db.read() as conn:
+            endpoint = await endpoint_service.get_endpoint(conn, principal, node_id)
+        return WebhookEndpoint.from_row(endpoint) if endpoint is not None else None
     if prefix == "evt":
         principal = ctx.require(Scope.EVENTS_READ)
         async with ctx.services.db.read() as conn:
@@ -70,7 +77,7 @@ async def _resolve_node(info: Info, node_id: str) -> Node | None:
 
 
 @strawberry.type(description="Reads.")
-class Query:
+class Query(WebhookQuery):
     @strawberry.field(
         description="Fetch any object by its global ID; null if it does not exist or is not yours."
     )

@@ -38,6 +38,7 @@ from hub.api.mutations import Mutation
 from hub.api.queries import Query
 from hub.api.scalars import SCALAR_MAP
 from hub.api.types import Account, Customer, Event, Organization
+from hub.api.webhooks import WebhookEndpoint
 from hub.settings import Settings
 
 _DOCUMENT_CACHE = 512
@@ -111,7 +112,7 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
-        types=[Account, Customer, Event, Organization],
+        types=[Account, Customer, Event, Organization, WebhookEndpoint],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=[
             # Same rule classes every request, so the validation cache keys stay equal.

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.tokens import Principal
+from hub.domain import events as events_catalogue
 from hub.domain.account import AccountStatus, Action, check_adjusted_balance, transition
 from hub.domain.errors import DomainError, Problem
 from hub.domain.money import Money
@@ -366,7 +367,7 @@ async def _insert_placements(
         agency = agencies[account["id"]]
         account["agency_id"] = None
         account["version"] = 1
-        placed = event_log.account_event("account.placed", account, 1, now)
+        placed = event_log.account_event(events_catalogue.ACCOUNT_PLACED, account, 1, now)
         event_rows.append(placed)
         if agency is None:
             outcomes[i].warnings.append(
@@ -382,7 +383,9 @@ async def _insert_placements(
             # The agency sees the account's whole history, placement included.
             placed["agency_id"] = agency
             event_rows.append(
-                event_log.account_event("account.assigned", account, 2, now, agencyId=agency)
+                event_log.account_event(
+                    events_catalogue.ACCOUNT_ASSIGNED, account, 2, now, agencyId=agency
+                )
             )
         outcomes[i].account = account
         c = p.customer
@@ -431,7 +434,7 @@ async def recall_account(
     def change(account: Row, now: dt.datetime) -> tuple[dict[str, Any], str, dict[str, Any]]:
         moved = transition(AccountStatus(account["status"]), Action.RECALL, _resume(account))
         values = {"status": moved.status.value, "resume_status": None}
-        return values, "account.recalled", {"reason": reason}
+        return values, events_catalogue.ACCOUNT_RECALLED, {"reason": reason}
 
     payload = {"accountId": account_id, "reason": reason}
     return await _change_account(
@@ -475,7 +478,7 @@ async def adjust_balance(
             },
             "reason": reason,
         }
-        return {"balance_minor": new_balance}, "account.balance_adjusted", extra
+        return {"balance_minor": new_balance}, events_catalogue.ACCOUNT_BALANCE_ADJUSTED, extra
 
     payload = {"accountId": account_id, "amount": dataclasses.asdict(amount), "reason": reason}
     return await _change_account(

@@ -7,6 +7,7 @@ PII (that stays encrypted in the customers table); receivers fetch it through th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -16,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.auth.tokens import Principal
 from hub.services.visibility import event_clause
 from hub.store.ids import new_id
-from hub.store.tables import events
+from hub.store.tables import events, webhook_messages, webhook_subscriptions
 
 Row = Mapping[Any, Any]
 
@@ -59,8 +60,113 @@ def account_event(
 
 
 async def append(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
-    if rows:
+    """Write events and, in the same transaction, their outbox rows (webhook messages).
+
+    Each event becomes a pending message for every enabled endpoint of its audience that
+    subscribes to its type. On PostgreSQL one statement does both and notifies the
+    delivery workers (NOTIFY is delivered at commit); on SQLite it takes two statements.
+    """
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        parameters = {
+            f"e{i}_{column}": row[column] for i, row in enumerate(rows) for column in _EVENT_COLUMNS
+        }
+        await conn.execute(_append_with_outbox(len(rows)), parameters)
+    else:
         await conn.execute(events.insert(), list(rows))
+        await conn.execute(_outbox_for_events(), {"event_ids": [row["id"] for row in rows]})
+    conn.info["outbox_written"] = True
+
+
+_EVENT_COLUMNS = (
+    "id",
+    "type",
+    "account_id",
+    "sequence",
+    "creditor_id",
+    "agency_id",
+    "data",
+    "occurred_at",
+)
+_MESSAGE_COLUMNS = [
+    "endpoint_id",
+    "event_id",
+    "status",
+    "attempts",
+    "next_attempt_at",
+    "created_at",
+]
+OUTBOX_CHANNEL = "evenly_outbox"
+
+
+def _messages_for(source: Any) -> sa.Select[Any]:
+    """Pending messages for the events in ``source``: one per subscribed endpoint."""
+    subs = webhook_subscriptions
+    audience = sa.or_(
+        subs.c.organization_id == source.c.creditor_id,
+        subs.c.organization_id == source.c.agency_id,
+    )
+    subscribed = subs.c.event_type.in_([source.c.type, sa.literal("*")])
+    return sa.select(
+        subs.c.endpoint_id,
+        source.c.id,
+        sa.literal("PENDING"),
+        sa.literal(0),
+        source.c.occurred_at,
+        source.c.occurred_at,
+    ).select_from(source.join(subs, sa.and_(audience, subscribed)))
+
+
+@functools.lru_cache(maxsize=64)
+def _append_with_outbox(count: int) -> sa.Select[Any]:
+    """PostgreSQL: insert ``count`` events, fan them out to the outbox, NOTIFY if any."""
+    values = [
+        {
+            column: sa.bindparam(f"e{i}_{column}", type_=events.c[column].type)
+            for column in _EVENT_COLUMNS
+        }
+        for i in range(count)
+    ]
+    inserted = (
+        events.insert()
+        .values(values)
+        .returning(
+            events.c.id,
+            events.c.type,
+            events.c.creditor_id,
+            events.c.agency_id,
+            events.c.occurred_at,
+        )
+        .cte("inserted_events")
+    )
+    messages = (
+        webhook_messages.insert()
+        .from_select(_MESSAGE_COLUMNS, _messages_for(inserted))
+        .returning(webhook_messages.c.id)
+        .cte("inserted_messages")
+    )
+    counted = sa.select(sa.func.count().label("n")).select_from(messages).subquery()
+    return sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, sa.cast(counted.c.n, sa.String))).where(
+        counted.c.n > 0
+    )
+
+
+@functools.cache
+def _outbox_for_events() -> Any:
+    """SQLite: the outbox rows for events already inserted in this transaction."""
+    chosen = (
+        sa.select(
+            events.c.id,
+            events.c.type,
+            events.c.creditor_id,
+            events.c.agency_id,
+            events.c.occurred_at,
+        )
+        .where(events.c.id.in_(sa.bindparam("event_ids", expanding=True)))
+        .subquery()
+    )
+    return webhook_messages.insert().from_select(_MESSAGE_COLUMNS, _messages_for(chosen))
 
 
 async def list_events(

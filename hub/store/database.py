@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        #: Called after a transaction that wrote outbox rows commits (in-process workers).
+        self.outbox_listeners: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -49,7 +51,12 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         async with self.engine.begin() as conn:
+            conn.info.pop("outbox_written", None)  # left over by a rolled-back transaction
             yield conn
+            wrote_outbox = conn.info.pop("outbox_written", False)
+        if wrote_outbox:
+            for listener in self.outbox_listeners:
+                listener()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:

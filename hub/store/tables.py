@@ -158,6 +158,113 @@ class IdempotencyKey(SQLModel, table=True):
     created_at: dt.datetime = _ts()
 
 
+class WebhookEndpoint(SQLModel, table=True):
+    """Where an organization wants its events delivered."""
+
+    __tablename__ = "webhook_endpoints"
+
+    id: str = Field(primary_key=True, max_length=40)
+    organization_id: str = Field(foreign_key="organizations.id", index=True, max_length=40)
+    url: str = Field(max_length=2048)
+    description: str = Field(default="", max_length=500)
+    #: Event types delivered; an empty list means all.
+    event_types: list[str] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    enabled: bool = Field(default=True)
+    disabled_reason: str | None = Field(default=None, max_length=200)
+    created_at: dt.datetime = _ts()
+    updated_at: dt.datetime = _ts()
+
+
+class WebhookSecret(SQLModel, table=True):
+    """A signing secret of an endpoint (encrypted); rotated ones sign until ``expires_at``."""
+
+    __tablename__ = "webhook_secrets"
+
+    id: str = Field(primary_key=True, max_length=40)
+    endpoint_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(40),
+            sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+            nullable=False,
+            index=True,
+        )
+    )
+    secret_enc: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
+    created_at: dt.datetime = _ts()
+    expires_at: dt.datetime | None = _ts(nullable=True)
+
+
+class WebhookSubscription(SQLModel, table=True):
+    """Which event types an enabled endpoint receives ("*" for all): the outbox fans out on it."""
+
+    __tablename__ = "webhook_subscriptions"
+    __table_args__ = (
+        sa.Index("ix_webhook_subscriptions_org_type", "organization_id", "event_type"),
+    )
+
+    endpoint_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(40),
+            sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+            primary_key=True,
+        )
+    )
+    event_type: str = Field(primary_key=True, max_length=64)
+    organization_id: str = Field(foreign_key="organizations.id", max_length=40)
+
+
+class WebhookMessage(SQLModel, table=True):
+    """The outbox: one event to deliver to one endpoint, written with the event itself."""
+
+    __tablename__ = "webhook_messages"
+    __table_args__ = (
+        sa.UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_message"),
+        sa.Index("ix_webhook_messages_due", "status", "next_attempt_at"),
+    )
+
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(BigIntPK, primary_key=True, autoincrement=True)
+    )
+    endpoint_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(40), sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), nullable=False
+        )
+    )
+    event_id: str = Field(foreign_key="events.id", max_length=40, index=True)
+    #: PENDING (due at next_attempt_at), SENDING (claimed until locked_until), DELIVERED, FAILED.
+    status: str = Field(default="PENDING", max_length=16)
+    attempts: int = Field(default=0)
+    next_attempt_at: dt.datetime = _ts()
+    locked_until: dt.datetime | None = _ts(nullable=True)
+    last_status_code: int | None = None
+    last_error: str | None = Field(default=None, max_length=500)
+    created_at: dt.datetime = _ts()
+    delivered_at: dt.datetime | None = _ts(nullable=True)
+
+
+class WebhookAttempt(SQLModel, table=True):
+    """One try at delivering a message, kept for the endpoint's delivery log."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (sa.Index("ix_webhook_attempts_message", "message_id", "id"),)
+
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(BigIntPK, primary_key=True, autoincrement=True)
+    )
+    message_id: int = Field(
+        sa_column=sa.Column(
+            sa.BigInteger(),
+            sa.ForeignKey("webhook_messages.id", ondelete="CASCADE"),
+            nullable=False,
+        )
+    )
+    at: dt.datetime = _ts()
+    status_code: int | None = None
+    duration_ms: int = 0
+    response_snippet: str | None = Field(default=None, max_length=1024)
+    error: str | None = Field(default=None, max_length=500)
+
+
 metadata = SQLModel.metadata
 organizations = Organization.__table__  # type: ignore[attr-defined]
 api_clients = ApiClient.__table__  # type: ignore[attr-defined]
@@ -166,3 +273,8 @@ customers = Customer.__table__  # type: ignore[attr-defined]
 accounts = Account.__table__  # type: ignore[attr-defined]
 events = Event.__table__  # type: ignore[attr-defined]
 idempotency_keys = IdempotencyKey.__table__  # type: ignore[attr-defined]
+webhook_endpoints = WebhookEndpoint.__table__  # type: ignore[attr-defined]
+webhook_secrets = WebhookSecret.__table__  # type: ignore[attr-defined]
+webhook_subscriptions = WebhookSubscription.__table__  # type: ignore[attr-defined]
+webhook_messages = WebhookMessage.__table__  # type: ignore[attr-defined]
+webhook_attempts = WebhookAttempt.__table__  # type: ignore[attr-defined]

@@ -1,0 +1,1 @@
+"""Webhook delivery: endpoint URL safety, the outbox relay and the delivery worker."""

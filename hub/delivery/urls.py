@@ -1,0 +1,119 @@
+"""Which webhook URLs the hub will call (SSRF protection).
+
+Only ``https`` URLs whose host resolves to public addresses are allowed. Private, loopback,
+link-local (the cloud metadata service at 169.254.169.254 among them), shared, reserved and
+multicast addresses are refused, for IP literals and for every address a name resolves to.
+The check runs when an endpoint is saved and again before each delivery, so a name that
+later resolves somewhere private (DNS rebinding) is still refused. With
+``EVENLY_ALLOW_INSECURE_WEBHOOKS=1`` (development and tests) ``http`` and loopback
+addresses are allowed too; other private addresses never are.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from hub.domain.errors import DomainError
+
+MAX_URL_LENGTH = 2048
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A checked URL's parts: where a delivery will connect."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+
+def _refuse(message: str, code: str = "INVALID_WEBHOOK_URL") -> DomainError:
+    return DomainError.of(code, message, "url")
+
+
+def parse_url(url: str, *, allow_insecure: bool) -> Target:
+    """The URL's target, or ``INVALID_WEBHOOK_URL`` / ``WEBHOOK_URL_NOT_ALLOWED``.
+
+    Checks the form and any IP literal; names are checked by ``resolve``.
+    """
+    if len(url) > MAX_URL_LENGTH or not url.isprintable() or any(c.isspace() for c in url):
+        raise _refuse(f"a webhook URL is at most {MAX_URL_LENGTH} printable characters")
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as error:
+        raise _refuse(f"not a valid URL: {error}") from error
+    scheme = parts.scheme.lower()
+    if scheme not in ("https", "http"):
+        raise _refuse("a webhook URL must use https")
+    if scheme == "http" and not allow_insecure:
+        raise _refuse("a webhook URL must use https", "WEBHOOK_URL_NOT_ALLOWED")
+    if parts.username is not None or parts.password is not None:
+        raise _refuse("a webhook URL may not contain credentials")
+    if parts.fragment:
+        raise _refuse("a webhook URL may not contain a fragment")
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host:
+        raise _refuse("a webhook URL needs a host")
+    literal = _ip(host)
+    if literal is not None:
+        check_address(literal, allow_insecure=allow_insecure)
+    elif host == "localhost" or host.endswith(".localhost"):
+        check_address(ipaddress.ip_address("127.0.0.1"), allow_insecure=allow_insecure)
+    return Target(url, scheme, host, port or (443 if scheme == "https" else 80))
+
+
+def check_address(address: IPAddress, *, allow_insecure: bool) -> None:
+    """Refuse an address that is not public (loopback only with ``allow_insecure``)."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address.is_loopback and allow_insecure:
+        return
+    if not address.is_global or address.is_multicast:
+        raise _refuse(
+            f"webhooks may not target the non-public address {address}", "WEBHOOK_URL_NOT_ALLOWED"
+        )
+
+
+async def resolve(target: Target, *, allow_insecure: bool) -> list[IPAddress]:
+    """Every address the target's host resolves to, all of them checked."""
+    literal = _ip(target.host)
+    if literal is not None:
+        return [literal]
+    loop = asyncio.get_running_loop()
+    try:
+        infos = await loop.getaddrinfo(
+            target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+        )
+    except OSError as error:
+        raise _refuse(
+            f"the host {target.host} does not resolve", "WEBHOOK_URL_UNRESOLVABLE"
+        ) from error
+    addresses = []
+    for *_, sockaddr in infos:
+        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
+        check_address(address, allow_insecure=allow_insecure)
+        addresses.append(address)
+    if not addresses:
+        raise _refuse(f"the host {target.host} does not resolve", "WEBHOOK_URL_UNRESOLVABLE")
+    return addresses
+
+
+async def check_url(url: str, *, allow_insecure: bool) -> Target:
+    """Parse and resolve ``url``; raise a DomainError if the hub must not call it."""
+    target = parse_url(url, allow_insecure=allow_insecure)
+    await resolve(target, allow_insecure=allow_insecure)
+    return target
+
+
+def _ip(host: str) -> IPAddress | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None

@@ -1,0 +1,458 @@
+"""The delivery worker: claims due outbox messages, POSTs signed webhooks, records attempts.
+
+- Claims with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so many workers share the queue and
+  each message is claimed by one worker at a time; a claim is a lease (``locked_until``),
+  so messages of a worker that died are claimed again when it runs out. On SQLite writes
+  are serialized, so one worker is the model there.
+- Wakes on ``LISTEN evenly_outbox`` (PostgreSQL, NOTIFY at commit of the writing
+  transaction) or on an in-process signal, and otherwise sleeps until the next message is
+  due: no busy polling.
+- Posts with one pooled aiohttp session (connect 5 s, total 15 s, no redirects; the
+  response is read up to 1 KiB) through a resolver that refuses non-public addresses.
+- Outcomes are written in batches: 2xx delivered; 410 disables the endpoint; 429, 502,
+  503 and 504 pause the endpoint for ``Retry-After``; anything else retries on the schedule
+  (``EVENLY_WEBHOOK_RETRY_SCHEDULE``, with ±10 % jitter) until it is used up (FAILED).
+- Concurrency is capped per worker and per endpoint, so a slow endpoint holds only its own
+  slots. Delivery is at least once; receivers dedupe by ``webhook-id`` (the event id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import email.utils
+import logging
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import asyncpg
+import orjson
+import sqlalchemy as sa
+from evenly_webhooks import headers as signed_headers
+from sqlalchemy.engine import make_url
+
+from hub.delivery.keys import WebhookSigningKey
+from hub.delivery.resolver import PublicOnlyResolver
+from hub.services import webhook_endpoints as endpoint_service
+from hub.services.context import ServiceContext
+from hub.services.events import OUTBOX_CHANNEL
+from hub.store.tables import (
+    events,
+    webhook_attempts,
+    webhook_endpoints,
+    webhook_messages,
+    webhook_subscriptions,
+)
+
+log = logging.getLogger("hub.delivery")
+
+SNIPPET_BYTES = 1024
+SLOW_DOWN = frozenset({429, 502, 503, 504})
+_SECRETS_TTL = 5.0
+_MAX_SLEEP = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """A claimed message with what it takes to send it."""
+
+    message_id: int
+    endpoint_id: str
+    url: str
+    event_id: str
+    event_type: str
+    occurred_at: dt.datetime
+    data: Any
+    attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What one attempt gave."""
+
+    delivery: Delivery
+    at: dt.datetime
+    duration_ms: int
+    status_code: int | None
+    snippet: str | None
+    error: str | None
+    retry_after: float | None
+
+    @property
+    def delivered(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+    @property
+    def gone(self) -> bool:
+        return self.status_code == 410
+
+
+def body_of(event_type: str, occurred_at: dt.datetime, data: Any) -> bytes:
+    """The webhook body: ``{"type", "timestamp", "data"}`` (what receivers verify, raw)."""
+    timestamp = occurred_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
+    return orjson.dumps({"type": event_type, "timestamp": timestamp, "data": data})
+
+
+def parse_retry_after(value: str | None, now: float) -> float | None:
+    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - now)
+
+
+class DeliveryWorker:
+    def __init__(
+        self,
+        services: ServiceContext,
+        signing_key: WebhookSigningKey,
+        *,
+        batch_size: int = 100,
+        lease_seconds: float = 60.0,
+        flush_interval: float = 0.05,
+    ) -> None:
+        settings = services.settings
+        self.services = services
+        self.signing_key = signing_key
+        self.schedule = settings.retry_schedule
+        self.concurrency = settings.webhook_concurrency
+        self.batch_size = batch_size
+        self.lease = dt.timedelta(seconds=lease_seconds)
+        self.flush_interval = flush_interval
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self._endpoint_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
+            lambda: asyncio.Semaphore(settings.webhook_endpoint_concurrency)
+        )
+        self._paused_until: dict[str, float] = {}
+        self._secrets: dict[str, tuple[float, list[str]]] = {}
+        self._outcomes: list[Outcome] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._wake = asyncio.Event()
+        self._flushed = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Deliver until ``stop`` is set; then finish what is in flight and record it."""
+        db = self.services.db
+        db.outbox_listeners.append(self.wake)
+        connector = aiohttp.TCPConnector(
+            limit=self.concurrency,
+            resolver=PublicOnlyResolver(
+                allow_insecure=self.services.settings.allow_insecure_webhooks
+            ),
+        )
+        timeout = aiohttp.ClientTimeout(total=15, connect=5)
+        listener = asyncio.create_task(self._listen(stop)) if not db.is_sqlite else None
+        flusher = asyncio.create_task(self._flush_loop(stop))
+        try:
+            async with aiohttp.ClientSession(
+                connector=connector, timeout=timeout, auto_decompress=False
+            ) as session:
+                await self._loop(session, stop)
+                if self._in_flight:
+                    await asyncio.wait(self._in_flight, timeout=20)
+        finally:
+            db.outbox_listeners.remove(self.wake)
+            if listener is not None:
+                listener.cancel()
+            stop.set()
+            await flusher
+            await self._flush()
+
+    async def _loop(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            # Cleared before looking, so a wake-up that comes while we look is not lost.
+            self._wake.clear()
+            free = self.concurrency - len(self._in_flight)
+            claimed: list[Delivery] = []
+            if free > 0:
+                try:
+                    claimed = await self._claim(min(free, self.batch_size))
+                except Exception:
+                    log.exception("claiming webhook messages failed")
+                    await self._sleep(stop, 1.0)
+                    continue
+            for delivery in claimed:
+                task = asyncio.create_task(self._deliver(session, delivery))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            if claimed and len(claimed) == min(free, self.batch_size):
+                continue  # more may be due right now
+            if free <= 0:
+                await self._sleep(stop, 0.05)
+                continue
+            await self._sleep(stop, await self._until_next_due())
+
+    async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
+        waits = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
+        try:
+            await asyncio.wait(
+                waits, timeout=max(0.0, seconds), return_when=asyncio.FIRST_COMPLETED
+            )
+        finally:
+            for waiter in waits:
+                waiter.cancel()
+
+    async def _until_next_due(self) -> float:
+        async with self.services.db.read() as conn:
+            due = await conn.scalar(
+                sa.select(sa.func.min(webhook_messages.c.next_attempt_at)).where(
+                    webhook_messages.c.status == "PENDING"
+                )
+            )
+            leased = await conn.scalar(
+                sa.select(sa.func.min(webhook_messages.c.locked_until)).where(
+                    webhook_messages.c.status == "SENDING"
+                )
+            )
+        moments = [m for m in (due, leased) if m is not None]
+        if not moments:
+            return _MAX_SLEEP
+        if isinstance(moments[0], str):  # SQLite aggregates lose the column type
+            moments = [dt.datetime.fromisoformat(m).replace(tzinfo=dt.UTC) for m in moments]
+        soonest = min(m if m.tzinfo else m.replace(tzinfo=dt.UTC) for m in moments)
+        return min(_MAX_SLEEP, max(0.0, (soonest - self.services.clock()).total_seconds()))
+
+    async def _claim(self, limit: int) -> list[Delivery]:
+        now = self.services.clock()
+        m = webhook_messages
+        due = sa.or_(
+            sa.and_(m.c.status == "PENDING", m.c.next_attempt_at <= now),
+            sa.and_(m.c.status == "SENDING", m.c.locked_until < now),
+        )
+        chosen = (
+            sa.select(m.c.id)
+            .where(due)
+            .order_by(m.c.next_attempt_at, m.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        claim = (
+            m.update()
+            .where(m.c.id.in_(chosen.scalar_subquery()))
+            .values(status="SENDING", locked_until=now + self.lease, attempts=m.c.attempts + 1)
+            .returning(m.c.id)
+        )
+        async with self.services.db.transaction() as conn:
+            ids = list((await conn.execute(claim)).scalars())
+            if not ids:
+                return []
+            rows = await conn.execute(
+                sa.select(
+                    m.c.id,
+                    m.c.endpoint_id,
+                    m.c.attempts,
+                    webhook_endpoints.c.url,
+                    events.c.id.label("event_id"),
+                    events.c.type,
+                    events.c.occurred_at,
+                    events.c.data,
+                )
+                .join(webhook_endpoints, webhook_endpoints.c.id == m.c.endpoint_id)
+                .join(events, events.c.id == m.c.event_id)
+                .where(m.c.id.in_(ids))
+            )
+            return [
+                Delivery(
+                    message_id=r.id,
+                    endpoint_id=r.endpoint_id,
+                    url=r.url,
+                    event_id=r.event_id,
+                    event_type=r.type,
+                    occurred_at=r.occurred_at,
+                    data=r.data,
+                    attempts=r.attempts,
+                )
+                for r in rows
+            ]
+
+    async def _signing_secrets(self, endpoint_id: str) -> list[str]:
+        now = time.monotonic()
+        cached = self._secrets.get(endpoint_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with self.services.db.read() as conn:
+            secrets = await endpoint_service.signing_secrets(
+                conn, self.services, endpoint_id, self.services.clock()
+            )
+        self._secrets[endpoint_id] = (now + _SECRETS_TTL, secrets)
+        return secrets
+
+    async def _deliver(self, session: aiohttp.ClientSession, delivery: Delivery) -> None:
+        async with self._endpoint_slots[delivery.endpoint_id]:
+            pause = self._paused_until.get(delivery.endpoint_id, 0.0) - time.monotonic()
+            if pause > 0:
+                await asyncio.sleep(pause)
+            async with self._slots:
+                outcome = await self._post(session, delivery)
+        if outcome.retry_after is not None:
+            self._paused_until[delivery.endpoint_id] = time.monotonic() + outcome.retry_after
+        self._outcomes.append(outcome)
+        if len(self._outcomes) >= self.batch_size:
+            self._flushed.set()
+
+    async def _post(self, session: aiohttp.ClientSession, delivery: Delivery) -> Outcome:
+        body = body_of(delivery.event_type, delivery.occurred_at, delivery.data)
+        started = time.perf_counter()
+        at = self.services.clock()
+        status: int | None = None
+        snippet: str | None = None
+        error: str | None = None
+        retry_after: float | None = None
+        try:
+            secrets = await self._signing_secrets(delivery.endpoint_id)
+            sent = signed_headers(
+                body,
+                msg_id=delivery.event_id,
+                timestamp=int(time.time()),
+                secrets=secrets,
+                signing_keys=[self.signing_key.signing_key],
+            )
+            async with session.post(
+                delivery.url,
+                data=body,
+                headers={
+                    **sent,
+                    "content-type": "application/json",
+                    "user-agent": "Evenly-Webhooks/1",
+                },
+                allow_redirects=False,
+            ) as response:
+                status = response.status
+                raw = await response.content.read(SNIPPET_BYTES)
+                snippet = raw.decode("utf-8", "replace")
+                if status in SLOW_DOWN:
+                    retry_after = parse_retry_after(
+                        response.headers.get("retry-after"), time.time()
+                    )
+        except TimeoutError:
+            error = "timeout"
+        except aiohttp.ClientError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        except OSError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:500]
+        duration = int((time.perf_counter() - started) * 1000)
+        return Outcome(delivery, at, duration, status, snippet, error, retry_after)
+
+    async def _flush_loop(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            self._flushed.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flushed.wait(), self.flush_interval)
+            try:
+                await self._flush()
+            except Exception:
+                log.exception("recording webhook attempts failed")
+                await asyncio.sleep(0.5)
+
+    def _next_attempt(self, outcome: Outcome) -> dt.datetime | None:
+        """When to try again, or None when the schedule is used up."""
+        attempts = outcome.delivery.attempts
+        if attempts >= len(self.schedule):
+            return None
+        delay = self.schedule[attempts] * random.uniform(0.9, 1.1)
+        if outcome.retry_after is not None:
+            delay = max(delay, outcome.retry_after)
+        return outcome.at + dt.timedelta(seconds=delay)
+
+    async def _flush(self) -> None:
+        if not self._outcomes:
+            return
+        outcomes, self._outcomes = self._outcomes, []
+        updates: list[dict[str, Any]] = []
+        gone: set[str] = set()
+        for outcome in outcomes:
+            d = outcome.delivery
+            row: dict[str, Any] = {
+                "b_id": d.message_id,
+                "b_code": outcome.status_code,
+                "b_error": outcome.error,
+                "b_locked": None,
+            }
+            if outcome.delivered:
+                row.update(b_status="DELIVERED", b_next=outcome.at, b_delivered=outcome.at)
+            else:
+                following = None if outcome.gone else self._next_attempt(outcome)
+                row.update(
+                    b_status="PENDING" if following is not None else "FAILED",
+                    b_next=following or outcome.at,
+                    b_delivered=None,
+                )
+                if outcome.gone:
+                    gone.add(d.endpoint_id)
+            updates.append(row)
+        attempts = [
+            {
+                "message_id": o.delivery.message_id,
+                "at": o.at,
+                "status_code": o.status_code,
+                "duration_ms": o.duration_ms,
+                "response_snippet": o.snippet,
+                "error": o.error,
+            }
+            for o in outcomes
+        ]
+        m = webhook_messages
+        async with self.services.db.transaction() as conn:
+            await conn.execute(
+                m.update()
+                .where(m.c.id == sa.bindparam("b_id"))
+                .values(
+                    status=sa.bindparam("b_status"),
+                    next_attempt_at=sa.bindparam("b_next"),
+                    delivered_at=sa.bindparam("b_delivered"),
+                    last_status_code=sa.bindparam("b_code"),
+                    last_error=sa.bindparam("b_error"),
+                    locked_until=sa.bindparam("b_locked"),
+                ),
+                updates,
+            )
+            await conn.execute(webhook_attempts.insert(), attempts)
+            for endpoint_id in gone:
+                await _disable(
+                    conn, endpoint_id, "the receiver answered 410 Gone", self.services.clock()
+                )
+        if any(row["b_status"] == "PENDING" for row in updates):
+            self.wake()  # the claim loop may sleep until a lease ends; retries come sooner
+
+    async def _listen(self, stop: asyncio.Event) -> None:
+        """PostgreSQL: wake on NOTIFY from any hub process; reconnect if the link drops."""
+        url = make_url(self.services.db.url).set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
+        while not stop.is_set():
+            try:
+                conn = await asyncpg.connect(dsn)
+            except (OSError, asyncpg.PostgresError):
+                await asyncio.sleep(1)
+                continue
+            try:
+                await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self.wake())
+                self.wake()  # catch up on anything written while not listening
+                await stop.wait()
+            finally:
+                with contextlib.suppress(Exception):
+                    await conn.close()
+
+
+async def _disable(conn: Any, endpoint_id: str, reason: str, now: dt.datetime) -> None:
+    await conn.execute(
+        webhook_endpoints.update()
+        .where(webhook_endpoints.c.id == endpoint_id)
+        .values(enabled=False, disabled_reason=reason, updated_at=now)
+    )
+    await conn.execute(
+        webhook_subscriptions.delete().where(webhook_subscriptions.c.endpoint_id == endpoint_id)
+    )

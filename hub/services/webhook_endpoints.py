@@ -1,0 +1,275 @@
+"""Webhook endpoints: where an organization's events go, and the secrets that sign them.
+
+Secrets are shown once, when created or rotated, and kept encrypted (the hub needs them to
+sign). Rotating keeps the old secret signing alongside the new one for an overlap
+(``EVENLY_WEBHOOK_SECRET_OVERLAP_SECONDS``, 24 h by default), so receivers can switch over
+without missing a delivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from evenly_webhooks import generate_secret
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.auth.tokens import Principal
+from hub.delivery.urls import check_url
+from hub.domain.errors import DomainError
+from hub.domain.events import EVENT_TYPES
+from hub.services.context import ServiceContext
+from hub.store.ids import new_id
+from hub.store.tables import webhook_endpoints, webhook_secrets, webhook_subscriptions
+
+Row = Mapping[Any, Any]
+MAX_ENDPOINTS = 20
+MAX_DESCRIPTION = 500
+MAX_OVERLAP_SECONDS = 7 * 86_400
+
+
+def _check_event_types(event_types: Sequence[str]) -> list[str]:
+    unknown = sorted(set(event_types) - set(EVENT_TYPES))
+    if unknown:
+        raise DomainError.of(
+            "INVALID_EVENT_TYPE",
+            f"unknown event types: {', '.join(unknown)}; known: {', '.join(sorted(EVENT_TYPES))}",
+            "eventTypes",
+        )
+    return sorted(set(event_types))
+
+
+def _check_description(description: str) -> str:
+    if len(description) > MAX_DESCRIPTION or not description.isprintable():
+        raise DomainError.of(
+            "INVALID_DESCRIPTION",
+            f"a description is at most {MAX_DESCRIPTION} printable characters",
+            "description",
+        )
+    return description
+
+
+async def create_endpoint(
+    ctx: ServiceContext,
+    principal: Principal,
+    *,
+    url: str,
+    event_types: Sequence[str],
+    description: str = "",
+) -> tuple[Row, str]:
+    """A new endpoint and its first signing secret (``whsec_…``, returned only now)."""
+    await check_url(url, allow_insecure=ctx.settings.allow_insecure_webhooks)
+    types = _check_event_types(event_types)
+    description = _check_description(description)
+    now = ctx.clock()
+    endpoint_id = new_id("we")
+    row = {
+        "id": endpoint_id,
+        "organization_id": principal.organization_id,
+        "url": url,
+        "description": description,
+        "event_types": types,
+        "enabled": True,
+        "disabled_reason": None,
+        "created_at": now,
+        "updated_at": now,
+    }
+    async with ctx.db.transaction() as conn:
+        count = await conn.scalar(
+            sa.select(sa.func.count())
+            .select_from(webhook_endpoints)
+            .where(webhook_endpoints.c.organization_id == principal.organization_id)
+        )
+        if (count or 0) >= MAX_ENDPOINTS:
+            raise DomainError.of(
+                "WEBHOOK_ENDPOINT_LIMIT", f"an organization has at most {MAX_ENDPOINTS} endpoints"
+            )
+        await conn.execute(webhook_endpoints.insert().values(**row))
+        await _subscribe(conn, row)
+        secret = await _add_secret(conn, ctx, endpoint_id, now)
+    return row, secret
+
+
+async def update_endpoint(
+    ctx: ServiceContext,
+    principal: Principal,
+    endpoint_id: str,
+    *,
+    url: str | None = None,
+    event_types: Sequence[str] | None = None,
+    description: str | None = None,
+) -> Row:
+    """Change an endpoint's URL, event types or description (only what is given)."""
+    values: dict[str, Any] = {}
+    if url is not None:
+        await check_url(url, allow_insecure=ctx.settings.allow_insecure_webhooks)
+        values["url"] = url
+    if event_types is not None:
+        values["event_types"] = _check_event_types(event_types)
+    if description is not None:
+        values["description"] = _check_description(description)
+    return await _update(ctx, principal, endpoint_id, values)
+
+
+async def enable_endpoint(ctx: ServiceContext, principal: Principal, endpoint_id: str) -> Row:
+    """Turn delivery back on for an endpoint that was disabled."""
+    return await _update(ctx, principal, endpoint_id, {"enabled": True, "disabled_reason": None})
+
+
+async def delete_endpoint(ctx: ServiceContext, principal: Principal, endpoint_id: str) -> None:
+    async with ctx.db.transaction() as conn:
+        result = await conn.execute(
+            webhook_endpoints.delete().where(
+                webhook_endpoints.c.id == endpoint_id,
+                webhook_endpoints.c.organization_id == principal.organization_id,
+            )
+        )
+        if result.rowcount != 1:
+            raise _not_found()
+
+
+async def rotate_secret(
+    ctx: ServiceContext,
+    principal: Principal,
+    endpoint_id: str,
+    *,
+    overlap_seconds: int | None = None,
+) -> tuple[Row, str]:
+    """A new signing secret; the current ones keep signing for ``overlap_seconds``."""
+    overlap = (
+        ctx.settings.webhook_secret_overlap_seconds if overlap_seconds is None else overlap_seconds
+    )
+    if not 0 <= overlap <= MAX_OVERLAP_SECONDS:
+        raise DomainError.of(
+            "INVALID_OVERLAP",
+            f"the overlap is 0 to {MAX_OVERLAP_SECONDS} seconds",
+            "overlapSeconds",
+        )
+    now = ctx.clock()
+    async with ctx.db.transaction() as conn:
+        endpoint = await get_endpoint(conn, principal, endpoint_id)
+        if endpoint is None:
+            raise _not_found()
+        ends = now + dt.timedelta(seconds=overlap)
+        await conn.execute(
+            webhook_secrets.update()
+            .where(
+                webhook_secrets.c.endpoint_id == endpoint_id,
+                sa.or_(webhook_secrets.c.expires_at.is_(None), webhook_secrets.c.expires_at > ends),
+            )
+            .values(expires_at=ends)
+        )
+        secret = await _add_secret(conn, ctx, endpoint_id, now)
+    return endpoint, secret
+
+
+async def signing_secrets(
+    conn: AsyncConnection, ctx: ServiceContext, endpoint_id: str, now: dt.datetime
+) -> list[str]:
+    """The secrets an endpoint's deliveries are signed with now, newest first."""
+    rows = await conn.execute(
+        sa.select(webhook_secrets.c.id, webhook_secrets.c.secret_enc)
+        .where(
+            webhook_secrets.c.endpoint_id == endpoint_id,
+            sa.or_(webhook_secrets.c.expires_at.is_(None), webhook_secrets.c.expires_at > now),
+        )
+        .order_by(webhook_secrets.c.id.desc())
+    )
+    secrets: list[str] = []
+    for secret_id, blob in rows:
+        value = ctx.cipher.decrypt(blob, _secret_record(endpoint_id, secret_id), "secret")
+        assert value is not None
+        secrets.append(value)
+    return secrets
+
+
+async def get_endpoint(conn: AsyncConnection, principal: Principal, endpoint_id: str) -> Row | None:
+    row = await conn.execute(
+        sa.select(webhook_endpoints).where(
+            webhook_endpoints.c.id == endpoint_id,
+            webhook_endpoints.c.organization_id == principal.organization_id,
+        )
+    )
+    found = row.first()
+    return found._mapping if found is not None else None
+
+
+async def list_endpoints(
+    conn: AsyncConnection, principal: Principal, *, after_id: str | None, limit: int
+) -> list[Row]:
+    """The organization's endpoints, oldest first."""
+    query = sa.select(webhook_endpoints).where(
+        webhook_endpoints.c.organization_id == principal.organization_id
+    )
+    if after_id is not None:
+        query = query.where(webhook_endpoints.c.id > after_id)
+    rows = await conn.execute(query.order_by(webhook_endpoints.c.id).limit(limit))
+    return [r._mapping for r in rows]
+
+
+async def _update(
+    ctx: ServiceContext, principal: Principal, endpoint_id: str, values: dict[str, Any]
+) -> Row:
+    now = ctx.clock()
+    async with ctx.db.transaction() as conn:
+        result = await conn.execute(
+            webhook_endpoints.update()
+            .where(
+                webhook_endpoints.c.id == endpoint_id,
+                webhook_endpoints.c.organization_id == principal.organization_id,
+            )
+            .values(**values, updated_at=now)
+        )
+        if result.rowcount != 1:
+            raise _not_found()
+        endpoint = await get_endpoint(conn, principal, endpoint_id)
+        assert endpoint is not None
+        await _subscribe(conn, endpoint)
+    return endpoint
+
+
+async def _add_secret(
+    conn: AsyncConnection, ctx: ServiceContext, endpoint_id: str, now: dt.datetime
+) -> str:
+    secret = generate_secret()
+    secret_id = new_id("whs")
+    await conn.execute(
+        webhook_secrets.insert().values(
+            id=secret_id,
+            endpoint_id=endpoint_id,
+            secret_enc=ctx.cipher.encrypt(secret, _secret_record(endpoint_id, secret_id), "secret"),
+            created_at=now,
+            expires_at=None,
+        )
+    )
+    return secret
+
+
+async def _subscribe(conn: AsyncConnection, endpoint: Row) -> None:
+    """Make the outbox fan-out match the endpoint: its types while enabled, nothing after."""
+    await conn.execute(
+        webhook_subscriptions.delete().where(webhook_subscriptions.c.endpoint_id == endpoint["id"])
+    )
+    if endpoint["enabled"]:
+        types = endpoint["event_types"] or ["*"]
+        await conn.execute(
+            webhook_subscriptions.insert(),
+            [
+                {
+                    "endpoint_id": endpoint["id"],
+                    "event_type": event_type,
+                    "organization_id": endpoint["organization_id"],
+                }
+                for event_type in types
+            ],
+        )
+
+
+def _secret_record(endpoint_id: str, secret_id: str) -> str:
+    return f"{endpoint_id}/{secret_id}"
+
+
+def _not_found() -> DomainError:
+    return DomainError.of("NOT_FOUND", "no such webhook endpoint", "id")

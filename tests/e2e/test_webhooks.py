@@ -1,0 +1,184 @@
+"""Webhook delivery end to end: real hub process with its worker, real receivers on 127.0.0.1."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+from typing import Any
+
+import httpx
+import pytest
+import standardwebhooks
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from evenly_webhooks import WebhookVerificationError, verify
+
+from tests.conftest import PLACE, placement
+from tests.e2e.conftest import HubServer
+from tests.e2e.receiver import Receiver, json_of
+
+CREATE = """mutation($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) { webhookEndpoint { id } secret userErrors { code message } }
+}"""
+FAST_RETRIES = "0,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3"
+
+
+def _start(hub: HubServer, schedule: str = FAST_RETRIES) -> dict[str, Any]:
+    hub.env.update(EVENLY_ALLOW_INSECURE_WEBHOOKS="1", EVENLY_WEBHOOK_RETRY_SCHEDULE=schedule)
+    hub.start("--demo")
+    creds = hub.demo_credentials()["creditor"]
+    response = httpx.post(
+        f"{hub.url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(creds["client_id"], creds["client_secret"]),
+    )
+    return {"token": response.json()["access_token"]}
+
+
+async def _gql(
+    hub: HubServer, token: str, query: str, variables: dict[str, Any] | None = None
+) -> Any:
+    async with httpx.AsyncClient() as client:
+        response = await client.post(
+            f"{hub.url}/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    body = response.json()
+    assert "errors" not in body, body
+    return body["data"]
+
+
+async def _endpoint(
+    hub: HubServer, token: str, url: str, types: list[str] | None = None
+) -> tuple[str, str]:
+    data = await _gql(hub, token, CREATE, {"input": {"url": url, "eventTypes": types or []}})
+    payload = data["createWebhookEndpoint"]
+    assert payload["userErrors"] == [], payload
+    return payload["webhookEndpoint"]["id"], payload["secret"]
+
+
+async def _feed_ids(hub: HubServer, token: str, types: list[str]) -> list[str]:
+    data = await _gql(
+        hub,
+        token,
+        "query($t: [String!]) { events(first: 100, types: $t) { nodes { id } } }",
+        {"t": types},
+    )
+    return [n["id"] for n in data["events"]["nodes"]]
+
+
+async def test_a_delivery_verifies_with_the_official_library_and_the_published_key(
+    hub_server: HubServer,
+) -> None:
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        session = _start(hub_server)
+        _, secret = await _endpoint(hub_server, session["token"], receiver.url, ["account.placed"])
+        placed = (await _gql(hub_server, session["token"], PLACE, {"input": placement()}))[
+            "placeAccount"
+        ]
+        await receiver.wait_for(lambda: len(receiver.received) >= 1)
+        delivery = receiver.received[0]
+        # The official Standard Webhooks library accepts the HMAC signature (v1).
+        standardwebhooks.Webhook(secret).verify(delivery.body, delivery.headers)
+        body = json_of(delivery)
+        assert body["type"] == "account.placed"
+        assert body["data"]["account"]["id"] == placed["account"]["id"]
+        assert delivery.headers["webhook-id"] in await _feed_ids(
+            hub_server, session["token"], ["account.placed"]
+        )
+        # cryptography verifies the v1a (Ed25519) signature with the key the hub publishes.
+        async with httpx.AsyncClient() as client:
+            keys = (await client.get(f"{hub_server.url}/.well-known/webhook-keys")).json()["keys"]
+        x = keys[0]["x"]
+        public = Ed25519PublicKey.from_public_bytes(
+            base64.urlsafe_b64decode(x + "=" * (-len(x) % 4))
+        )
+        signed = (
+            f"{delivery.headers['webhook-id']}.{delivery.headers['webhook-timestamp']}.".encode()
+            + delivery.body
+        )
+        v1a = [
+            p.split(",", 1)[1]
+            for p in delivery.headers["webhook-signature"].split()
+            if p.startswith("v1a,")
+        ]
+        assert v1a, delivery.headers["webhook-signature"]
+        public.verify(base64.b64decode(v1a[0]), signed)
+        # A receiver that re-serializes the JSON before verifying fails: verify the raw body.
+        reserialized = json.dumps(json.loads(delivery.body), indent=2).encode()
+        with pytest.raises(WebhookVerificationError):
+            verify(reserialized, delivery.headers, secrets=[secret])
+    finally:
+        await receiver.stop()
+
+
+async def test_a_receiver_that_was_down_gets_every_event_once_up(hub_server: HubServer) -> None:
+    receiver = Receiver()
+    session = _start(hub_server)
+    await _endpoint(hub_server, session["token"], receiver.url)
+    before = set(await _feed_ids(hub_server, session["token"], []))
+    for _ in range(5):
+        await _gql(hub_server, session["token"], PLACE, {"input": placement()})
+    await asyncio.sleep(1.5)  # several attempts fail: nothing listens on the port yet
+    await receiver.start()
+    try:
+        expected = set(await _feed_ids(hub_server, session["token"], [])) - before
+        assert len(expected) == 5 * 2  # placed + assigned for each new account
+        await receiver.wait_for(lambda: set(receiver.delivered_ids()) >= expected, within=30)
+        ids = receiver.delivered_ids()
+        assert set(ids) == expected
+    finally:
+        await receiver.stop()
+
+
+async def test_a_flaky_receiver_gets_everything_eventually(hub_server: HubServer) -> None:
+    import random
+
+    receiver = Receiver(respond=lambda: 204 if random.random() < 0.5 else 500)
+    await receiver.start()
+    try:
+        session = _start(hub_server)
+        await _endpoint(hub_server, session["token"], receiver.url, ["account.placed"])
+        before = set(await _feed_ids(hub_server, session["token"], ["account.placed"]))
+        for _ in range(10):
+            await _gql(hub_server, session["token"], PLACE, {"input": placement()})
+        expected = set(await _feed_ids(hub_server, session["token"], ["account.placed"])) - before
+        assert len(expected) == 10
+        await receiver.wait_for(lambda: set(receiver.delivered_ids()) >= expected, within=30)
+        assert len(receiver.received) > len(expected)  # some were retried
+    finally:
+        await receiver.stop()
+
+
+async def test_410_gone_disables_the_endpoint(hub_server: HubServer) -> None:
+    receiver = Receiver(respond=lambda: 410)
+    await receiver.start()
+    try:
+        session = _start(hub_server)
+        endpoint_id, _ = await _endpoint(
+            hub_server, session["token"], receiver.url, ["account.placed"]
+        )
+        await _gql(hub_server, session["token"], PLACE, {"input": placement()})
+        await receiver.wait_for(lambda: len(receiver.received) >= 1)
+        for _ in range(100):
+            data = await _gql(
+                hub_server,
+                session["token"],
+                "query($id: ID!) { webhookEndpoint(id: $id) { enabled disabledReason } }",
+                {"id": endpoint_id},
+            )
+            if not data["webhookEndpoint"]["enabled"]:
+                break
+            await asyncio.sleep(0.05)
+        assert data["webhookEndpoint"] == {
+            "enabled": False,
+            "disabledReason": "the receiver answered 410 Gone",
+        }
+        await _gql(hub_server, session["token"], PLACE, {"input": placement()})
+        await asyncio.sleep(1.0)
+        assert len(receiver.received) == 1
+    finally:
+        await receiver.stop()

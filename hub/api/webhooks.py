@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
 from hub.api.context import RequestContext, request_context
-from hub.api.errors import UserError, user_errors
+from hub.api.errors import ApiError, UserError, user_errors
 from hub.api.scalars import DateTime
 from hub.api.types import Edge, Node, PageInfo, decode_cursor, encode_cursor, page_size
 from hub.auth.scopes import Scope
@@ -18,6 +19,49 @@ from hub.domain.errors import DomainError
 from hub.services import webhook_endpoints as endpoint_service
 
 _ONCE = "The signing secret (`whsec_…`). Shown only in this response: store it now."
+
+
+@strawberry.enum(description="Where a delivery stands.")
+class DeliveryStatus(Enum):
+    PENDING = strawberry.enum_value("PENDING", description="Waiting for its next attempt.")
+    SENDING = strawberry.enum_value("SENDING", description="Claimed by a worker, in flight.")
+    DELIVERED = strawberry.enum_value("DELIVERED", description="The receiver answered 2xx.")
+    FAILED = strawberry.enum_value(
+        "FAILED", description="Given up: retries used up, or the endpoint answered 410."
+    )
+
+
+@strawberry.type(description="One try at delivering an event to an endpoint.")
+class WebhookAttempt:
+    at: DateTime = strawberry.field(description="When the attempt started.")
+    status_code: int | None = strawberry.field(description="HTTP status; null if none came back.")
+    duration_ms: int = strawberry.field(description="How long the attempt took.")
+    response_snippet: str | None = strawberry.field(
+        description="The first 1 KiB of the response body."
+    )
+    error: str | None = strawberry.field(description="Why no response came (timeout, refused, …).")
+
+
+@strawberry.type(description="One event's delivery to one endpoint, with its attempts.")
+class WebhookDelivery:
+    id: strawberry.ID = strawberry.field(description="Delivery ID.")
+    event_id: strawberry.ID = strawberry.field(
+        description="The event delivered (also the `webhook-id` header)."
+    )
+    event_type: str = strawberry.field(description="The event's type.")
+    status: DeliveryStatus = strawberry.field(description="Where the delivery stands.")
+    next_attempt_at: DateTime | None = strawberry.field(
+        description="When the next attempt is due, if pending."
+    )
+    delivered_at: DateTime | None = strawberry.field(description="When the receiver accepted it.")
+    attempts: list[WebhookAttempt] = strawberry.field(description="Every attempt, oldest first.")
+
+
+@strawberry.type(description="A page of deliveries, newest first.")
+class WebhookDeliveryConnection:
+    edges: list[Edge[WebhookDelivery]] = strawberry.field(description="Deliveries with cursors.")
+    nodes: list[WebhookDelivery] = strawberry.field(description="The deliveries of this page.")
+    page_info: PageInfo = strawberry.field(description="Paging information.")
 
 
 @strawberry.type(
@@ -35,6 +79,66 @@ class WebhookEndpoint(Node):
     disabled_reason: str | None = strawberry.field(description="Why the endpoint was disabled.")
     created_at: DateTime = strawberry.field(description="When the endpoint was created.")
     updated_at: DateTime = strawberry.field(description="When the endpoint last changed.")
+
+    @strawberry.field(description="Deliveries to this endpoint, newest first, with their attempts.")
+    async def deliveries(
+        self,
+        info: Info,
+        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")] = 20,
+        after: Annotated[
+            str | None, strawberry.argument(description="`endCursor` of the previous page.")
+        ] = None,
+        status: Annotated[
+            DeliveryStatus | None, strawberry.argument(description="Only deliveries in this state.")
+        ] = None,
+    ) -> WebhookDeliveryConnection:
+        ctx = request_context(info)
+        principal = ctx.require(Scope.WEBHOOKS_MANAGE)
+        limit = page_size(first)
+        before = decode_cursor("delivery", after) if after is not None else None
+        if before is not None and not before.isdigit():
+            raise ApiError("INVALID_CURSOR", "the cursor is not valid for this connection")
+        async with ctx.services.db.read() as conn:
+            rows, attempts = await endpoint_service.list_deliveries(
+                conn,
+                principal,
+                str(self.id),
+                status=status.name if status is not None else None,
+                before_id=int(before) if before is not None else None,
+                limit=limit + 1,
+            )
+        nodes = [
+            WebhookDelivery(
+                id=strawberry.ID(f"whm_{r['id']}"),
+                event_id=strawberry.ID(r["event_id"]),
+                event_type=r["event_type"],
+                status=DeliveryStatus(r["status"]),
+                next_attempt_at=r["next_attempt_at"] if r["status"] == "PENDING" else None,
+                delivered_at=r["delivered_at"],
+                attempts=[
+                    WebhookAttempt(
+                        at=a["at"],
+                        status_code=a["status_code"],
+                        duration_ms=a["duration_ms"],
+                        response_snippet=a["response_snippet"],
+                        error=a["error"],
+                    )
+                    for a in attempts[r["id"]]
+                ],
+            )
+            for r in rows[:limit]
+        ]
+        cursors = [encode_cursor("delivery", r["id"]) for r in rows[:limit]]
+        return WebhookDeliveryConnection(
+            edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
+            nodes=nodes,
+            page_info=PageInfo(
+                has_next_page=len(rows) > limit,
+                has_previous_page=False,
+                start_cursor=cursors[0] if cursors else None,
+                end_cursor=cursors[-1] if cursors else None,
+            ),
+        )
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> WebhookEndpoint:
@@ -85,6 +189,28 @@ class RotateWebhookSecretInput:
     overlap_seconds: int | None = strawberry.field(
         default=None,
         description="How long current secrets keep signing beside the new one (default 24 h, at most 7 days).",
+    )
+
+
+@strawberry.input(description="Deliver past events to an endpoint again.")
+class ReplayEventsInput:
+    endpoint_id: strawberry.ID = strawberry.field(description="The endpoint to deliver to.")
+    since: DateTime | None = strawberry.field(
+        default=None, description="Events that occurred at or after this time."
+    )
+    until: DateTime | None = strawberry.field(
+        default=None, description="…and before this time (default: now)."
+    )
+    event_ids: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Or exactly these events (instead of a time range)."
+    )
+
+
+@strawberry.type(description="Result of `replayEvents`.")
+class ReplayEventsPayload:
+    queued_count: int = strawberry.field(description="How many events were queued for delivery.")
+    user_errors: list[UserError] = strawberry.field(
+        description="Why the replay was refused, if it was."
     )
 
 
@@ -255,6 +381,32 @@ class WebhookMutation:
         return DeleteWebhookEndpointPayload(
             deleted_webhook_endpoint_id=None if errors else input.id, user_errors=errors
         )
+
+    @strawberry.mutation(
+        description=(
+            "Queue past events (of the endpoint's types) for delivery again, by time range or ids; "
+            "at most 10,000. Needs `webhooks:manage`."
+        )
+    )
+    async def replay_events(
+        self,
+        info: Info,
+        input: Annotated[ReplayEventsInput, strawberry.argument(description=_Input)],
+    ) -> ReplayEventsPayload:
+        count, errors = await _managed(
+            info,
+            lambda ctx, principal: endpoint_service.replay_events(
+                ctx.services,
+                principal,
+                str(input.endpoint_id),
+                since=input.since,
+                until=input.until,
+                event_ids=[str(i) for i in input.event_ids]
+                if input.event_ids is not None
+                else None,
+            ),
+        )
+        return ReplayEventsPayload(queued_count=count or 0, user_errors=errors)
 
     @strawberry.mutation(
         description="Start signing with a new secret; current secrets keep signing for the overlap. Needs `webhooks:manage`."

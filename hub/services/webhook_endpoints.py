@@ -14,6 +14,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from evenly_webhooks import generate_secret
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.tokens import Principal
@@ -21,8 +22,16 @@ from hub.delivery.urls import check_url
 from hub.domain.errors import DomainError
 from hub.domain.events import EVENT_TYPES
 from hub.services.context import ServiceContext
+from hub.services.visibility import event_clause
 from hub.store.ids import new_id
-from hub.store.tables import webhook_endpoints, webhook_secrets, webhook_subscriptions
+from hub.store.tables import (
+    events,
+    webhook_attempts,
+    webhook_endpoints,
+    webhook_messages,
+    webhook_secrets,
+    webhook_subscriptions,
+)
 
 Row = Mapping[Any, Any]
 MAX_ENDPOINTS = 20
@@ -273,3 +282,115 @@ def _secret_record(endpoint_id: str, secret_id: str) -> str:
 
 def _not_found() -> DomainError:
     return DomainError.of("NOT_FOUND", "no such webhook endpoint", "id")
+
+
+MAX_REPLAY = 10_000
+
+
+async def replay_events(
+    ctx: ServiceContext,
+    principal: Principal,
+    endpoint_id: str,
+    *,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    event_ids: Sequence[str] | None = None,
+) -> int:
+    """Queue the organization's events again for one endpoint; returns how many.
+
+    Either a time range (``since`` ≤ occurred < ``until``) or explicit ``event_ids``. Only
+    events of the endpoint's types are queued; a message already queued or delivered is
+    reset to pending, so a replay never creates duplicates in the queue (receivers still
+    dedupe by ``webhook-id``, as for any redelivery).
+    """
+    if (event_ids is None) == (since is None):
+        raise DomainError.of(
+            "INVALID_REPLAY", "give either since (and optionally until) or eventIds", "since"
+        )
+    if until is not None and since is not None and until <= since:
+        raise DomainError.of("INVALID_REPLAY", "until must be after since", "until")
+    now = ctx.clock()
+    async with ctx.db.transaction() as conn:
+        endpoint = await get_endpoint(conn, principal, endpoint_id)
+        if endpoint is None:
+            raise _not_found()
+        chosen = sa.select(events.c.id).where(event_clause(principal))
+        if endpoint["event_types"]:
+            chosen = chosen.where(events.c.type.in_(list(endpoint["event_types"])))
+        if event_ids is not None:
+            chosen = chosen.where(events.c.id.in_(list(event_ids)))
+        if since is not None:
+            chosen = chosen.where(events.c.occurred_at >= since)
+        if until is not None:
+            chosen = chosen.where(events.c.occurred_at < until)
+        count = await conn.scalar(sa.select(sa.func.count()).select_from(chosen.subquery()))
+        if (count or 0) > MAX_REPLAY:
+            raise DomainError.of(
+                "REPLAY_TOO_LARGE", f"a replay covers at most {MAX_REPLAY} events; narrow it"
+            )
+        if not count:
+            return 0
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        rows = sa.select(
+            sa.literal(endpoint_id),
+            chosen.subquery().c.id,
+            sa.literal("PENDING"),
+            sa.literal(0),
+            sa.literal(now, type_=webhook_messages.c.next_attempt_at.type),
+            sa.literal(now, type_=webhook_messages.c.created_at.type),
+        ).where(sa.true())  # SQLite needs a WHERE before ON CONFLICT in INSERT … SELECT
+        statement = insert(webhook_messages).from_select(
+            ["endpoint_id", "event_id", "status", "attempts", "next_attempt_at", "created_at"], rows
+        )
+        await conn.execute(
+            statement.on_conflict_do_update(
+                index_elements=[webhook_messages.c.endpoint_id, webhook_messages.c.event_id],
+                set_={
+                    "status": "PENDING",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "locked_until": None,
+                },
+            )
+        )
+        conn.info["outbox_written"] = True
+    return int(count)
+
+
+async def list_deliveries(
+    conn: AsyncConnection,
+    principal: Principal,
+    endpoint_id: str,
+    *,
+    status: str | None,
+    before_id: int | None,
+    limit: int,
+) -> tuple[list[Row], dict[int, list[Row]]]:
+    """An endpoint's messages, newest first, with every attempt of each (oldest first)."""
+    m = webhook_messages
+    query = (
+        sa.select(m, events.c.type.label("event_type"))
+        .join(events, events.c.id == m.c.event_id)
+        .join(webhook_endpoints, webhook_endpoints.c.id == m.c.endpoint_id)
+        .where(
+            m.c.endpoint_id == endpoint_id,
+            webhook_endpoints.c.organization_id == principal.organization_id,
+        )
+    )
+    if status is not None:
+        query = query.where(m.c.status == status)
+    if before_id is not None:
+        query = query.where(m.c.id < before_id)
+    messages: list[Row] = [
+        r._mapping for r in await conn.execute(query.order_by(m.c.id.desc()).limit(limit))
+    ]
+    attempts: dict[int, list[Row]] = {row["id"]: [] for row in messages}
+    if messages:
+        rows = await conn.execute(
+            sa.select(webhook_attempts)
+            .where(webhook_attempts.c.message_id.in_(list(attempts)))
+            .order_by(webhook_attempts.c.id)
+        )
+        for row in rows:
+            attempts[row.message_id].append(row._mapping)
+    return messages, attempts

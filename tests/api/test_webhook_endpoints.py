@@ -6,6 +6,7 @@ import dataclasses
 from typing import Any
 
 import httpx
+import sqlalchemy as sa
 
 from hub.app import create_app
 from hub.auth.scopes import OrganizationKind
@@ -202,3 +203,46 @@ async def test_managing_endpoints_needs_the_scope(
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
     body = await reader.graphql(CREATE, {"input": {"url": "https://8.8.8.8/"}})
     assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+REPLAY = """mutation($input: ReplayEventsInput!) { replayEvents(input: $input) { queuedCount userErrors { field code } } }"""
+
+
+async def test_replay_queues_the_endpoints_events_in_range_once(
+    creditor: Caller, make_caller: Any, backend: Backend
+) -> None:
+    import datetime as dt
+
+    from tests.conftest import place
+
+    started = dt.datetime.now(dt.UTC).isoformat()
+    await place(creditor)
+    await place(creditor)
+    endpoint_id = (await _create(creditor, eventTypes=["account.placed"]))["webhookEndpoint"]["id"]
+    payload = (
+        await creditor.data(REPLAY, {"input": {"endpointId": endpoint_id, "since": started}})
+    )["replayEvents"]
+    assert payload == {"queuedCount": 2, "userErrors": []}
+    again = (await creditor.data(REPLAY, {"input": {"endpointId": endpoint_id, "since": started}}))[
+        "replayEvents"
+    ]
+    assert again["queuedCount"] == 2
+    async with backend.services.db.read() as conn:
+        queued = await conn.scalar(
+            sa.text("SELECT count(*) FROM webhook_messages WHERE endpoint_id = :e"),
+            {"e": endpoint_id},
+        )
+    assert queued == 2  # replaying twice resets the same messages, it does not duplicate them
+    refusals = [
+        ({"endpointId": endpoint_id}, "INVALID_REPLAY"),
+        ({"endpointId": endpoint_id, "since": started, "until": started}, "INVALID_REPLAY"),
+        ({"endpointId": "we_nope", "since": started}, "NOT_FOUND"),
+    ]
+    for variables, code in refusals:
+        refused = (await creditor.data(REPLAY, {"input": variables}))["replayEvents"]
+        assert [e["code"] for e in refused["userErrors"]] == [code]
+    outsider = await make_caller(OrganizationKind.CREDITOR)
+    foreign = (
+        await outsider.data(REPLAY, {"input": {"endpointId": endpoint_id, "since": started}})
+    )["replayEvents"]
+    assert [e["code"] for e in foreign["userErrors"]] == ["NOT_FOUND"]

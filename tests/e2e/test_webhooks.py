@@ -182,3 +182,49 @@ async def test_410_gone_disables_the_endpoint(hub_server: HubServer) -> None:
         assert len(receiver.received) == 1
     finally:
         await receiver.stop()
+
+
+DELIVERIES = """query($id: ID!) { webhookEndpoint(id: $id) { deliveries(first: 10) {
+  nodes { eventId eventType status deliveredAt attempts { statusCode durationMs error } } } } }"""
+REPLAY = """mutation($input: ReplayEventsInput!) { replayEvents(input: $input) { queuedCount userErrors { field code } } }"""
+
+
+async def test_deliveries_show_every_attempt_and_a_replay_delivers_again(
+    hub_server: HubServer,
+) -> None:
+    answers = iter([500, 503, 204])
+    receiver = Receiver(respond=lambda: next(answers, 204))
+    await receiver.start()
+    try:
+        session = _start(hub_server)
+        token = session["token"]
+        endpoint_id, secret = await _endpoint(hub_server, token, receiver.url, ["account.placed"])
+        await _gql(hub_server, token, PLACE, {"input": placement()})
+        await receiver.wait_for(lambda: len(receiver.delivered_ids()) == 1)
+        for _ in range(100):
+            node = (await _gql(hub_server, token, DELIVERIES, {"id": endpoint_id}))[
+                "webhookEndpoint"
+            ]
+            delivery = node["deliveries"]["nodes"][0]
+            if delivery["status"] == "DELIVERED":
+                break
+            await asyncio.sleep(0.05)
+        assert delivery["status"] == "DELIVERED" and delivery["deliveredAt"]
+        assert [a["statusCode"] for a in delivery["attempts"]] == [500, 503, 204]
+        event_id = delivery["eventId"]
+        assert receiver.delivered_ids() == [event_id]
+
+        replay = await _gql(
+            hub_server,
+            token,
+            REPLAY,
+            {"input": {"endpointId": endpoint_id, "eventIds": [event_id]}},
+        )
+        assert replay["replayEvents"] == {"queuedCount": 1, "userErrors": []}
+        await receiver.wait_for(lambda: len(receiver.delivered_ids()) == 2)
+        assert receiver.delivered_ids() == [event_id, event_id]  # same webhook-id: receivers dedupe
+        standardwebhooks.Webhook(secret).verify(
+            receiver.received[-1].body, receiver.received[-1].headers
+        )
+    finally:
+        await receiver.stop()

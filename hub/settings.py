@@ -57,6 +57,8 @@ class Settings:
     #: Concurrent deliveries per worker, and per endpoint.
     webhook_concurrency: int = 32
     webhook_endpoint_concurrency: int = 8
+    #: How long a claimed message is reserved for its worker; a dead worker's claims expire.
+    webhook_lease_seconds: float = 60.0
     #: Run the delivery worker inside ``evenly-hub serve`` (``--no-worker`` turns it off).
     in_process_worker: bool = False
     #: Serve GraphiQL on GET /graphql from a browser.

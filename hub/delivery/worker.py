@@ -119,7 +119,6 @@ class DeliveryWorker:
         signing_key: WebhookSigningKey,
         *,
         batch_size: int = 100,
-        lease_seconds: float = 60.0,
         flush_interval: float = 0.05,
     ) -> None:
         settings = services.settings
@@ -128,7 +127,7 @@ class DeliveryWorker:
         self.schedule = settings.retry_schedule
         self.concurrency = settings.webhook_concurrency
         self.batch_size = batch_size
-        self.lease = dt.timedelta(seconds=lease_seconds)
+        self.lease = dt.timedelta(seconds=settings.webhook_lease_seconds)
         self.flush_interval = flush_interval
         self._slots = asyncio.Semaphore(self.concurrency)
         self._endpoint_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(

@@ -44,6 +44,7 @@ class HubServer:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
 
     @property
     def url(self) -> str:
@@ -76,6 +77,15 @@ class HubServer:
             time.sleep(0.1)
         raise RuntimeError(f"hub did not become healthy:\n{self.log()}")
 
+    def start_worker(self) -> subprocess.Popen[bytes]:
+        """An ``evenly-hub worker`` process beside the server (which runs ``--no-worker``)."""
+        log = (self.data_dir / f"worker-{len(self.workers)}.log").open("wb")
+        worker = subprocess.Popen(
+            [HUB, "worker"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+        )
+        self.workers.append(worker)
+        return worker
+
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
@@ -101,6 +111,18 @@ class HubServer:
 @pytest.fixture(params=BACKENDS)
 async def hub_server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[HubServer]:
     """An unstarted server with its own database and data directory."""
+    async for server in _hub_server(request.param, tmp_path):
+        yield server
+
+
+@pytest.fixture
+async def pg_hub_server(tmp_path: Path) -> AsyncIterator[HubServer]:
+    """An unstarted server on PostgreSQL (for what only PostgreSQL does: several workers)."""
+    async for server in _hub_server("postgresql", tmp_path):
+        yield server
+
+
+async def _hub_server(backend: str, tmp_path: Path) -> AsyncIterator[HubServer]:
     pg_name = None
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENLY_")}
     env.update(
@@ -110,7 +132,7 @@ async def hub_server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         EVENLY_RATE_LIMIT_PER_SECOND="10000",
         EVENLY_RATE_LIMIT_BURST="10000",
     )
-    if request.param == "postgresql":
+    if backend == "postgresql":
         pg_name = await _create_postgres_database()
         env["EVENLY_DATABASE_URL"] = postgres_url(pg_name)
     server = HubServer(env=env, data_dir=tmp_path)
@@ -118,6 +140,9 @@ async def hub_server(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIte
         yield server
     finally:
         server.stop()
+        for worker in server.workers:
+            worker.kill()
+            worker.wait()
         if pg_name is not None:
             await _drop_postgres_database(pg_name)
 

@@ -23,9 +23,9 @@ CREATE = """mutation($input: CreateWebhookEndpointInput!) {
 FAST_RETRIES = "0,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3,0.3"
 
 
-def _start(hub: HubServer, schedule: str = FAST_RETRIES) -> dict[str, Any]:
+def _start(hub: HubServer, schedule: str = FAST_RETRIES, *serve_args: str) -> dict[str, Any]:
     hub.env.update(EVENLY_ALLOW_INSECURE_WEBHOOKS="1", EVENLY_WEBHOOK_RETRY_SCHEDULE=schedule)
-    hub.start("--demo")
+    hub.start("--demo", *serve_args)
     creds = hub.demo_credentials()["creditor"]
     response = httpx.post(
         f"{hub.url}/oauth/token",

@@ -198,6 +198,15 @@ async def list_events(
 ) -> list[Row]:
     """Events the principal may see, in global order, after position ``after``."""
     query = sa.select(events).where(event_clause(principal))
+    if conn.dialect.name == "postgresql":
+        # Positions are handed out before commit, so a transaction still running may yet
+        # commit a lower position than one already visible. Show only events of
+        # transactions older than every running one: a reader resuming after the last
+        # position it saw can then never skip an event. (SQLite serializes writers.)
+        oldest_running = sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot())
+        query = query.where(
+            events.c.txid < sa.cast(sa.cast(oldest_running, sa.Text), sa.BigInteger)
+        )
     if after is not None:
         query = query.where(events.c.position > after)
     if types:

@@ -68,7 +68,9 @@ def create_app(
         stop = asyncio.Event()
         worker = None
         if settings.in_process_worker:
-            worker = asyncio.create_task(DeliveryWorker(services, signing_key).run(stop))
+            worker = asyncio.create_task(
+                DeliveryWorker(services, signing_key, metrics=metrics).run(stop)
+            )
         try:
             yield
         finally:

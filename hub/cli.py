@@ -111,13 +111,18 @@ def _print_demo(creds: dict[str, Any], host: str, port: int) -> None:
 
 
 @main.command()
-def worker() -> None:
+@click.option(
+    "--metrics-port", type=int, default=None, help="Serve Prometheus metrics on this port."
+)
+def worker(metrics_port: int | None) -> None:
     """Deliver webhooks: claim due outbox messages and POST them, until SIGTERM or SIGINT."""
     import signal
 
+    from prometheus_client import start_http_server
+
     from hub.delivery.keys import WebhookSigningKey
     from hub.delivery.worker import DeliveryWorker
-    from hub.observability import configure_logging
+    from hub.observability import Metrics, configure_logging
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
@@ -127,7 +132,11 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
-        await DeliveryWorker(ctx, WebhookSigningKey.from_settings(settings)).run(stop)
+        metrics = Metrics()
+        if metrics_port is not None:
+            start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
+        key = WebhookSigningKey.from_settings(settings)
+        await DeliveryWorker(ctx, key, metrics=metrics).run(stop)
 
     _run(run)
 

@@ -11,7 +11,7 @@ import sys
 from contextvars import ContextVar
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 _SAFE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,64}")
@@ -76,6 +76,29 @@ class Metrics:
             "evenly_graphql_operations",
             "GraphQL operations by root field and outcome (ok, error).",
             ["operation", "outcome"],
+            registry=self.registry,
+        )
+        self.webhook_attempts = Counter(
+            "evenly_webhook_attempts",
+            "Webhook delivery attempts by outcome (delivered, retry, failed, gone).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        self.webhook_failures = Counter(
+            "evenly_webhook_endpoint_failures",
+            "Failed webhook attempts by endpoint.",
+            ["endpoint"],
+            registry=self.registry,
+        )
+        self.webhook_latency = Histogram(
+            "evenly_webhook_attempt_duration_seconds",
+            "Duration of webhook delivery attempts.",
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 15),
+        )
+        self.webhook_queue = Gauge(
+            "evenly_webhook_queue_depth",
+            "Webhook messages waiting for delivery (pending or in flight).",
             registry=self.registry,
         )
         self.graphql_latency = Histogram(

@@ -38,6 +38,7 @@ from sqlalchemy.engine import make_url
 
 from hub.delivery.keys import WebhookSigningKey
 from hub.delivery.resolver import PublicOnlyResolver
+from hub.observability import Metrics
 from hub.services import webhook_endpoints as endpoint_service
 from hub.services.context import ServiceContext
 from hub.services.events import OUTBOX_CHANNEL
@@ -55,6 +56,7 @@ SNIPPET_BYTES = 1024
 SLOW_DOWN = frozenset({429, 502, 503, 504})
 _SECRETS_TTL = 5.0
 _MAX_SLEEP = 30.0
+_QUEUE_EVERY = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +120,7 @@ class DeliveryWorker:
         services: ServiceContext,
         signing_key: WebhookSigningKey,
         *,
+        metrics: Metrics | None = None,
         batch_size: int = 100,
         flush_interval: float = 0.05,
     ) -> None:
@@ -139,6 +142,8 @@ class DeliveryWorker:
         self._in_flight: set[asyncio.Task[None]] = set()
         self._wake = asyncio.Event()
         self._flushed = asyncio.Event()
+        self.metrics = metrics or Metrics()
+        self._queue_measured = 0.0
 
     def wake(self) -> None:
         self._wake.set()
@@ -207,6 +212,14 @@ class DeliveryWorker:
 
     async def _until_next_due(self) -> float:
         async with self.services.db.read() as conn:
+            if time.monotonic() - self._queue_measured > _QUEUE_EVERY:
+                self._queue_measured = time.monotonic()
+                depth = await conn.scalar(
+                    sa.select(sa.func.count()).where(
+                        webhook_messages.c.status.in_(["PENDING", "SENDING"])
+                    )
+                )
+                self.metrics.webhook_queue.set(depth or 0)
             due = await conn.scalar(
                 sa.select(sa.func.min(webhook_messages.c.next_attempt_at)).where(
                     webhook_messages.c.status == "PENDING"
@@ -375,6 +388,7 @@ class DeliveryWorker:
         gone: set[str] = set()
         for outcome in outcomes:
             d = outcome.delivery
+            self.metrics.webhook_latency.observe(outcome.duration_ms / 1000)
             row: dict[str, Any] = {
                 "b_id": d.message_id,
                 "b_code": outcome.status_code,
@@ -382,9 +396,13 @@ class DeliveryWorker:
                 "b_locked": None,
             }
             if outcome.delivered:
+                self.metrics.webhook_attempts.labels("delivered").inc()
                 row.update(b_status="DELIVERED", b_next=outcome.at, b_delivered=outcome.at)
             else:
                 following = None if outcome.gone else self._next_attempt(outcome)
+                self.metrics.webhook_failures.labels(d.endpoint_id).inc()
+                kind = "gone" if outcome.gone else "retry" if following is not None else "failed"
+                self.metrics.webhook_attempts.labels(kind).inc()
                 row.update(
                     b_status="PENDING" if following is not None else "FAILED",
                     b_next=following or outcome.at,

@@ -213,6 +213,11 @@ async def test_deliveries_show_every_attempt_and_a_replay_delivers_again(
         assert [a["statusCode"] for a in delivery["attempts"]] == [500, 503, 204]
         event_id = delivery["eventId"]
         assert receiver.delivered_ids() == [event_id]
+        async with httpx.AsyncClient() as client:
+            metrics = (await client.get(f"{hub_server.url}/metrics")).text
+        assert 'evenly_webhook_attempts_total{outcome="retry"} 2.0' in metrics
+        assert 'evenly_webhook_attempts_total{outcome="delivered"} 1.0' in metrics
+        assert f'evenly_webhook_endpoint_failures_total{{endpoint="{endpoint_id}"}} 2.0' in metrics
 
         replay = await _gql(
             hub_server,

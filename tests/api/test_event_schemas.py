@@ -1,0 +1,371 @@
+"""Event payload schemas: one JSON Schema per catalogued type, and the hub's events fit them.
+
+The schemas in schema/webhooks describe the whole webhook body ``{"type", "timestamp",
+"data"}``; the ``events`` feed carries the same ``data``, so events read from the feed and
+wrapped by ``hub.delivery.worker.body_of`` must validate against the schema of their type.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+from collections.abc import Iterator
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
+from referencing import Registry, Resource
+
+from hub.delivery.worker import body_of
+from hub.domain.events import EVENT_TYPES
+from tests.conftest import Caller, place
+
+SCHEMA_ROOT = Path(__file__).resolve().parents[2] / "schema"
+WEBHOOK_SCHEMAS = SCHEMA_ROOT / "webhooks"
+ASYNCAPI = SCHEMA_ROOT / "asyncapi.yaml"
+
+RECALL = """mutation($input: RecallAccountInput!) {
+  recallAccount(input: $input) { account { id status } userErrors { field code message } }
+}"""
+ADJUST = """mutation($input: AdjustBalanceInput!) {
+  adjustBalance(input: $input) { account { id balance { amountMinor currency } } userErrors { field code message } }
+}"""
+FEED = """query($after: String) {
+  events(first: 100, after: $after) {
+    nodes { id type sequence occurredAt data }
+    pageInfo { hasNextPage endCursor }
+  }
+}"""
+
+
+# --- loading and validating ---------------------------------------------------------------
+
+
+def _date_time(value: object) -> bool:
+    """RFC 3339 date-time with an offset (jsonschema checks it only with an extra package)."""
+    if not isinstance(value, str):
+        return True
+    return dt.datetime.fromisoformat(value).tzinfo is not None
+
+
+FORMATS = FormatChecker()
+FORMATS.checks("date-time", raises=ValueError)(_date_time)
+
+
+def schema_files() -> list[Path]:
+    """Every schema file, the shared definitions (``_common.json``) included."""
+    return sorted(WEBHOOK_SCHEMAS.glob("*.json"))
+
+
+def type_of(path: Path) -> str:
+    return path.name.removesuffix(".json")
+
+
+def schema_types() -> set[str]:
+    """The event types that have a schema file (files starting with ``_`` are shared)."""
+    return {type_of(p) for p in schema_files() if not p.name.startswith("_")}
+
+
+def load(path: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(path.read_text())
+    return loaded
+
+
+@cache
+def registry() -> Registry[Any]:
+    """Every schema under its ``$id``, so ``$ref``s resolve locally, without a network."""
+    resources = [Resource.from_contents(load(p)) for p in schema_files()]
+    return Registry().with_resources((r.contents["$id"], r) for r in resources)
+
+
+@cache
+def validator(event_type: str) -> Draft202012Validator:
+    """The validator of webhook bodies of ``event_type``, formats checked."""
+    schema = load(WEBHOOK_SCHEMAS / f"{event_type}.json")
+    return Draft202012Validator(schema, registry=registry(), format_checker=FORMATS)
+
+
+def problems(body: Any, event_type: str | None = None) -> list[str]:
+    """Why ``body`` (a dict, or raw bytes as sent) does not fit its type's schema; [] if it does."""
+    if isinstance(body, bytes | str):
+        body = json.loads(body)
+    checked = validator(event_type or body["type"])
+    return [
+        f"{'/'.join(map(str, e.absolute_path)) or '(body)'}: {e.message}"
+        for e in checked.iter_errors(body)
+    ]
+
+
+def example(event_type: str) -> dict[str, Any]:
+    """A deep copy of the first example in the schema of ``event_type``."""
+    examples = load(WEBHOOK_SCHEMAS / f"{event_type}.json")["examples"]
+    return copy.deepcopy(examples[0])
+
+
+def refs_in(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from refs_in(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from refs_in(item)
+
+
+# --- (a) the catalogue and the schema files -------------------------------------------------
+
+
+def test_every_event_type_has_a_schema_and_every_schema_is_a_catalogued_type() -> None:
+    assert schema_types() == set(EVENT_TYPES)
+
+
+@pytest.mark.parametrize("path", schema_files(), ids=type_of)
+def test_each_schema_is_a_valid_draft_2020_12_schema_with_id_title_and_description(
+    path: Path,
+) -> None:
+    schema = load(path)
+    Draft202012Validator.check_schema(schema)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert schema["$id"].endswith(f"/webhooks/{path.name}")
+    assert schema["title"].strip() and schema["description"].strip()
+
+
+@pytest.mark.parametrize("path", schema_files(), ids=type_of)
+def test_every_ref_in_a_schema_resolves(path: Path) -> None:
+    schema = load(path)
+    resolver = registry().resolver(base_uri=schema["$id"])
+    for ref in refs_in(schema):
+        assert resolver.lookup(ref).contents is not None, ref
+
+
+@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+def test_each_body_schema_pins_its_type_and_the_body_shape(event_type: str) -> None:
+    schema = load(WEBHOOK_SCHEMAS / f"{event_type}.json")
+    assert schema["title"] == event_type
+    assert schema["properties"]["type"]["const"] == event_type
+    assert schema["required"] == ["type", "timestamp", "data"]
+    assert schema["additionalProperties"] is False
+    assert schema["properties"]["data"]["additionalProperties"] is False
+    assert "account" in schema["properties"]["data"]["required"]
+
+
+@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+def test_the_examples_in_each_schema_are_valid(event_type: str) -> None:
+    examples = load(WEBHOOK_SCHEMAS / f"{event_type}.json")["examples"]
+    assert examples
+    for body in examples:
+        assert body["type"] == event_type
+        assert problems(body) == []
+
+
+def test_asyncapi_describes_one_post_with_standard_webhooks_headers_and_a_message_per_type() -> (
+    None
+):
+    document = yaml.safe_load(ASYNCAPI.read_text())
+    assert document["asyncapi"].startswith("3.")
+    messages = document["components"]["messages"]
+    assert {m["name"] for m in messages.values()} == set(EVENT_TYPES)
+    for message in messages.values():
+        ref = message["payload"]["schema"]["$ref"]
+        target = (ASYNCAPI.parent / ref).resolve()
+        assert target.parent == WEBHOOK_SCHEMAS.resolve(), ref
+        assert type_of(target) == message["name"]
+        assert message["payload"]["schemaFormat"].endswith("version=draft-2020-12")
+    [channel] = document["channels"].values()
+    assert len(channel["messages"]) == len(EVENT_TYPES)
+    [operation] = document["operations"].values()
+    assert operation["action"] == "send"
+    assert operation["bindings"]["http"]["method"] == "POST"
+    assert len(operation["messages"]) == len(EVENT_TYPES)
+    headers = document["components"]["schemas"]["StandardWebhookHeaders"]
+    Draft7Validator.check_schema(headers)
+    assert {"webhook-id", "webhook-timestamp", "webhook-signature"} <= set(headers["required"])
+    assert "v1a?," in headers["properties"]["webhook-signature"]["pattern"]
+
+
+# --- (b) the events the hub writes fit their schemas -----------------------------------------
+
+
+async def feed(caller: Caller) -> list[dict[str, Any]]:
+    """Every event the caller may see, oldest first, through the ``events`` query."""
+    nodes: list[dict[str, Any]] = []
+    after = None
+    while True:
+        page = (await caller.data(FEED, {"after": after}))["events"]
+        nodes += page["nodes"]
+        if not page["pageInfo"]["hasNextPage"]:
+            return nodes
+        after = page["pageInfo"]["endCursor"]
+
+
+def as_webhook_body(event: dict[str, Any]) -> bytes:
+    """The body the delivery worker would send for an event read from the feed."""
+    occurred_at = dt.datetime.fromisoformat(event["occurredAt"])
+    return body_of(event["type"], occurred_at, event["data"])
+
+
+async def produce_every_event_type(creditor: Caller) -> dict[str, str]:
+    """Place routed accounts, recall two (with and without a reason), adjust one's balance.
+
+    Returns the account ids by role: ``kept``, ``recalled``, ``recalled_silently``, ``adjusted``.
+    """
+    ids = {role: (await place(creditor))["account"]["id"] for role in _ROLES}
+    for role, reason in (("recalled", "paid at checkout"), ("recalled_silently", None)):
+        recalled = await creditor.data(
+            RECALL, {"input": {"accountId": ids[role], "reason": reason}}
+        )
+        assert recalled["recallAccount"]["userErrors"] == []
+    adjusted = await creditor.data(
+        ADJUST,
+        {
+            "input": {
+                "accountId": ids["adjusted"],
+                "amount": {"amountMinor": -2500, "currency": "SEK"},
+                "reason": "late fee waived",
+            }
+        },
+    )
+    assert adjusted["adjustBalance"]["userErrors"] == []
+    return ids
+
+
+_ROLES = ("kept", "recalled", "recalled_silently", "adjusted")
+
+
+async def test_every_event_on_the_feed_validates_as_a_webhook_body(
+    routed: tuple[Caller, Caller],
+) -> None:
+    creditor, agency = routed
+    ids = await produce_every_event_type(creditor)
+
+    events = await feed(creditor)
+    assert {e["type"] for e in events} == set(EVENT_TYPES)
+    assert {e["data"]["account"]["id"] for e in events} == set(ids.values())
+    for event in events:
+        body = json.loads(as_webhook_body(event))
+        assert problems(body) == [], (event["type"], event["data"])
+        assert body["timestamp"] == event["occurredAt"]
+        account = body["data"]["account"]
+        assert account["creditorId"] == creditor.organization_id
+        if event["type"] == "account.assigned":
+            assert body["data"]["agencyId"] == account["agencyId"] == agency.organization_id
+        if event["type"] == "account.balance_adjusted":
+            before = body["data"]["previousBalance"]["amountMinor"]
+            change = body["data"]["adjustment"]["amountMinor"]
+            assert account["balance"]["amountMinor"] == before + change
+    reasons = {
+        e["data"]["account"]["id"]: e["data"]["reason"] for e in events if "reason" in e["data"]
+    }
+    assert reasons == {
+        ids["recalled"]: "paid at checkout",
+        ids["recalled_silently"]: None,
+        ids["adjusted"]: "late fee waived",
+    }
+
+    # The agency's feed carries the same events, with the same data.
+    assert sorted(await feed(agency), key=lambda e: e["id"]) == sorted(
+        events, key=lambda e: e["id"]
+    )
+
+
+# --- (c) the schemas are strict enough to fail ----------------------------------------------
+
+_DELETE = object()
+
+
+def _changed(body: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
+    changed = copy.deepcopy(body)
+    *parents, last = path
+    node = changed
+    for key in parents:
+        node = node[key]
+    if value is _DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return changed
+
+
+ANY_TYPE = sorted(EVENT_TYPES)
+BROKEN: list[tuple[str, tuple[str, ...], Any]] = [
+    # (what is wrong, where, the new value or _DELETE)
+    ("no account id", ("data", "account", "id"), _DELETE),
+    ("no account", ("data", "account"), _DELETE),
+    ("no data", ("data",), _DELETE),
+    ("no timestamp", ("timestamp",), _DELETE),
+    ("an unexpected top-level field", ("id",), "evt_01M8ANXP8Z3DJ5BCHT92JA645W"),
+    ("an unexpected data field", ("data", "customer"), {"name": "Astrid Lindqvist"}),
+    ("customer PII in the snapshot", ("data", "account", "customerName"), "Astrid Lindqvist"),
+    ("a timestamp with an offset instead of Z", ("timestamp",), "2026-03-01T10:30:00+01:00"),
+    ("a timestamp that is no date", ("timestamp",), "2026-02-30T09:30:00Z"),
+    ("a date-only timestamp", ("timestamp",), "2026-03-01"),
+    ("an unknown status", ("data", "account", "status"), "OPEN"),
+    ("an unknown product", ("data", "account", "product"), "MORTGAGE"),
+    ("a lower-case country", ("data", "account", "country"), "se"),
+    ("an id of another kind", ("data", "account", "id"), "cus_01JQ4N6Z8R0A1B2C3D4E5F6G7H"),
+    ("a due date with a time", ("data", "account", "dueDate"), "2026-01-31T00:00:00Z"),
+    ("a fractional amount", ("data", "account", "balance", "amountMinor"), 1000.5),
+    ("an amount as a string", ("data", "account", "balance", "amountMinor"), "1000"),
+    ("a negative balance", ("data", "account", "balance", "amountMinor"), -1),
+    ("an amount beyond 32 bits", ("data", "account", "balance", "amountMinor"), 2**31),
+    ("a lower-case currency", ("data", "account", "balance", "currency"), "sek"),
+    ("money without currency", ("data", "account", "originalAmount", "currency"), _DELETE),
+    ("money with an extra field", ("data", "account", "balance", "display"), "1 000 kr"),
+    ("no agencyId key", ("data", "account", "agencyId"), _DELETE),
+]
+BROKEN_FOR_TYPE: list[tuple[str, str, tuple[str, ...], Any]] = [
+    ("account.placed", "an agency already on the placed snapshot", ("data", "account", "agencyId"), "org_01JPZX4B2N8S5K1D7F3G9H6J0K"),
+    ("account.placed", "a placed account that is not PLACED", ("data", "account", "status"), "RECALLED"),
+    ("account.assigned", "no agencyId in data", ("data", "agencyId"), _DELETE),
+    ("account.assigned", "a null agencyId in data", ("data", "agencyId"), None),
+    ("account.assigned", "an unassigned snapshot", ("data", "account", "agencyId"), None),
+    ("account.recalled", "no reason key", ("data", "reason"), _DELETE),
+    ("account.recalled", "a reason that is not a string", ("data", "reason"), 42),
+    ("account.recalled", "a recalled account that is not RECALLED", ("data", "account", "status"), "PLACED"),
+    ("account.balance_adjusted", "no reason", ("data", "reason"), _DELETE),
+    ("account.balance_adjusted", "an empty reason", ("data", "reason"), ""),
+    ("account.balance_adjusted", "a reason over 500 characters", ("data", "reason"), "x" * 501),
+    ("account.balance_adjusted", "a null reason", ("data", "reason"), None),
+    ("account.balance_adjusted", "no previous balance", ("data", "previousBalance"), _DELETE),
+    ("account.balance_adjusted", "no adjustment", ("data", "adjustment"), _DELETE),
+    ("account.balance_adjusted", "a zero adjustment", ("data", "adjustment", "amountMinor"), 0),
+    ("account.balance_adjusted", "an adjustment without currency", ("data", "adjustment", "currency"), _DELETE),
+    ("account.balance_adjusted", "an adjusted account that is closed", ("data", "account", "status"), "PAID"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("event_type", ANY_TYPE)
+@pytest.mark.parametrize(("wrong", "path", "value"), BROKEN, ids=[b[0] for b in BROKEN])
+def test_a_body_that_is_wrong_anywhere_is_invalid(
+    event_type: str, wrong: str, path: tuple[str, ...], value: Any
+) -> None:
+    body = example(event_type)
+    assert problems(body) == []
+    assert problems(_changed(body, path, value)) != [], wrong
+
+
+@pytest.mark.parametrize(
+    ("event_type", "wrong", "path", "value"), BROKEN_FOR_TYPE, ids=[b[1] for b in BROKEN_FOR_TYPE]
+)
+def test_a_body_that_breaks_its_type_is_invalid(
+    event_type: str, wrong: str, path: tuple[str, ...], value: Any
+) -> None:
+    body = example(event_type)
+    assert problems(body) == []
+    assert problems(_changed(body, path, value)) != [], wrong
+
+
+@pytest.mark.parametrize("event_type", ANY_TYPE)
+def test_a_body_is_invalid_under_another_type(event_type: str) -> None:
+    body = example(event_type)
+    for other in EVENT_TYPES:
+        if other != event_type:
+            assert problems(body, other) != [], f"{event_type} body passes as {other}"
+            # Relabelled, the body still fails on the type const alone or on its data.
+            assert problems({**body, "type": other}, event_type) != []

@@ -230,6 +230,31 @@ def _print_credentials(creds: organization_service.Credentials, as_json: bool) -
             click.echo(f"{key}: {value}")
 
 
+@admin.group()
+def webhooks() -> None:
+    """Inspect webhook queues and retry failed deliveries."""
+
+
+@webhooks.command("status")
+@click.option("--organization", "organization_id", default=None, help="Only this organization.")
+def webhooks_status(organization_id: str | None) -> None:
+    """Endpoints with their message counts by status (JSON lines)."""
+    from hub.services.webhook_endpoints import queue_summary
+
+    for entry in _run(lambda ctx: queue_summary(ctx, organization_id)):
+        click.echo(json.dumps(entry))
+
+
+@webhooks.command("retry")
+@click.argument("endpoint_id")
+def webhooks_retry(endpoint_id: str) -> None:
+    """Queue an endpoint's FAILED deliveries again."""
+    from hub.services.webhook_endpoints import retry_failed
+
+    count = _run(lambda ctx: retry_failed(ctx, endpoint_id))
+    click.echo(json.dumps({"endpoint_id": endpoint_id, "queued": count}))
+
+
 @main.group()
 def schema() -> None:
     """The GraphQL schema."""

@@ -57,6 +57,7 @@ SLOW_DOWN = frozenset({429, 502, 503, 504})
 _SECRETS_TTL = 5.0
 _MAX_SLEEP = 30.0
 _QUEUE_EVERY = 5.0
+_SQLITE_POLL = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,13 +231,15 @@ class DeliveryWorker:
                     webhook_messages.c.status == "SENDING"
                 )
             )
+        # SQLite has no NOTIFY: poll about once a second for work queued by other processes.
+        longest = _MAX_SLEEP if not self.services.db.is_sqlite else _SQLITE_POLL
         moments = [m for m in (due, leased) if m is not None]
         if not moments:
-            return _MAX_SLEEP
+            return longest
         if isinstance(moments[0], str):  # SQLite aggregates lose the column type
             moments = [dt.datetime.fromisoformat(m).replace(tzinfo=dt.UTC) for m in moments]
         soonest = min(m if m.tzinfo else m.replace(tzinfo=dt.UTC) for m in moments)
-        return min(_MAX_SLEEP, max(0.0, (soonest - self.services.clock()).total_seconds()))
+        return min(longest, max(0.0, (soonest - self.services.clock()).total_seconds()))
 
     async def _claim(self, limit: int) -> list[Delivery]:
         now = self.services.clock()

@@ -187,6 +187,13 @@ def _outbox_for_events() -> Any:
     return webhook_messages.insert().from_select(_MESSAGE_COLUMNS, _messages_for(chosen))
 
 
+async def notify_outbox(conn: AsyncConnection) -> None:
+    """Messages were queued outside ``append``: wake the delivery workers at commit."""
+    conn.info["outbox_written"] = True
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "queued")))
+
+
 async def list_events(
     conn: AsyncConnection,
     principal: Principal,

@@ -22,6 +22,7 @@ from hub.delivery.urls import check_url
 from hub.domain.errors import DomainError
 from hub.domain.events import EVENT_TYPES
 from hub.services.context import ServiceContext
+from hub.services.events import notify_outbox
 from hub.services.visibility import event_clause
 from hub.store.ids import new_id
 from hub.store.tables import (
@@ -353,7 +354,7 @@ async def replay_events(
                 },
             )
         )
-        conn.info["outbox_written"] = True
+        await notify_outbox(conn)
     return int(count)
 
 
@@ -394,3 +395,55 @@ async def list_deliveries(
         for row in rows:
             attempts[row.message_id].append(row._mapping)
     return messages, attempts
+
+
+# --- operator views (evenly-hub admin webhooks): across organizations, no tenant scope ----
+
+
+async def queue_summary(
+    ctx: ServiceContext, organization_id: str | None = None
+) -> list[dict[str, Any]]:
+    """Every endpoint (of one organization, or all) with its message counts by status."""
+    m, e = webhook_messages, webhook_endpoints
+    query = (
+        sa.select(
+            e.c.id, e.c.organization_id, e.c.url, e.c.enabled, m.c.status, sa.func.count(m.c.id)
+        )
+        .select_from(e.outerjoin(m, m.c.endpoint_id == e.c.id))
+        .group_by(e.c.id, e.c.organization_id, e.c.url, e.c.enabled, m.c.status)
+        .order_by(e.c.id)
+    )
+    if organization_id is not None:
+        query = query.where(e.c.organization_id == organization_id)
+    summary: dict[str, dict[str, Any]] = {}
+    async with ctx.db.read() as conn:
+        for endpoint_id, org, url, enabled, status, count in await conn.execute(query):
+            entry = summary.setdefault(
+                endpoint_id,
+                {
+                    "endpoint_id": endpoint_id,
+                    "organization_id": org,
+                    "url": url,
+                    "enabled": enabled,
+                    "messages": {},
+                },
+            )
+            if status is not None:
+                entry["messages"][status] = count
+    return list(summary.values())
+
+
+async def retry_failed(ctx: ServiceContext, endpoint_id: str) -> int:
+    """Queue an endpoint's FAILED messages again, from their first attempt; returns how many."""
+    now = ctx.clock()
+    async with ctx.db.transaction() as conn:
+        result = await conn.execute(
+            webhook_messages.update()
+            .where(
+                webhook_messages.c.endpoint_id == endpoint_id, webhook_messages.c.status == "FAILED"
+            )
+            .values(status="PENDING", attempts=0, next_attempt_at=now, locked_until=None)
+        )
+        if result.rowcount:
+            await notify_outbox(conn)
+    return int(result.rowcount)

@@ -233,3 +233,33 @@ async def test_deliveries_show_every_attempt_and_a_replay_delivers_again(
         )
     finally:
         await receiver.stop()
+
+
+async def test_operators_see_failed_deliveries_and_retry_them(hub_server: HubServer) -> None:
+    status = {"code": 500}
+    receiver = Receiver(respond=lambda: status["code"])
+    await receiver.start()
+    try:
+        session = _start(hub_server, "0,0.2")  # two attempts, then FAILED
+        endpoint_id, _ = await _endpoint(
+            hub_server, session["token"], receiver.url, ["account.placed"]
+        )
+        await _gql(hub_server, session["token"], PLACE, {"input": placement()})
+        await receiver.wait_for(lambda: len(receiver.received) >= 2)
+
+        def summary() -> dict[str, Any]:
+            lines = hub_server.cli("admin", "webhooks", "status").stdout.splitlines()
+            entries = {e["endpoint_id"]: e for e in map(json.loads, lines)}
+            return entries[endpoint_id]
+
+        for _ in range(100):
+            if summary()["messages"] == {"FAILED": 1}:
+                break
+            await asyncio.sleep(0.1)
+        assert summary()["messages"] == {"FAILED": 1}
+        status["code"] = 204
+        retried = json.loads(hub_server.cli("admin", "webhooks", "retry", endpoint_id).stdout)
+        assert retried == {"endpoint_id": endpoint_id, "queued": 1}
+        await receiver.wait_for(lambda: len(receiver.delivered_ids()) == 1)
+    finally:
+        await receiver.stop()

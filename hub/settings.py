@@ -57,6 +57,8 @@ class Settings:
     #: Concurrent deliveries per worker, and per endpoint.
     webhook_concurrency: int = 32
     webhook_endpoint_concurrency: int = 8
+    #: An endpoint whose every delivery failed for this long is disabled (5 days).
+    webhook_disable_after_seconds: float = 5 * 86_400
     #: How long a claimed message is reserved for its worker; a dead worker's claims expire.
     webhook_lease_seconds: float = 60.0
     #: Run the delivery worker inside ``evenly-hub serve`` (``--no-worker`` turns it off).

@@ -38,12 +38,15 @@ from sqlalchemy.engine import make_url
 
 from hub.delivery.keys import WebhookSigningKey
 from hub.delivery.resolver import PublicOnlyResolver
+from hub.domain.events import ENDPOINT_DISABLED
 from hub.observability import Metrics
+from hub.services import events as event_log
 from hub.services import webhook_endpoints as endpoint_service
 from hub.services.context import ServiceContext
 from hub.services.events import OUTBOX_CHANNEL
 from hub.store.tables import (
     events,
+    organizations,
     webhook_attempts,
     webhook_endpoints,
     webhook_messages,
@@ -132,6 +135,7 @@ class DeliveryWorker:
         self.concurrency = settings.webhook_concurrency
         self.batch_size = batch_size
         self.lease = dt.timedelta(seconds=settings.webhook_lease_seconds)
+        self.disable_after = dt.timedelta(seconds=settings.webhook_disable_after_seconds)
         self.flush_interval = flush_interval
         self._slots = asyncio.Semaphore(self.concurrency)
         self._endpoint_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
@@ -441,10 +445,18 @@ class DeliveryWorker:
                 updates,
             )
             await conn.execute(webhook_attempts.insert(), attempts)
+            now = self.services.clock()
             for endpoint_id in gone:
-                await _disable(
-                    conn, endpoint_id, "the receiver answered 410 Gone", self.services.clock()
-                )
+                await _disable(conn, endpoint_id, "the receiver answered 410 Gone", now)
+            failed = {
+                o.delivery.endpoint_id
+                for o, r in zip(outcomes, updates, strict=True)
+                if r["b_status"] == "FAILED"
+            }
+            for endpoint_id in failed - gone:
+                if await _failing_too_long(conn, endpoint_id, now, self.disable_after):
+                    reason = f"every delivery failed for {_duration(self.disable_after)}"
+                    await _disable(conn, endpoint_id, reason, now)
         if any(row["b_status"] == "PENDING" for row in updates):
             self.wake()  # the claim loop may sleep until a lease ends; retries come sooner
 
@@ -467,7 +479,46 @@ class DeliveryWorker:
                     await conn.close()
 
 
+def _duration(span: dt.timedelta) -> str:
+    seconds = int(span.total_seconds())
+    for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size} {unit}"
+    return f"{seconds} seconds"
+
+
+async def _failing_too_long(
+    conn: Any, endpoint_id: str, now: dt.datetime, window: dt.timedelta
+) -> bool:
+    """True when nothing reached the endpoint for ``window`` while its deliveries failed."""
+    m = webhook_messages
+    last_success = await conn.scalar(
+        sa.select(sa.func.max(m.c.delivered_at)).where(m.c.endpoint_id == endpoint_id)
+    )
+    first_failure = sa.select(sa.func.min(m.c.created_at)).where(
+        m.c.endpoint_id == endpoint_id, m.c.status == "FAILED"
+    )
+    if last_success is not None:
+        first_failure = first_failure.where(m.c.created_at > last_success)
+    oldest = await conn.scalar(first_failure)
+    if oldest is None:
+        return False
+    if isinstance(oldest, str):  # SQLite aggregates lose the column type
+        oldest = dt.datetime.fromisoformat(oldest).replace(tzinfo=dt.UTC)
+    return bool(oldest <= now - window)
+
+
 async def _disable(conn: Any, endpoint_id: str, reason: str, now: dt.datetime) -> None:
+    """Disable an endpoint, stop queueing for it, and tell its organization (an event)."""
+    endpoint = (
+        await conn.execute(
+            sa.select(webhook_endpoints.c.organization_id, organizations.c.kind)
+            .join(organizations, organizations.c.id == webhook_endpoints.c.organization_id)
+            .where(webhook_endpoints.c.id == endpoint_id, webhook_endpoints.c.enabled.is_(True))
+        )
+    ).first()
+    if endpoint is None:
+        return  # already disabled (or deleted)
     await conn.execute(
         webhook_endpoints.update()
         .where(webhook_endpoints.c.id == endpoint_id)
@@ -475,4 +526,16 @@ async def _disable(conn: Any, endpoint_id: str, reason: str, now: dt.datetime) -
     )
     await conn.execute(
         webhook_subscriptions.delete().where(webhook_subscriptions.c.endpoint_id == endpoint_id)
+    )
+    await event_log.append(
+        conn,
+        [
+            event_log.organization_event(
+                ENDPOINT_DISABLED,
+                endpoint.organization_id,
+                endpoint.kind,
+                now,
+                {"endpointId": endpoint_id, "reason": reason},
+            )
+        ],
     )

@@ -10,10 +10,12 @@ ACCOUNT_PLACED = "account.placed"
 ACCOUNT_ASSIGNED = "account.assigned"
 ACCOUNT_RECALLED = "account.recalled"
 ACCOUNT_BALANCE_ADJUSTED = "account.balance_adjusted"
+ENDPOINT_DISABLED = "endpoint.disabled"
 
 EVENT_TYPES: dict[str, str] = {
     ACCOUNT_PLACED: "A creditor placed an account in collection.",
     ACCOUNT_ASSIGNED: "The routing rules assigned the account to an agency.",
     ACCOUNT_RECALLED: "The creditor took the account back.",
     ACCOUNT_BALANCE_ADJUSTED: "The creditor corrected the balance, with a reason.",
+    ENDPOINT_DISABLED: "The hub disabled one of your webhook endpoints (410, or failing too long).",
 }

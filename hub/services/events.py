@@ -61,6 +61,27 @@ def account_event(
     }
 
 
+def organization_event(
+    type_: str, organization_id: str, kind: str, now: dt.datetime, data: dict[str, Any]
+) -> dict[str, Any]:
+    """An event about an organization itself (not an account), visible to it alone.
+
+    The audience columns say who sees an event: ``creditor_id`` for a creditor,
+    ``agency_id`` for an agency (``creditor_id`` then names the agency too, as it must not
+    be empty; no creditor has that id, so no creditor sees it).
+    """
+    return {
+        "id": new_id("evt"),
+        "type": type_,
+        "account_id": None,
+        "sequence": None,
+        "creditor_id": organization_id,
+        "agency_id": organization_id if kind == "AGENCY" else None,
+        "data": data,
+        "occurred_at": now,
+    }
+
+
 async def append(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """Write events and, in the same transaction, their outbox rows (webhook messages).
 

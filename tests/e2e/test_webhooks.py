@@ -263,3 +263,42 @@ async def test_operators_see_failed_deliveries_and_retry_them(hub_server: HubSer
         await receiver.wait_for(lambda: len(receiver.delivered_ids()) == 1)
     finally:
         await receiver.stop()
+
+
+async def test_an_endpoint_failing_for_the_whole_window_is_disabled_with_an_event(
+    hub_server: HubServer,
+) -> None:
+    receiver = Receiver(respond=lambda: 500)
+    await receiver.start()
+    try:
+        hub_server.env["EVENLY_WEBHOOK_DISABLE_AFTER_SECONDS"] = "1"
+        session = _start(hub_server, "0,0.1")  # two attempts, then FAILED
+        token = session["token"]
+        endpoint_id, _ = await _endpoint(hub_server, token, receiver.url, ["account.placed"])
+        await _gql(hub_server, token, PLACE, {"input": placement()})
+        await receiver.wait_for(lambda: len(receiver.received) >= 2)
+        state = "query($id: ID!) { webhookEndpoint(id: $id) { enabled disabledReason } }"
+        assert (await _gql(hub_server, token, state, {"id": endpoint_id}))["webhookEndpoint"][
+            "enabled"
+        ]
+        await asyncio.sleep(1.2)
+        await _gql(hub_server, token, PLACE, {"input": placement()})
+        for _ in range(100):
+            endpoint = (await _gql(hub_server, token, state, {"id": endpoint_id}))[
+                "webhookEndpoint"
+            ]
+            if not endpoint["enabled"]:
+                break
+            await asyncio.sleep(0.05)
+        assert endpoint == {
+            "enabled": False,
+            "disabledReason": "every delivery failed for 1 seconds",
+        }
+        feed = await _gql(
+            hub_server,
+            token,
+            '{ events(first: 100, types: ["endpoint.disabled"]) { nodes { data } } }',
+        )
+        assert [n["data"]["endpointId"] for n in feed["events"]["nodes"]] == [endpoint_id]
+    finally:
+        await receiver.stop()

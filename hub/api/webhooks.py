@@ -206,6 +206,14 @@ class ReplayEventsInput:
     )
 
 
+@strawberry.type(description="Result of `sendTestWebhook`.")
+class SendTestWebhookPayload:
+    event_id: strawberry.ID | None = strawberry.field(
+        description="The `webhook.test` event queued (the delivery's `webhook-id`)."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
 @strawberry.type(description="Result of `replayEvents`.")
 class ReplayEventsPayload:
     queued_count: int = strawberry.field(description="How many events were queued for delivery.")
@@ -380,6 +388,24 @@ class WebhookMutation:
         )
         return DeleteWebhookEndpointPayload(
             deleted_webhook_endpoint_id=None if errors else input.id, user_errors=errors
+        )
+
+    @strawberry.mutation(
+        description="Deliver a `webhook.test` event to this endpoint now. Needs `webhooks:manage`."
+    )
+    async def send_test_webhook(
+        self,
+        info: Info,
+        input: Annotated[WebhookEndpointIdInput, strawberry.argument(description=_Input)],
+    ) -> SendTestWebhookPayload:
+        event_id, errors = await _managed(
+            info,
+            lambda ctx, principal: endpoint_service.send_test(
+                ctx.services, principal, str(input.id)
+            ),
+        )
+        return SendTestWebhookPayload(
+            event_id=strawberry.ID(event_id) if event_id is not None else None, user_errors=errors
         )
 
     @strawberry.mutation(

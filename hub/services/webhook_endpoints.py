@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.auth.tokens import Principal
 from hub.delivery.urls import check_url
 from hub.domain.errors import DomainError
-from hub.domain.events import EVENT_TYPES
+from hub.domain.events import EVENT_TYPES, WEBHOOK_TEST
 from hub.services.context import ServiceContext
-from hub.services.events import notify_outbox
+from hub.services.events import notify_outbox, organization_event
 from hub.services.visibility import event_clause
 from hub.store.ids import new_id
 from hub.store.tables import (
@@ -286,6 +286,38 @@ def _not_found() -> DomainError:
 
 
 MAX_REPLAY = 10_000
+
+
+async def send_test(ctx: ServiceContext, principal: Principal, endpoint_id: str) -> str:
+    """Deliver a ``webhook.test`` event to this endpoint only (whatever its types); its id.
+
+    The event is in the organization's feed like any other, so feed readers see it too.
+    """
+    now = ctx.clock()
+    async with ctx.db.transaction() as conn:
+        endpoint = await get_endpoint(conn, principal, endpoint_id)
+        if endpoint is None:
+            raise _not_found()
+        event = organization_event(
+            WEBHOOK_TEST,
+            principal.organization_id,
+            principal.kind.value,
+            now,
+            {"endpointId": endpoint_id, "message": "This is a test delivery from Evenly."},
+        )
+        await conn.execute(events.insert().values(**event))
+        await conn.execute(
+            webhook_messages.insert().values(
+                endpoint_id=endpoint_id,
+                event_id=event["id"],
+                status="PENDING",
+                attempts=0,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+        await notify_outbox(conn)
+    return str(event["id"])
 
 
 async def replay_events(

@@ -302,3 +302,30 @@ async def test_an_endpoint_failing_for_the_whole_window_is_disabled_with_an_even
         assert [n["data"]["endpointId"] for n in feed["events"]["nodes"]] == [endpoint_id]
     finally:
         await receiver.stop()
+
+
+async def test_a_test_send_reaches_only_that_endpoint(hub_server: HubServer) -> None:
+    chosen, other = Receiver(), Receiver()
+    await chosen.start()
+    await other.start()
+    try:
+        session = _start(hub_server)
+        token = session["token"]
+        endpoint_id, secret = await _endpoint(hub_server, token, chosen.url, ["account.recalled"])
+        await _endpoint(hub_server, token, other.url, [])
+        sent = await _gql(
+            hub_server,
+            token,
+            "mutation($id: ID!) { sendTestWebhook(input: {id: $id}) { eventId userErrors { code } } }",
+            {"id": endpoint_id},
+        )
+        event_id = sent["sendTestWebhook"]["eventId"]
+        await chosen.wait_for(lambda: chosen.delivered_ids() == [event_id])
+        body = json_of(chosen.received[0])
+        assert body["type"] == "webhook.test" and body["data"]["endpointId"] == endpoint_id
+        standardwebhooks.Webhook(secret).verify(chosen.received[0].body, chosen.received[0].headers)
+        await asyncio.sleep(0.5)
+        assert other.received == []
+    finally:
+        await chosen.stop()
+        await other.stop()

@@ -13,6 +13,8 @@ from typing import Any, NewType
 
 import strawberry
 
+from hub.domain.time import rfc3339
+
 
 def _string(value: Any) -> str:
     if not isinstance(value, str):
@@ -37,10 +39,6 @@ def _parse_datetime(value: Any) -> dt.datetime:
     if parsed.tzinfo is None:
         raise ValueError("date-time needs a UTC offset, e.g. 2026-01-31T12:00:00Z")
     return parsed.astimezone(dt.UTC)
-
-
-def _serialize_datetime(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 DateTime = NewType("DateTime", dt.datetime)
@@ -86,7 +84,7 @@ SCALAR_MAP: dict[object, Any] = {
         name="DateTime",
         description="An RFC 3339 date-time with offset; the hub returns UTC, e.g. `2026-01-31T12:00:00Z`.",
         specified_by_url="https://www.rfc-editor.org/rfc/rfc3339",
-        serialize=_serialize_datetime,
+        serialize=rfc3339,
         parse_value=_parse_datetime,
     ),
     dt.date: strawberry.scalar(

@@ -39,6 +39,7 @@ from sqlalchemy.engine import make_url
 from hub.delivery.keys import WebhookSigningKey
 from hub.delivery.resolver import PublicOnlyResolver
 from hub.domain.events import ENDPOINT_DISABLED
+from hub.domain.time import rfc3339
 from hub.observability import Metrics
 from hub.services import events as event_log
 from hub.services import webhook_endpoints as endpoint_service
@@ -100,8 +101,7 @@ class Outcome:
 
 def body_of(event_type: str, occurred_at: dt.datetime, data: Any) -> bytes:
     """The webhook body: ``{"type", "timestamp", "data"}`` (what receivers verify, raw)."""
-    timestamp = occurred_at.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
-    return orjson.dumps({"type": event_type, "timestamp": timestamp, "data": data})
+    return orjson.dumps({"type": event_type, "timestamp": rfc3339(occurred_at), "data": data})
 
 
 def parse_retry_after(value: str | None, now: float) -> float | None:
@@ -484,7 +484,7 @@ def _duration(span: dt.timedelta) -> str:
     for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size} {unit}"
-    return f"{seconds} seconds"
+    return f"{seconds} second{'s' if seconds != 1 else ''}"
 
 
 async def _failing_too_long(

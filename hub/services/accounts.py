@@ -430,6 +430,10 @@ async def recall_account(
     idempotency_key: str | None = None,
 ) -> Row:
     """The creditor takes the account back from collection (status RECALLED)."""
+    if reason is not None and (len(reason) > 500 or not reason.isprintable()):
+        raise DomainError.of(
+            "INVALID_REASON", "a reason is at most 500 printable characters", "reason"
+        )
 
     def change(account: Row, now: dt.datetime) -> tuple[dict[str, Any], str, dict[str, Any]]:
         moved = transition(AccountStatus(account["status"]), Action.RECALL, _resume(account))

@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.tokens import Principal
+from hub.domain.time import rfc3339
 from hub.services.visibility import event_clause
 from hub.store.ids import new_id
 from hub.store.tables import events, webhook_messages, webhook_subscriptions
@@ -41,7 +42,7 @@ def account_snapshot(account: Row) -> dict[str, Any]:
         },
         "balance": {"amountMinor": account["balance_minor"], "currency": account["currency"]},
         "dueDate": account["due_date"].isoformat(),
-        "placedAt": _iso(account["placed_at"]),
+        "placedAt": rfc3339(account["placed_at"]),
     }
 
 
@@ -80,6 +81,18 @@ def organization_event(
         "data": data,
         "occurred_at": now,
     }
+
+
+#: Transactions that write events hold this advisory lock from their first event to their
+#: commit, so events take their positions in commit order: a reader resuming after the last
+#: position it saw can never skip one that commits late. (SQLite serializes writers anyway.)
+EVENT_ORDER_LOCK = 7_403_205
+
+
+async def lock_event_order(conn: AsyncConnection) -> None:
+    """Take the event-order lock before inserting events other than through ``append``."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(EVENT_ORDER_LOCK)))
 
 
 async def append(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -179,10 +192,24 @@ def _append_with_outbox(count: int) -> sa.TextClause:
     statement = sa.select(
         sa.func.pg_notify(sa.literal_column(f"'{OUTBOX_CHANNEL}'"), sa.cast(counted.c.n, sa.String))
     ).where(counted.c.n > sa.literal_column("0"))
-    # Render with pyformat placeholders, then as text() binds; PostgreSQL infers each
-    # parameter's type from its target column, so the rendered casts are dropped.
+    # Render with pyformat placeholders, then as text() binds with explicit casts.
     rendered = str(statement.compile(dialect=postgresql.dialect()))
-    sql = re.sub(r"%\((\w+)\)s(?:::[A-Z][A-Z ]*[A-Z])?", r":\1", rendered)
+    sql = re.sub(r"%\((\w+)\)s::([A-Z][A-Z ]*[A-Z])", r"CAST(:\1 AS \2)", rendered)
+    sql = re.sub(r"%\((\w+)\)s", r":\1", sql)  # later rows: typed by the first row
+    # Take the event-order lock before any row draws its position (see lock_event_order).
+    columns = ", ".join(_EVENT_COLUMNS)
+    sql, found = re.subn(
+        r"VALUES (.*?) RETURNING events\.",
+        lambda m: (
+            f"SELECT v.* FROM (VALUES {m.group(1)}) AS v({columns}), "
+            f"(SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK})) AS event_order "
+            "RETURNING events."
+        ),
+        sql,
+        count=1,
+        flags=re.S,
+    )
+    assert found == 1, "unexpected rendering of the events insert"
     binds = [
         sa.bindparam(f"e{i}_{column}", type_=events.c[column].type)
         for i in range(count)
@@ -226,15 +253,6 @@ async def list_events(
 ) -> list[Row]:
     """Events the principal may see, in global order, after position ``after``."""
     query = sa.select(events).where(event_clause(principal))
-    if conn.dialect.name == "postgresql":
-        # Positions are handed out before commit, so a transaction still running may yet
-        # commit a lower position than one already visible. Show only events of
-        # transactions older than every running one: a reader resuming after the last
-        # position it saw can then never skip an event. (SQLite serializes writers.)
-        oldest_running = sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot())
-        query = query.where(
-            events.c.txid < sa.cast(sa.cast(oldest_running, sa.Text), sa.BigInteger)
-        )
     if after is not None:
         query = query.where(events.c.position > after)
     if types:
@@ -243,10 +261,6 @@ async def list_events(
         query = query.where(events.c.account_id == account_id)
     rows = await conn.execute(query.order_by(events.c.position).limit(limit))
     return [r._mapping for r in rows]
-
-
-def _iso(value: dt.datetime) -> str:
-    return value.astimezone(dt.UTC).isoformat().replace("+00:00", "Z")
 
 
 async def position_of(conn: AsyncConnection, principal: Principal, event_id: str) -> int | None:

@@ -143,9 +143,6 @@ class Event(SQLModel, table=True):
     agency_id: str | None = Field(default=None, foreign_key="organizations.id", max_length=40)
     data: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
     occurred_at: dt.datetime = _ts()
-    #: PostgreSQL: the writing transaction's id (a server default), so the feed can hold back
-    #: events until every transaction that might still commit a lower position has ended.
-    txid: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger(), nullable=True))
 
 
 class IdempotencyKey(SQLModel, table=True):

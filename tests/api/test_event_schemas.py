@@ -10,7 +10,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import json
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,19 +20,27 @@ import yaml
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
+from hub.delivery import worker
 from hub.delivery.worker import body_of
-from hub.domain.events import EVENT_TYPES
-from tests.conftest import Caller, place
+from hub.domain.events import ACCOUNT_ASSIGNED, ACCOUNT_BALANCE_ADJUSTED, EVENT_TYPES
+from tests.conftest import PLACE, Backend, Caller, placement
 
 SCHEMA_ROOT = Path(__file__).resolve().parents[2] / "schema"
 WEBHOOK_SCHEMAS = SCHEMA_ROOT / "webhooks"
 ASYNCAPI = SCHEMA_ROOT / "asyncapi.yaml"
+ACCOUNT_TYPES = sorted(t for t in EVENT_TYPES if t.startswith("account."))
 
 RECALL = """mutation($input: RecallAccountInput!) {
   recallAccount(input: $input) { account { id status } userErrors { field code message } }
 }"""
 ADJUST = """mutation($input: AdjustBalanceInput!) {
   adjustBalance(input: $input) { account { id balance { amountMinor currency } } userErrors { field code message } }
+}"""
+CREATE_ENDPOINT = """mutation($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) { webhookEndpoint { id } userErrors { field code message } }
+}"""
+SEND_TEST = """mutation($id: ID!) {
+  sendTestWebhook(input: {id: $id}) { eventId userErrors { field code message } }
 }"""
 FEED = """query($after: String) {
   events(first: 100, after: $after) {
@@ -152,7 +160,8 @@ def test_each_body_schema_pins_its_type_and_the_body_shape(event_type: str) -> N
     assert schema["required"] == ["type", "timestamp", "data"]
     assert schema["additionalProperties"] is False
     assert schema["properties"]["data"]["additionalProperties"] is False
-    assert "account" in schema["properties"]["data"]["required"]
+    about_an_account = "account" in schema["properties"]["data"]["required"]
+    assert about_an_account == event_type.startswith("account.")
 
 
 @pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
@@ -210,68 +219,111 @@ def as_webhook_body(event: dict[str, Any]) -> bytes:
     return body_of(event["type"], occurred_at, event["data"])
 
 
-async def produce_every_event_type(creditor: Caller) -> dict[str, str]:
-    """Place routed accounts, recall two (with and without a reason), adjust one's balance.
+Run = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]
+"""Runs a GraphQL operation for the creditor, returns its ``data`` (fails on errors)."""
 
-    Returns the account ids by role: ``kept``, ``recalled``, ``recalled_silently``, ``adjusted``.
+
+async def produce_account_events(run: Run) -> dict[str, str]:
+    """Place four routed accounts, recall two (with and without a reason), adjust one.
+
+    Returns the account ids by role: ``kept``, ``recalled``, ``recalled_silently``,
+    ``adjusted``. Writes every ``account.*`` type: 4 placed, 4 assigned, 2 recalled, 1 adjusted.
     """
-    ids = {role: (await place(creditor))["account"]["id"] for role in _ROLES}
+    ids: dict[str, str] = {}
+    for role in ("kept", "recalled", "recalled_silently", "adjusted"):
+        placed = (await run(PLACE, {"input": placement()}))["placeAccount"]
+        assert placed["userErrors"] == [], placed
+        ids[role] = placed["account"]["id"]
     for role, reason in (("recalled", "paid at checkout"), ("recalled_silently", None)):
-        recalled = await creditor.data(
-            RECALL, {"input": {"accountId": ids[role], "reason": reason}}
-        )
-        assert recalled["recallAccount"]["userErrors"] == []
-    adjusted = await creditor.data(
+        recalled = await run(RECALL, {"input": {"accountId": ids[role], "reason": reason}})
+        assert recalled["recallAccount"]["userErrors"] == [], recalled
+    adjustment = {"amountMinor": -2500, "currency": "SEK"}
+    adjusted = await run(
         ADJUST,
         {
             "input": {
                 "accountId": ids["adjusted"],
-                "amount": {"amountMinor": -2500, "currency": "SEK"},
+                "amount": adjustment,
                 "reason": "late fee waived",
             }
         },
     )
-    assert adjusted["adjustBalance"]["userErrors"] == []
+    assert adjusted["adjustBalance"]["userErrors"] == [], adjusted
     return ids
 
 
-_ROLES = ("kept", "recalled", "recalled_silently", "adjusted")
+ACCOUNT_EVENTS = 4 + 4 + 2 + 1
+
+
+async def send_test_webhook(run: Run, endpoint_id: str) -> str:
+    """Ask for a ``webhook.test`` delivery to the endpoint; the event's id."""
+    sent = (await run(SEND_TEST, {"id": endpoint_id}))["sendTestWebhook"]
+    assert sent["userErrors"] == [], sent
+    event_id: str = sent["eventId"]
+    return event_id
+
+
+def check_event(body: dict[str, Any], creditor_id: str) -> None:
+    """What the schemas cannot say: the fields of a body that must agree with each other."""
+    account = body["data"].get("account")
+    if account is not None:
+        assert account["creditorId"] == creditor_id
+    if body["type"] == ACCOUNT_ASSIGNED:
+        assert body["data"]["agencyId"] == account["agencyId"]
+    if body["type"] == ACCOUNT_BALANCE_ADJUSTED:
+        before = body["data"]["previousBalance"]
+        change = body["data"]["adjustment"]
+        assert account["balance"]["currency"] == before["currency"] == change["currency"]
+        assert account["balance"]["amountMinor"] == before["amountMinor"] + change["amountMinor"]
 
 
 async def test_every_event_on_the_feed_validates_as_a_webhook_body(
-    routed: tuple[Caller, Caller],
+    routed: tuple[Caller, Caller], backend: Backend
 ) -> None:
     creditor, agency = routed
-    ids = await produce_every_event_type(creditor)
+    ids = await produce_account_events(creditor.data)
+    created = await creditor.data(
+        CREATE_ENDPOINT, {"input": {"url": "https://8.8.8.8/hooks", "eventTypes": []}}
+    )
+    endpoint_id = created["createWebhookEndpoint"]["webhookEndpoint"]["id"]
+    test_event_id = await send_test_webhook(creditor.data, endpoint_id)
+    # endpoint.disabled comes from the delivery worker only: write it the way the worker does
+    # when a receiver answers 410 (tests/e2e/test_event_schemas_e2e.py does it for real).
+    async with backend.services.db.transaction() as conn:
+        await worker._disable(
+            conn, endpoint_id, "the receiver answered 410 Gone", dt.datetime.now(dt.UTC)
+        )
 
     events = await feed(creditor)
     assert {e["type"] for e in events} == set(EVENT_TYPES)
-    assert {e["data"]["account"]["id"] for e in events} == set(ids.values())
     for event in events:
         body = json.loads(as_webhook_body(event))
         assert problems(body) == [], (event["type"], event["data"])
         assert body["timestamp"] == event["occurredAt"]
-        account = body["data"]["account"]
-        assert account["creditorId"] == creditor.organization_id
-        if event["type"] == "account.assigned":
-            assert body["data"]["agencyId"] == account["agencyId"] == agency.organization_id
-        if event["type"] == "account.balance_adjusted":
-            before = body["data"]["previousBalance"]["amountMinor"]
-            change = body["data"]["adjustment"]["amountMinor"]
-            assert account["balance"]["amountMinor"] == before + change
+        check_event(body, creditor.organization_id)
+    account_events = [e for e in events if e["type"].startswith("account.")]
+    assert len(account_events) == ACCOUNT_EVENTS
+    assert {e["data"]["account"]["id"] for e in account_events} == set(ids.values())
+    assert {e["data"]["agencyId"] for e in account_events if e["type"] == ACCOUNT_ASSIGNED} == {
+        agency.organization_id
+    }
     reasons = {
-        e["data"]["account"]["id"]: e["data"]["reason"] for e in events if "reason" in e["data"]
+        e["data"]["account"]["id"]: e["data"]["reason"]
+        for e in account_events
+        if "reason" in e["data"]
     }
     assert reasons == {
         ids["recalled"]: "paid at checkout",
         ids["recalled_silently"]: None,
         ids["adjusted"]: "late fee waived",
     }
+    [test_send] = [e for e in events if e["type"] == "webhook.test"]
+    assert test_send["id"] == test_event_id and test_send["data"]["endpointId"] == endpoint_id
+    [disabled] = [e for e in events if e["type"] == "endpoint.disabled"]
+    assert disabled["data"]["endpointId"] == endpoint_id
 
-    # The agency's feed carries the same events, with the same data.
-    assert sorted(await feed(agency), key=lambda e: e["id"]) == sorted(
-        events, key=lambda e: e["id"]
-    )
+    # The agency's feed carries the same account events, with the same data.
+    assert await feed(agency) == account_events
 
 
 # --- (c) the schemas are strict enough to fail ----------------------------------------------
@@ -293,18 +345,23 @@ def _changed(body: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[st
 
 
 ANY_TYPE = sorted(EVENT_TYPES)
+# (what is wrong, where, the new value or _DELETE)
 BROKEN: list[tuple[str, tuple[str, ...], Any]] = [
-    # (what is wrong, where, the new value or _DELETE)
-    ("no account id", ("data", "account", "id"), _DELETE),
-    ("no account", ("data", "account"), _DELETE),
     ("no data", ("data",), _DELETE),
+    ("data that is not an object", ("data",), []),
+    ("no type", ("type",), _DELETE),
     ("no timestamp", ("timestamp",), _DELETE),
     ("an unexpected top-level field", ("id",), "evt_01M8ANXP8Z3DJ5BCHT92JA645W"),
     ("an unexpected data field", ("data", "customer"), {"name": "Astrid Lindqvist"}),
-    ("customer PII in the snapshot", ("data", "account", "customerName"), "Astrid Lindqvist"),
     ("a timestamp with an offset instead of Z", ("timestamp",), "2026-03-01T10:30:00+01:00"),
     ("a timestamp that is no date", ("timestamp",), "2026-02-30T09:30:00Z"),
     ("a date-only timestamp", ("timestamp",), "2026-03-01"),
+    ("a timestamp in epoch seconds", ("timestamp",), 1772357400),
+]
+BROKEN_ACCOUNT: list[tuple[str, tuple[str, ...], Any]] = [
+    ("no account id", ("data", "account", "id"), _DELETE),
+    ("no account", ("data", "account"), _DELETE),
+    ("customer PII in the snapshot", ("data", "account", "customerName"), "Astrid Lindqvist"),
     ("an unknown status", ("data", "account", "status"), "OPEN"),
     ("an unknown product", ("data", "account", "product"), "MORTGAGE"),
     ("a lower-case country", ("data", "account", "country"), "se"),
@@ -362,6 +419,20 @@ BROKEN_FOR_TYPE: list[tuple[str, str, tuple[str, ...], Any]] = [
         ("data", "account", "status"),
         "PAID",
     ),
+    ("endpoint.disabled", "no endpointId", ("data", "endpointId"), _DELETE),
+    (
+        "endpoint.disabled",
+        "an account id for the endpoint",
+        ("data", "endpointId"),
+        "acc_01JQ4N6Z8R3YF5X2W7K9M1B0CD",
+    ),
+    ("endpoint.disabled", "no reason", ("data", "reason"), _DELETE),
+    ("endpoint.disabled", "an empty reason", ("data", "reason"), ""),
+    ("endpoint.disabled", "an account in data", ("data", "account"), {}),
+    ("webhook.test", "no endpointId", ("data", "endpointId"), _DELETE),
+    ("webhook.test", "a null endpointId", ("data", "endpointId"), None),
+    ("webhook.test", "no message", ("data", "message"), _DELETE),
+    ("webhook.test", "a message that is not a string", ("data", "message"), {"text": "hi"}),
 ]
 
 
@@ -372,7 +443,19 @@ def test_a_body_that_is_wrong_anywhere_is_invalid(
 ) -> None:
     body = example(event_type)
     assert problems(body) == []
-    assert problems(_changed(body, path, value)) != [], wrong
+    assert problems(_changed(body, path, value), event_type) != [], wrong
+
+
+@pytest.mark.parametrize("event_type", ACCOUNT_TYPES)
+@pytest.mark.parametrize(
+    ("wrong", "path", "value"), BROKEN_ACCOUNT, ids=[b[0] for b in BROKEN_ACCOUNT]
+)
+def test_an_account_snapshot_that_is_wrong_anywhere_is_invalid(
+    event_type: str, wrong: str, path: tuple[str, ...], value: Any
+) -> None:
+    body = example(event_type)
+    assert problems(body) == []
+    assert problems(_changed(body, path, value), event_type) != [], wrong
 
 
 @pytest.mark.parametrize(
@@ -383,7 +466,7 @@ def test_a_body_that_breaks_its_type_is_invalid(
 ) -> None:
     body = example(event_type)
     assert problems(body) == []
-    assert problems(_changed(body, path, value)) != [], wrong
+    assert problems(_changed(body, path, value), event_type) != [], wrong
 
 
 @pytest.mark.parametrize("event_type", ANY_TYPE)

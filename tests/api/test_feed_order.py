@@ -1,7 +1,8 @@
-"""The feed never lets a reader skip an event that commits late (commit order vs positions)."""
+"""The feed never lets a reader skip an event that commits late (positions in commit order)."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from hub.services import events as event_log
@@ -10,12 +11,9 @@ from tests.conftest import Backend, Caller, place
 FEED = "query($after: String) { events(first: 100, after: $after) { nodes { id } pageInfo { endCursor } } }"
 
 
-async def test_an_event_committed_late_is_not_skipped_by_a_resuming_reader(
-    creditor: Caller, backend: Backend
-) -> None:
+async def test_events_take_positions_in_commit_order(creditor: Caller, backend: Backend) -> None:
     await place(creditor)
-    seen = (await creditor.data(FEED))["events"]
-    cursor = seen["pageInfo"]["endCursor"]
+    cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
     late = {
         "id": "evt_late_" + dt.datetime.now(dt.UTC).strftime("%H%M%S%f"),
         "type": "account.placed",
@@ -23,28 +21,25 @@ async def test_an_event_committed_late_is_not_skipped_by_a_resuming_reader(
         "sequence": None,
         "creditor_id": creditor.organization_id,
         "agency_id": None,
-        "data": {"note": "written by a transaction that commits last"},
+        "data": {"note": "written by a transaction that is slow to commit"},
         "occurred_at": dt.datetime.now(dt.UTC),
     }
     async with backend.services.db.engine.connect() as slow:
         transaction = await slow.begin()
-        await event_log.append(slow, [late])  # takes its position now, commits later
         if backend.name == "sqlite":
-            # SQLite serializes writers: nothing else can commit meanwhile; the order holds.
-            await transaction.commit()
-            after = (await creditor.data(FEED, {"after": cursor}))["events"]["nodes"]
-            assert [n["id"] for n in after] == [late["id"]]
-            return
-        quick = (await place(creditor))["account"]["id"]
-        # The quick placement committed, but a reader must not see past the late event yet.
-        hidden = (await creditor.data(FEED, {"after": cursor}))["events"]["nodes"]
-        assert hidden == []
+            await slow.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: the write lock is held
+        await event_log.append(slow, [late])  # draws its position now, commits later
+        quick = asyncio.create_task(place(creditor))
+        await asyncio.sleep(0.3)
+        # Another writer cannot commit events meanwhile, so nothing passes the late event.
+        assert not quick.done()
+        assert (await creditor.data(FEED, {"after": cursor}))["events"]["nodes"] == []
         await transaction.commit()
-    after = (await creditor.data(FEED, {"after": cursor}))["events"]
-    ids = [n["id"] for n in after["nodes"]]
-    assert ids[0] == late["id"] and len(ids) == 2  # the late event, then the quick placement
+    quick_account = (await quick)["account"]["id"]
+    ids = [n["id"] for n in (await creditor.data(FEED, {"after": cursor}))["events"]["nodes"]]
+    assert ids[0] == late["id"] and len(ids) == 2
     account_events = await creditor.data(
-        "query($id: ID!) { node(id: $id) { ... on Account { events { nodes { type } } } } }",
-        {"id": quick},
+        "query($id: ID!) { node(id: $id) { ... on Account { events { nodes { id } } } } }",
+        {"id": quick_account},
     )
-    assert [e["type"] for e in account_events["node"]["events"]["nodes"]] == ["account.placed"]
+    assert [e["id"] for e in account_events["node"]["events"]["nodes"]] == ids[1:]

@@ -292,7 +292,7 @@ async def test_an_endpoint_failing_for_the_whole_window_is_disabled_with_an_even
             await asyncio.sleep(0.05)
         assert endpoint == {
             "enabled": False,
-            "disabledReason": "every delivery failed for 1 seconds",
+            "disabledReason": "every delivery failed for 1 second",
         }
         feed = await _gql(
             hub_server,

@@ -1,0 +1,14 @@
+"""How the hub writes instants: RFC 3339, UTC, ``Z``, always with microseconds.
+
+One fixed shape everywhere (API, events, webhook bodies), so receivers that parse a fixed
+format, or compare strings, never meet a variant.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+
+def rfc3339(value: dt.datetime) -> str:
+    """``2026-01-31T12:00:00.000000Z`` for any aware datetime."""
+    return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")

@@ -14,9 +14,11 @@ from hub.api.inputs import AccountFilter
 from hub.api.types import (
     Account,
     AccountConnection,
+    After,
     Customer,
     Event,
     EventConnection,
+    First,
     Node,
     Organization,
     load_account_page,
@@ -141,10 +143,8 @@ class Query(WebhookQuery):
     async def accounts(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")] = 20,
-        after: Annotated[
-            str | None, strawberry.argument(description="`endCursor` of the previous page.")
-        ] = None,
+        first: First = 20,
+        after: After = None,
         filter: Annotated[
             AccountFilter | None, strawberry.argument(description="Conditions.")
         ] = None,
@@ -174,7 +174,7 @@ class Query(WebhookQuery):
     async def events(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")] = 20,
+        first: First = 20,
         after: Annotated[
             str | None,
             strawberry.argument(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Annotated, Any, Generic, TypeVar
 
 import strawberry
@@ -21,6 +21,13 @@ from hub.services import accounts as account_service
 from hub.services import events as event_service
 
 Row = Mapping[Any, Any]
+
+
+T = TypeVar("T")
+
+#: The paging arguments every connection takes.
+First = Annotated[int, strawberry.argument(description="Page size, 1-100.")]
+After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")]
 
 
 @strawberry.interface(description="An object with a globally unique, opaque ID (Relay).")
@@ -153,10 +160,8 @@ class Account(Node):
     async def events(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")] = 20,
-        after: Annotated[
-            str | None, strawberry.argument(description="Cursor to continue after.")
-        ] = None,
+        first: First = 20,
+        after: After = None,
     ) -> EventConnection:
         ctx = request_context(info)
         principal = ctx.require(Scope.EVENTS_READ)
@@ -257,16 +262,24 @@ def _page_info(cursors: Sequence[str], has_next: bool) -> PageInfo:
     )
 
 
+def page_of(
+    rows: Sequence[Row],
+    limit: int,
+    kind: str,
+    key: Callable[[Row], str | int],
+    make: Callable[[Row], T],
+) -> tuple[list[Edge[T]], list[T], PageInfo]:
+    """Edges, nodes and page info for ``rows`` (fetched with ``limit + 1`` to see a next page)."""
+    page = rows[:limit]
+    nodes = [make(r) for r in page]
+    cursors = [encode_cursor(kind, key(r)) for r in page]
+    edges = [Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)]
+    return edges, nodes, _page_info(cursors, len(rows) > limit)
+
+
 def account_connection(rows: Sequence[Row], limit: int, count_query: Any) -> AccountConnection:
-    page = list(rows[:limit])
-    nodes = [Account.from_row(r) for r in page]
-    cursors = [encode_cursor("account", r["id"]) for r in page]
-    return AccountConnection(
-        edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
-        nodes=nodes,
-        page_info=_page_info(cursors, len(rows) > limit),
-        count_query=count_query,
-    )
+    edges, nodes, info = page_of(rows, limit, "account", lambda r: r["id"], Account.from_row)
+    return AccountConnection(edges=edges, nodes=nodes, page_info=info, count_query=count_query)
 
 
 async def load_event_page(
@@ -287,14 +300,8 @@ async def load_event_page(
         rows = await event_service.list_events(
             conn, principal, after=position, types=types, account_id=account_id, limit=limit + 1
         )
-    page = rows[:limit]
-    nodes = [Event.from_row(r) for r in page]
-    cursors = [encode_cursor("event", r["position"]) for r in page]
-    return EventConnection(
-        edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
-        nodes=nodes,
-        page_info=_page_info(cursors, len(rows) > limit),
-    )
+    edges, nodes, info = page_of(rows, limit, "event", lambda r: r["position"], Event.from_row)
+    return EventConnection(edges=edges, nodes=nodes, page_info=info)
 
 
 async def _event_position(conn: Any, principal: Any, after: str) -> int:

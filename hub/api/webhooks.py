@@ -12,7 +12,7 @@ from strawberry.types import Info
 from hub.api.context import RequestContext, request_context
 from hub.api.errors import ApiError, UserError, user_errors
 from hub.api.scalars import DateTime
-from hub.api.types import Edge, Node, PageInfo, decode_cursor, encode_cursor, page_size
+from hub.api.types import After, Edge, First, Node, PageInfo, decode_cursor, page_of, page_size
 from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
 from hub.domain.errors import DomainError
@@ -84,10 +84,8 @@ class WebhookEndpoint(Node):
     async def deliveries(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")] = 20,
-        after: Annotated[
-            str | None, strawberry.argument(description="`endCursor` of the previous page.")
-        ] = None,
+        first: First = 20,
+        after: After = None,
         status: Annotated[
             DeliveryStatus | None, strawberry.argument(description="Only deliveries in this state.")
         ] = None,
@@ -107,8 +105,9 @@ class WebhookEndpoint(Node):
                 before_id=int(before) if before is not None else None,
                 limit=limit + 1,
             )
-        nodes = [
-            WebhookDelivery(
+
+        def delivery(r: Mapping[Any, Any]) -> WebhookDelivery:
+            return WebhookDelivery(
                 id=strawberry.ID(f"whm_{r['id']}"),
                 event_id=strawberry.ID(r["event_id"]),
                 event_type=r["event_type"],
@@ -126,19 +125,9 @@ class WebhookEndpoint(Node):
                     for a in attempts[r["id"]]
                 ],
             )
-            for r in rows[:limit]
-        ]
-        cursors = [encode_cursor("delivery", r["id"]) for r in rows[:limit]]
-        return WebhookDeliveryConnection(
-            edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
-            nodes=nodes,
-            page_info=PageInfo(
-                has_next_page=len(rows) > limit,
-                has_previous_page=False,
-                start_cursor=cursors[0] if cursors else None,
-                end_cursor=cursors[-1] if cursors else None,
-            ),
-        )
+
+        edges, nodes, page = page_of(rows, limit, "delivery", lambda r: r["id"], delivery)
+        return WebhookDeliveryConnection(edges=edges, nodes=nodes, page_info=page)
 
     @classmethod
     def from_row(cls, row: Mapping[Any, Any]) -> WebhookEndpoint:
@@ -265,10 +254,8 @@ class WebhookQuery:
     async def webhook_endpoints(
         self,
         info: Info,
-        first: Annotated[int, strawberry.argument(description="Page size, 1-100.")] = 20,
-        after: Annotated[
-            str | None, strawberry.argument(description="`endCursor` of the previous page.")
-        ] = None,
+        first: First = 20,
+        after: After = None,
     ) -> WebhookEndpointConnection:
         ctx = request_context(info)
         principal = ctx.require(Scope.WEBHOOKS_MANAGE)
@@ -278,18 +265,10 @@ class WebhookQuery:
             rows = await endpoint_service.list_endpoints(
                 conn, principal, after_id=after_id, limit=limit + 1
             )
-        nodes = [WebhookEndpoint.from_row(r) for r in rows[:limit]]
-        cursors = [encode_cursor("webhook_endpoint", str(n.id)) for n in nodes]
-        return WebhookEndpointConnection(
-            edges=[Edge(cursor=c, node=n) for c, n in zip(cursors, nodes, strict=True)],
-            nodes=nodes,
-            page_info=PageInfo(
-                has_next_page=len(rows) > limit,
-                has_previous_page=False,
-                start_cursor=cursors[0] if cursors else None,
-                end_cursor=cursors[-1] if cursors else None,
-            ),
+        edges, nodes, page = page_of(
+            rows, limit, "webhook_endpoint", lambda r: r["id"], WebhookEndpoint.from_row
         )
+        return WebhookEndpointConnection(edges=edges, nodes=nodes, page_info=page)
 
     @strawberry.field(description="One of your webhook endpoints. Needs `webhooks:manage`.")
     async def webhook_endpoint(

@@ -54,6 +54,8 @@ class Settings:
     webhook_signing_key: str = ""
     #: Seconds between delivery attempts: the first is at once; then retries, with jitter.
     webhook_retry_schedule: str = "0,5,300,1800,7200,18000,36000,36000"
+    #: Total time a delivery may take (connect at most 5 s of it) before it counts as failed.
+    webhook_timeout_seconds: float = 15.0
     #: Concurrent deliveries per worker, and per endpoint.
     webhook_concurrency: int = 32
     webhook_endpoint_concurrency: int = 8

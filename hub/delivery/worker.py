@@ -25,7 +25,8 @@ import email.utils
 import logging
 import random
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,7 +59,7 @@ log = logging.getLogger("hub.delivery")
 
 SNIPPET_BYTES = 1024
 SLOW_DOWN = frozenset({429, 502, 503, 504})
-_SECRETS_TTL = 5.0
+_SECRETS_TTL = 1.0
 _MAX_SLEEP = 30.0
 _QUEUE_EVERY = 5.0
 _SQLITE_POLL = 1.0
@@ -145,6 +146,11 @@ class DeliveryWorker:
         self._secrets: dict[str, tuple[float, list[str]]] = {}
         self._outcomes: list[Outcome] = []
         self._in_flight: set[asyncio.Task[None]] = set()
+        # In-flight deliveries per endpoint: claims skip endpoints at their cap, so a slow
+        # endpoint's backlog never takes the slots other endpoints need.
+        self.endpoint_cap = settings.webhook_endpoint_concurrency
+        self._busy: Counter[str] = Counter()
+        self.timeout = settings.webhook_timeout_seconds
         self._wake = asyncio.Event()
         self._flushed = asyncio.Event()
         self.metrics = metrics or Metrics()
@@ -163,7 +169,7 @@ class DeliveryWorker:
                 allow_insecure=self.services.settings.allow_insecure_webhooks
             ),
         )
-        timeout = aiohttp.ClientTimeout(total=15, connect=5)
+        timeout = aiohttp.ClientTimeout(total=self.timeout, connect=min(5.0, self.timeout))
         listener = asyncio.create_task(self._listen(stop)) if not db.is_sqlite else None
         flusher = asyncio.create_task(self._flush_loop(stop))
         try:
@@ -195,15 +201,27 @@ class DeliveryWorker:
                     await self._sleep(stop, 1.0)
                     continue
             for delivery in claimed:
+                self._busy[delivery.endpoint_id] += 1
                 task = asyncio.create_task(self._deliver(session, delivery))
                 self._in_flight.add(task)
-                task.add_done_callback(self._in_flight.discard)
+                task.add_done_callback(self._done(delivery.endpoint_id))
             if claimed and len(claimed) == min(free, self.batch_size):
                 continue  # more may be due right now
             if free <= 0:
                 await self._sleep(stop, 0.05)
                 continue
             await self._sleep(stop, await self._until_next_due())
+
+    def _done(self, endpoint_id: str) -> Callable[[asyncio.Task[None]], None]:
+        def done(task: asyncio.Task[None]) -> None:
+            self._in_flight.discard(task)
+            self._busy[endpoint_id] -= 1
+            if self._busy[endpoint_id] <= 0:
+                del self._busy[endpoint_id]
+            if self._busy.get(endpoint_id, 0) == self.endpoint_cap - 1:
+                self.wake()  # the endpoint has room again: its backlog can be claimed
+
+        return done
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
         waits = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
@@ -252,6 +270,9 @@ class DeliveryWorker:
             sa.and_(m.c.status == "PENDING", m.c.next_attempt_at <= now),
             sa.and_(m.c.status == "SENDING", m.c.locked_until < now),
         )
+        full = [e for e, n in self._busy.items() if n >= self.endpoint_cap]
+        if full:
+            due = sa.and_(due, m.c.endpoint_id.not_in(full))
         chosen = (
             sa.select(m.c.id)
             .where(due)
@@ -284,7 +305,7 @@ class DeliveryWorker:
                 .join(events, events.c.id == m.c.event_id)
                 .where(m.c.id.in_(ids))
             )
-            return [
+            claimed = [
                 Delivery(
                     message_id=r.id,
                     endpoint_id=r.endpoint_id,
@@ -297,6 +318,23 @@ class DeliveryWorker:
                 )
                 for r in rows
             ]
+            # At most the endpoint's free slots each; give the rest back, untouched.
+            room = {d.endpoint_id: self.endpoint_cap - self._busy[d.endpoint_id] for d in claimed}
+            kept: list[Delivery] = []
+            extra: list[int] = []
+            for delivery in sorted(claimed, key=lambda d: d.message_id):
+                if room[delivery.endpoint_id] > 0:
+                    room[delivery.endpoint_id] -= 1
+                    kept.append(delivery)
+                else:
+                    extra.append(delivery.message_id)
+            if extra:
+                await conn.execute(
+                    m.update()
+                    .where(m.c.id.in_(extra))
+                    .values(status="PENDING", locked_until=None, attempts=m.c.attempts - 1)
+                )
+            return kept
 
     async def _signing_secrets(self, endpoint_id: str) -> list[str]:
         now = time.monotonic()

@@ -137,9 +137,15 @@ async def test_a_receiver_that_was_down_gets_every_event_once_up(hub_server: Hub
 async def test_a_flaky_receiver_gets_everything_eventually(hub_server: HubServer) -> None:
     import random
 
-    receiver = Receiver(respond=lambda: 204 if random.random() < 0.5 else 500)
+    # Half the requests fail; a fifth hang past the (1 s) delivery timeout.
+    receiver = Receiver(
+        respond=lambda: 204 if random.random() < 0.5 else 500,
+        hang_probability=0.2,
+        hang_seconds=1.5,
+    )
     await receiver.start()
     try:
+        hub_server.env["EVENLY_WEBHOOK_TIMEOUT_SECONDS"] = "1"
         session = _start(hub_server)
         await _endpoint(hub_server, session["token"], receiver.url, ["account.placed"])
         before = set(await _feed_ids(hub_server, session["token"], ["account.placed"]))
@@ -329,3 +335,69 @@ async def test_a_test_send_reaches_only_that_endpoint(hub_server: HubServer) -> 
     finally:
         await chosen.stop()
         await other.stop()
+
+
+async def test_a_slow_endpoint_does_not_delay_the_others(hub_server: HubServer) -> None:
+    slow = Receiver(hang_probability=1.0, hang_seconds=3)
+    fast = Receiver()
+    await slow.start()
+    await fast.start()
+    try:
+        hub_server.env.update(
+            EVENLY_WEBHOOK_CONCURRENCY="4", EVENLY_WEBHOOK_ENDPOINT_CONCURRENCY="2"
+        )
+        session = _start(hub_server)
+        token = session["token"]
+        await _endpoint(hub_server, token, slow.url, ["account.placed"])
+        await _endpoint(hub_server, token, fast.url, ["account.placed"])
+        await _burst(hub_server, token, 12)
+        started = asyncio.get_running_loop().time()
+        await fast.wait_for(lambda: len(fast.delivered_ids()) == 12, within=10)
+        # The slow endpoint holds at most its own two slots: the fast one got everything in
+        # well under one slow round (3 s), though twelve slow deliveries were queued first.
+        assert asyncio.get_running_loop().time() - started < 2.5
+        assert len(slow.received) <= 2
+    finally:
+        await slow.stop()
+        await fast.stop()
+
+
+async def test_during_rotation_both_secrets_verify_and_after_it_only_the_new_one(
+    hub_server: HubServer,
+) -> None:
+    receiver = Receiver()
+    await receiver.start()
+    try:
+        session = _start(hub_server)
+        token = session["token"]
+        endpoint_id, old = await _endpoint(hub_server, token, receiver.url, ["account.placed"])
+        rotated = await _gql(
+            hub_server,
+            token,
+            "mutation($id: ID!) { rotateWebhookSecret(input: {id: $id, overlapSeconds: 2}) { secret } }",
+            {"id": endpoint_id},
+        )
+        new = rotated["rotateWebhookSecret"]["secret"]
+        await asyncio.sleep(1.1)  # past the worker's secret cache
+        await _gql(hub_server, token, PLACE, {"input": placement()})
+        await receiver.wait_for(lambda: len(receiver.received) == 1)
+        during = receiver.received[0]
+        for secret in (old, new):
+            standardwebhooks.Webhook(secret).verify(during.body, during.headers)
+        await asyncio.sleep(3.2)  # the overlap (2 s) and the cache (1 s) are over
+        await _gql(hub_server, token, PLACE, {"input": placement()})
+        await receiver.wait_for(lambda: len(receiver.received) == 2)
+        after = receiver.received[1]
+        standardwebhooks.Webhook(new).verify(after.body, after.headers)
+        with pytest.raises(standardwebhooks.WebhookVerificationError):
+            standardwebhooks.Webhook(old).verify(after.body, after.headers)
+    finally:
+        await receiver.stop()
+
+
+async def _burst(hub: HubServer, token: str, accounts: int) -> None:
+    from tests.conftest import PLACE_MANY
+
+    items = [placement() for _ in range(accounts)]
+    data = await _gql(hub, token, PLACE_MANY, {"input": {"items": items}})
+    assert data["placeAccounts"]["failedCount"] == 0

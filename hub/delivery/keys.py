@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from evenly_webhooks import generate_signing_key, jwk, public_key_of
+from evenly_webhooks import generate_signing_key, jwk, load_signing_key, public_key_of
 
 from hub.keyfiles import load_or_create
 from hub.settings import Settings
@@ -15,6 +15,8 @@ class WebhookSigningKey:
 
     def __init__(self, signing_key: str) -> None:
         self.signing_key = signing_key
+        #: Parsed once: deliveries sign with the key object, not its text.
+        self.private_key = load_signing_key(signing_key)
         self.public_key = public_key_of(signing_key)
         # A short, stable key id: receivers pick the key by it during rotations.
         self.kid = "whk_" + self.public_key.removeprefix("whpk_")[:16]

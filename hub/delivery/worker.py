@@ -35,6 +35,7 @@ import asyncpg
 import orjson
 import sqlalchemy as sa
 from evenly_webhooks import headers as signed_headers
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 
 from hub.delivery.keys import WebhookSigningKey
@@ -100,6 +101,82 @@ class Outcome:
         return self.status_code == 410
 
 
+# PostgreSQL: one round trip. Due messages in index order (status, next_attempt_at) and
+# expired leases, locked with SKIP LOCKED so workers never claim the same message; then
+# marked SENDING with a lease and returned with their event and endpoint URL.
+_CLAIM_POSTGRESQL = (
+    sa.text(
+        """
+    WITH due AS (
+        SELECT id FROM webhook_messages
+        WHERE status = 'PENDING' AND next_attempt_at <= :now AND endpoint_id <> ALL(:full)
+        ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED
+    ), expired AS (
+        SELECT id FROM webhook_messages
+        WHERE status = 'SENDING' AND locked_until < :now AND endpoint_id <> ALL(:full)
+        LIMIT :limit FOR UPDATE SKIP LOCKED
+    ), claimed AS (
+        UPDATE webhook_messages AS m
+        SET status = 'SENDING', locked_until = :until, attempts = m.attempts + 1
+        WHERE m.id IN (SELECT id FROM due UNION ALL SELECT id FROM expired LIMIT :limit)
+        RETURNING m.id, m.endpoint_id, m.attempts, m.event_id
+    )
+    SELECT claimed.id, claimed.endpoint_id, claimed.attempts, endpoint.url,
+           event.id AS event_id, event.type, event.occurred_at, event.data
+    FROM claimed
+    JOIN webhook_endpoints AS endpoint ON endpoint.id = claimed.endpoint_id
+    JOIN events AS event ON event.id = claimed.event_id
+    """
+    )
+    .bindparams(
+        sa.bindparam("now", type_=events.c.occurred_at.type),
+        sa.bindparam("until", type_=events.c.occurred_at.type),
+        sa.bindparam("limit", type_=sa.Integer()),
+        sa.bindparam("full", type_=ARRAY(sa.String())),
+    )
+    .columns(occurred_at=events.c.occurred_at.type, data=events.c.data.type)
+)
+
+
+async def _claim_sqlite(
+    conn: Any, limit: int, full: list[str], now: dt.datetime, until: dt.datetime
+) -> Any:
+    """SQLite (one writer at a time): the same claim, as UPDATE … RETURNING then a join."""
+    m = webhook_messages
+    due = sa.or_(
+        sa.and_(m.c.status == "PENDING", m.c.next_attempt_at <= now),
+        sa.and_(m.c.status == "SENDING", m.c.locked_until < now),
+    )
+    if full:
+        due = sa.and_(due, m.c.endpoint_id.not_in(full))
+    chosen = sa.select(m.c.id).where(due).order_by(m.c.next_attempt_at, m.c.id).limit(limit)
+    ids = list(
+        (
+            await conn.execute(
+                m.update()
+                .where(m.c.id.in_(chosen.scalar_subquery()))
+                .values(status="SENDING", locked_until=until, attempts=m.c.attempts + 1)
+                .returning(m.c.id)
+            )
+        ).scalars()
+    )
+    return await conn.execute(
+        sa.select(
+            m.c.id,
+            m.c.endpoint_id,
+            m.c.attempts,
+            webhook_endpoints.c.url,
+            events.c.id.label("event_id"),
+            events.c.type,
+            events.c.occurred_at,
+            events.c.data,
+        )
+        .join(webhook_endpoints, webhook_endpoints.c.id == m.c.endpoint_id)
+        .join(events, events.c.id == m.c.event_id)
+        .where(m.c.id.in_(ids))
+    )
+
+
 def body_of(event_type: str, occurred_at: dt.datetime, data: Any) -> bytes:
     """The webhook body: ``{"type", "timestamp", "data"}`` (what receivers verify, raw)."""
     return orjson.dumps({"type": event_type, "timestamp": rfc3339(occurred_at), "data": data})
@@ -144,11 +221,14 @@ class DeliveryWorker:
         )
         self._paused_until: dict[str, float] = {}
         self._secrets: dict[str, tuple[float, list[str]]] = {}
+        self._secret_loads: dict[str, asyncio.Future[list[str]]] = {}
         self._outcomes: list[Outcome] = []
         self._in_flight: set[asyncio.Task[None]] = set()
         # In-flight deliveries per endpoint: claims skip endpoints at their cap, so a slow
         # endpoint's backlog never takes the slots other endpoints need.
         self.endpoint_cap = settings.webhook_endpoint_concurrency
+        # Claimed (posting or queued) per endpoint at most: its slots and one batch ahead.
+        self._endpoint_claims = self.endpoint_cap + batch_size
         self._busy: Counter[str] = Counter()
         self.timeout = settings.webhook_timeout_seconds
         self._wake = asyncio.Event()
@@ -188,14 +268,19 @@ class DeliveryWorker:
             await self._flush()
 
     async def _loop(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
+        # Claim ahead of the free slots (deliveries queue for them), in batches of at least
+        # half a batch, so the posting never waits for a claim round trip.
+        high = self.concurrency + self.batch_size
+        low = max(1, self.batch_size // 2)
         while not stop.is_set():
             # Cleared before looking, so a wake-up that comes while we look is not lost.
             self._wake.clear()
-            free = self.concurrency - len(self._in_flight)
+            room = high - len(self._in_flight)
+            want = min(room, self.batch_size)
             claimed: list[Delivery] = []
-            if free > 0:
+            if room >= low or not self._in_flight:
                 try:
-                    claimed = await self._claim(min(free, self.batch_size))
+                    claimed = await self._claim(want)
                 except Exception:
                     log.exception("claiming webhook messages failed")
                     await self._sleep(stop, 1.0)
@@ -205,10 +290,11 @@ class DeliveryWorker:
                 task = asyncio.create_task(self._deliver(session, delivery))
                 self._in_flight.add(task)
                 task.add_done_callback(self._done(delivery.endpoint_id))
-            if claimed and len(claimed) == min(free, self.batch_size):
+            if claimed and len(claimed) == want:
                 continue  # more may be due right now
-            if free <= 0:
-                await self._sleep(stop, 0.05)
+            if self._in_flight:
+                # Deliveries finishing wake us (low-water mark, or an endpoint with room).
+                await self._sleep(stop, 1.0)
                 continue
             await self._sleep(stop, await self._until_next_due())
 
@@ -218,8 +304,10 @@ class DeliveryWorker:
             self._busy[endpoint_id] -= 1
             if self._busy[endpoint_id] <= 0:
                 del self._busy[endpoint_id]
-            if self._busy.get(endpoint_id, 0) == self.endpoint_cap - 1:
+            if self._busy.get(endpoint_id, 0) == self._endpoint_claims - 1:
                 self.wake()  # the endpoint has room again: its backlog can be claimed
+            elif len(self._in_flight) == self.concurrency + self.batch_size // 2:
+                self.wake()  # low-water mark: worth claiming a batch
 
         return done
 
@@ -264,47 +352,18 @@ class DeliveryWorker:
         return min(longest, max(0.0, (soonest - self.services.clock()).total_seconds()))
 
     async def _claim(self, limit: int) -> list[Delivery]:
+        """Claim up to ``limit`` due messages (leased to this worker) with their events."""
         now = self.services.clock()
+        full = [e for e, n in self._busy.items() if n >= self._endpoint_claims]
         m = webhook_messages
-        due = sa.or_(
-            sa.and_(m.c.status == "PENDING", m.c.next_attempt_at <= now),
-            sa.and_(m.c.status == "SENDING", m.c.locked_until < now),
-        )
-        full = [e for e, n in self._busy.items() if n >= self.endpoint_cap]
-        if full:
-            due = sa.and_(due, m.c.endpoint_id.not_in(full))
-        chosen = (
-            sa.select(m.c.id)
-            .where(due)
-            .order_by(m.c.next_attempt_at, m.c.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        claim = (
-            m.update()
-            .where(m.c.id.in_(chosen.scalar_subquery()))
-            .values(status="SENDING", locked_until=now + self.lease, attempts=m.c.attempts + 1)
-            .returning(m.c.id)
-        )
         async with self.services.db.transaction() as conn:
-            ids = list((await conn.execute(claim)).scalars())
-            if not ids:
-                return []
-            rows = await conn.execute(
-                sa.select(
-                    m.c.id,
-                    m.c.endpoint_id,
-                    m.c.attempts,
-                    webhook_endpoints.c.url,
-                    events.c.id.label("event_id"),
-                    events.c.type,
-                    events.c.occurred_at,
-                    events.c.data,
+            if conn.dialect.name == "postgresql":
+                rows = await conn.execute(
+                    _CLAIM_POSTGRESQL,
+                    {"now": now, "until": now + self.lease, "limit": limit, "full": full},
                 )
-                .join(webhook_endpoints, webhook_endpoints.c.id == m.c.endpoint_id)
-                .join(events, events.c.id == m.c.event_id)
-                .where(m.c.id.in_(ids))
-            )
+            else:
+                rows = await _claim_sqlite(conn, limit, full, now, now + self.lease)
             claimed = [
                 Delivery(
                     message_id=r.id,
@@ -319,7 +378,9 @@ class DeliveryWorker:
                 for r in rows
             ]
             # At most the endpoint's free slots each; give the rest back, untouched.
-            room = {d.endpoint_id: self.endpoint_cap - self._busy[d.endpoint_id] for d in claimed}
+            room = {
+                d.endpoint_id: self._endpoint_claims - self._busy[d.endpoint_id] for d in claimed
+            }
             kept: list[Delivery] = []
             extra: list[int] = []
             for delivery in sorted(claimed, key=lambda d: d.message_id):
@@ -337,15 +398,24 @@ class DeliveryWorker:
             return kept
 
     async def _signing_secrets(self, endpoint_id: str) -> list[str]:
+        """The endpoint's secrets, read once per endpoint per second however many deliver."""
         now = time.monotonic()
         cached = self._secrets.get(endpoint_id)
         if cached is not None and cached[0] > now:
             return cached[1]
+        loading = self._secret_loads.get(endpoint_id)
+        if loading is None:
+            loading = asyncio.ensure_future(self._load_secrets(endpoint_id))
+            self._secret_loads[endpoint_id] = loading
+            loading.add_done_callback(lambda _: self._secret_loads.pop(endpoint_id, None))
+        return await asyncio.shield(loading)
+
+    async def _load_secrets(self, endpoint_id: str) -> list[str]:
         async with self.services.db.read() as conn:
             secrets = await endpoint_service.signing_secrets(
                 conn, self.services, endpoint_id, self.services.clock()
             )
-        self._secrets[endpoint_id] = (now + _SECRETS_TTL, secrets)
+        self._secrets[endpoint_id] = (time.monotonic() + _SECRETS_TTL, secrets)
         return secrets
 
     async def _deliver(self, session: aiohttp.ClientSession, delivery: Delivery) -> None:
@@ -376,7 +446,7 @@ class DeliveryWorker:
                 msg_id=delivery.event_id,
                 timestamp=int(time.time()),
                 secrets=secrets,
-                signing_keys=[self.signing_key.signing_key],
+                signing_keys=[self.signing_key.private_key],
             )
             async with session.post(
                 delivery.url,

@@ -67,8 +67,9 @@ async def test_a_worker_killed_mid_burst_loses_nothing(hub_server: HubServer) ->
         await receiver.wait_for(lambda: set(receiver.delivered_ids()) >= expected, within=120)
         delivered = Counter(receiver.delivered_ids())
         assert set(delivered) == expected
-        # At least once: only deliveries the killed worker had in flight may repeat.
-        assert sum(n - 1 for n in delivered.values()) <= 32 * 2
+        # At least once: only what the killed worker had claimed (concurrency 32 + a batch of
+        # 100 ahead) or delivered without recording yet (at most two batches) may repeat.
+        assert sum(n - 1 for n in delivered.values()) <= 32 + 100 + 2 * 100
     finally:
         await receiver.stop()
 

@@ -258,6 +258,11 @@ def _key_bytes(text: str, prefix: str, sizes: tuple[int, ...]) -> bytes:
     return raw
 
 
+def load_signing_key(key: str) -> Ed25519PrivateKey:
+    """The Ed25519 key of a ``whsk_…`` string; parse it once when signing many messages."""
+    return _private_key(key)
+
+
 def _private_key(key: str | Ed25519PrivateKey) -> Ed25519PrivateKey:
     if isinstance(key, Ed25519PrivateKey):
         return key

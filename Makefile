@@ -39,6 +39,7 @@ format: $(VENV)/.installed-dev
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/placement.py
+	$(BIN)/python bench/delivery.py
 
 schema: $(VENV)/.installed
 	$(BIN)/evenly-hub schema export > schema/schema.graphql

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
 from strawberry.types import Info
 
-from hub.api.errors import ApiError
+from hub.api.errors import ApiError, UserError, user_errors
 from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
+from hub.domain.errors import DomainError
 from hub.services import accounts as account_service
 from hub.services import customers as customer_service
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
 
 Row = Mapping[Any, Any]
+T = TypeVar("T")
 
 
 @dataclass
@@ -77,6 +79,23 @@ class RequestContext:
                 requiredScope=scope.value,
             )
         return self.principal
+
+
+async def run_write(
+    info: Info[Any, Any],
+    scope: Scope,
+    work: Callable[[RequestContext, Principal], Awaitable[T]],
+) -> tuple[T | None, list[UserError]]:
+    """A mutation's use case: its result, or the userErrors of the domain's refusal.
+
+    A missing scope is a GraphQL error (FORBIDDEN); expected refusals are payload data.
+    """
+    ctx = request_context(info)
+    principal = ctx.require(scope)
+    try:
+        return await work(ctx, principal), []
+    except DomainError as error:
+        return None, user_errors(error.problems)
 
 
 def request_context(info: Info[Any, Any]) -> RequestContext:

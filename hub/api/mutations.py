@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from hub.api.context import RequestContext, request_context
+from hub.api.context import RequestContext, request_context, run_write
 from hub.api.errors import UserError, UserWarning, user_errors, user_warnings
 from hub.api.inputs import (
     AdjustBalanceInput,
@@ -85,13 +85,8 @@ async def _change_account(
     info: Info, change: Callable[[RequestContext, Principal], Awaitable[Mapping[Any, Any]]]
 ) -> tuple[Account | None, list[UserError]]:
     """Run a creditor's change to one account: the account after it, or the userErrors."""
-    ctx = request_context(info)
-    principal = ctx.require(Scope.ACCOUNTS_WRITE)
-    try:
-        row = await change(ctx, principal)
-    except DomainError as error:
-        return None, user_errors(error.problems)
-    return Account.from_row(row), []
+    row, errors = await run_write(info, Scope.ACCOUNTS_WRITE, change)
+    return (Account.from_row(row) if row is not None else None), errors
 
 
 @strawberry.type(description="Writes.")

@@ -9,13 +9,12 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from hub.api.context import RequestContext, request_context
-from hub.api.errors import ApiError, UserError, user_errors
+from hub.api.context import RequestContext, request_context, run_write
+from hub.api.errors import ApiError, UserError
 from hub.api.scalars import DateTime
 from hub.api.types import After, Edge, First, Node, PageInfo, decode_cursor, page_of, page_size
 from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
-from hub.domain.errors import DomainError
 from hub.services import webhook_endpoints as endpoint_service
 
 _ONCE = "The signing secret (`whsec_…`). Shown only in this response: store it now."
@@ -237,12 +236,7 @@ class DeleteWebhookEndpointPayload:
 async def _managed(
     info: Info, work: Callable[[RequestContext, Principal], Awaitable[Any]]
 ) -> tuple[Any, list[UserError]]:
-    ctx = request_context(info)
-    principal = ctx.require(Scope.WEBHOOKS_MANAGE)
-    try:
-        return await work(ctx, principal), []
-    except DomainError as error:
-        return None, user_errors(error.problems)
+    return await run_write(info, Scope.WEBHOOKS_MANAGE, work)
 
 
 _Input = "The mutation's input."

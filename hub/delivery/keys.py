@@ -18,8 +18,8 @@ class WebhookSigningKey:
         #: Parsed once: deliveries sign with the key object, not its text.
         self.private_key = load_signing_key(signing_key)
         self.public_key = public_key_of(signing_key)
-        # A short, stable key id: receivers pick the key by it during rotations.
-        self.kid = "whk_" + self.public_key.removeprefix("whpk_")[:16]
+        # A short, stable, URL-safe key id: receivers pick the key by it during rotations.
+        self.kid = "whk_" + jwk(self.public_key, "")["x"][:16]
 
     @classmethod
     def from_settings(cls, settings: Settings) -> WebhookSigningKey:

@@ -1,0 +1,144 @@
+"""Every GraphQL operation the SDK sends, in one place.
+
+``OPERATIONS`` lists them all; a test validates each against ``schema/schema.graphql`` so
+the SDK fails its tests, not its users, when the hub's API moves.
+"""
+
+from __future__ import annotations
+
+ORGANIZATION = "fragment OrganizationFields on Organization { id kind name country createdAt }"
+
+ACCOUNT = (
+    "fragment AccountFields on Account { id reference status product country"
+    " originalAmount { amountMinor currency } balance { amountMinor currency }"
+    " dueDate placedAt updatedAt metadata version"
+    " customer { id reference name email phone country language timezone }"
+    " creditor { ...OrganizationFields } agency { ...OrganizationFields } }\n" + ORGANIZATION
+)
+
+EVENT = "fragment EventFields on Event { id type sequence occurredAt data }"
+
+ENDPOINT = (
+    "fragment EndpointFields on WebhookEndpoint"
+    " { id url description eventTypes enabled disabledReason createdAt updatedAt }"
+)
+
+USER_ERRORS = "userErrors { field code message }"
+PAGE_INFO = "pageInfo { hasNextPage endCursor }"
+
+VIEWER = "query Viewer { viewer { clientId scopes organization { ...OrganizationFields } } }\n" + (
+    ORGANIZATION
+)
+
+ACCOUNT_BY_ID = (
+    "query Account($id: ID, $reference: String)"
+    " { account(id: $id, reference: $reference) { ...AccountFields } }\n" + ACCOUNT
+)
+
+ACCOUNTS = (
+    "query Accounts($first: Int!, $after: String, $filter: AccountFilter)"
+    " { accounts(first: $first, after: $after, filter: $filter)"
+    f" {{ nodes {{ ...AccountFields }} {PAGE_INFO} }} }}\n" + ACCOUNT
+)
+
+PLACE_ACCOUNT = (
+    "mutation PlaceAccount($input: PlaceAccountInput!) { placeAccount(input: $input)"
+    f" {{ account {{ ...AccountFields }} {USER_ERRORS} warnings {{ field code message }}"
+    " replayed } }\n" + ACCOUNT
+)
+
+# Lean on purpose: a batch of 500 answers with ids only, fetch the accounts when needed.
+PLACE_ACCOUNTS = (
+    "mutation PlaceAccounts($input: PlaceAccountsInput!) { placeAccounts(input: $input)"
+    " { results { index account { id } userErrors { field code message }"
+    f" warnings {{ field code message }} replayed }} {USER_ERRORS} }} }}"
+)
+
+RECALL_ACCOUNT = (
+    "mutation RecallAccount($input: RecallAccountInput!) { recallAccount(input: $input)"
+    f" {{ account {{ ...AccountFields }} {USER_ERRORS} }} }}\n" + ACCOUNT
+)
+
+ADJUST_BALANCE = (
+    "mutation AdjustBalance($input: AdjustBalanceInput!) { adjustBalance(input: $input)"
+    f" {{ account {{ ...AccountFields }} {USER_ERRORS} }} }}\n" + ACCOUNT
+)
+
+EVENTS = (
+    "query Events($first: Int!, $after: String, $types: [String!])"
+    " { events(first: $first, after: $after, types: $types)"
+    f" {{ nodes {{ ...EventFields }} {PAGE_INFO} }} }}\n" + EVENT
+)
+
+ORGANIZATION_EVENTS = (
+    "subscription OrganizationEvents($types: [String!], $after: String)"
+    " { organizationEvents(types: $types, after: $after) { ...EventFields } }\n" + EVENT
+)
+
+WEBHOOK_ENDPOINTS = (
+    "query WebhookEndpoints($first: Int!, $after: String)"
+    " { webhookEndpoints(first: $first, after: $after)"
+    f" {{ nodes {{ ...EndpointFields }} {PAGE_INFO} }} }}\n" + ENDPOINT
+)
+
+WEBHOOK_ENDPOINT = (
+    "query WebhookEndpoint($id: ID!) { webhookEndpoint(id: $id) { ...EndpointFields } }\n"
+    + ENDPOINT
+)
+
+WEBHOOK_DELIVERIES = (
+    "query WebhookDeliveries($id: ID!, $first: Int!, $after: String, $status: DeliveryStatus)"
+    " { webhookEndpoint(id: $id) { deliveries(first: $first, after: $after, status: $status)"
+    " { nodes { id eventId eventType status nextAttemptAt deliveredAt"
+    f" attempts {{ at statusCode durationMs responseSnippet error }} }} {PAGE_INFO} }} }} }}"
+)
+
+CREATE_WEBHOOK_ENDPOINT = (
+    "mutation CreateWebhookEndpoint($input: CreateWebhookEndpointInput!)"
+    " { createWebhookEndpoint(input: $input)"
+    f" {{ webhookEndpoint {{ ...EndpointFields }} secret {USER_ERRORS} }} }}\n" + ENDPOINT
+)
+
+ROTATE_WEBHOOK_SECRET = (
+    "mutation RotateWebhookSecret($input: RotateWebhookSecretInput!)"
+    " { rotateWebhookSecret(input: $input)"
+    f" {{ webhookEndpoint {{ ...EndpointFields }} secret {USER_ERRORS} }} }}\n" + ENDPOINT
+)
+
+UPDATE_WEBHOOK_ENDPOINT = (
+    "mutation UpdateWebhookEndpoint($input: UpdateWebhookEndpointInput!)"
+    " { updateWebhookEndpoint(input: $input)"
+    f" {{ webhookEndpoint {{ ...EndpointFields }} {USER_ERRORS} }} }}\n" + ENDPOINT
+)
+
+ENABLE_WEBHOOK_ENDPOINT = (
+    "mutation EnableWebhookEndpoint($input: WebhookEndpointIdInput!)"
+    " { enableWebhookEndpoint(input: $input)"
+    f" {{ webhookEndpoint {{ ...EndpointFields }} {USER_ERRORS} }} }}\n" + ENDPOINT
+)
+
+DELETE_WEBHOOK_ENDPOINT = (
+    "mutation DeleteWebhookEndpoint($input: WebhookEndpointIdInput!)"
+    f" {{ deleteWebhookEndpoint(input: $input) {{ deletedWebhookEndpointId {USER_ERRORS} }} }}"
+)
+
+SEND_TEST_WEBHOOK = (
+    "mutation SendTestWebhook($input: WebhookEndpointIdInput!)"
+    f" {{ sendTestWebhook(input: $input) {{ eventId {USER_ERRORS} }} }}"
+)
+
+REPLAY_EVENTS = (
+    "mutation ReplayEvents($input: ReplayEventsInput!)"
+    f" {{ replayEvents(input: $input) {{ queuedCount {USER_ERRORS} }} }}"
+)
+
+# Sent over graphql-transport-ws, not POST /graphql; validated only once the hub has it.
+SUBSCRIPTIONS = {"ORGANIZATION_EVENTS": ORGANIZATION_EVENTS}
+
+OPERATIONS = {
+    name: value
+    for name, value in globals().items()
+    if name.isupper()
+    and isinstance(value, str)
+    and value.lstrip().startswith(("query", "mutation"))
+}

@@ -1,0 +1,1 @@
+"""Resource services: ``client.accounts``, ``client.events``, ``client.webhook_endpoints``."""

@@ -1,0 +1,198 @@
+"""``client.events``: the ordered event feed, and a live stream of it."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import connect as async_connect
+from websockets.sync.client import connect as sync_connect
+
+from evenly._base_client import Call
+from evenly._models import Event
+from evenly._operations import EVENTS
+from evenly._pagination import MAX_PAGE_SIZE, AsyncPaginator, Page, SyncPaginator, connection
+from evenly._streaming import (
+    DEFAULT_POLL_INTERVAL,
+    SUBPROTOCOL,
+    SubscriptionSession,
+    SubscriptionUnavailable,
+    websocket_url,
+)
+from evenly.resources._resource import AsyncResource, SyncResource
+
+__all__ = ["AsyncEvents", "Events"]
+
+# Reasons the subscription cannot be had or kept: no websocket route, dropped connection.
+_UNAVAILABLE = (websockets.exceptions.WebSocketException, OSError, TimeoutError)
+
+
+def _list_calls(types: Sequence[str] | None) -> Callable[[str | None, int], Call[Page[Event]]]:
+    parse = connection(["events"], Event)
+    type_list = list(types) if types else None
+
+    def make(after: str | None, first: int) -> Call[Page[Event]]:
+        return Call(EVENTS, {"first": first, "after": after, "types": type_list}, parse)
+
+    return make
+
+
+class Events(SyncResource):
+    """Your organization's events, oldest first: ``client.events``."""
+
+    def list(
+        self,
+        *,
+        after: str | None = None,
+        types: Sequence[str] | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+    ) -> SyncPaginator[Event]:
+        """Events after ``after`` (an event id or a cursor) up to now, page by page.
+
+        Resume a receiver that was down with the id of the last event it processed.
+        """
+        return SyncPaginator(
+            self._client.execute, _list_calls(types), after=after, page_size=page_size, limit=limit
+        )
+
+    def latest_cursor(self, *, types: Sequence[str] | None = None) -> str | None:
+        """The cursor after the newest event now (reads through the feed to find it)."""
+        paginator = self.list(types=types)
+        for _ in paginator.pages():
+            pass
+        return paginator.cursor
+
+    def stream(
+        self,
+        *,
+        after: str | None = None,
+        types: Sequence[str] | None = None,
+        from_now: bool = False,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        subscribe: bool = True,
+    ) -> Iterator[Event]:
+        """Every event after ``after``, then each new one as it happens; never ends by itself.
+
+        Uses the ``organizationEvents`` subscription when the hub has it, else polls the
+        feed every ``poll_interval`` seconds. ``from_now`` skips the events already there.
+        """
+        if from_now and after is None:
+            after = self.latest_cursor(types=types)
+        if subscribe and self._client._subscriptions_available is not False:
+            session = SubscriptionSession(self._client._access_token(), types, after)
+            try:
+                yield from self._subscribe(session)
+                return
+            except (SubscriptionUnavailable, *_UNAVAILABLE):
+                self._client._subscriptions_available = False
+            after = session.after
+        yield from self._poll(after, types, poll_interval)
+
+    def _subscribe(self, session: SubscriptionSession) -> Iterator[Event]:
+        url = websocket_url(self._client.base_url)
+        with sync_connect(url, subprotocols=[SUBPROTOCOL], open_timeout=10) as socket:  # type: ignore[list-item]
+            socket.send(session.init_message())
+            session.check_ack(socket.recv(timeout=10))
+            socket.send(session.subscribe_message())
+            while True:
+                got = session.read(socket.recv())
+                if got is None:
+                    return
+                if got == "ping":
+                    socket.send(session.pong_message())
+                elif isinstance(got, Event):
+                    self._client._subscriptions_available = True
+                    yield got
+
+    def _poll(
+        self, after: str | None, types: Sequence[str] | None, interval: float
+    ) -> Iterator[Event]:
+        while True:
+            paginator = self.list(after=after, types=types)
+            seen = False
+            for event in paginator:
+                seen = True
+                yield event
+                after = event.id
+            if not seen:
+                time.sleep(interval)
+
+
+class AsyncEvents(AsyncResource):
+    """Your organization's events, oldest first: ``client.events`` of ``AsyncEvenly``."""
+
+    def list(
+        self,
+        *,
+        after: str | None = None,
+        types: Sequence[str] | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+    ) -> AsyncPaginator[Event]:
+        """Events after ``after`` (an event id or a cursor) up to now, page by page."""
+        return AsyncPaginator(
+            self._client.execute, _list_calls(types), after=after, page_size=page_size, limit=limit
+        )
+
+    async def latest_cursor(self, *, types: Sequence[str] | None = None) -> str | None:
+        """The cursor after the newest event now (reads through the feed to find it)."""
+        paginator = self.list(types=types)
+        async for _ in paginator.pages():
+            pass
+        return paginator.cursor
+
+    async def stream(
+        self,
+        *,
+        after: str | None = None,
+        types: Sequence[str] | None = None,
+        from_now: bool = False,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        subscribe: bool = True,
+    ) -> AsyncIterator[Event]:
+        """Every event after ``after``, then each new one; see ``Evenly.events.stream``."""
+        if from_now and after is None:
+            after = await self.latest_cursor(types=types)
+        if subscribe and self._client._subscriptions_available is not False:
+            session = SubscriptionSession(await self._client._access_token(), types, after)
+            try:
+                async for event in self._subscribe(session):
+                    yield event
+                return
+            except (SubscriptionUnavailable, *_UNAVAILABLE):
+                self._client._subscriptions_available = False
+            after = session.after
+        async for event in self._poll(after, types, poll_interval):
+            yield event
+
+    async def _subscribe(self, session: SubscriptionSession) -> AsyncIterator[Event]:
+        url = websocket_url(self._client.base_url)
+        async with async_connect(url, subprotocols=[SUBPROTOCOL], open_timeout=10) as socket:  # type: ignore[list-item]
+            await socket.send(session.init_message())
+            session.check_ack(await asyncio.wait_for(socket.recv(), 10))
+            await socket.send(session.subscribe_message())
+            while True:
+                got: Any = session.read(await socket.recv())
+                if got is None:
+                    return
+                if got == "ping":
+                    await socket.send(session.pong_message())
+                elif isinstance(got, Event):
+                    self._client._subscriptions_available = True
+                    yield got
+
+    async def _poll(
+        self, after: str | None, types: Sequence[str] | None, interval: float
+    ) -> AsyncIterator[Event]:
+        while True:
+            seen = False
+            async for event in self.list(after=after, types=types):
+                seen = True
+                yield event
+                after = event.id
+            if not seen:
+                await asyncio.sleep(interval)

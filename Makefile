@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
+LINTED := hub tests bench webhooks schema/contract sdk/python examples
 
 .PHONY: run test lint format bench schema clean
 
@@ -10,36 +11,40 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# webhooks/ (evenly-webhooks) is installed from this repository before the hub that uses it.
+# webhooks/ (evenly-webhooks) is installed from this repository before the hub and the SDK
+# (sdk/python, package evenly) that use it.
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt webhooks/pyproject.toml
 	$(PIP) install --quiet -c constraints.txt -e ./webhooks -e .
 	touch $@
 
-$(VENV)/.installed-dev: $(VENV)/.installed
-	$(PIP) install --quiet -c constraints.txt -e './webhooks[test]' -e '.[dev]'
+$(VENV)/.installed-dev: $(VENV)/.installed sdk/python/pyproject.toml
+	$(PIP) install --quiet -c constraints.txt -e './webhooks[test]' -e '.[dev]' -e ./sdk/python
 	touch $@
 
 ## Install, migrate, seed demo organizations and accounts, serve on http://127.0.0.1:8000
 run: $(VENV)/.installed
 	$(BIN)/evenly-hub serve --demo
 
-## Install dev dependencies, check lint and types, run the whole test suite
+## Install dev dependencies, check lint and types, run the whole test suite (hub, then SDK)
 test: $(VENV)/.installed-dev lint
 	$(BIN)/pytest
+	$(BIN)/pytest sdk/python/tests
 
 lint: $(VENV)/.installed-dev
-	$(BIN)/ruff check hub tests bench webhooks schema/contract
-	$(BIN)/ruff format --check hub tests bench webhooks schema/contract
+	$(BIN)/ruff check $(LINTED)
+	$(BIN)/ruff format --check $(LINTED)
 	$(BIN)/mypy
 	$(BIN)/mypy --strict webhooks/evenly_webhooks webhooks/tests
+	$(BIN)/mypy --strict sdk/python/evenly sdk/python/tests examples
 
 format: $(VENV)/.installed-dev
-	$(BIN)/ruff format hub tests bench webhooks schema/contract
-	$(BIN)/ruff check --fix hub tests bench webhooks schema/contract
+	$(BIN)/ruff format $(LINTED)
+	$(BIN)/ruff check --fix $(LINTED)
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/placement.py
 	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/sdk.py
 
 schema: $(VENV)/.installed
 	$(BIN)/evenly-hub schema export > schema/schema.graphql

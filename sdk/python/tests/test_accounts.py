@@ -41,7 +41,7 @@ async def test_place_refused_raises_user_error_with_code_and_field(client: Any) 
     with pytest.raises(UserError) as caught:
         await place(client, customer={**new_account()["customer"], "email": "not-an-email"})
     assert caught.value.code == "INVALID_EMAIL"
-    assert caught.value.field == ["input", "customer", "email"] or caught.value.field is not None
+    assert caught.value.field == ["customer", "email"]
     assert caught.value.request_id
 
 

@@ -16,6 +16,7 @@ CONTACT_ATTEMPTED = "contact.attempted"
 PAYMENT_PLAN_CREATED = "payment_plan.created"
 PAYMENT_PLAN_COMPLETED = "payment_plan.completed"
 PAYMENT_PLAN_BROKEN = "payment_plan.broken"
+PAYMENT_PLAN_CANCELLED = "payment_plan.cancelled"
 PAYMENT_PENDING = "payment.pending"
 PAYMENT_RECEIVED = "payment.received"
 PAYMENT_FAILED = "payment.failed"
@@ -39,6 +40,7 @@ EVENT_TYPES: dict[str, str] = {
     PAYMENT_PLAN_CREATED: "The agency agreed a payment plan with the customer.",
     PAYMENT_PLAN_COMPLETED: "The customer paid every installment of the plan.",
     PAYMENT_PLAN_BROKEN: "An installment was missed past the grace period.",
+    PAYMENT_PLAN_CANCELLED: "The account left collection (closed, recalled) with a plan running.",
     PAYMENT_PENDING: "A payment is in flight (e.g. a direct debit not yet settled).",
     PAYMENT_RECEIVED: "A payment lowered the balance (agency, portal or creditor direct).",
     PAYMENT_FAILED: "A pending payment did not go through; the balance is unchanged.",
@@ -53,3 +55,7 @@ EVENT_TYPES: dict[str, str] = {
     ENDPOINT_DISABLED: "The hub disabled one of your webhook endpoints (410, or failing too long).",
     WEBHOOK_TEST: "A test delivery you asked for with sendTestWebhook (to that endpoint only).",
 }
+
+#: Types about an organization itself (no account, no ``data.account``); the rest are
+#: about one account and carry its snapshot.
+ORGANIZATION_EVENT_TYPES = frozenset({ENDPOINT_DISABLED, WEBHOOK_TEST})

@@ -59,6 +59,10 @@ class Settings:
     #: Concurrent deliveries per worker, and per endpoint.
     webhook_concurrency: int = 32
     webhook_endpoint_concurrency: int = 8
+    #: Days past a missed installment before a payment plan counts as BROKEN.
+    plan_grace_days: int = 3
+    #: Seconds between maintenance sweeps (broken plans, expired holds) in each worker.
+    maintenance_interval_seconds: float = 60.0
     #: An endpoint whose every delivery failed for this long is disabled (5 days).
     webhook_disable_after_seconds: float = 5 * 86_400
     #: How long a claimed message is reserved for its worker; a dead worker's claims expire.

@@ -14,6 +14,7 @@ from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
 from hub.domain.errors import DomainError
 from hub.services import accounts as account_service
+from hub.services import collection as collection_service
 from hub.services import customers as customer_service
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
@@ -31,6 +32,8 @@ class RequestContext:
     organizations: DataLoader[str, Row | None] = field(init=False)
     accounts: DataLoader[str, Row | None] = field(init=False)
     linked_organizations: DataLoader[str, Row | None] = field(init=False)
+
+    _details: dict[str, DataLoader[str, list[Row]]] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         # One batched query per kind of object per request, whatever the page size.
@@ -58,6 +61,19 @@ class RequestContext:
         async with self.services.db.read() as conn:
             found = await account_service.get_accounts(conn, self.principal, ids)
         return [found.get(i) for i in ids]
+
+    def details(self, table: str) -> DataLoader[str, list[Row]]:
+        """Rows of one collection table (payments, holds, …) per visible account, batched."""
+        loader = self._details.get(table)
+        if loader is None:
+
+            async def load(ids: Sequence[str]) -> list[list[Row]]:
+                async with self.services.db.read() as conn:
+                    found = await collection_service.details_of(conn, table, ids)
+                return [found[i] for i in ids]
+
+            loader = self._details[table] = DataLoader(load)
+        return loader
 
     async def linked_organization(self, organization_id: str) -> Row | None:
         """An account's creditor or agency: from the process cache at once, else batched."""

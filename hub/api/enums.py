@@ -13,8 +13,37 @@ import strawberry
 
 from hub.auth.scopes import OrganizationKind
 from hub.domain.account import AccountStatus, Product
+from hub.domain.collection import (
+    CloseReason,
+    ContactChannel,
+    ContactDirection,
+    ContactOutcome,
+    DisputeOutcome,
+    DisputeReason,
+    HoldReason,
+    PaymentChannel,
+    PaymentMethod,
+    PaymentStatus,
+)
+from hub.domain.payment_plan import Cadence, PlanStatus
 
-__all__ = ["AccountStatus", "OrganizationKind", "Product"]
+__all__ = [
+    "AccountStatus",
+    "Cadence",
+    "CloseReason",
+    "ContactChannel",
+    "ContactDirection",
+    "ContactOutcome",
+    "DisputeOutcome",
+    "DisputeReason",
+    "HoldReason",
+    "OrganizationKind",
+    "PaymentChannel",
+    "PaymentMethod",
+    "PaymentStatus",
+    "PlanStatus",
+    "Product",
+]
 
 E = TypeVar("E", bound=type[Enum])
 
@@ -58,4 +87,127 @@ _describe_enum(
     OrganizationKind,
     "What an organization does on the hub.",
     {"CREDITOR": "Places accounts in collection.", "AGENCY": "Collects placed accounts."},
+)
+_describe_enum(
+    ContactChannel,
+    "How the agency and the customer were in touch.",
+    {
+        "EMAIL": "Email.",
+        "SMS": "Text message.",
+        "CALL": "Telephone call.",
+        "LETTER": "Postal letter.",
+        "PUSH": "Push notification in the creditor's or agency's app.",
+        "IN_APP": "Message inside an app or web portal.",
+    },
+)
+_describe_enum(
+    ContactDirection,
+    "Who started the contact.",
+    {"OUTBOUND": "The agency contacted the customer.", "INBOUND": "The customer got in touch."},
+)
+_describe_enum(
+    ContactOutcome,
+    "What came of a contact.",
+    {
+        "DELIVERED": "A message was delivered (email, SMS, letter, push).",
+        "UNDELIVERED": "A message bounced or could not be delivered.",
+        "NO_ANSWER": "A call was not answered.",
+        "VOICEMAIL": "A voicemail was left.",
+        "CONVERSATION": "The agency spoke with the customer.",
+        "PROMISE_TO_PAY": "The customer promised to pay.",
+        "REFUSED_TO_PAY": "The customer refused to pay.",
+        "WRONG_PARTY": "Someone other than the customer was reached.",
+    },
+)
+_describe_enum(
+    Cadence,
+    "How often installments fall due.",
+    {
+        "DAILY": "Every day.",
+        "WEEKLY": "Every 7 days.",
+        "BIWEEKLY": "Every 14 days.",
+        "MONTHLY": "Each month on the start date's day (clamped to shorter months).",
+    },
+)
+_describe_enum(
+    PlanStatus,
+    "Where a payment plan stands.",
+    {
+        "ACTIVE": "Running.",
+        "COMPLETED": "Every installment was paid.",
+        "BROKEN": "An installment was missed past the grace period.",
+        "CANCELLED": "The account left collection while the plan ran.",
+    },
+)
+_describe_enum(
+    PaymentMethod,
+    "How the customer paid.",
+    {
+        "CARD": "Debit or credit card.",
+        "BANK_TRANSFER": "Bank transfer.",
+        "DIRECT_DEBIT": "Direct debit.",
+        "MOBILE_WALLET": "Mobile wallet (Swish, Apple Pay, …).",
+        "CASH": "Cash.",
+        "OTHER": "Any other method.",
+    },
+)
+_describe_enum(
+    PaymentChannel,
+    "Who took the payment.",
+    {
+        "AGENCY": "The agency's staff.",
+        "PORTAL": "The customer, in a self-serve portal.",
+        "CREDITOR_DIRECT": "The creditor, paid directly (reported with `reportDirectPayment`).",
+    },
+)
+_describe_enum(
+    PaymentStatus,
+    "Where a payment stands.",
+    {
+        "PENDING": "In flight: holds its amount against the balance but has not moved it.",
+        "SUCCEEDED": "Received: lowered the balance.",
+        "FAILED": "A pending payment that did not go through.",
+        "REVERSED": "Received, then reversed: the balance went back up.",
+    },
+)
+_describe_enum(
+    DisputeReason,
+    "Why the customer disputes the debt.",
+    {
+        "NOT_MY_DEBT": "The customer says the debt is not theirs.",
+        "WRONG_AMOUNT": "The amount is wrong.",
+        "ALREADY_PAID": "The customer says they paid.",
+        "GOODS_OR_SERVICES": "A problem with what was bought (not received, returned, faulty).",
+        "FRAUD": "Identity theft or fraud.",
+        "OTHER": "Any other reason.",
+    },
+)
+_describe_enum(
+    DisputeOutcome,
+    "How a dispute ended.",
+    {
+        "UPHELD": "The customer was right; the creditor usually recalls or adjusts next.",
+        "REJECTED": "The debt stands.",
+        "WITHDRAWN": "The customer dropped the dispute.",
+    },
+)
+_describe_enum(
+    HoldReason,
+    "Why collection is paused.",
+    {
+        "HARDSHIP": "Financial difficulty (e.g. a breathing space).",
+        "VULNERABILITY": "The customer is vulnerable (health, circumstances).",
+        "BEREAVEMENT": "A bereavement.",
+        "OTHER": "Any other reason.",
+    },
+)
+_describe_enum(
+    CloseReason,
+    "Why an account closed.",
+    {
+        "PAID": "The balance is paid in full.",
+        "SETTLED": "The customer paid an agreed settlement; the rest is forgiven.",
+        "UNCOLLECTABLE": "Written off.",
+        "RETURNED": "The agency hands the account back to the creditor.",
+    },
 )

@@ -14,7 +14,7 @@ from hub.api.scalars import CountryCode, CurrencyCode, DateTime, Email, PhoneNum
 from hub.domain.money import Money
 from hub.domain.placement import CustomerDetails, Placement
 
-_IDEMPOTENCY = (
+IDEMPOTENCY = (
     "Makes the mutation safe to retry: the same key with the same input returns the first "
     "result; with a different input it fails with `IDEMPOTENCY_KEY_REUSED`."
 )
@@ -63,7 +63,7 @@ class PlaceAccountInput:
     metadata: JSON | None = strawberry.field(
         default=None, description="Free-form JSON object, at most 8 KiB."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY)
 
     def to_domain(self) -> Placement:
         c = self.customer
@@ -136,7 +136,7 @@ class PlaceAccountsInput:
 class RecallAccountInput:
     account_id: strawberry.ID = strawberry.field(description="The account's global ID.")
     reason: str | None = strawberry.field(default=None, description="Why it is recalled.")
-    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY)
 
 
 @strawberry.input(description="Correct an account's balance.")
@@ -148,7 +148,7 @@ class AdjustBalanceInput:
     reason: str = strawberry.field(
         description="Why the balance changes (required, kept on the event)."
     )
-    idempotency_key: str | None = strawberry.field(default=None, description=_IDEMPOTENCY)
+    idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY)
 
 
 @strawberry.input(description="Which accounts to list; all conditions must hold.")

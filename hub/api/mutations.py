@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
+from hub.api.collection import CollectionMutation
 from hub.api.context import RequestContext, request_context, run_write
 from hub.api.errors import UserError, UserWarning, user_errors, user_warnings
 from hub.api.inputs import (
@@ -22,6 +23,7 @@ from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
 from hub.domain.errors import DomainError
 from hub.services import accounts as account_service
+from hub.services import collection as collection_service
 
 
 @strawberry.type(description="Result of `placeAccount`.")
@@ -90,7 +92,7 @@ async def _change_account(
 
 
 @strawberry.type(description="Writes.")
-class Mutation(WebhookMutation):
+class Mutation(CollectionMutation, WebhookMutation):
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."
     )
@@ -180,9 +182,10 @@ class Mutation(WebhookMutation):
             RecallAccountInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> RecallAccountPayload:
-        account, errors = await _change_account(
+        applied, errors = await run_write(
             info,
-            lambda ctx, principal: account_service.recall_account(
+            Scope.ACCOUNTS_WRITE,
+            lambda ctx, principal: collection_service.recall_account(
                 ctx.services,
                 principal,
                 str(input.account_id),
@@ -190,6 +193,7 @@ class Mutation(WebhookMutation):
                 idempotency_key=input.idempotency_key,
             ),
         )
+        account = Account.from_row(applied.account) if applied is not None else None
         return RecallAccountPayload(account=account, user_errors=errors)
 
     @strawberry.mutation(

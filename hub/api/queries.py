@@ -8,6 +8,8 @@ from typing import Annotated
 import strawberry
 from strawberry.types import Info
 
+from hub.api import collection as collection_api
+from hub.api.collection import CollectionQuery
 from hub.api.context import request_context
 from hub.api.errors import ApiError
 from hub.api.inputs import AccountFilter
@@ -75,11 +77,13 @@ async def _resolve_node(info: Info, node_id: str) -> Node | None:
         async with ctx.services.db.read() as conn:
             event = await event_service.get_event(conn, principal, node_id)
         return Event.from_row(event) if event is not None else None
+    if prefix in collection_api.DETAIL_PREFIXES:
+        return await collection_api.resolve_detail(ctx, prefix, node_id)
     return None
 
 
 @strawberry.type(description="Reads.")
-class Query(WebhookQuery):
+class Query(CollectionQuery, WebhookQuery):
     @strawberry.field(
         description="Fetch any object by its global ID; null if it does not exist or is not yours."
     )

@@ -6,7 +6,7 @@ import base64
 import binascii
 import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 import strawberry
 from strawberry.scalars import JSON
@@ -19,6 +19,9 @@ from hub.api.scalars import CountryCode, CurrencyCode, DateTime, Email, PhoneNum
 from hub.auth.scopes import Scope
 from hub.services import accounts as account_service
 from hub.services import events as event_service
+
+if TYPE_CHECKING:
+    from hub.api.collection import ContactAttempt, Dispute, Hold, Payment, PaymentPlan
 
 Row = Mapping[Any, Any]
 
@@ -112,6 +115,15 @@ class Account(Node):
     updated_at: DateTime = strawberry.field(description="When the account last changed.")
     metadata: JSON | None = strawberry.field(description="The creditor's free-form metadata.")
     version: int = strawberry.field(description="Sequence number of the account's latest event.")
+    agency_reference: str | None = strawberry.field(
+        description="The agency's own reference, given when it acknowledged the placement."
+    )
+    acknowledged_at: DateTime | None = strawberry.field(
+        description="When the agency acknowledged the placement."
+    )
+    closed_at: DateTime | None = strawberry.field(
+        description="When the account reached a terminal state."
+    )
     customer_id: strawberry.Private[str]
     creditor_id: strawberry.Private[str]
     agency_id: strawberry.Private[str | None]
@@ -132,6 +144,9 @@ class Account(Node):
             updated_at=row["updated_at"],
             metadata=row["metadata"],
             version=row["version"],
+            agency_reference=row.get("agency_reference"),
+            acknowledged_at=row.get("acknowledged_at"),
+            closed_at=row.get("closed_at"),
             customer_id=row["customer_id"],
             creditor_id=row["creditor_id"],
             agency_id=row["agency_id"],
@@ -155,6 +170,64 @@ class Account(Node):
             return None
         row = await request_context(info).linked_organization(self.agency_id)
         return Organization.from_row(row) if row is not None else None
+
+    @strawberry.field(description="Contacts with the customer, oldest first.")
+    async def contact_attempts(
+        self, info: Info
+    ) -> list[Annotated[ContactAttempt, strawberry.lazy("hub.api.collection")]]:
+        from hub.api.collection import ContactAttempt, account_details
+
+        return [
+            ContactAttempt.from_row(r)
+            for r in await account_details(info, str(self.id), "contact_attempts")
+        ]
+
+    @strawberry.field(description="Payment plans, oldest first; at most one is ACTIVE.")
+    async def payment_plans(
+        self, info: Info
+    ) -> list[Annotated[PaymentPlan, strawberry.lazy("hub.api.collection")]]:
+        from hub.api.collection import PaymentPlan, account_details
+
+        return [
+            PaymentPlan.from_row(r)
+            for r in await account_details(info, str(self.id), "payment_plans")
+        ]
+
+    @strawberry.field(description="The latest payment plan, whatever its status; null if none.")
+    async def payment_plan(
+        self, info: Info
+    ) -> Annotated[PaymentPlan, strawberry.lazy("hub.api.collection")] | None:
+        from hub.api.collection import PaymentPlan, account_details
+
+        rows = await account_details(info, str(self.id), "payment_plans")
+        return PaymentPlan.from_row(rows[-1]) if rows else None
+
+    @strawberry.field(description="Payments, oldest first, whatever their status.")
+    async def payments(
+        self, info: Info
+    ) -> list[Annotated[Payment, strawberry.lazy("hub.api.collection")]]:
+        from hub.api.collection import Payment, account_details
+
+        return [Payment.from_row(r) for r in await account_details(info, str(self.id), "payments")]
+
+    @strawberry.field(description="Disputes, oldest first.")
+    async def disputes(
+        self, info: Info
+    ) -> list[Annotated[Dispute, strawberry.lazy("hub.api.collection")]]:
+        from hub.api.collection import Dispute, account_details
+
+        ctx = request_context(info)
+        rows = await account_details(info, str(self.id), "disputes")
+        return [Dispute.from_row(r, ctx) for r in rows]
+
+    @strawberry.field(description="Holds, oldest first.")
+    async def holds(
+        self, info: Info
+    ) -> list[Annotated[Hold, strawberry.lazy("hub.api.collection")]]:
+        from hub.api.collection import Hold, account_details
+
+        ctx = request_context(info)
+        return [Hold.from_row(r, ctx) for r in await account_details(info, str(self.id), "holds")]
 
     @strawberry.field(description="This account's events, oldest first. Needs `events:read`.")
     async def events(

@@ -47,6 +47,7 @@ from hub.services import events as event_log
 from hub.services import webhook_endpoints as endpoint_service
 from hub.services.context import ServiceContext
 from hub.services.events import OUTBOX_CHANNEL
+from hub.services.maintenance import run_maintenance
 from hub.store.tables import (
     events,
     organizations,
@@ -252,6 +253,8 @@ class DeliveryWorker:
         timeout = aiohttp.ClientTimeout(total=self.timeout, connect=min(5.0, self.timeout))
         listener = asyncio.create_task(self._listen(stop)) if not db.is_sqlite else None
         flusher = asyncio.create_task(self._flush_loop(stop))
+        # Time-driven account changes (broken plans, expired holds) run beside delivery.
+        maintenance = asyncio.create_task(run_maintenance(self.services, stop))
         try:
             async with aiohttp.ClientSession(
                 connector=connector, timeout=timeout, auto_decompress=False
@@ -265,6 +268,7 @@ class DeliveryWorker:
                 listener.cancel()
             stop.set()
             await flusher
+            await maintenance
             await self._flush()
 
     async def _loop(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:

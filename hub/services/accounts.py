@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.tokens import Principal
 from hub.domain import events as events_catalogue
-from hub.domain.account import AccountStatus, Action, check_adjusted_balance, transition
+from hub.domain.account import AccountStatus, check_adjusted_balance
 from hub.domain.errors import DomainError, Problem
 from hub.domain.money import Money
 from hub.domain.placement import (
@@ -31,7 +31,7 @@ from hub.services.customers import customer_key
 from hub.services.visibility import account_clause
 from hub.store import routing
 from hub.store.ids import new_id
-from hub.store.tables import accounts, customers
+from hub.store.tables import accounts, customers, payments
 
 Row = Mapping[Any, Any]
 _T = TypeVar("_T")
@@ -421,29 +421,94 @@ async def _insert_placements(
 # --- changes to one account ---------------------------------------------------------------
 
 
-async def recall_account(
+@dataclass
+class Change:
+    """What a use case does to one account: new column values and the events it emits.
+
+    Events are written in order, each taking the next per-account sequence; they all show
+    the account as it is after the whole change. ``result`` names what the change created
+    (e.g. ``{"payment_id": ...}``); it is kept with the idempotency key for replays.
+    """
+
+    values: dict[str, Any] = field(default_factory=dict)
+    events: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    result: dict[str, Any] = field(default_factory=dict)
+    #: Event types among ``events`` that only the creditor sees (e.g. rehabilitation).
+    creditor_only: frozenset[str] = frozenset()
+
+    def emit(self, type_: str, **extra: Any) -> None:
+        self.events.append((type_, extra))
+
+
+@dataclass(frozen=True)
+class Applied:
+    """The account after a change, and what the change created."""
+
+    account: Row
+    result: Mapping[str, Any]
+
+
+ChangeFn = Callable[[AsyncConnection, Row, dt.datetime], Awaitable[Change]]
+
+
+async def change_account(
     ctx: ServiceContext,
     principal: Principal,
     account_id: str,
-    *,
-    reason: str | None,
-    idempotency_key: str | None = None,
-) -> Row:
-    """The creditor takes the account back from collection (status RECALLED)."""
-    if reason is not None and (len(reason) > 500 or not reason.isprintable()):
-        raise DomainError.of(
-            "INVALID_REASON", "a reason is at most 500 printable characters", "reason"
+    operation: str,
+    payload: dict[str, Any],
+    idempotency_key: str | None,
+    change: ChangeFn,
+) -> Applied:
+    """Load the caller's account, apply ``change``, write it with its events, atomically.
+
+    The account must be the caller's own: the creditor's for a creditor, assigned to the
+    agency for an agency (anything else is ``NOT_FOUND``). ``change`` may write other
+    tables on ``conn``; a concurrent change of the same account retries the whole use case.
+    """
+    org = principal.organization_id
+    hash_ = idempotency.request_hash(operation, payload)
+
+    async def attempt(conn: AsyncConnection) -> Applied:
+        if idempotency_key:
+            stored = (await idempotency.find(conn, org, [idempotency_key])).get(idempotency_key)
+            if stored is not None:
+                if stored["request_hash"] != hash_ or stored["operation"] != operation:
+                    raise DomainError((idempotency.reused_problem(),))
+                result = stored["result"]
+                replay = await get_account(conn, principal, result["account_id"])
+                if replay is None:
+                    raise not_found()
+                return Applied(replay, result)
+        account = await get_account(conn, principal, account_id)
+        if account is None:
+            raise not_found()
+        now = ctx.clock()
+        done = await change(conn, account, now)
+        version = account["version"] + len(done.events)
+        written = await conn.execute(
+            accounts.update()
+            .where(accounts.c.id == account["id"], accounts.c.version == account["version"])
+            .values(**done.values, version=version, updated_at=now)
         )
+        if written.rowcount != 1:
+            raise _VersionConflict()
+        updated = {**account, **done.values, "version": version, "updated_at": now}
+        rows = []
+        for offset, (type_, extra) in enumerate(done.events, start=1):
+            row = event_log.account_event(type_, updated, account["version"] + offset, now, **extra)
+            if type_ in done.creditor_only:
+                row["agency_id"] = None
+            rows.append(row)
+        await event_log.append(conn, rows)
+        result = {"account_id": account["id"], **done.result}
+        if idempotency_key:
+            await idempotency.save(
+                conn, [idempotency.record(org, idempotency_key, operation, hash_, result, now)]
+            )
+        return Applied(updated, result)
 
-    def change(account: Row, now: dt.datetime) -> tuple[dict[str, Any], str, dict[str, Any]]:
-        moved = transition(AccountStatus(account["status"]), Action.RECALL, _resume(account))
-        values = {"status": moved.status.value, "resume_status": None}
-        return values, events_catalogue.ACCOUNT_RECALLED, {"reason": reason}
-
-    payload = {"accountId": account_id, "reason": reason}
-    return await _change_account(
-        ctx, principal, account_id, "recallAccount", payload, idempotency_key, change
-    )
+    return await _retrying(ctx, attempt)
 
 
 async def adjust_balance(
@@ -459,7 +524,7 @@ async def adjust_balance(
     if not reason.strip() or len(reason) > 500:
         raise DomainError.of("REASON_REQUIRED", "give a reason of 1-500 characters", "reason")
 
-    def change(account: Row, now: dt.datetime) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    async def change(conn: AsyncConnection, account: Row, now: dt.datetime) -> Change:
         if AccountStatus(account["status"]).is_terminal:
             raise DomainError.of(
                 "ACCOUNT_CLOSED", f"the account is {account['status']}; its balance is final"
@@ -474,85 +539,46 @@ async def adjust_balance(
         new_balance = check_adjusted_balance(
             account["balance_minor"], amount.amount_minor, account["original_amount_minor"]
         )
-        extra = {
-            "adjustment": {"amountMinor": amount.amount_minor, "currency": amount.currency},
-            "previousBalance": {
+        done = Change(values={"balance_minor": new_balance})
+        done.emit(
+            events_catalogue.ACCOUNT_BALANCE_ADJUSTED,
+            adjustment={"amountMinor": amount.amount_minor, "currency": amount.currency},
+            previousBalance={
                 "amountMinor": account["balance_minor"],
                 "currency": account["currency"],
             },
-            "reason": reason,
-        }
-        return {"balance_minor": new_balance}, events_catalogue.ACCOUNT_BALANCE_ADJUSTED, extra
+            reason=reason,
+        )
+        return done
 
     payload = {"accountId": account_id, "amount": dataclasses.asdict(amount), "reason": reason}
-    return await _change_account(
+    applied = await change_account(
         ctx, principal, account_id, "adjustBalance", payload, idempotency_key, change
     )
+    return applied.account
 
 
-_Change = Callable[[Row, dt.datetime], tuple[dict[str, Any], str, dict[str, Any]]]
-
-
-async def _change_account(
-    ctx: ServiceContext,
-    principal: Principal,
-    account_id: str,
-    operation: str,
-    payload: dict[str, Any],
-    idempotency_key: str | None,
-    change: _Change,
-) -> Row:
-    """Load the caller's account, apply ``change``, write it with its event, atomically."""
-    org = principal.organization_id
-    hash_ = idempotency.request_hash(operation, payload)
-
-    async def attempt(conn: AsyncConnection) -> Row:
-        if idempotency_key:
-            stored = (await idempotency.find(conn, org, [idempotency_key])).get(idempotency_key)
-            if stored is not None:
-                if stored["request_hash"] != hash_:
-                    raise DomainError((idempotency.reused_problem(),))
-                replay = await get_account(conn, principal, stored["result"]["account_id"])
-                if replay is None:
-                    raise _not_found()
-                return replay
-        account = await get_account(conn, principal, account_id)
-        if account is None or account["creditor_id"] != org:
-            raise _not_found()
-        now = ctx.clock()
-        values, event_type, extra = change(account, now)
-        version = account["version"] + 1
-        result = await conn.execute(
-            accounts.update()
-            .where(accounts.c.id == account_id, accounts.c.version == account["version"])
-            .values(**values, version=version, updated_at=now)
+async def refuse_if_payment_in_flight(conn: AsyncConnection, account_id: str) -> None:
+    """Recall and close wait for pending payments to settle or fail."""
+    pending = await conn.execute(
+        sa.select(payments.c.id)
+        .where(payments.c.account_id == account_id, payments.c.status == "PENDING")
+        .limit(1)
+    )
+    if pending.first() is not None:
+        raise DomainError.of(
+            "PAYMENT_IN_FLIGHT",
+            "a payment on this account is still pending; settle or fail it first",
+            "accountId",
         )
-        if result.rowcount != 1:
-            raise _VersionConflict()
-        updated = {**account, **values, "version": version, "updated_at": now}
-        await event_log.append(
-            conn, [event_log.account_event(event_type, updated, version, now, **extra)]
-        )
-        if idempotency_key:
-            await idempotency.save(
-                conn,
-                [
-                    idempotency.record(
-                        org, idempotency_key, operation, hash_, {"account_id": account_id}, now
-                    )
-                ],
-            )
-        return updated
-
-    return await _retrying(ctx, attempt)
 
 
-def _resume(account: Row) -> AccountStatus | None:
+def resume_of(account: Row) -> AccountStatus | None:
     value = account["resume_status"]
     return AccountStatus(value) if value else None
 
 
-def _not_found() -> DomainError:
+def not_found() -> DomainError:
     return DomainError.of("NOT_FOUND", "no such account", "accountId")
 
 

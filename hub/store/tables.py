@@ -119,6 +119,10 @@ class Account(SQLModel, table=True):
     updated_at: dt.datetime = _ts()
     #: Sequence number of the account's last event; also the optimistic-lock version.
     version: int = Field(default=0)
+    #: The agency's own reference, given when it acknowledges the placement.
+    agency_reference: str | None = Field(default=None, max_length=128)
+    acknowledged_at: dt.datetime | None = _ts(nullable=True)
+    closed_at: dt.datetime | None = _ts(nullable=True)
 
 
 class Event(SQLModel, table=True):
@@ -265,6 +269,131 @@ class WebhookAttempt(SQLModel, table=True):
     error: str | None = Field(default=None, max_length=500)
 
 
+def _account_fk() -> Any:
+    return Field(sa_column=sa.Column(sa.String(40), sa.ForeignKey("accounts.id"), nullable=False))
+
+
+class ContactAttempt(SQLModel, table=True):
+    """One contact between the agency and the customer, as the agency logged it."""
+
+    __tablename__ = "contact_attempts"
+    __table_args__ = (sa.Index("ix_contact_attempts_account", "account_id", "occurred_at"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = _account_fk()
+    channel: str = Field(max_length=16)
+    direction: str = Field(max_length=16)
+    outcome: str = Field(max_length=32)
+    occurred_at: dt.datetime = _ts()
+    recorded_at: dt.datetime = _ts()
+
+
+class PaymentPlan(SQLModel, table=True):
+    """Installments agreed with the customer; ``paused_days`` shift every due date."""
+
+    __tablename__ = "payment_plans"
+    __table_args__ = (sa.Index("ix_payment_plans_account", "account_id", "created_at"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = _account_fk()
+    cadence: str = Field(max_length=16)
+    currency: str = Field(max_length=3)
+    total_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    start_date: dt.date
+    #: [{"dueDate": "YYYY-MM-DD", "amountMinor": n}, ...]
+    installments: list[dict[str, Any]] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    #: ACTIVE, COMPLETED, BROKEN or CANCELLED.
+    status: str = Field(max_length=16, index=True)
+    paused_since: dt.datetime | None = _ts(nullable=True)
+    paused_days: int = Field(default=0)
+    created_at: dt.datetime = _ts()
+    ended_at: dt.datetime | None = _ts(nullable=True)
+
+
+class Payment(SQLModel, table=True):
+    """Money received for an account; only SUCCEEDED payments moved the balance."""
+
+    __tablename__ = "payments"
+    __table_args__ = (sa.Index("ix_payments_account", "account_id", "received_at"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = _account_fk()
+    amount_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    currency: str = Field(max_length=3)
+    method: str = Field(max_length=32)
+    channel: str = Field(max_length=32)
+    #: PENDING, SUCCEEDED, FAILED or REVERSED.
+    status: str = Field(max_length=16)
+    plan_id: str | None = Field(default=None, max_length=40)
+    received_at: dt.datetime = _ts()
+    recorded_at: dt.datetime = _ts()
+    settled_at: dt.datetime | None = _ts(nullable=True)
+    reversed_at: dt.datetime | None = _ts(nullable=True)
+    reversal_reason: str | None = Field(default=None, max_length=500)
+
+
+class Dispute(SQLModel, table=True):
+    """The customer contests the debt. ``details`` may hold PII: encrypted like customers'."""
+
+    __tablename__ = "disputes"
+    __table_args__ = (sa.Index("ix_disputes_account", "account_id", "opened_at"),)
+
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = _account_fk()
+    reason: str = Field(max_length=32)
+    details_enc: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary()))
+    #: OPEN or RESOLVED.
+    status: str = Field(max_length=16)
+    outcome: str | None = Field(default=None, max_length=16)
+    notes_enc: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary()))
+    opened_at: dt.datetime = _ts()
+    resolved_at: dt.datetime | None = _ts(nullable=True)
+
+
+class Hold(SQLModel, table=True):
+    """A pause on collection (hardship, vulnerability, bereavement), open-ended or until a time."""
+
+    __tablename__ = "holds"
+    __table_args__ = (
+        sa.Index("ix_holds_account", "account_id", "placed_at"),
+        sa.Index("ix_holds_status_until", "status", "until"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = _account_fk()
+    reason: str = Field(max_length=32)
+    notes_enc: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary()))
+    until: dt.datetime | None = _ts(nullable=True)
+    #: ACTIVE or RELEASED.
+    status: str = Field(max_length=16)
+    placed_at: dt.datetime = _ts()
+    released_at: dt.datetime | None = _ts(nullable=True)
+
+
+class Rehabilitation(SQLModel, table=True):
+    """A customer who paid, handed back to the creditor; ``returned_at`` when they bought again."""
+
+    __tablename__ = "rehabilitations"
+    __table_args__ = (
+        sa.Index("ix_rehabilitations_creditor", "creditor_id", "id"),
+        sa.Index("ix_rehabilitations_customer", "customer_id", "rehabilitated_at"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = Field(
+        sa_column=sa.Column(
+            sa.String(40), sa.ForeignKey("accounts.id"), nullable=False, unique=True
+        )
+    )
+    customer_id: str = Field(foreign_key="customers.id", max_length=40)
+    creditor_id: str = Field(foreign_key="organizations.id", max_length=40)
+    agency_id: str | None = Field(default=None, foreign_key="organizations.id", max_length=40)
+    summary: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
+    rehabilitated_at: dt.datetime = _ts()
+    returned_at: dt.datetime | None = _ts(nullable=True)
+    order_reference: str | None = Field(default=None, max_length=128)
+
+
 metadata = SQLModel.metadata
 organizations = Organization.__table__  # type: ignore[attr-defined]
 api_clients = ApiClient.__table__  # type: ignore[attr-defined]
@@ -278,3 +407,9 @@ webhook_secrets = WebhookSecret.__table__  # type: ignore[attr-defined]
 webhook_subscriptions = WebhookSubscription.__table__  # type: ignore[attr-defined]
 webhook_messages = WebhookMessage.__table__  # type: ignore[attr-defined]
 webhook_attempts = WebhookAttempt.__table__  # type: ignore[attr-defined]
+contact_attempts = ContactAttempt.__table__  # type: ignore[attr-defined]
+payment_plans = PaymentPlan.__table__  # type: ignore[attr-defined]
+payments = Payment.__table__  # type: ignore[attr-defined]
+disputes = Dispute.__table__  # type: ignore[attr-defined]
+holds = Hold.__table__  # type: ignore[attr-defined]
+rehabilitations = Rehabilitation.__table__  # type: ignore[attr-defined]

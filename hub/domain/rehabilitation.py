@@ -1,0 +1,75 @@
+"""Rehabilitation: a customer who paid is handed back to the creditor to be won back.
+
+An account that closes PAID or SETTLED with no open dispute rehabilitates its customer.
+The summary tells the creditor how the customer paid, so it can decide how to re-engage.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from hub.domain.collection import ContactChannel, ContactDirection, ContactOutcome, PaymentChannel
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentFact:
+    amount_minor: int
+    channel: PaymentChannel
+    received_at: dt.datetime
+    on_plan: bool
+
+
+@dataclass(frozen=True, slots=True)
+class ContactFact:
+    channel: ContactChannel
+    direction: ContactDirection
+    outcome: ContactOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    amount_recovered_minor: int
+    days_to_pay: int
+    days_to_first_payment: int | None
+    paid_on_plan: bool
+    paid_in_full: bool
+    contact_channels: tuple[ContactChannel, ...]
+    payment_channels: tuple[PaymentChannel, ...]
+    self_served: bool
+
+
+def summarize(
+    *,
+    placed_at: dt.datetime,
+    closed_at: dt.datetime,
+    paid_in_full: bool,
+    payments: Iterable[PaymentFact],
+    contacts: Iterable[ContactFact],
+) -> Summary:
+    """The collection summary of a closed account from its successful payments and contacts.
+
+    - ``paid_on_plan``: some payment was made under a payment plan.
+    - ``contact_channels``: channels the customer used, i.e. inbound contacts and outbound
+      ones that reached them (conversation, promise or refusal), in a fixed order.
+    - ``self_served``: every payment came through the self-serve portal or straight to the
+      creditor, none through the agency's staff.
+    """
+    paid = sorted(payments, key=lambda p: p.received_at)
+    used = {
+        c.channel
+        for c in contacts
+        if c.direction is ContactDirection.INBOUND or c.outcome.reached_customer
+    }
+    channels = {p.channel for p in paid}
+    return Summary(
+        amount_recovered_minor=sum(p.amount_minor for p in paid),
+        days_to_pay=(closed_at - placed_at).days,
+        days_to_first_payment=(paid[0].received_at - placed_at).days if paid else None,
+        paid_on_plan=any(p.on_plan for p in paid),
+        paid_in_full=paid_in_full,
+        contact_channels=tuple(c for c in ContactChannel if c in used),
+        payment_channels=tuple(c for c in PaymentChannel if c in channels),
+        self_served=bool(paid) and PaymentChannel.AGENCY not in channels,
+    )

@@ -14,6 +14,18 @@ from evenly._base_client import BaseClient, Call, Flow, _Authenticate, _Send, _S
 from evenly._models import Viewer
 from evenly._operations import VIEWER
 from evenly.resources.accounts import Accounts, AsyncAccounts
+from evenly.resources.collection import (
+    Agency,
+    AsyncAgency,
+    AsyncCustomers,
+    AsyncPayments,
+    AsyncPerformance,
+    AsyncRehabilitations,
+    Customers,
+    Payments,
+    Performance,
+    Rehabilitations,
+)
 from evenly.resources.events import AsyncEvents, Events
 from evenly.resources.webhook_endpoints import AsyncWebhookEndpoints, WebhookEndpoints
 
@@ -59,6 +71,11 @@ class Evenly(BaseClient):
         self.accounts = Accounts(self)
         self.events = Events(self)
         self.webhook_endpoints = WebhookEndpoints(self)
+        self.agency = Agency(self)
+        self.payments = Payments(self)
+        self.customers = Customers(self)
+        self.rehabilitation = Rehabilitations(self)
+        self.performance = Performance(self)
 
     def viewer(self) -> Viewer:
         """The API client these credentials belong to, its scopes and organization."""
@@ -138,6 +155,11 @@ class AsyncEvenly(BaseClient):
         self.accounts = AsyncAccounts(self)
         self.events = AsyncEvents(self)
         self.webhook_endpoints = AsyncWebhookEndpoints(self)
+        self.agency = AsyncAgency(self)
+        self.payments = AsyncPayments(self)
+        self.customers = AsyncCustomers(self)
+        self.rehabilitation = AsyncRehabilitations(self)
+        self.performance = AsyncPerformance(self)
 
     async def viewer(self) -> Viewer:
         """The API client these credentials belong to, its scopes and organization."""

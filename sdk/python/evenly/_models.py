@@ -17,16 +17,43 @@ from pydantic.alias_generators import to_camel
 __all__ = [
     "Account",
     "AccountStatus",
+    "AgencyPerformance",
+    "Cadence",
+    "CloseReason",
+    "ContactAttempt",
+    "ContactAttemptResult",
+    "ContactChannel",
+    "ContactDirection",
+    "ContactOutcome",
     "Customer",
     "DeliveryStatus",
+    "Dispute",
+    "DisputeOutcome",
+    "DisputeReason",
+    "DisputeResult",
     "Event",
+    "Hold",
+    "HoldReason",
+    "HoldResult",
+    "Installment",
     "Money",
     "NewAccount",
     "NewCustomer",
     "Organization",
     "OrganizationKind",
+    "Payment",
+    "PaymentChannel",
+    "PaymentMethod",
+    "PaymentPlan",
+    "PaymentPlanResult",
+    "PaymentResult",
+    "PaymentStatus",
     "Placement",
+    "PlanStatus",
+    "PortfolioStatus",
     "Product",
+    "Rehabilitation",
+    "StatusCount",
     "UserErrorDetail",
     "UserWarning",
     "Viewer",
@@ -144,6 +171,9 @@ class Account(EvenlyModel):
     updated_at: dt.datetime
     metadata: dict[str, Any] | None = None
     version: int
+    agency_reference: str | None = None
+    acknowledged_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None
     customer: Customer
     creditor: Organization | None = None
     agency: Organization | None = None
@@ -215,6 +245,258 @@ class WebhookDelivery(EvenlyModel):
     next_attempt_at: dt.datetime | None = None
     delivered_at: dt.datetime | None = None
     attempts: list[WebhookAttempt] = Field(default_factory=list)
+
+
+# --- the agency side ------------------------------------------------------------------------
+
+
+class ContactChannel(StrEnum):
+    EMAIL = "EMAIL"
+    SMS = "SMS"
+    CALL = "CALL"
+    LETTER = "LETTER"
+    PUSH = "PUSH"
+    IN_APP = "IN_APP"
+
+
+class ContactDirection(StrEnum):
+    OUTBOUND = "OUTBOUND"
+    INBOUND = "INBOUND"
+
+
+class ContactOutcome(StrEnum):
+    DELIVERED = "DELIVERED"
+    UNDELIVERED = "UNDELIVERED"
+    NO_ANSWER = "NO_ANSWER"
+    VOICEMAIL = "VOICEMAIL"
+    CONVERSATION = "CONVERSATION"
+    PROMISE_TO_PAY = "PROMISE_TO_PAY"
+    REFUSED_TO_PAY = "REFUSED_TO_PAY"
+    WRONG_PARTY = "WRONG_PARTY"
+
+
+class Cadence(StrEnum):
+    DAILY = "DAILY"
+    WEEKLY = "WEEKLY"
+    BIWEEKLY = "BIWEEKLY"
+    MONTHLY = "MONTHLY"
+
+
+class PlanStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    COMPLETED = "COMPLETED"
+    BROKEN = "BROKEN"
+    CANCELLED = "CANCELLED"
+
+
+class PaymentMethod(StrEnum):
+    CARD = "CARD"
+    BANK_TRANSFER = "BANK_TRANSFER"
+    DIRECT_DEBIT = "DIRECT_DEBIT"
+    MOBILE_WALLET = "MOBILE_WALLET"
+    CASH = "CASH"
+    OTHER = "OTHER"
+
+
+class PaymentChannel(StrEnum):
+    AGENCY = "AGENCY"
+    PORTAL = "PORTAL"
+    CREDITOR_DIRECT = "CREDITOR_DIRECT"
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "PENDING"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
+    REVERSED = "REVERSED"
+
+
+class DisputeReason(StrEnum):
+    NOT_MY_DEBT = "NOT_MY_DEBT"
+    WRONG_AMOUNT = "WRONG_AMOUNT"
+    ALREADY_PAID = "ALREADY_PAID"
+    GOODS_OR_SERVICES = "GOODS_OR_SERVICES"
+    FRAUD = "FRAUD"
+    OTHER = "OTHER"
+
+
+class DisputeOutcome(StrEnum):
+    UPHELD = "UPHELD"
+    REJECTED = "REJECTED"
+    WITHDRAWN = "WITHDRAWN"
+
+
+class HoldReason(StrEnum):
+    HARDSHIP = "HARDSHIP"
+    VULNERABILITY = "VULNERABILITY"
+    BEREAVEMENT = "BEREAVEMENT"
+    OTHER = "OTHER"
+
+
+class CloseReason(StrEnum):
+    PAID = "PAID"
+    SETTLED = "SETTLED"
+    UNCOLLECTABLE = "UNCOLLECTABLE"
+    RETURNED = "RETURNED"
+
+
+class ContactAttempt(EvenlyModel):
+    """A contact the agency made or received."""
+
+    id: str
+    channel: ContactChannel
+    direction: ContactDirection
+    outcome: ContactOutcome
+    occurred_at: dt.datetime
+    recorded_at: dt.datetime
+
+
+class Installment(EvenlyModel):
+    due_date: dt.date
+    amount: Money
+
+
+class PaymentPlan(EvenlyModel):
+    """Installments agreed with the customer."""
+
+    id: str
+    status: PlanStatus
+    cadence: Cadence
+    start_date: dt.date
+    total: Money
+    installments: list[Installment]
+    paused_days: int
+    created_at: dt.datetime
+    ended_at: dt.datetime | None = None
+
+
+class Payment(EvenlyModel):
+    """A payment toward an account, by whatever channel."""
+
+    id: str
+    amount: Money
+    method: PaymentMethod
+    channel: PaymentChannel
+    status: PaymentStatus
+    payment_plan_id: str | None = None
+    received_at: dt.datetime
+    recorded_at: dt.datetime
+    reversed_at: dt.datetime | None = None
+    reversal_reason: str | None = None
+
+
+class Dispute(EvenlyModel):
+    """The customer contests the debt; contact pauses while it is open."""
+
+    id: str
+    reason: DisputeReason
+    details: str | None = None
+    open: bool
+    outcome: DisputeOutcome | None = None
+    notes: str | None = None
+    opened_at: dt.datetime
+    resolved_at: dt.datetime | None = None
+
+
+class Hold(EvenlyModel):
+    """A pause for hardship or vulnerability."""
+
+    id: str
+    reason: HoldReason
+    notes: str | None = None
+    until: dt.datetime | None = None
+    active: bool
+    placed_at: dt.datetime
+    released_at: dt.datetime | None = None
+
+
+class Rehabilitation(EvenlyModel):
+    """A customer who paid: how collection went, and whether they came back."""
+
+    id: str
+    amount_recovered: Money
+    days_to_pay: int
+    days_to_first_payment: int | None = None
+    paid_on_plan: bool
+    paid_in_full: bool
+    contact_channels: list[ContactChannel]
+    payment_channels: list[PaymentChannel]
+    self_served: bool
+    rehabilitated_at: dt.datetime
+    returned_at: dt.datetime | None = None
+    order_reference: str | None = None
+    account: Account | None = None
+    agency: Organization | None = None
+
+
+class AgencyPerformance(EvenlyModel):
+    """One agency's KPIs in one currency over a period."""
+
+    currency: str
+    accounts_placed: int
+    amount_placed: Money
+    amount_recovered: Money
+    recovery_rate: float
+    accounts_recovered: int
+    recovery_rate_by_count: float
+    median_days_to_first_payment: float | None = None
+    payment_plan_completion_rate: float | None = None
+    dispute_rate: float
+    self_serve_share: float | None = None
+    customer_return_rate: float | None = None
+    agency: Organization | None = None
+
+
+class StatusCount(EvenlyModel):
+    status: AccountStatus
+    count: int
+
+
+class PortfolioStatus(EvenlyModel):
+    """Accounts by status, outstanding and payments, per counterparty and currency."""
+
+    currency: str
+    accounts: list[StatusCount]
+    outstanding: Money
+    payments_count: int
+    payments_amount: Money
+    creditor: Organization | None = None
+    agency: Organization | None = None
+
+
+class ContactAttemptResult(EvenlyModel):
+    """``agency.log_contact``: the attempt recorded and the account after it."""
+
+    contact_attempt: ContactAttempt
+    account: Account
+
+
+class PaymentPlanResult(EvenlyModel):
+    """``agency.create_payment_plan``: the plan and the account (now ``PAYMENT_PLAN``)."""
+
+    payment_plan: PaymentPlan
+    account: Account
+
+
+class PaymentResult(EvenlyModel):
+    """A payment recorded, reported, settled or reversed, and the account after it."""
+
+    payment: Payment
+    account: Account
+
+
+class DisputeResult(EvenlyModel):
+    """A dispute opened or resolved, and the account after it."""
+
+    dispute: Dispute
+    account: Account
+
+
+class HoldResult(EvenlyModel):
+    """A hold placed or released, and the account after it."""
+
+    hold: Hold
+    account: Account
 
 
 # --- inputs -------------------------------------------------------------------------------

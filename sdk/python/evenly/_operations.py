@@ -11,7 +11,7 @@ ORGANIZATION = "fragment OrganizationFields on Organization { id kind name count
 ACCOUNT = (
     "fragment AccountFields on Account { id reference status product country"
     " originalAmount { amountMinor currency } balance { amountMinor currency }"
-    " dueDate placedAt updatedAt metadata version"
+    " dueDate placedAt updatedAt metadata version agencyReference acknowledgedAt closedAt"
     " customer { id reference name email phone country language timezone }"
     " creditor { ...OrganizationFields } agency { ...OrganizationFields } }\n" + ORGANIZATION
 )
@@ -130,6 +130,107 @@ SEND_TEST_WEBHOOK = (
 REPLAY_EVENTS = (
     "mutation ReplayEvents($input: ReplayEventsInput!)"
     f" {{ replayEvents(input: $input) {{ queuedCount {USER_ERRORS} }} }}"
+)
+
+# --- the agency side and what creditors read of it ----------------------------------------
+
+MONEY = "{ amountMinor currency }"
+CONTACT_ATTEMPT = (
+    "fragment ContactAttemptFields on ContactAttempt"
+    " { id channel direction outcome occurredAt recordedAt }"
+)
+PAYMENT_PLAN = (
+    "fragment PaymentPlanFields on PaymentPlan { id status cadence startDate"
+    f" total {MONEY} installments {{ dueDate amount {MONEY} }} pausedDays createdAt endedAt }}"
+)
+PAYMENT = (
+    f"fragment PaymentFields on Payment {{ id amount {MONEY} method channel status"
+    " paymentPlanId receivedAt recordedAt reversedAt reversalReason }"
+)
+DISPUTE = (
+    "fragment DisputeFields on Dispute { id reason details open outcome notes openedAt resolvedAt }"
+)
+HOLD = "fragment HoldFields on Hold { id reason notes until active placedAt releasedAt }"
+REHABILITATION = (
+    f"fragment RehabilitationFields on Rehabilitation {{ id amountRecovered {MONEY} daysToPay"
+    " daysToFirstPayment paidOnPlan paidInFull contactChannels paymentChannels selfServed"
+    " rehabilitatedAt returnedAt orderReference account { ...AccountFields }"
+    " agency { ...OrganizationFields } }\n" + ACCOUNT
+)
+
+
+def _change(name: str, input_type: str, selection: str, *fragments: str) -> str:
+    """A mutation whose payload carries a changed object and the account."""
+    return "\n".join(
+        (
+            f"mutation {name[0].upper()}{name[1:]}($input: {input_type}!)"
+            f" {{ {name}(input: $input) {{ {selection} account {{ ...AccountFields }}"
+            f" {USER_ERRORS} }} }}",
+            ACCOUNT,
+            *fragments,
+        )
+    )
+
+
+ACKNOWLEDGE_PLACEMENT = _change("acknowledgePlacement", "AcknowledgePlacementInput", "")
+CLOSE_ACCOUNT = _change("closeAccount", "CloseAccountInput", "")
+LOG_CONTACT_ATTEMPT = _change(
+    "logContactAttempt",
+    "LogContactAttemptInput",
+    "contactAttempt { ...ContactAttemptFields }",
+    CONTACT_ATTEMPT,
+)
+CREATE_PAYMENT_PLAN = _change(
+    "createPaymentPlan",
+    "CreatePaymentPlanInput",
+    "paymentPlan { ...PaymentPlanFields }",
+    PAYMENT_PLAN,
+)
+RECORD_PAYMENT = _change(
+    "recordPayment", "RecordPaymentInput", "payment { ...PaymentFields }", PAYMENT
+)
+SETTLE_PAYMENT = _change(
+    "settlePayment", "SettlePaymentInput", "payment { ...PaymentFields }", PAYMENT
+)
+REVERSE_PAYMENT = _change(
+    "reversePayment", "ReversePaymentInput", "payment { ...PaymentFields }", PAYMENT
+)
+REPORT_DIRECT_PAYMENT = _change(
+    "reportDirectPayment", "ReportDirectPaymentInput", "payment { ...PaymentFields }", PAYMENT
+)
+OPEN_DISPUTE = _change("openDispute", "OpenDisputeInput", "dispute { ...DisputeFields }", DISPUTE)
+RESOLVE_DISPUTE = _change(
+    "resolveDispute", "ResolveDisputeInput", "dispute { ...DisputeFields }", DISPUTE
+)
+PLACE_ON_HOLD = _change("placeOnHold", "PlaceOnHoldInput", "hold { ...HoldFields }", HOLD)
+RELEASE_HOLD = _change("releaseHold", "ReleaseHoldInput", "hold { ...HoldFields }", HOLD)
+
+RECORD_CUSTOMER_RETURN = (
+    "mutation RecordCustomerReturn($input: RecordCustomerReturnInput!)"
+    " { recordCustomerReturn(input: $input)"
+    f" {{ rehabilitation {{ ...RehabilitationFields }} {USER_ERRORS} }} }}\n" + REHABILITATION
+)
+
+REHABILITATED_CUSTOMERS = (
+    "query RehabilitatedCustomers($first: Int!, $after: String, $since: DateTime)"
+    " { rehabilitatedCustomers(first: $first, after: $after, since: $since)"
+    f" {{ nodes {{ ...RehabilitationFields }} {PAGE_INFO} }} }}\n" + REHABILITATION
+)
+
+AGENCY_PERFORMANCE = (
+    "query AgencyPerformance($from: DateTime!, $to: DateTime!, $country: CountryCode)"
+    " { agencyPerformance(from: $from, to: $to, country: $country)"
+    f" {{ currency accountsPlaced amountPlaced {MONEY} amountRecovered {MONEY} recoveryRate"
+    " accountsRecovered recoveryRateByCount medianDaysToFirstPayment"
+    " paymentPlanCompletionRate disputeRate selfServeShare customerReturnRate"
+    " agency { ...OrganizationFields } } }\n" + ORGANIZATION
+)
+
+PORTFOLIO_STATUS = (
+    "query PortfolioStatus($from: DateTime, $to: DateTime)"
+    " { portfolioStatus(from: $from, to: $to) { currency accounts { status count }"
+    f" outstanding {MONEY} paymentsCount paymentsAmount {MONEY}"
+    " creditor { ...OrganizationFields } agency { ...OrganizationFields } } }\n" + ORGANIZATION
 )
 
 # Sent over graphql-transport-ws, not POST /graphql; validated only once the hub has it.

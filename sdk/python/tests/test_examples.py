@@ -24,6 +24,7 @@ from starlette.testclient import TestClient
 EXAMPLES = REPO_ROOT / "examples"
 sys.path.insert(0, str(EXAMPLES))
 
+import agency_worker  # noqa: E402
 import checkout_placement  # noqa: E402
 import webhook_receiver  # noqa: E402
 
@@ -200,3 +201,39 @@ def test_csv_import_reports_refused_rows_and_is_resumable(parties: Parties, tmp_
 async def test_examples_are_importable_without_side_effects() -> None:
     await asyncio.sleep(0)
     assert callable(checkout_placement.create_app) and callable(webhook_receiver.create_app)
+
+
+def test_agency_worker_acknowledges_assignments_and_records_payments_once(
+    parties: Parties, tmp_path: Path
+) -> None:
+    hub = parties.hub
+    creditor, agency = hub.organization("creditor"), hub.organization("agency")
+    hub.route(creditor, agency)
+    with (
+        evenly.Evenly(creditor.client_id, creditor.client_secret, base_url=hub.url) as ours,
+        evenly.Evenly(agency.client_id, agency.client_secret, base_url=hub.url) as theirs,
+    ):
+        first = [ours.accounts.place(**new_account()).account for _ in range(2)]
+        worker = agency_worker.AgencyWorker(theirs, tmp_path / "state.json")
+        taken = worker.sync_assignments()
+        assert [a.id for a in taken] == [a.id for a in first]
+        assert all(a.status is evenly.AccountStatus.ACKNOWLEDGED for a in taken)
+        assert taken[0].agency_reference and taken[0].agency_reference.startswith("CASE-")
+        assert worker.sync_assignments() == []  # resumes after the last event it handled
+
+        later = ours.accounts.place(**new_account()).account
+        assert [a.id for a in worker.sync_assignments()] == [later.id]
+
+        payment = agency_worker.ProcessorPayment(
+            transaction_id=f"txn-{uuid.uuid4().hex[:8]}",
+            account_id=first[0].id,
+            amount_minor=25000,
+            currency="SEK",
+            method="CARD",
+            received_at=dt.datetime.now(dt.UTC),
+        )
+        worker.record_payments([payment])
+        [again] = worker.record_payments([payment])  # the processor sent it twice
+        assert again.account.balance.amount_minor == 75000
+        assert again.payment.channel is evenly.PaymentChannel.PORTAL
+        assert ours.accounts.get(first[0].id).balance.amount_minor == 75000

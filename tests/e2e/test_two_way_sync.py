@@ -83,19 +83,19 @@ async def _endpoint(session: Session, url: str) -> None:
     assert created["createWebhookEndpoint"]["userErrors"] == []
 
 
-async def _wait_for(receiver: Receiver, event_type: str, timeout: float = 20) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_for(receiver: Receiver, event_type: str, seconds: float = 20) -> dict[str, Any]:
+    deadline = asyncio.get_running_loop().time() + seconds
     while asyncio.get_running_loop().time() < deadline:
         for item in receiver.received:
             body = json_of(item)
             if body["type"] == event_type:
                 return body
         await asyncio.sleep(0.05)
-    raise AssertionError(f"no {event_type} delivery within {timeout}s")
+    raise AssertionError(f"no {event_type} delivery within {seconds}s")
 
 
-async def _wait_for_ids(receiver: Receiver, ids: list[str], timeout: float = 20) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
+async def _wait_for_ids(receiver: Receiver, ids: list[str], seconds: float = 20) -> None:
+    deadline = asyncio.get_running_loop().time() + seconds
     while set(ids) - set(receiver.delivered_ids()):
         assert asyncio.get_running_loop().time() < deadline, "deliveries missing"
         await asyncio.sleep(0.05)

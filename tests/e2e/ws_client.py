@@ -24,21 +24,21 @@ class Subscriber:
         await self.socket.send(json.dumps({"id": op_id, "type": "subscribe", "payload": payload}))
         return op_id
 
-    async def receive(self, timeout: float = 10.0) -> dict[str, Any]:
+    async def receive(self, seconds: float = 10.0) -> dict[str, Any]:
         """The next message that is not a ping (pings are answered)."""
         while True:
-            raw = await asyncio.wait_for(self.socket.recv(), timeout=timeout)
+            raw = await asyncio.wait_for(self.socket.recv(), timeout=seconds)
             message: dict[str, Any] = json.loads(raw)
             if message["type"] == "ping":
                 await self.socket.send(json.dumps({"type": "pong"}))
                 continue
             return message
 
-    async def events(self, count: int, timeout: float = 20.0) -> list[dict[str, Any]]:
+    async def events(self, count: int, seconds: float = 20.0) -> list[dict[str, Any]]:
         """The next ``count`` events (``next`` payloads' first field), failing on errors."""
         found: list[dict[str, Any]] = []
         while len(found) < count:
-            message = await self.receive(timeout)
+            message = await self.receive(seconds)
             assert message["type"] == "next", message
             assert "errors" not in message["payload"], message
             [event] = message["payload"]["data"].values()

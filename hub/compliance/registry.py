@@ -19,8 +19,8 @@ class _Snapshot:
 
     signature: tuple[tuple[str, int, int], ...]
     packs: tuple[RulePack, ...]
-    #: jurisdiction -> (effective instants in µs, ascending; the packs in the same order)
-    by_country: dict[str, tuple[list[int], list[RulePack]]]
+    #: jurisdiction -> (effective instants, ascending; the packs in the same order)
+    by_country: dict[str, tuple[list[dt.datetime], list[RulePack]]]
 
 
 class RuleRegistry:
@@ -62,10 +62,10 @@ class RuleRegistry:
         packs = tuple(
             sorted((p for _, p in loaded), key=lambda p: (p.jurisdiction, p.effective_at))
         )
-        by_country: dict[str, tuple[list[int], list[RulePack]]] = {}
+        by_country: dict[str, tuple[list[dt.datetime], list[RulePack]]] = {}
         for pack in packs:
             starts, versions = by_country.setdefault(pack.jurisdiction, ([], []))
-            starts.append(_us(pack.effective_at))
+            starts.append(pack.effective_at)
             versions.append(pack)
         self._snapshot = _Snapshot(signature, packs, by_country)
         return True
@@ -86,7 +86,9 @@ class RuleRegistry:
         if found is None:
             return None
         starts, packs = found
-        index = bisect_right(starts, _us(at)) - 1
+        if at >= starts[-1]:  # the newest pack: nearly every question
+            return packs[-1]
+        index = bisect_right(starts, at) - 1
         return packs[index] if index >= 0 else None
 
     def evaluate(
@@ -105,7 +107,3 @@ class RuleRegistry:
 def _stamp(path: Path) -> tuple[str, int, int]:
     info = os.stat(path)
     return (str(path), info.st_mtime_ns, info.st_size)
-
-
-def _us(moment: dt.datetime) -> int:
-    return round(moment.timestamp() * 1_000_000)

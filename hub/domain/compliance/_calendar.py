@@ -34,6 +34,43 @@ def local(us: int, zone: ZoneInfo) -> dt.datetime:
     return from_us(us).astimezone(zone)
 
 
+#: Day 1970-01-01 as a proleptic Gregorian ordinal (``date.toordinal``).
+EPOCH_ORDINAL = 719_163
+# UTC offsets change at whole quarter hours (UTC) in every zone since the 1970s.
+_BUCKET_US = 15 * 60 * US_PER_SECOND
+_OFFSETS: dict[ZoneInfo, dict[int, int]] = {}
+
+
+def utc_offset(us: int, zone: ZoneInfo) -> int:
+    """The zone's UTC offset (µs) at instant ``us``, memoised per quarter hour."""
+    bucket = us // _BUCKET_US
+    offsets = _OFFSETS.get(zone)
+    if offsets is None:
+        offsets = _OFFSETS[zone] = {}
+    found = offsets.get(bucket)
+    if found is None:
+        found = _offset(us, zone)
+        start = bucket * _BUCKET_US
+        if _offset(start, zone) == found == _offset(start + _BUCKET_US - 1, zone):
+            if len(offsets) > 500_000:
+                offsets.clear()
+            offsets[bucket] = found
+    return found
+
+
+def _offset(us: int, zone: ZoneInfo) -> int:
+    offset = local(us, zone).utcoffset()
+    assert offset is not None
+    return offset // dt.timedelta(microseconds=1)
+
+
+def clock(us: int, zone: ZoneInfo) -> tuple[int, int, int]:
+    """(second of the day, weekday Monday=0, day ordinal) of instant ``us`` in ``zone``."""
+    days, rest = divmod(us + utc_offset(us, zone), US_PER_DAY)
+    ordinal = days + EPOCH_ORDINAL
+    return rest // US_PER_SECOND, (ordinal - 1) % 7, ordinal
+
+
 _DAY_STARTS: dict[tuple[ZoneInfo, int], int] = {}
 
 
@@ -49,12 +86,21 @@ def day_start(zone: ZoneInfo, ordinal: int) -> int:
     return found
 
 
+_WALL_TIMES: dict[tuple[ZoneInfo, int, int], int] = {}
+
+
 def at_local_time(zone: ZoneInfo, ordinal: int, seconds: int) -> int:
     """The instant (µs) of a wall-clock time (seconds after midnight) on a local day."""
-    wall = dt.datetime.combine(dt.date.fromordinal(ordinal), _MIDNIGHT) + dt.timedelta(
-        seconds=seconds
-    )
-    return to_us(wall.replace(tzinfo=zone))
+    key = (zone, ordinal, seconds)
+    found = _WALL_TIMES.get(key)
+    if found is None:
+        if len(_WALL_TIMES) > 200_000:
+            _WALL_TIMES.clear()
+        wall = dt.datetime.combine(dt.date.fromordinal(ordinal), _MIDNIGHT) + dt.timedelta(
+            seconds=seconds
+        )
+        found = _WALL_TIMES[key] = to_us(wall.replace(tzinfo=zone))
+    return found
 
 
 def local_ordinal(us: int, zone: ZoneInfo) -> int:
@@ -69,18 +115,31 @@ class HolidayCalendar:
     first use and kept.
     """
 
-    __slots__ = ("_years", "country", "subdivisions")
+    __slots__ = ("_days", "_first", "_last", "_years", "country", "subdivisions")
 
     def __init__(self, country: str, subdivisions: Sequence[str] = ()) -> None:
         self.country = country
         self.subdivisions = tuple(subdivisions)
-        self._years: dict[int, frozenset[int]] = {}
+        self._years: set[int] = set()
+        self._days: set[int] = set()
+        # Ordinals of the first and last day of the years computed (contiguous).
+        self._first = self._last = 0
 
-    def is_holiday(self, year: int, ordinal: int) -> bool:
-        days = self._years.get(year)
-        if days is None:
-            days = self._years[year] = self._compute(year)
-        return ordinal in days
+    def is_holiday(self, ordinal: int) -> bool:
+        """Whether the local day ``ordinal`` (``date.toordinal``) is a public holiday."""
+        if not self._first <= ordinal <= self._last:
+            self._cover(dt.date.fromordinal(ordinal).year)
+        return ordinal in self._days
+
+    def _cover(self, year: int) -> None:
+        years = range(min(self._years, default=year), max(self._years, default=year) + 1)
+        wanted = set(years) | {year}
+        for missing in range(min(wanted), max(wanted) + 1):
+            if missing not in self._years:
+                self._days |= self._compute(missing)
+                self._years.add(missing)
+        self._first = dt.date(min(self._years), 1, 1).toordinal()
+        self._last = dt.date(max(self._years), 12, 31).toordinal()
 
     def name(self, day: dt.date) -> str | None:
         """The holiday's name on ``day``, or None (for messages and the operator)."""

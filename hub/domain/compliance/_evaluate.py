@@ -4,13 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 
-from hub.domain.compliance._calendar import US_PER_DAY, from_us, local, to_us
+from hub.domain.compliance._calendar import (
+    EPOCH_ORDINAL,
+    US_PER_DAY,
+    US_PER_SECOND,
+    clock,
+    from_us,
+    to_us,
+    utc_offset,
+)
 from hub.domain.compliance._model import Channel, ContactContext, Decision, Refusal
 from hub.domain.compliance._pack import HUB_ONLY, ChannelRules, RulePack
+from hub.domain.compliance._rules import ClockRule, GlobalRule
 
 #: How far ahead ``next_allowed_at`` looks before answering "never".
 HORIZON_DAYS = 2 * 366
-_MAX_ROUNDS = 1000
 
 
 def evaluate(
@@ -31,32 +39,47 @@ def evaluate(
     rules = (pack.by_channel if pack is not None else HUB_ONLY)[channel]
     us = to_us(at)
     reasons: list[Refusal] | None = None
-    for rule in rules.global_rules:
-        if rule.refuses(us, context, channel, offers_opt_out):
-            if reasons is None:
-                reasons = []
-            reasons.append(rule.refusal)
-    if rules.zonal_rules:
+    if context.open_dispute or context.hold is not None or context.opted_out:
+        reasons = _refusing(rules.state_rules, us, context, channel, offers_opt_out)
+    if rules.global_rules:
+        more = _refusing(rules.global_rules, us, context, channel, offers_opt_out)
+        if more:
+            reasons = more if reasons is None else reasons + more
+    zonal_rules = rules.zonal_rules
+    if zonal_rules:
         for zone in context.zones:
-            clock = at.astimezone(zone)
-            second_of_day = clock.hour * 3600 + clock.minute * 60 + clock.second
-            weekday = clock.weekday()
-            ordinal = clock.toordinal()
-            year = clock.year
-            for zonal in rules.zonal_rules:
-                if zonal.refuses_local(
-                    us, zone, second_of_day, weekday, ordinal, year, context
-                ) and (reasons is None or zonal.refusal not in reasons):
+            days, rest = divmod(us + utc_offset(us, zone), US_PER_DAY)
+            ordinal = days + EPOCH_ORDINAL
+            second_of_day = rest // US_PER_SECOND
+            weekday = (ordinal - 1) % 7
+            for zonal in zonal_rules:
+                if zonal.refuses_local(us, zone, second_of_day, weekday, ordinal, context):
                     if reasons is None:
                         reasons = []
-                    reasons.append(zonal.refusal)
+                    parts = zonal.parts if isinstance(zonal, ClockRule) else (zonal,)
+                    for part in parts:
+                        if part.refusal not in reasons and part.refuses_local(
+                            us, zone, second_of_day, weekday, ordinal, context
+                        ):
+                            reasons.append(part.refusal)
     ref = None if pack is None else pack.ref
-    if reasons is None:
+    if not reasons:
         return Decision(True, (), at, ref, context.timezones)
     later = next_allowed(rules, context, channel, us, offers_opt_out)
     return Decision(
         False, tuple(reasons), None if later is None else from_us(later), ref, context.timezones
     )
+
+
+def _refusing(
+    rules: tuple[GlobalRule, ...],
+    us: int,
+    context: ContactContext,
+    channel: Channel,
+    offers_opt_out: bool | None,
+) -> list[Refusal] | None:
+    found = [r.refusal for r in rules if r.refuses(us, context, channel, offers_opt_out)]
+    return found or None
 
 
 def next_allowed(
@@ -68,40 +91,43 @@ def next_allowed(
 ) -> int | None:
     """The earliest instant ≥ ``us`` at which no rule refuses, or None.
 
-    Each refusing rule moves the candidate to the first instant it would allow; the
-    candidate only moves forward, and the answer is the first one no rule moves. Candidate
-    zones with no common allowed hours never settle: that is "never" too, as is anything
-    beyond ``HORIZON_DAYS``.
+    The rules that ignore the clock are settled first: each either never allows (None) or
+    allows from some instant on. Then each refusing clock rule moves the candidate to the
+    first instant it would allow, and the rules are asked again in turn until all of them,
+    in every candidate zone, allow the same instant. Candidate zones with no hours in
+    common never settle: that is "never" too, as is anything beyond ``HORIZON_DAYS``.
     """
     moment = us
-    horizon = us + HORIZON_DAYS * US_PER_DAY
-    for _ in range(_MAX_ROUNDS):
-        moved = False
-        for rule in rules.global_rules:
+    for settled in (rules.state_rules, rules.global_rules):
+        for rule in settled:
             if rule.refuses(moment, context, channel, offers_opt_out):
                 later = rule.next_allowed(moment, context)
                 if later is None:
                     return None
-                moment, moved = max(later, moment + 1), True
-        for zone in context.zones:
-            for zonal in rules.zonal_rules:
-                clock = local(moment, zone)
-                second_of_day = clock.hour * 3600 + clock.minute * 60 + clock.second
-                if zonal.refuses_local(
-                    moment,
-                    zone,
-                    second_of_day,
-                    clock.weekday(),
-                    clock.toordinal(),
-                    clock.year,
-                    context,
-                ):
-                    later = zonal.next_allowed(moment, zone, context)
-                    if later is None:
-                        return None
-                    moment, moved = max(later, moment + 1), True
-        if not moved:
-            return moment
-        if moment > horizon:
-            return None
-    return None
+                moment = max(moment, later)
+    zonal_rules, zones = rules.zonal_rules, context.zones
+    per_zone = len(zonal_rules)
+    checks = per_zone * len(zones)
+    if not checks:
+        return moment
+    horizon = us + HORIZON_DAYS * US_PER_DAY
+    index = passed = 0
+    zone = zones[0]
+    second_of_day, weekday, ordinal = clock(moment, zone)
+    while passed < checks:
+        zone_index, rule_index = divmod(index, per_zone)
+        if zones[zone_index] is not zone:
+            zone = zones[zone_index]
+            second_of_day, weekday, ordinal = clock(moment, zone)
+        zonal = zonal_rules[rule_index]
+        if zonal.refuses_local(moment, zone, second_of_day, weekday, ordinal, context):
+            later = zonal.next_allowed(moment, zone, context)
+            if later is None or later > horizon:
+                return None
+            moment = max(later, moment + 1)
+            second_of_day, weekday, ordinal = clock(moment, zone)
+            passed = 1  # this rule allows the new moment; every other must be asked again
+        else:
+            passed += 1
+        index = (index + 1) % checks
+    return moment

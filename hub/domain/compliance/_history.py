@@ -45,14 +45,15 @@ class ContactHistory:
     (microseconds since the epoch), after which a window count is two bisects.
     """
 
-    __slots__ = ("_index", "_stamps", "records")
+    __slots__ = ("_stamps", "index", "records")
 
     def __init__(self, records: Iterable[ContactRecord] = ()) -> None:
         self.records: tuple[ContactRecord, ...] = tuple(
             sorted(records, key=lambda r: r.occurred_at)
         )
         self._stamps = [to_us(r.occurred_at) for r in self.records]
-        self._index: dict[Selector, list[int]] = {}
+        #: Selector -> instants of its records, filled by ``stamps`` (rules read it directly).
+        self.index: dict[Selector, list[int]] = {}
 
     def __len__(self) -> int:
         return len(self.records)
@@ -62,14 +63,14 @@ class ContactHistory:
 
     def stamps(self, selector: Selector) -> list[int]:
         """Instants (µs since the epoch, ascending) of the records ``selector`` matches."""
-        found = self._index.get(selector)
+        found = self.index.get(selector)
         if found is None:
             found = [
                 stamp
                 for stamp, record in zip(self._stamps, self.records, strict=True)
                 if selector.matches(record)
             ]
-            self._index[selector] = found
+            self.index[selector] = found
         return found
 
     def count(self, selector: Selector, start: int, end: int) -> int:

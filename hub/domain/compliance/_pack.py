@@ -26,6 +26,7 @@ from hub.domain.compliance._model import (
     Refusal,
 )
 from hub.domain.compliance._rules import (
+    ClockRule,
     DisputeRule,
     GlobalRule,
     HoldRule,
@@ -86,8 +87,15 @@ class RuleInfo:
 
 @dataclass(frozen=True, slots=True)
 class ChannelRules:
-    """The compiled rules that apply to one channel."""
+    """The compiled rules that apply to one channel.
 
+    ``state_rules`` read only the account's dispute, hold and opt-outs; ``global_rules``
+    are the other rules that ignore the local clock; ``zonal_rules`` read it: first the
+    hours and rest days folded into one ``ClockRule`` (they refuse most often and cost
+    least), then the windows over the history.
+    """
+
+    state_rules: tuple[GlobalRule, ...]
     global_rules: tuple[GlobalRule, ...]
     zonal_rules: tuple[ZonalRule, ...]
 
@@ -226,7 +234,12 @@ def compile_rules(
             hub.append(HoldRule(HUB_HOLD, everything, frozenset(HoldReason) - held))
         if not any(isinstance(r, OptOutRule) for r in global_rules):
             hub.append(OptOutRule(HUB_OPT_OUT, everything))
-        result[channel] = ChannelRules(tuple(hub + global_rules), tuple(zonal_rules))
+        state = [r for r in hub + global_rules if r.on_state]
+        other = [r for r in global_rules if not r.on_state]
+        clock_parts = tuple(r for r in zonal_rules if isinstance(r, (HoursRule, RestDaysRule)))
+        others = [r for r in zonal_rules if not isinstance(r, (HoursRule, RestDaysRule))]
+        zonal_rules = ([ClockRule(clock_parts)] if clock_parts else []) + others
+        result[channel] = ChannelRules(tuple(state), tuple(other), tuple(zonal_rules))
     return result
 
 

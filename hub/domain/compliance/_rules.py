@@ -19,8 +19,8 @@ from hub.domain.compliance._calendar import (
     UTC_ZONE,
     HolidayCalendar,
     at_local_time,
+    clock,
     day_start,
-    local,
     to_us,
 )
 from hub.domain.compliance._history import Selector
@@ -28,9 +28,15 @@ from hub.domain.compliance._model import Channel, ContactContext, HoldReason, Re
 
 
 class GlobalRule:
-    """A rule that does not depend on the debtor's local clock."""
+    """A rule that does not depend on the debtor's local clock.
+
+    A rule with ``on_state`` refuses only an account with an open dispute, a hold or an
+    opt-out, so an account with none skips them all at once; once such a rule allows a
+    moment it allows every later one.
+    """
 
     __slots__ = ("channels", "refusal")
+    on_state = True
 
     def __init__(self, refusal: Refusal, channels: frozenset[Channel]) -> None:
         self.refusal = refusal
@@ -62,7 +68,6 @@ class ZonalRule:
         second_of_day: int,
         weekday: int,
         ordinal: int,
-        year: int,
         ctx: ContactContext,
     ) -> bool:
         raise NotImplementedError
@@ -134,6 +139,7 @@ class OptOutNoticeRule(GlobalRule):
     """
 
     __slots__ = ()
+    on_state = False
 
     def refuses(
         self, us: int, ctx: ContactContext, channel: Channel, offers_opt_out: bool | None
@@ -172,9 +178,7 @@ class ValidationPeriodRule(GlobalRule):
         remaining = self.receipt_business_days
         while remaining:
             day += dt.timedelta(days=1)
-            holiday = self.calendar is not None and self.calendar.is_holiday(
-                day.year, day.toordinal()
-            )
+            holiday = self.calendar is not None and self.calendar.is_holiday(day.toordinal())
             if day.weekday() < 5 and not holiday:
                 remaining -= 1
         return day_start(UTC_ZONE, day.toordinal() + self.days + 1)
@@ -217,7 +221,6 @@ class HoursRule(ZonalRule):
         second_of_day: int,
         weekday: int,
         ordinal: int,
-        year: int,
         ctx: ContactContext,
     ) -> bool:
         if self.weekdays is not None and weekday not in self.weekdays:
@@ -225,9 +228,7 @@ class HoursRule(ZonalRule):
         return not self.start <= second_of_day < self.end
 
     def next_allowed(self, us: int, zone: ZoneInfo, ctx: ContactContext) -> int | None:
-        now = local(us, zone)
-        ordinal = now.toordinal()
-        second_of_day = now.hour * 3600 + now.minute * 60 + now.second
+        second_of_day, _, ordinal = clock(us, zone)
         if second_of_day < self.start:
             candidate = at_local_time(zone, ordinal, self.start)
         elif self.weekdays is not None and weekday_of(ordinal + 1) not in self.weekdays:
@@ -253,10 +254,10 @@ class RestDaysRule(ZonalRule):
         self.weekdays = weekdays
         self.calendar = calendar
 
-    def _rests(self, ordinal: int, year: int) -> bool:
+    def _rests(self, ordinal: int) -> bool:
         if weekday_of(ordinal) in self.weekdays:
             return True
-        return self.calendar is not None and self.calendar.is_holiday(year, ordinal)
+        return self.calendar is not None and self.calendar.is_holiday(ordinal)
 
     def refuses_local(
         self,
@@ -265,18 +266,17 @@ class RestDaysRule(ZonalRule):
         second_of_day: int,
         weekday: int,
         ordinal: int,
-        year: int,
         ctx: ContactContext,
     ) -> bool:
         if weekday in self.weekdays:
             return True
-        return self.calendar is not None and self.calendar.is_holiday(year, ordinal)
+        return self.calendar is not None and self.calendar.is_holiday(ordinal)
 
     def next_allowed(self, us: int, zone: ZoneInfo, ctx: ContactContext) -> int | None:
-        ordinal = local(us, zone).toordinal()
+        ordinal = clock(us, zone)[2]
         for _ in range(366):
             ordinal += 1
-            if not self._rests(ordinal, dt.date.fromordinal(ordinal).year):
+            if not self._rests(ordinal):
                 return day_start(zone, ordinal)
         return None
 
@@ -316,7 +316,7 @@ class WindowCapRule(ZonalRule):
     def _leaves(self, stamp: int, zone: ZoneInfo) -> int:
         """The first instant at which a contact at ``stamp`` is no longer in the window."""
         if self.calendar:
-            return day_start(zone, local(stamp, zone).toordinal() + self.days)
+            return day_start(zone, clock(stamp, zone)[2] + self.days)
         return stamp + self.days * US_PER_DAY
 
     def refuses_local(
@@ -326,10 +326,12 @@ class WindowCapRule(ZonalRule):
         second_of_day: int,
         weekday: int,
         ordinal: int,
-        year: int,
         ctx: ContactContext,
     ) -> bool:
-        stamps = ctx.history.stamps(self.selector)
+        history = ctx.history
+        stamps = history.index.get(self.selector)
+        if stamps is None:
+            stamps = history.stamps(self.selector)
         if not stamps:
             return False
         end = bisect_left(stamps, us)
@@ -342,7 +344,7 @@ class WindowCapRule(ZonalRule):
         stamps = ctx.history.stamps(self.selector)
         moment = us
         while True:
-            ordinal = local(moment, zone).toordinal()
+            ordinal = clock(moment, zone)[2]
             first = bisect_left(stamps, self._start(moment, zone, ordinal))
             counted = bisect_left(stamps, moment) - first
             if counted <= self.max_prior:
@@ -356,3 +358,71 @@ class WindowCapRule(ZonalRule):
 def weekday_of(ordinal: int) -> int:
     """Monday 0 … Sunday 6 of a proleptic Gregorian ordinal (day 1 was a Monday)."""
     return (ordinal - 1) % 7
+
+
+class ClockRule(ZonalRule):
+    """A channel's clock rules (hours, rest days) folded into one check.
+
+    For each local day it keeps the span of instants at which all of them allow contact
+    (empty on a rest day), so the check is a lookup and two comparisons, and the next
+    allowed moment is the start of the next non-empty span. ``parts`` still say which
+    rules refused, for the reasons.
+    """
+
+    __slots__ = ("_spans", "parts")
+
+    def __init__(self, parts: tuple[HoursRule | RestDaysRule, ...]) -> None:
+        super().__init__(parts[0].refusal, frozenset().union(*(p.channels for p in parts)))
+        self.parts = parts
+        self._spans: dict[tuple[ZoneInfo, int], tuple[int, int]] = {}
+
+    def span(self, zone: ZoneInfo, ordinal: int) -> tuple[int, int]:
+        """[start, end) instants of the local day ``ordinal`` when contact is allowed."""
+        key = (zone, ordinal)
+        found = self._spans.get(key)
+        if found is None:
+            start, end = 0, 86_400
+            weekday = weekday_of(ordinal)
+            for part in self.parts:
+                if isinstance(part, RestDaysRule):
+                    if part._rests(ordinal):
+                        start, end = 0, 0
+                elif part.weekdays is None or weekday in part.weekdays:
+                    start, end = max(start, part.start), min(end, part.end)
+            if start >= end:
+                found = (0, 0)
+            else:
+                found = (
+                    at_local_time(zone, ordinal, start),
+                    day_start(zone, ordinal + 1)
+                    if end >= 86_400
+                    else at_local_time(zone, ordinal, end),
+                )
+            if len(self._spans) > 200_000:
+                self._spans.clear()
+            self._spans[key] = found
+        return found
+
+    def refuses_local(
+        self,
+        us: int,
+        zone: ZoneInfo,
+        second_of_day: int,
+        weekday: int,
+        ordinal: int,
+        ctx: ContactContext,
+    ) -> bool:
+        start, end = self.span(zone, ordinal)
+        return not start <= us < end
+
+    def next_allowed(self, us: int, zone: ZoneInfo, ctx: ContactContext) -> int | None:
+        ordinal = clock(us, zone)[2]
+        start, end = self.span(zone, ordinal)
+        if us < start:
+            return start
+        for _ in range(366):
+            ordinal += 1
+            start, end = self.span(zone, ordinal)
+            if start < end:
+                return start
+        return None

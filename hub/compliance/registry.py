@@ -82,6 +82,8 @@ class RuleRegistry:
 
     def pack_for(self, country: str, at: dt.datetime) -> RulePack | None:
         """The pack in force for ``country`` at ``at``: the latest that took effect by then."""
+        if at.tzinfo is None:
+            raise ValueError("naive datetime: the compliance engine needs aware datetimes (UTC)")
         found = self._snapshot.by_country.get(country)
         if found is None:
             return None

@@ -286,7 +286,7 @@ class WindowCapRule(ZonalRule):
     moment asked (a cap of 7 calls is ``max_prior`` 6: the 8th is refused).
 
     The window is ``days`` local calendar days with the day asked as the last (``calendar``),
-    or the ``days`` × 24 hours before the moment (rolling). A cool-down after a kind of
+    or the ``days`` × 24 hours before the moment, that instant excluded (rolling). A cool-down after a kind of
     contact is the same rule with ``max_prior`` 0 over the contacts that start it.
     Only contacts strictly before the moment count: the history as it stood then.
     """
@@ -311,7 +311,7 @@ class WindowCapRule(ZonalRule):
     def _start(self, us: int, zone: ZoneInfo, ordinal: int) -> int:
         if self.calendar:
             return day_start(zone, ordinal - self.days + 1)
-        return us - self.days * US_PER_DAY
+        return us - self.days * US_PER_DAY + 1  # a contact exactly W ago has left
 
     def _leaves(self, stamp: int, zone: ZoneInfo) -> int:
         """The first instant at which a contact at ``stamp`` is no longer in the window."""

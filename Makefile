@@ -40,6 +40,7 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/placement.py
 	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/compliance.py
 
 schema: $(VENV)/.installed
 	$(BIN)/evenly-hub schema export > schema/schema.graphql

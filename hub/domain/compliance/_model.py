@@ -4,44 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
+
+from hub.domain.collection import ContactChannel, ContactDirection, ContactOutcome, HoldReason
 
 if TYPE_CHECKING:
     from hub.domain.compliance._history import ContactHistory
 
 
-class Channel(StrEnum):
-    EMAIL = "EMAIL"
-    SMS = "SMS"
-    CALL = "CALL"
-    LETTER = "LETTER"
-    PUSH = "PUSH"
-    IN_APP = "IN_APP"
-
-
-class Direction(StrEnum):
-    OUTBOUND = "OUTBOUND"
-    INBOUND = "INBOUND"
-
-
-class Outcome(StrEnum):
-    DELIVERED = "DELIVERED"
-    UNDELIVERED = "UNDELIVERED"
-    NO_ANSWER = "NO_ANSWER"
-    VOICEMAIL = "VOICEMAIL"
-    CONVERSATION = "CONVERSATION"
-    PROMISE_TO_PAY = "PROMISE_TO_PAY"
-    REFUSED_TO_PAY = "REFUSED_TO_PAY"
-    WRONG_PARTY = "WRONG_PARTY"
-
-
-class HoldReason(StrEnum):
-    HARDSHIP = "HARDSHIP"
-    VULNERABILITY = "VULNERABILITY"
-    BEREAVEMENT = "BEREAVEMENT"
-    OTHER = "OTHER"
+# The contact vocabularies are the collection domain's own (one definition, two names).
+Channel = ContactChannel
+Direction = ContactDirection
+Outcome = ContactOutcome
 
 
 #: Outcomes of a CALL that mean the debtor was spoken to (a "telephone conversation").

@@ -44,6 +44,7 @@ format: $(VENV)/.installed-dev
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/placement.py
 	$(BIN)/python bench/delivery.py
+	$(BIN)/python bench/compliance.py
 	$(BIN)/python bench/sdk.py
 
 schema: $(VENV)/.installed

@@ -12,12 +12,13 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from hub.api.authentication import BearerAuthenticator
 from hub.api.http import GraphQLEndpoint
 from hub.api.oauth import TokenEndpoint
 from hub.api.schema import build_schema
+from hub.api.subscriptions import SubscriptionEndpoint
 from hub.auth.ratelimit import RateLimiter
 from hub.auth.tokens import TokenIssuer
 from hub.delivery.keys import WebhookSigningKey
@@ -26,6 +27,7 @@ from hub.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from hub.observability import Metrics
 from hub.services.context import ServiceContext
 from hub.settings import Settings
+from hub.store.event_bus import EventBus
 
 log = logging.getLogger("hub")
 
@@ -59,6 +61,8 @@ def create_app(
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     signing_key = WebhookSigningKey.from_settings(settings)
+    bus = EventBus(services.db)
+    subscriptions = SubscriptionEndpoint(graphql.schema, services, authenticator, bus)
 
     async def webhook_keys(_: Request) -> Response:
         return JSONResponse(signing_key.jwks(), headers={"Cache-Control": "public, max-age=300"})
@@ -66,6 +70,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
+        listening = asyncio.create_task(bus.run(stop))
         worker = None
         if settings.in_process_worker:
             worker = asyncio.create_task(
@@ -77,11 +82,13 @@ def create_app(
             stop.set()
             if worker is not None:
                 await worker
+            await listening
             await services.db.dispose()
 
     app = Starlette(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", subscriptions),
             Route("/oauth/token", TokenEndpoint(services, issuer).handle, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),

@@ -75,6 +75,9 @@ class Settings:
     #: Log format: "json" (structured, one object a line) or "text".
     log_format: str = "json"
     issuer: str = "evenly-hub"
+    #: Extra directory of compliance rule packs (``<jurisdiction>/<version>.toml``), read
+    #: beside the packs shipped in ``hub/compliance/packs``.
+    rules_dir: str = ""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:

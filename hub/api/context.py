@@ -34,8 +34,16 @@ class RequestContext:
     linked_organizations: DataLoader[str, Row | None] = field(init=False)
 
     _details: dict[str, DataLoader[str, list[Row]]] = field(init=False, default_factory=dict)
+    #: Websocket connections: the ``connection_init`` payload, and the live-event bus.
+    connection_params: dict[str, Any] | None = field(default=None, init=False)
+    event_bus: Any = field(default=None, init=False)
 
     def __post_init__(self) -> None:
+        self.reset_loaders()
+
+    def reset_loaders(self) -> None:
+        """Fresh dataloaders: a long-lived (subscription) context must not serve stale rows."""
+        self._details = {}
         # One batched query per kind of object per request, whatever the page size.
         self.customers = DataLoader(self._load_customers)
         self.organizations = DataLoader(self._load_organizations)

@@ -37,6 +37,7 @@ from hub.api.limits import Limits, NulFreeStringsRule, build_rule
 from hub.api.mutations import Mutation
 from hub.api.queries import Query
 from hub.api.scalars import SCALAR_MAP
+from hub.api.subscriptions import Subscription
 from hub.api.types import Account, Customer, Event, Organization
 from hub.api.webhooks import WebhookEndpoint
 from hub.settings import Settings
@@ -112,6 +113,7 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
     return HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Account, Customer, Event, Organization, WebhookEndpoint],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
         extensions=[

@@ -369,7 +369,7 @@ async def load_event_page(
     async with ctx.services.db.read() as conn:
         position: int | None = None
         if after is not None:
-            position = await _event_position(conn, principal, after)
+            position = await event_position(conn, principal, after)
         rows = await event_service.list_events(
             conn, principal, after=position, types=types, account_id=account_id, limit=limit + 1
         )
@@ -377,7 +377,7 @@ async def load_event_page(
     return EventConnection(edges=edges, nodes=nodes, page_info=info)
 
 
-async def _event_position(conn: Any, principal: Any, after: str) -> int:
+async def event_position(conn: Any, principal: Any, after: str) -> int:
     if after.startswith("evt_"):
         found = await event_service.position_of(conn, principal, after)
         if found is None:

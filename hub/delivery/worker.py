@@ -46,7 +46,7 @@ from hub.observability import Metrics
 from hub.services import events as event_log
 from hub.services import webhook_endpoints as endpoint_service
 from hub.services.context import ServiceContext
-from hub.services.events import OUTBOX_CHANNEL
+from hub.services.events import EVENTS_CHANNEL, OUTBOX_CHANNEL
 from hub.services.maintenance import run_maintenance
 from hub.store.tables import (
     events,
@@ -572,6 +572,10 @@ class DeliveryWorker:
         if any(row["b_status"] == "PENDING" for row in updates):
             self.wake()  # the claim loop may sleep until a lease ends; retries come sooner
 
+    def _on_events(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
+        if payload != "0":
+            self.wake()
+
     async def _listen(self, stop: asyncio.Event) -> None:
         """PostgreSQL: wake on NOTIFY from any hub process; reconnect if the link drops."""
         url = make_url(self.services.db.url).set(drivername="postgresql")
@@ -584,6 +588,8 @@ class DeliveryWorker:
                 continue
             try:
                 await conn.add_listener(OUTBOX_CHANNEL, lambda *_: self.wake())
+                # Events that queued no message (payload "0") give the worker nothing to do.
+                await conn.add_listener(EVENTS_CHANNEL, self._on_events)
                 self.wake()  # catch up on anything written while not listening
                 await stop.wait()
             finally:

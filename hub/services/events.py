@@ -104,12 +104,13 @@ async def append(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
     """
     if not rows:
         return
+    conn.info["events_written"] = True
     if conn.dialect.name == "postgresql":
         parameters = {
             f"e{i}_{column}": row[column] for i, row in enumerate(rows) for column in _EVENT_COLUMNS
         }
         notified = await conn.execute(_append_with_outbox(len(rows)), parameters)
-        queued = notified.first() is not None
+        queued = notified.scalar_one() > 0
     else:
         await conn.execute(events.insert(), list(rows))
         fanned = await conn.execute(
@@ -139,6 +140,9 @@ _MESSAGE_COLUMNS = [
     "created_at",
 ]
 OUTBOX_CHANNEL = "evenly_outbox"
+#: NOTIFY channel of every event append; the payload is the number of outbox rows queued,
+#: so delivery workers skip wake-ups that queued nothing while subscriptions take them all.
+EVENTS_CHANNEL = "evenly_events"
 
 
 def _messages_for(source: Any) -> sa.Select[Any]:
@@ -162,7 +166,7 @@ def _messages_for(source: Any) -> sa.Select[Any]:
 
 @functools.lru_cache(maxsize=64)
 def _append_with_outbox(count: int) -> sa.TextClause:
-    """PostgreSQL: insert ``count`` events, fan them out to the outbox, NOTIFY if any.
+    """PostgreSQL: insert ``count`` events, fan them out to the outbox, NOTIFY listeners.
 
     SQLAlchemy cannot cache a multi-row INSERT inside a CTE and would compile it on every
     call (25 ms for 200 events); so it is rendered to SQL once per row count here.
@@ -190,8 +194,11 @@ def _append_with_outbox(count: int) -> sa.TextClause:
     )
     counted = sa.select(sa.func.count().label("n")).select_from(messages).subquery()
     statement = sa.select(
-        sa.func.pg_notify(sa.literal_column(f"'{OUTBOX_CHANNEL}'"), sa.cast(counted.c.n, sa.String))
-    ).where(counted.c.n > sa.literal_column("0"))
+        counted.c.n,
+        sa.func.pg_notify(
+            sa.literal_column(f"'{EVENTS_CHANNEL}'"), sa.cast(counted.c.n, sa.String)
+        ),
+    )
     # Render with pyformat placeholders, then as text() binds with explicit casts.
     rendered = str(statement.compile(dialect=postgresql.dialect()))
     sql = re.sub(r"%\((\w+)\)s::([A-Z][A-Z ]*[A-Z])", r"CAST(:\1 AS \2)", rendered)
@@ -277,3 +284,9 @@ async def get_event(conn: AsyncConnection, principal: Principal, event_id: str) 
     )
     found = row.first()
     return found._mapping if found is not None else None
+
+
+async def last_position(conn: AsyncConnection) -> int:
+    """The newest event's global position (0 when there are none)."""
+    found = await conn.scalar(sa.select(sa.func.max(events.c.position)))
+    return int(found or 0)

@@ -170,7 +170,7 @@ async def agency_performance(
     medians = await conn.execute(
         sa.select(ranked.c.agency_id, ranked.c.currency, sa.func.avg(ranked.c.days))
         .where(
-            ranked.c.rank.in_([(ranked.c.n + 1) / 2, (ranked.c.n + 2) / 2]),
+            ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]),
         )
         .group_by(ranked.c.agency_id, ranked.c.currency)
     )

@@ -42,6 +42,8 @@ class Database:
             _configure_sqlite(self.engine)
         #: Called after a transaction that wrote outbox rows commits (in-process workers).
         self.outbox_listeners: list[Callable[[], None]] = []
+        #: Called after a transaction that wrote events commits (live subscriptions).
+        self.event_listeners: list[Callable[[], None]] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -51,11 +53,17 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         async with self.engine.begin() as conn:
-            conn.info.pop("outbox_written", None)  # left over by a rolled-back transaction
+            # Flags left over by a rolled-back transaction on this pooled connection.
+            conn.info.pop("outbox_written", None)
+            conn.info.pop("events_written", None)
             yield conn
             wrote_outbox = conn.info.pop("outbox_written", False)
+            wrote_events = conn.info.pop("events_written", False)
         if wrote_outbox:
             for listener in self.outbox_listeners:
+                listener()
+        if wrote_events:
+            for listener in self.event_listeners:
                 listener()
 
     @asynccontextmanager

@@ -1,0 +1,149 @@
+"""Live events over graphql-transport-ws on ``/graphql``.
+
+The client authenticates in ``connection_init`` with ``{"authorization": "Bearer <token>"}``
+(or ``{"accessToken": "<token>"}``); a missing or bad token closes the socket with 4403.
+Subscriptions stream the same events, in the same order and with the same tenant rules,
+as the ``events`` query: each reads the table after its last position whenever the event
+bus says something committed. ``after`` (an event id or cursor) replays what a
+reconnecting client missed before going live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import AsyncGenerator, Sequence
+from typing import Annotated, Any
+
+import strawberry
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.types import Info
+
+from hub.api.authentication import BearerAuthenticator
+from hub.api.context import RequestContext, request_context
+from hub.api.errors import ApiError
+from hub.api.types import Event, event_position
+from hub.auth.scopes import OrganizationKind, Scope
+from hub.auth.tokens import InvalidToken, Principal
+from hub.services import accounts as account_service
+from hub.services import events as event_service
+from hub.services.context import ServiceContext
+from hub.store.event_bus import EventBus
+
+_BATCH = 100
+#: The caller before ``connection_init``: no organization, no scopes.
+_NOBODY = Principal(
+    client_id="", organization_id="", kind=OrganizationKind.AGENCY, scopes=frozenset()
+)
+
+Types = Annotated[
+    list[str] | None,
+    strawberry.argument(description="Only these event types; all when omitted."),
+]
+AfterEvent = Annotated[
+    str | None,
+    strawberry.argument(
+        description="Replay events after this one (an `evt_` id or an `events` cursor) before going live; from now when omitted."
+    ),
+]
+
+
+async def _stream(
+    info: Info, types: Sequence[str] | None, after: str | None, account_id: str | None
+) -> AsyncGenerator[Event, None]:
+    ctx = request_context(info)
+    principal = ctx.require(Scope.EVENTS_READ)
+    bus: EventBus = ctx.event_bus
+    async with ctx.services.db.read() as conn:
+        if account_id is not None:
+            ctx.require(Scope.ACCOUNTS_READ)
+            if await account_service.get_account(conn, principal, account_id) is None:
+                raise ApiError("NOT_FOUND", "no such account")
+        if after is not None:
+            position = await event_position(conn, principal, after)
+        else:
+            position = await event_service.last_position(conn)
+    while True:
+        waiter = bus.waiter()
+        async with ctx.services.db.read() as conn:
+            rows = await event_service.list_events(
+                conn, principal, after=position, types=types, account_id=account_id, limit=_BATCH
+            )
+        for row in rows:
+            position = row["position"]
+            ctx.reset_loaders()  # nested fields read the account as it is now
+            yield Event.from_row(row)
+        if len(rows) < _BATCH:
+            await bus.wait(waiter)
+
+
+@strawberry.type(description="Live updates over graphql-transport-ws.")
+class Subscription:
+    @strawberry.subscription(
+        description="Events of one account as they happen, in order. Needs `events:read` and `accounts:read`."
+    )
+    async def account_events(
+        self,
+        info: Info,
+        account_id: Annotated[strawberry.ID, strawberry.argument(description="The account.")],
+        types: Types = None,
+        after: AfterEvent = None,
+    ) -> AsyncGenerator[Event, None]:
+        async for event in _stream(info, types, after, str(account_id)):
+            yield event
+
+    @strawberry.subscription(
+        description="Every event your organization may see as it happens, in the order of the `events` feed. Needs `events:read`."
+    )
+    async def organization_events(
+        self, info: Info, types: Types = None, after: AfterEvent = None
+    ) -> AsyncGenerator[Event, None]:
+        async for event in _stream(info, types, after, None):
+            yield event
+
+
+class SubscriptionEndpoint(GraphQL[RequestContext, None]):
+    """The websocket side of ``/graphql`` (HTTP requests go to ``GraphQLEndpoint``)."""
+
+    def __init__(
+        self,
+        schema: Any,
+        services: ServiceContext,
+        authenticator: BearerAuthenticator,
+        bus: EventBus,
+    ) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
+            connection_init_wait_timeout=dt.timedelta(seconds=10),
+            max_subscriptions_per_connection=20,
+        )
+        self.services = services
+        self.authenticator = authenticator
+        self.bus = bus
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> RequestContext:
+        context = RequestContext(self.services, _NOBODY, f"ws-{uuid.uuid4().hex[:16]}")
+        context.event_bus = self.bus
+        return context
+
+    async def on_ws_connect(self, context: RequestContext) -> dict[str, object]:
+        params = context.connection_params or {}
+        token = params.get("authorization") or params.get("Authorization")
+        if token is None and isinstance(params.get("accessToken"), str):
+            token = f"Bearer {params['accessToken']}"
+        try:
+            context.principal = await self.authenticator.authenticate(
+                token if isinstance(token, str) else None
+            )
+        except InvalidToken as error:
+            raise ConnectionRejectionError({"code": error.code, "message": error.message}) from None
+        return {"clientId": context.principal.client_id}

@@ -216,22 +216,29 @@ def _event_options(command: Any) -> Any:
     )(command)
 
 
-def _start(client: Evenly, after: str | None, types: Sequence[str], from_start: bool) -> str | None:
-    """Where to start: ``after``, the feed's beginning, or (default) its current end."""
+def _start(
+    client: Evenly, after: str | None, types: list[str] | None, from_start: bool
+) -> tuple[str | None, bool]:
+    """Where to follow from: ``after``, the feed's beginning, or (default) its end now.
+
+    An empty feed is followed from its beginning: whatever comes is new.
+    """
     if after is not None or from_start:
-        return after
-    return client.events.latest_cursor(types=list(types) or None)
+        return after, from_start
+    cursor = client.events.latest_cursor(types=types)
+    return cursor, cursor is None
 
 
-def _stream(
+def _follow(
     client: Evenly,
-    after: str | None,
-    types: Sequence[str],
+    start: tuple[str | None, bool],
+    types: list[str] | None,
     poll_interval: float,
     exit_after: int | None,
 ) -> Iterator[Event]:
+    after, from_start = start
     stream = client.events.stream(
-        after=after, types=list(types) or None, poll_interval=poll_interval
+        after=after, types=types, from_start=from_start, poll_interval=poll_interval
     )
     for count, event in enumerate(stream, 1):
         yield event
@@ -253,9 +260,10 @@ def tail(
     """Print events as they happen (Ctrl-C to stop)."""
     try:
         with client_from_settings() as client:
-            start = _start(client, after, types, from_start)
+            wanted = list(types) or None
+            start = _start(client, after, wanted, from_start)
             click.echo("Waiting for events… (Ctrl-C to stop)", err=True)
-            for event in _stream(client, start, types, poll_interval, exit_after):
+            for event in _follow(client, start, wanted, poll_interval, exit_after):
                 if as_json:
                     click.echo(event.model_dump_json(by_alias=True))
                 else:
@@ -295,10 +303,11 @@ def listen(
             _config.save({"listen_secret": secret})
     try:
         with client_from_settings() as client, httpx.Client(timeout=15) as http:
-            start = _start(client, after, types, from_start)
+            wanted = list(types) or None
+            start = _start(client, after, wanted, from_start)
             click.echo(f"Ready! Your webhook signing secret is {secret} (Ctrl-C to stop)")
             click.echo(f"Forwarding events to {forward_to}", err=True)
-            for event in _stream(client, start, types, poll_interval, exit_after):
+            for event in _follow(client, start, wanted, poll_interval, exit_after):
                 status = forward(http, forward_to, event, secret)
                 click.echo(
                     f"{_timestamp(event.occurred_at)}  --> {event.type} {event.id} [{status}]"

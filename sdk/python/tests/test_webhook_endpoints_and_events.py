@@ -135,9 +135,69 @@ async def test_events_list_limit_and_cursor(client: Any) -> None:
     assert not rest or rest[0].id not in {e.id for e in got}
 
 
-async def test_events_stream_polls_from_a_cursor(client: Any) -> None:
+async def test_events_stream_subscribes_and_replays_after_a_cursor(client: Any) -> None:
+    await resolve(client.accounts.place(**new_account()))  # the feed has a cursor to give
     start = await resolve(client.events.latest_cursor())
     placed = await resolve(client.accounts.place(**new_account()))
     stream = client.events.stream(after=start, types=["account.placed"], poll_interval=0.1)
     got = await collect(stream, limit=1)
     assert got[0].data["account"]["id"] == placed.account.id
+    assert client._subscriptions_available is True
+
+
+async def test_events_stream_polls_when_asked(client: Any) -> None:
+    await resolve(client.accounts.place(**new_account()))
+    start = await resolve(client.events.latest_cursor())
+    placed = await resolve(client.accounts.place(**new_account()))
+    stream = client.events.stream(
+        after=start, types=["account.placed"], poll_interval=0.1, subscribe=False
+    )
+    got = await collect(stream, limit=1)
+    assert got[0].data["account"]["id"] == placed.account.id
+    assert client._subscriptions_available is None
+
+
+async def first_event(stream: Any) -> Any:
+    if hasattr(stream, "__aiter__"):
+        return await stream.__anext__()
+    return await asyncio.to_thread(next, stream)
+
+
+@pytest.mark.parametrize("reachable", [True, False])
+async def test_events_stream_from_now_gets_only_new_events(
+    client: Any, reachable: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await resolve(client.accounts.place(**new_account()))  # already there: not streamed
+    if not reachable:  # a hub without the subscription: the stream falls back to polling
+        monkeypatch.setattr(
+            "evenly.resources.events.websocket_url", lambda base: "ws://127.0.0.1:9/graphql"
+        )
+    stream = client.events.stream(types=["account.placed"], poll_interval=0.1)
+    waiting = asyncio.ensure_future(first_event(stream))
+    await asyncio.sleep(1.5)
+    placed = await resolve(client.accounts.place(**new_account()))
+    event = await asyncio.wait_for(waiting, 30)
+    assert event.data["account"]["id"] == placed.account.id
+    assert client._subscriptions_available is reachable
+
+
+async def test_events_stream_from_start_waits_on_an_empty_feed_then_reads_it_all(
+    parties: Any,
+) -> None:
+    from conftest import make_client
+
+    creditor = await asyncio.to_thread(parties.hub.organization, "creditor")
+    sync, asynchronous = (make_client(kind, parties.hub, creditor) for kind in ("sync", "async"))
+    types = ["account.placed"]
+    waiting = asyncio.ensure_future(
+        first_event(sync.events.stream(from_start=True, types=types, poll_interval=0.1))
+    )
+    await asyncio.sleep(0.5)  # the feed is empty: the stream waits for its first event
+    placed = sync.accounts.place(**new_account()).account
+    event = await asyncio.wait_for(waiting, 30)
+    assert event.data["account"]["id"] == placed.id
+    # From the start again: the backlog comes first.
+    backlog = await first_event(asynchronous.events.stream(from_start=True, types=types))
+    assert backlog.id == event.id
+    sync.close()
+    await asynchronous.close()

@@ -71,17 +71,25 @@ class Events(SyncResource):
         *,
         after: str | None = None,
         types: Sequence[str] | None = None,
-        from_now: bool = False,
+        from_start: bool = False,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         subscribe: bool = True,
     ) -> Iterator[Event]:
-        """Every event after ``after``, then each new one as it happens; never ends by itself.
+        """The events after ``after`` (default: from now; ``from_start``: the whole feed),
+        then each new one as it happens.
 
-        Uses the ``organizationEvents`` subscription when the hub has it, else polls the
-        feed every ``poll_interval`` seconds. ``from_now`` skips the events already there.
+        Never ends by itself. Uses the ``organizationEvents`` subscription when the hub has
+        it (and ``subscribe``), else polls the feed every ``poll_interval`` seconds; if the
+        subscription drops, polling goes on from the last event yielded.
         """
-        if from_now and after is None:
-            after = self.latest_cursor(types=types)
+        if after is None and from_start:
+            # Read from the beginning until there is an event to follow on from.
+            while after is None:
+                for event in self.list(types=types):
+                    yield event
+                    after = event.id
+                if after is None:
+                    time.sleep(poll_interval)
         if subscribe and self._client._subscriptions_available is not False:
             session = SubscriptionSession(self._client._access_token(), types, after)
             try:
@@ -90,6 +98,8 @@ class Events(SyncResource):
             except (SubscriptionUnavailable, *_UNAVAILABLE):
                 self._client._subscriptions_available = False
             after = session.after
+        if after is None:
+            after = self.latest_cursor(types=types)
         yield from self._poll(after, types, poll_interval)
 
     def _subscribe(self, session: SubscriptionSession) -> Iterator[Event]:
@@ -150,13 +160,19 @@ class AsyncEvents(AsyncResource):
         *,
         after: str | None = None,
         types: Sequence[str] | None = None,
-        from_now: bool = False,
+        from_start: bool = False,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         subscribe: bool = True,
     ) -> AsyncIterator[Event]:
-        """Every event after ``after``, then each new one; see ``Evenly.events.stream``."""
-        if from_now and after is None:
-            after = await self.latest_cursor(types=types)
+        """The events after ``after`` (default: from now; ``from_start``: the whole feed),
+        then each new one as it happens; see ``Evenly.events.stream``."""
+        if after is None and from_start:
+            while after is None:
+                async for event in self.list(types=types):
+                    yield event
+                    after = event.id
+                if after is None:
+                    await asyncio.sleep(poll_interval)
         if subscribe and self._client._subscriptions_available is not False:
             session = SubscriptionSession(await self._client._access_token(), types, after)
             try:
@@ -166,6 +182,8 @@ class AsyncEvents(AsyncResource):
             except (SubscriptionUnavailable, *_UNAVAILABLE):
                 self._client._subscriptions_available = False
             after = session.after
+        if after is None:
+            after = await self.latest_cursor(types=types)
         async for event in self._poll(after, types, poll_interval):
             yield event
 

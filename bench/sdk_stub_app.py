@@ -7,13 +7,18 @@ every item of the batch (ids made up), ``GET /healthz`` is 200.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+# Seconds each batch takes, to mimic the hub's pace (``SDK_STUB_DELAY``; default none).
+DELAY = float(os.environ.get("SDK_STUB_DELAY", "0"))
 
 
 async def token(request: Request) -> Response:
@@ -26,6 +31,7 @@ async def graphql(request: Request) -> Response:
         viewer = {"clientId": "stub", "scopes": [], "organization": {"id": "org_stub"}}
         return JSONResponse({"data": {"viewer": viewer}})
     items: list[dict[str, Any]] = body["variables"]["input"]["items"]
+    await asyncio.sleep(DELAY)
     results = [
         {
             "index": i,

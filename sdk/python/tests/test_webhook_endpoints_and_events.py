@@ -163,14 +163,22 @@ async def first_event(stream: Any) -> Any:
     return await asyncio.to_thread(next, stream)
 
 
-@pytest.mark.parametrize("reachable", [True, False])
+@pytest.mark.parametrize(
+    ("socket", "available"),
+    [("hub", True), ("refused", None), ("no-websocket-route", False)],
+)
 async def test_events_stream_from_now_gets_only_new_events(
-    client: Any, reachable: bool, monkeypatch: pytest.MonkeyPatch
+    client: Any, socket: str, available: bool | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await resolve(client.accounts.place(**new_account()))  # already there: not streamed
-    if not reachable:  # a hub without the subscription: the stream falls back to polling
+    if socket == "refused":  # no websocket to be had now: this stream polls
         monkeypatch.setattr(
             "evenly.resources.events.websocket_url", lambda base: "ws://127.0.0.1:9/graphql"
+        )
+    elif socket == "no-websocket-route":  # a hub without subscriptions: polls from now on
+        monkeypatch.setattr(
+            "evenly.resources.events.websocket_url",
+            lambda base: base.replace("http", "ws") + "/healthz",
         )
     stream = client.events.stream(types=["account.placed"], poll_interval=0.1)
     waiting = asyncio.ensure_future(first_event(stream))
@@ -178,7 +186,7 @@ async def test_events_stream_from_now_gets_only_new_events(
     placed = await resolve(client.accounts.place(**new_account()))
     event = await asyncio.wait_for(waiting, 30)
     assert event.data["account"]["id"] == placed.account.id
-    assert client._subscriptions_available is reachable
+    assert client._subscriptions_available is available
 
 
 async def test_events_stream_from_start_waits_on_an_empty_feed_then_reads_it_all(

@@ -26,8 +26,10 @@ from evenly.resources._resource import AsyncResource, SyncResource
 
 __all__ = ["AsyncEvents", "Events"]
 
-# Reasons the subscription cannot be had or kept: no websocket route, dropped connection.
-_UNAVAILABLE = (websockets.exceptions.WebSocketException, OSError, TimeoutError)
+# The hub has no subscriptions (no websocket route, or no such field): poll from now on.
+_UNSUPPORTED = (SubscriptionUnavailable, websockets.exceptions.InvalidHandshake)
+# The connection failed or dropped: poll for the rest of this stream, try again next time.
+_DROPPED = (websockets.exceptions.WebSocketException, OSError, TimeoutError)
 
 
 def _list_calls(types: Sequence[str] | None) -> Callable[[str | None, int], Call[Page[Event]]]:
@@ -95,8 +97,10 @@ class Events(SyncResource):
             try:
                 yield from self._subscribe(session)
                 return
-            except (SubscriptionUnavailable, *_UNAVAILABLE):
+            except _UNSUPPORTED:
                 self._client._subscriptions_available = False
+            except _DROPPED:
+                pass
             after = session.after
         if after is None:
             after = self.latest_cursor(types=types)
@@ -179,8 +183,10 @@ class AsyncEvents(AsyncResource):
                 async for event in self._subscribe(session):
                     yield event
                 return
-            except (SubscriptionUnavailable, *_UNAVAILABLE):
+            except _UNSUPPORTED:
                 self._client._subscriptions_available = False
+            except _DROPPED:
+                pass
             after = session.after
         if after is None:
             after = await self.latest_cursor(types=types)

@@ -578,6 +578,8 @@ def _account(applied: Applied | None) -> Account | None:
 async def _detail(info: Info, applied: Applied | None, key: str, table: str) -> Row | None:
     if applied is None:
         return None
+    if table in applied.rows:
+        return applied.rows[table]
     async with request_context(info).services.db.read() as conn:
         return await service.get_detail(conn, table, applied.result[key])
 

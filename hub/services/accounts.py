@@ -435,6 +435,8 @@ class Change:
     result: dict[str, Any] = field(default_factory=dict)
     #: Event types among ``events`` that only the creditor sees (e.g. rehabilitation).
     creditor_only: frozenset[str] = frozenset()
+    #: Rows the change wrote, by table, so callers can show them without reading them back.
+    rows: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def emit(self, type_: str, **extra: Any) -> None:
         self.events.append((type_, extra))
@@ -446,6 +448,8 @@ class Applied:
 
     account: Row
     result: Mapping[str, Any]
+    #: The rows the change wrote (empty for an idempotent replay: read them by ``result``).
+    rows: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 ChangeFn = Callable[[AsyncConnection, Row, dt.datetime], Awaitable[Change]]
@@ -506,7 +510,7 @@ async def change_account(
             await idempotency.save(
                 conn, [idempotency.record(org, idempotency_key, operation, hash_, result, now)]
             )
-        return Applied(updated, result)
+        return Applied(updated, result, done.rows)
 
     return await _retrying(ctx, attempt)
 

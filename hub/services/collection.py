@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -318,19 +319,59 @@ async def _rehabilitate(
     done.result["rehabilitation_id"] = row["id"]
 
 
+@dataclasses.dataclass(frozen=True)
+class _PaymentState:
+    """What a payment needs to know of its account, read in one round trip."""
+
+    in_flight: int
+    plan: Row | None
+    #: Succeeded payments toward ``plan`` so far (not counting the payment at hand).
+    paid_on_plan: int
+
+
+@functools.cache
+def _payment_state_query() -> sa.Select[Any]:
+    account_id = sa.bindparam("account_id", type_=sa.String())
+    pending = (
+        sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0))
+        .where(payments.c.account_id == account_id, payments.c.status == "PENDING")
+        .scalar_subquery()
+    )
+    one = sa.select(pending.label("in_flight")).subquery("state")
+    on_plan = (
+        sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0))
+        .where(payments.c.plan_id == payment_plans.c.id, payments.c.status == "SUCCEEDED")
+        .scalar_subquery()
+    )
+    return sa.select(one.c.in_flight, on_plan.label("paid_on_plan"), payment_plans).select_from(
+        one.outerjoin(
+            payment_plans,
+            sa.and_(payment_plans.c.account_id == account_id, payment_plans.c.status == "ACTIVE"),
+        )
+    )
+
+
+async def _payment_state(conn: AsyncConnection, account_id: str) -> _PaymentState:
+    row = (await conn.execute(_payment_state_query(), {"account_id": account_id})).one()._mapping
+    plan = {c.name: row[c] for c in payment_plans.c} if row[payment_plans.c.id] else None
+    return _PaymentState(int(row["in_flight"]), plan, int(row["paid_on_plan"] or 0))
+
+
 async def _payment_succeeded(
-    conn: AsyncConnection, account: Row, payment: Row, now: dt.datetime, done: Change
+    conn: AsyncConnection,
+    account: Row,
+    payment: Row,
+    now: dt.datetime,
+    done: Change,
+    state: _PaymentState,
 ) -> None:
     """Lower the balance; complete the plan and close the account when it is all paid."""
     balance = account["balance_minor"] - payment["amount_minor"]
     done.values["balance_minor"] = balance
     done.emit(E.PAYMENT_RECEIVED, payment=payment_view(payment))
-    plan = await _active_plan(conn, account["id"])
-    if plan is not None:
-        on_plan = await _sum_payments(
-            conn, payments.c.plan_id == plan["id"], payments.c.status == "SUCCEEDED"
-        )
-        # ``payment`` is stored as SUCCEEDED already, so the sum includes it.
+    plan = state.plan
+    if plan is not None and payment["plan_id"] == plan["id"]:
+        on_plan = state.paid_on_plan + payment["amount_minor"]
         if on_plan >= plan["total_minor"] or balance == 0:
             await conn.execute(
                 payment_plans.update()
@@ -421,7 +462,9 @@ async def log_contact_attempt(
             "recorded_at": now,
         }
         await conn.execute(contact_attempts.insert().values(**attempt))
-        done = Change(result={"contact_attempt_id": attempt["id"]})
+        done = Change(
+            result={"contact_attempt_id": attempt["id"]}, rows={"contact_attempts": attempt}
+        )
         if status is AccountStatus.ACKNOWLEDGED:
             done.values["status"] = transition(status, Action.START_COLLECTION).status.value
         done.emit(E.CONTACT_ATTEMPTED, contactAttempt=contact_view(attempt))
@@ -518,7 +561,11 @@ async def create_payment_plan(
             "ended_at": None,
         }
         await conn.execute(payment_plans.insert().values(**plan))
-        done = Change(values={"status": moved.status.value}, result={"payment_plan_id": plan["id"]})
+        done = Change(
+            values={"status": moved.status.value},
+            result={"payment_plan_id": plan["id"]},
+            rows={"payment_plans": plan},
+        )
         done.emit(E.PAYMENT_PLAN_CREATED, paymentPlan=plan_view(plan))
         return done
 
@@ -564,11 +611,9 @@ async def record_payment(
     async def change(conn: AsyncConnection, account: Row, now: dt.datetime) -> Change:
         _require_open(account)
         _check_reported_time(received_at, account, now, "receivedAt")
-        in_flight = await _sum_payments(
-            conn, payments.c.account_id == account["id"], payments.c.status == "PENDING"
-        )
-        check_payment(amount, account["currency"], account["balance_minor"], in_flight)
-        plan = await _active_plan(conn, account["id"])
+        state = await _payment_state(conn, account["id"])
+        check_payment(amount, account["currency"], account["balance_minor"], state.in_flight)
+        plan = state.plan
         payment = {
             "id": new_id("pay"),
             "account_id": account["id"],
@@ -585,11 +630,11 @@ async def record_payment(
             "reversal_reason": None,
         }
         await conn.execute(payments.insert().values(**payment))
-        done = Change(result={"payment_id": payment["id"]})
+        done = Change(result={"payment_id": payment["id"]}, rows={"payments": payment})
         if pending:
             done.emit(E.PAYMENT_PENDING, payment=payment_view(payment))
         else:
-            await _payment_succeeded(conn, account, payment, now, done)
+            await _payment_succeeded(conn, account, payment, now, done, state)
         return done
 
     operation = "reportDirectPayment" if principal.is_creditor else "recordPayment"
@@ -651,14 +696,16 @@ async def settle_payment(
                 "PAYMENT_NOT_PENDING", f"the payment is {payment['status']}", "paymentId"
             )
         status = PaymentStatus.SUCCEEDED if succeeded else PaymentStatus.FAILED
+        state = await _payment_state(conn, account["id"]) if succeeded else None
         await conn.execute(
             payments.update()
             .where(payments.c.id == payment["id"])
             .values(status=status.value, settled_at=now)
         )
         settled = {**payment, "status": status.value, "settled_at": now}
-        if succeeded:
-            await _payment_succeeded(conn, account, settled, now, done)
+        done.rows["payments"] = settled
+        if state is not None:
+            await _payment_succeeded(conn, account, settled, now, done, state)
         else:
             done.emit(E.PAYMENT_FAILED, payment=payment_view(settled))
 
@@ -699,6 +746,7 @@ async def reverse_payment(
             .values(status="REVERSED", reversed_at=now, reversal_reason=reason)
         )
         reversed_ = {**payment, "status": "REVERSED", "reversed_at": now, "reversal_reason": reason}
+        done.rows["payments"] = reversed_
         done.values["balance_minor"] = account["balance_minor"] + payment["amount_minor"]
         done.emit(E.PAYMENT_REVERSED, payment=payment_view(reversed_))
 
@@ -740,6 +788,7 @@ async def open_dispute(
         done = Change(
             values={"status": moved.status.value, "resume_status": _value(moved.resume_status)},
             result={"dispute_id": dispute["id"]},
+            rows={"disputes": dispute},
         )
         done.emit(E.DISPUTE_OPENED, dispute=dispute_view(dispute))
         return done
@@ -837,6 +886,7 @@ async def place_on_hold(
         done = Change(
             values={"status": moved.status.value, "resume_status": _value(moved.resume_status)},
             result={"hold_id": hold["id"]},
+            rows={"holds": hold},
         )
         done.emit(E.HOLD_PLACED, hold=hold_view(hold))
         return done

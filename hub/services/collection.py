@@ -1052,7 +1052,8 @@ async def record_customer_return(
             raise DomainError.of(
                 "ALREADY_RETURNED", "this customer's return is already recorded", "customerId"
             )
-        if returned_at > now + _CLOCK_SKEW or returned_at < row["rehabilitated_at"]:
+        # Clock skew either way: a return stamped by another system's clock still counts.
+        if returned_at > now + _CLOCK_SKEW or returned_at < row["rehabilitated_at"] - _CLOCK_SKEW:
             raise DomainError.of(
                 "INVALID_TIME", "returnedAt is between the rehabilitation and now", "returnedAt"
             )

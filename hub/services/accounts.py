@@ -540,8 +540,16 @@ async def adjust_balance(
                 "amount",
                 "currency",
             )
+        paid = await conn.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0)).where(
+                payments.c.account_id == account["id"], payments.c.status == "SUCCEEDED"
+            )
+        )
         new_balance = check_adjusted_balance(
-            account["balance_minor"], amount.amount_minor, account["original_amount_minor"]
+            account["balance_minor"],
+            amount.amount_minor,
+            account["original_amount_minor"],
+            int(paid or 0),
         )
         done = Change(values={"balance_minor": new_balance})
         done.emit(

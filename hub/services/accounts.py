@@ -256,10 +256,22 @@ def _customer_upsert(dialect: str) -> Any:
         "timezone",
         "updated_at",
     )
+    # Opt-outs are only replaced when the placement gives them (they outlive placements).
+    consent = sa.func.coalesce(
+        statement.excluded["opted_out_channels"], customers.c.opted_out_channels
+    )
     return statement.on_conflict_do_update(
         index_elements=[customers.c.creditor_id, customers.c.reference],
-        set_={name: statement.excluded[name] for name in changed},
-    ).returning(customers.c.reference, customers.c.id, customers.c.created_at)
+        set_={
+            **{name: statement.excluded[name] for name in changed},
+            "opted_out_channels": consent,
+        },
+    ).returning(
+        customers.c.reference,
+        customers.c.id,
+        customers.c.created_at,
+        customers.c.opted_out_channels,
+    )
 
 
 def _duplicate(reference: str) -> Problem:
@@ -298,6 +310,9 @@ async def _insert_placements(
                 "country": c.country,
                 "language": c.language,
                 "timezone": c.timezone,
+                "opted_out_channels": list(c.opted_out_channels)
+                if c.opted_out_channels is not None
+                else None,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -307,9 +322,11 @@ async def _insert_placements(
     stored = await conn.execute(upsert, customer_rows)
     customer_ids: dict[str, str] = {}
     created: dict[str, dt.datetime] = {}
-    for ref, cid, created_at in stored:
+    opted_out: dict[str, list[str]] = {}
+    for ref, cid, created_at, channels in stored:
         customer_ids[ref] = cid
         created[ref] = created_at
+        opted_out[ref] = channels or []
 
     account_rows: list[dict[str, Any]] = []
     for i in fresh:
@@ -399,6 +416,7 @@ async def _insert_placements(
             "country": c.country,
             "language": c.language,
             "timezone": c.timezone,
+            "opted_out_channels": opted_out[c.reference],
             "created_at": created[c.reference],
             "updated_at": now,
         }

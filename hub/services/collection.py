@@ -42,6 +42,7 @@ from hub.domain.money import Money
 from hub.domain.rehabilitation import ContactFact, PaymentFact, summarize
 from hub.domain.time import rfc3339
 from hub.services import accounts as account_service
+from hub.services import compliance
 from hub.services.accounts import Applied, Change, change_account, resume_of
 from hub.services.context import ServiceContext
 from hub.store.ids import new_id
@@ -58,7 +59,6 @@ from hub.store.tables import (
 Row = Mapping[Any, Any]
 #: Reports may be stamped a little ahead of the hub's clock (clock skew), not more.
 _CLOCK_SKEW = dt.timedelta(minutes=5)
-_SIDE_STATES = (AccountStatus.DISPUTED, AccountStatus.ON_HOLD)
 
 
 # --- event payloads -------------------------------------------------------------------------
@@ -434,24 +434,34 @@ async def log_contact_attempt(
 ) -> Applied:
     """Record a contact. The first one starts collection (ACKNOWLEDGED → IN_COLLECTION).
 
-    Outbound contact is refused (``CONTACT_NOT_PERMITTED``) while a dispute or hold is
-    open, and before the agency acknowledged the account; inbound contact is always kept.
+    Outbound contact must be allowed by the compliance rules in force at ``occurred_at``
+    (``CONTACT_NOT_PERMITTED``, one problem per refusing rule: disputes, holds, opt-outs,
+    hours, rest days, frequency) and comes after the acknowledgement; the rule pack that
+    allowed it is kept with it. Inbound contact is always recorded.
     """
 
     async def change(conn: AsyncConnection, account: Row, now: dt.datetime) -> Change:
         status = AccountStatus(account["status"])
         _check_reported_time(occurred_at, account, now, "occurredAt")
-        outbound = direction is ContactDirection.OUTBOUND
-        if outbound and (status.is_terminal or status in _SIDE_STATES):
-            raise DomainError.of(
-                "CONTACT_NOT_PERMITTED",
-                f"no outbound contact while the account is {status}",
-                "direction",
-            )
-        if outbound and status is AccountStatus.PLACED:
-            raise DomainError.of(
-                "NOT_ACKNOWLEDGED", "acknowledge the placement before contacting", "accountId"
-            )
+        pack = None
+        if direction is ContactDirection.OUTBOUND:
+            if status.is_terminal:
+                raise DomainError.of(
+                    "CONTACT_NOT_PERMITTED",
+                    f"HUB-CLOSED: no outbound contact once the account is {status}",
+                    "direction",
+                )
+            if status is AccountStatus.PLACED:
+                raise DomainError.of(
+                    "NOT_ACKNOWLEDGED", "acknowledge the placement before contacting", "accountId"
+                )
+            # The rules in force at the contact's moment decide (disputes, holds, opt-outs,
+            # hours, rest days, frequency); a refused contact is not recorded.
+            context = await compliance.contact_context(ctx, conn, account, occurred_at)
+            decision = compliance.decide(ctx, context, channel, occurred_at)
+            if not decision.allowed:
+                raise DomainError(compliance.refusal_problems(decision))
+            pack = decision.pack
         attempt = {
             "id": new_id("cta"),
             "account_id": account["id"],
@@ -460,6 +470,8 @@ async def log_contact_attempt(
             "outcome": outcome.value,
             "occurred_at": occurred_at,
             "recorded_at": now,
+            "rule_pack_jurisdiction": pack.jurisdiction if pack is not None else None,
+            "rule_pack_version": pack.version if pack is not None else None,
         }
         await conn.execute(contact_attempts.insert().values(**attempt))
         done = Change(
@@ -489,6 +501,12 @@ def contact_view(row: Row) -> dict[str, Any]:
         "direction": row["direction"],
         "outcome": row["outcome"],
         "occurredAt": rfc3339(row["occurred_at"]),
+        "rulePack": {
+            "jurisdiction": row["rule_pack_jurisdiction"],
+            "version": row["rule_pack_version"],
+        }
+        if row["rule_pack_version"] is not None
+        else None,
     }
 
 

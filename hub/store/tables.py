@@ -30,6 +30,10 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
 
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+#: JSON whose Python None is SQL NULL (not the JSON ``null``), so COALESCE can see it.
+NullableJSONType = sa.JSON(none_as_null=True).with_variant(
+    postgresql.JSONB(none_as_null=True), "postgresql"
+)
 BigIntPK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -89,7 +93,7 @@ class Customer(SQLModel, table=True):
     timezone: str | None = Field(default=None, max_length=64)
     #: Channels the customer refused (``["EMAIL", "SMS"]``); null or empty: none.
     opted_out_channels: list[str] | None = Field(
-        default=None, sa_column=sa.Column(JSONType, nullable=True)
+        default=None, sa_column=sa.Column(NullableJSONType, nullable=True)
     )
     created_at: dt.datetime = _ts()
     updated_at: dt.datetime = _ts()

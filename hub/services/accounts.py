@@ -28,7 +28,7 @@ from hub.services import events as event_log
 from hub.services import idempotency
 from hub.services.context import ServiceContext
 from hub.services.customers import customer_key
-from hub.services.visibility import account_clause
+from hub.services.visibility import account_clause, account_owner
 from hub.store import routing
 from hub.store.ids import new_id
 from hub.store.tables import accounts, customers, payments
@@ -508,10 +508,10 @@ async def change_account(
         now = ctx.clock()
         done = await change(conn, account, now)
         version = account["version"] + len(done.events)
+        values = {**done.values, "version": version, "updated_at": now}
         written = await conn.execute(
-            accounts.update()
-            .where(accounts.c.id == account["id"], accounts.c.version == account["version"])
-            .values(**done.values, version=version, updated_at=now)
+            _versioned_update(tuple(sorted(values))),
+            {**values, "_account_id": account["id"], "_read_version": account["version"]},
         )
         if written.rowcount != 1:
             raise _VersionConflict()
@@ -615,12 +615,37 @@ def not_found() -> DomainError:
 # --- reads --------------------------------------------------------------------------------
 
 
+@functools.cache
+def _account_by_id(as_creditor: bool) -> sa.Select[Any]:
+    """The caller's account by id, built once (no per-call statement construction)."""
+    return sa.select(accounts).where(
+        accounts.c.id == sa.bindparam("account_id", type_=sa.String()),
+        account_owner(as_creditor) == sa.bindparam("organization_id", type_=sa.String()),
+    )
+
+
 async def get_account(conn: AsyncConnection, principal: Principal, account_id: str) -> Row | None:
+    """The account if the principal may see it (see ``visibility.account_clause``)."""
     row = await conn.execute(
-        sa.select(accounts).where(accounts.c.id == account_id, account_clause(principal))
+        _account_by_id(principal.is_creditor),
+        {"account_id": account_id, "organization_id": principal.organization_id},
     )
     found = row.first()
     return found._mapping if found is not None else None
+
+
+@functools.lru_cache(maxsize=64)
+def _versioned_update(columns: tuple[str, ...]) -> Any:
+    """UPDATE of ``columns`` guarded by the version read (optimistic lock), built once per
+    column set."""
+    return (
+        accounts.update()
+        .where(
+            accounts.c.id == sa.bindparam("_account_id"),
+            accounts.c.version == sa.bindparam("_read_version"),
+        )
+        .values({name: sa.bindparam(name) for name in columns})
+    )
 
 
 async def get_accounts(

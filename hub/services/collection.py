@@ -159,13 +159,6 @@ async def _active_hold(conn: AsyncConnection, account_id: str) -> Row | None:
     )
 
 
-async def _open_dispute(conn: AsyncConnection, account_id: str) -> Row | None:
-    return await _one(
-        conn,
-        sa.select(disputes).where(disputes.c.account_id == account_id, disputes.c.status == "OPEN"),
-    )
-
-
 async def _sum_payments(conn: AsyncConnection, *conditions: sa.ColumnElement[bool]) -> int:
     total = await conn.execute(
         sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0)).where(*conditions)
@@ -213,9 +206,35 @@ async def _resume_plan(conn: AsyncConnection, account_id: str, now: dt.datetime)
     )
 
 
-async def _wind_down(conn: AsyncConnection, account: Row, now: dt.datetime, done: Change) -> None:
+@functools.cache
+def _open_items_query() -> sa.Select[Any]:
+    """Whether the account has an active plan, an active hold, an open dispute: one trip."""
+    account_id = sa.bindparam("account_id", type_=sa.String())
+
+    def first_id(table: sa.Table, status: str) -> Any:
+        return (
+            sa.select(table.c.id)
+            .where(table.c.account_id == account_id, table.c.status == status)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return sa.select(
+        first_id(payment_plans, "ACTIVE").label("plan"),
+        first_id(holds, "ACTIVE").label("hold"),
+        first_id(disputes, "OPEN").label("dispute"),
+    )
+
+
+async def _open_items(conn: AsyncConnection, account_id: str) -> Row:
+    return (await conn.execute(_open_items_query(), {"account_id": account_id})).one()._mapping
+
+
+async def _wind_down(
+    conn: AsyncConnection, account: Row, now: dt.datetime, done: Change, open_items: Row
+) -> None:
     """An account leaving collection cancels its plan and ends its hold, each an event."""
-    plan = await _active_plan(conn, account["id"])
+    plan = await _active_plan(conn, account["id"]) if open_items["plan"] else None
     if plan is not None:
         ended = {**plan, "status": "CANCELLED", "ended_at": now}
         await conn.execute(
@@ -224,7 +243,7 @@ async def _wind_down(conn: AsyncConnection, account: Row, now: dt.datetime, done
             .values(status="CANCELLED", ended_at=now)
         )
         done.emit(E.PAYMENT_PLAN_CANCELLED, paymentPlan=plan_view(ended))
-    hold = await _active_hold(conn, account["id"])
+    hold = await _active_hold(conn, account["id"]) if open_items["hold"] else None
     if hold is not None:
         done.emit(E.HOLD_RELEASED, hold=hold_view(await _end_hold(conn, hold, now)))
 
@@ -248,15 +267,15 @@ async def _close(
     """Move to the terminal state of ``reason``; rehabilitate the customer if they paid."""
     status = AccountStatus(account["status"])
     moved = transition(status, reason.action, resume_of(account))
-    await _wind_down(conn, account, now, done)
+    open_items = await _open_items(conn, account["id"])
+    await _wind_down(conn, account, now, done, open_items)
     done.values.update(status=moved.status.value, resume_status=None, closed_at=now)
     done.emit(
         E.ACCOUNT_CLOSED,
         reason=reason.value,
         settlementAmount=dataclasses.asdict(settlement) if settlement else None,
     )
-    dispute = await _open_dispute(conn, account["id"])
-    if reason.rehabilitates and dispute is None:
+    if reason.rehabilitates and open_items["dispute"] is None:
         await _rehabilitate(conn, {**account, **done.values}, now, done, reason)
 
 
@@ -1126,7 +1145,7 @@ async def recall_account(
         moved = transition(AccountStatus(account["status"]), Action.RECALL, resume_of(account))
         await account_service.refuse_if_payment_in_flight(conn, account["id"])
         done = Change()
-        await _wind_down(conn, account, now, done)
+        await _wind_down(conn, account, now, done, await _open_items(conn, account["id"]))
         done.values.update(status=moved.status.value, resume_status=None, closed_at=now)
         done.emit(E.ACCOUNT_RECALLED, reason=reason)
         return done

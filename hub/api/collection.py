@@ -47,6 +47,12 @@ def _money(amount_minor: int, currency: str) -> Money:
 # --- objects --------------------------------------------------------------------------------
 
 
+@strawberry.type(description="A version of a jurisdiction's contact rules.")
+class RulePackRef:
+    jurisdiction: CountryCode = strawberry.field(description="The country the pack covers.")
+    version: str = strawberry.field(description="The pack's version (its effective date).")
+
+
 @strawberry.type(description="One contact between the agency and the customer.")
 class ContactAttempt(Node):
     channel: ContactChannel = strawberry.field(description="How.")
@@ -54,6 +60,9 @@ class ContactAttempt(Node):
     outcome: ContactOutcome = strawberry.field(description="What came of it.")
     occurred_at: DateTime = strawberry.field(description="When it happened.")
     recorded_at: DateTime = strawberry.field(description="When the agency logged it.")
+    rule_pack: RulePackRef | None = strawberry.field(
+        description="The compliance rule pack in force that allowed this outbound contact; null for inbound contacts and where no pack covers the country."
+    )
 
     @classmethod
     def from_row(cls, row: Row) -> ContactAttempt:
@@ -64,6 +73,11 @@ class ContactAttempt(Node):
             outcome=ContactOutcome(row["outcome"]),
             occurred_at=row["occurred_at"],
             recorded_at=row["recorded_at"],
+            rule_pack=RulePackRef(
+                jurisdiction=row["rule_pack_jurisdiction"], version=row["rule_pack_version"]
+            )
+            if row.get("rule_pack_version")
+            else None,
         )
 
 
@@ -578,6 +592,8 @@ def _account(applied: Applied | None) -> Account | None:
 async def _detail(info: Info, applied: Applied | None, key: str, table: str) -> Row | None:
     if applied is None:
         return None
+    if table in applied.rows:
+        return applied.rows[table]
     async with request_context(info).services.db.read() as conn:
         return await service.get_detail(conn, table, applied.result[key])
 

@@ -9,7 +9,7 @@ import orjson
 import strawberry
 from strawberry.scalars import JSON
 
-from hub.api.enums import AccountStatus, Product
+from hub.api.enums import AccountStatus, ContactChannel, Product
 from hub.api.scalars import CountryCode, CurrencyCode, DateTime, Email, PhoneNumber
 from hub.domain.money import Money
 from hub.domain.placement import CustomerDetails, Placement
@@ -18,6 +18,12 @@ IDEMPOTENCY = (
     "Makes the mutation safe to retry: the same key with the same input returns the first "
     "result; with a different input it fails with `IDEMPOTENCY_KEY_REUSED`."
 )
+
+
+def _channels(values: list[Any] | None) -> tuple[str, ...] | None:
+    if values is None:
+        return None
+    return tuple(dict.fromkeys(ContactChannel(v).value for v in values))
 
 
 @strawberry.input(description="An amount of money in the currency's minor units.")
@@ -45,6 +51,10 @@ class CustomerInput:
     )
     timezone: str | None = strawberry.field(
         default=None, description="IANA time zone (e.g. `Europe/Stockholm`)."
+    )
+    opted_out_channels: list[ContactChannel] | None = strawberry.field(
+        default=None,
+        description="Channels the customer refused (opt-outs); outbound contact on them is refused. Omitted: unchanged for a known customer.",
     )
 
 
@@ -79,6 +89,7 @@ class PlaceAccountInput:
                 phone=c.phone,
                 language=c.language,
                 timezone=c.timezone,
+                opted_out_channels=_channels(c.opted_out_channels),
             ),
             original_amount=self.original_amount.to_domain(),
             balance=self.balance.to_domain(),
@@ -109,6 +120,7 @@ def _place_account_from_input(cls: type, value: Any, _context: Any) -> PlaceAcco
             phone=c.get("phone"),
             language=c.get("language"),
             timezone=c.get("timezone"),
+            opted_out_channels=c.get("optedOutChannels"),
         ),
         original_amount=MoneyInput(
             amount_minor=original["amountMinor"], currency=original["currency"]

@@ -9,6 +9,7 @@ import strawberry
 from strawberry.types import Info
 
 from hub.api.collection import CollectionMutation
+from hub.api.compliance import ComplianceMutation
 from hub.api.context import RequestContext, request_context, run_write
 from hub.api.errors import UserError, UserWarning, user_errors, user_warnings
 from hub.api.inputs import (
@@ -92,7 +93,7 @@ async def _change_account(
 
 
 @strawberry.type(description="Writes.")
-class Mutation(CollectionMutation, WebhookMutation):
+class Mutation(ComplianceMutation, CollectionMutation, WebhookMutation):
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."
     )

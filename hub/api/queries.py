@@ -10,6 +10,7 @@ from strawberry.types import Info
 
 from hub.api import collection as collection_api
 from hub.api.collection import CollectionQuery
+from hub.api.compliance import ComplianceQuery
 from hub.api.context import request_context
 from hub.api.errors import ApiError
 from hub.api.inputs import AccountFilter
@@ -83,7 +84,7 @@ async def _resolve_node(info: Info, node_id: str) -> Node | None:
 
 
 @strawberry.type(description="Reads.")
-class Query(CollectionQuery, WebhookQuery):
+class Query(ComplianceQuery, CollectionQuery, WebhookQuery):
     @strawberry.field(
         description="Fetch any object by its global ID; null if it does not exist or is not yours."
     )

@@ -13,7 +13,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from hub.api.context import request_context
-from hub.api.enums import AccountStatus, OrganizationKind, Product
+from hub.api.enums import AccountStatus, ContactChannel, OrganizationKind, Product
 from hub.api.errors import ApiError
 from hub.api.scalars import CountryCode, CurrencyCode, DateTime, Email, PhoneNumber
 from hub.auth.scopes import Scope
@@ -87,6 +87,9 @@ class Customer(Node):
         description="Preferred language (BCP 47), e.g. `sv-SE`."
     )
     timezone: str | None = strawberry.field(description="IANA time zone, e.g. `Europe/Stockholm`.")
+    opted_out_channels: list[ContactChannel] = strawberry.field(
+        description="Channels the customer refused; outbound contact on them is refused."
+    )
 
     @classmethod
     def from_row(cls, row: Row) -> Customer:
@@ -99,6 +102,7 @@ class Customer(Node):
             country=row["country"],
             language=row["language"],
             timezone=row["timezone"],
+            opted_out_channels=[ContactChannel(c) for c in row.get("opted_out_channels") or ()],
         )
 
 

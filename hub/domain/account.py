@@ -142,11 +142,13 @@ def _illegal(status: AccountStatus, action: Action) -> DomainError:
     )
 
 
-def check_adjusted_balance(balance: int, delta: int, original: int) -> int:
+def check_adjusted_balance(balance: int, delta: int, original: int, paid: int = 0) -> int:
     """The balance after an adjustment of ``delta`` minor units, or a refusal.
 
     An adjustment corrects a balance (fee waived, interest added); it never closes an
-    account, so the result stays above zero and not above the original amount.
+    account, so the result stays above zero. Nor may it rise above the original amount
+    less the ``paid`` payments received: otherwise reversing those payments later would
+    push the balance above the original amount.
     """
     if delta == 0:
         raise DomainError.of("INVALID_AMOUNT", "an adjustment must change the balance", "amount")
@@ -157,10 +159,11 @@ def check_adjusted_balance(balance: int, delta: int, original: int) -> int:
             "an adjustment must leave a positive balance; close the account instead",
             "amount",
         )
-    if new_balance > original:
+    if new_balance + paid > original:
         raise DomainError.of(
             "BALANCE_ABOVE_ORIGINAL",
-            "an adjustment cannot raise the balance above the original amount",
+            "an adjustment cannot raise the balance above the original amount"
+            + (" less the payments received" if paid else ""),
             "amount",
         )
     return new_balance

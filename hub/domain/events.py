@@ -27,6 +27,7 @@ HOLD_PLACED = "hold.placed"
 HOLD_RELEASED = "hold.released"
 CUSTOMER_REHABILITATED = "customer.rehabilitated"
 CUSTOMER_RETURNED = "customer.returned"
+CUSTOMER_CONSENT_CHANGED = "customer.consent_changed"
 ENDPOINT_DISABLED = "endpoint.disabled"
 WEBHOOK_TEST = "webhook.test"
 
@@ -52,6 +53,7 @@ EVENT_TYPES: dict[str, str] = {
     ACCOUNT_CLOSED: "The account closed: paid, settled, uncollectable or returned.",
     CUSTOMER_REHABILITATED: "The customer paid; a summary for winning them back (creditor only).",
     CUSTOMER_RETURNED: "The creditor recorded that a rehabilitated customer bought again.",
+    CUSTOMER_CONSENT_CHANGED: "The customer accepted or refused contact on a channel.",
     ENDPOINT_DISABLED: "The hub disabled one of your webhook endpoints (410, or failing too long).",
     WEBHOOK_TEST: "A test delivery you asked for with sendTestWebhook (to that endpoint only).",
 }

@@ -26,6 +26,8 @@ class CustomerDetails:
     phone: str | None = None
     language: str | None = None
     timezone: str | None = None
+    #: Channels the customer refused; None leaves a known customer's opt-outs as they are.
+    opted_out_channels: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,7 +28,7 @@ from hub.services import events as event_log
 from hub.services import idempotency
 from hub.services.context import ServiceContext
 from hub.services.customers import customer_key
-from hub.services.visibility import account_clause
+from hub.services.visibility import account_clause, account_owner
 from hub.store import routing
 from hub.store.ids import new_id
 from hub.store.tables import accounts, customers, payments
@@ -256,10 +256,22 @@ def _customer_upsert(dialect: str) -> Any:
         "timezone",
         "updated_at",
     )
+    # Opt-outs are only replaced when the placement gives them (they outlive placements).
+    consent = sa.func.coalesce(
+        statement.excluded["opted_out_channels"], customers.c.opted_out_channels
+    )
     return statement.on_conflict_do_update(
         index_elements=[customers.c.creditor_id, customers.c.reference],
-        set_={name: statement.excluded[name] for name in changed},
-    ).returning(customers.c.reference, customers.c.id, customers.c.created_at)
+        set_={
+            **{name: statement.excluded[name] for name in changed},
+            "opted_out_channels": consent,
+        },
+    ).returning(
+        customers.c.reference,
+        customers.c.id,
+        customers.c.created_at,
+        customers.c.opted_out_channels,
+    )
 
 
 def _duplicate(reference: str) -> Problem:
@@ -298,6 +310,9 @@ async def _insert_placements(
                 "country": c.country,
                 "language": c.language,
                 "timezone": c.timezone,
+                "opted_out_channels": list(c.opted_out_channels)
+                if c.opted_out_channels is not None
+                else None,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -307,9 +322,11 @@ async def _insert_placements(
     stored = await conn.execute(upsert, customer_rows)
     customer_ids: dict[str, str] = {}
     created: dict[str, dt.datetime] = {}
-    for ref, cid, created_at in stored:
+    opted_out: dict[str, list[str]] = {}
+    for ref, cid, created_at, channels in stored:
         customer_ids[ref] = cid
         created[ref] = created_at
+        opted_out[ref] = channels or []
 
     account_rows: list[dict[str, Any]] = []
     for i in fresh:
@@ -399,6 +416,7 @@ async def _insert_placements(
             "country": c.country,
             "language": c.language,
             "timezone": c.timezone,
+            "opted_out_channels": opted_out[c.reference],
             "created_at": created[c.reference],
             "updated_at": now,
         }
@@ -435,6 +453,8 @@ class Change:
     result: dict[str, Any] = field(default_factory=dict)
     #: Event types among ``events`` that only the creditor sees (e.g. rehabilitation).
     creditor_only: frozenset[str] = frozenset()
+    #: Rows the change wrote, by table, so callers can show them without reading them back.
+    rows: dict[str, Mapping[str, Any]] = field(default_factory=dict)
 
     def emit(self, type_: str, **extra: Any) -> None:
         self.events.append((type_, extra))
@@ -446,6 +466,8 @@ class Applied:
 
     account: Row
     result: Mapping[str, Any]
+    #: The rows the change wrote (empty for an idempotent replay: read them by ``result``).
+    rows: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 ChangeFn = Callable[[AsyncConnection, Row, dt.datetime], Awaitable[Change]]
@@ -486,10 +508,10 @@ async def change_account(
         now = ctx.clock()
         done = await change(conn, account, now)
         version = account["version"] + len(done.events)
+        values = {**done.values, "version": version, "updated_at": now}
         written = await conn.execute(
-            accounts.update()
-            .where(accounts.c.id == account["id"], accounts.c.version == account["version"])
-            .values(**done.values, version=version, updated_at=now)
+            _versioned_update(tuple(sorted(values))),
+            {**values, "_account_id": account["id"], "_read_version": account["version"]},
         )
         if written.rowcount != 1:
             raise _VersionConflict()
@@ -506,7 +528,7 @@ async def change_account(
             await idempotency.save(
                 conn, [idempotency.record(org, idempotency_key, operation, hash_, result, now)]
             )
-        return Applied(updated, result)
+        return Applied(updated, result, done.rows)
 
     return await _retrying(ctx, attempt)
 
@@ -536,8 +558,16 @@ async def adjust_balance(
                 "amount",
                 "currency",
             )
+        paid = await conn.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0)).where(
+                payments.c.account_id == account["id"], payments.c.status == "SUCCEEDED"
+            )
+        )
         new_balance = check_adjusted_balance(
-            account["balance_minor"], amount.amount_minor, account["original_amount_minor"]
+            account["balance_minor"],
+            amount.amount_minor,
+            account["original_amount_minor"],
+            int(paid or 0),
         )
         done = Change(values={"balance_minor": new_balance})
         done.emit(
@@ -585,12 +615,37 @@ def not_found() -> DomainError:
 # --- reads --------------------------------------------------------------------------------
 
 
+@functools.cache
+def _account_by_id(as_creditor: bool) -> sa.Select[Any]:
+    """The caller's account by id, built once (no per-call statement construction)."""
+    return sa.select(accounts).where(
+        accounts.c.id == sa.bindparam("account_id", type_=sa.String()),
+        account_owner(as_creditor) == sa.bindparam("organization_id", type_=sa.String()),
+    )
+
+
 async def get_account(conn: AsyncConnection, principal: Principal, account_id: str) -> Row | None:
+    """The account if the principal may see it (see ``visibility.account_clause``)."""
     row = await conn.execute(
-        sa.select(accounts).where(accounts.c.id == account_id, account_clause(principal))
+        _account_by_id(principal.is_creditor),
+        {"account_id": account_id, "organization_id": principal.organization_id},
     )
     found = row.first()
     return found._mapping if found is not None else None
+
+
+@functools.lru_cache(maxsize=64)
+def _versioned_update(columns: tuple[str, ...]) -> Any:
+    """UPDATE of ``columns`` guarded by the version read (optimistic lock), built once per
+    column set."""
+    return (
+        accounts.update()
+        .where(
+            accounts.c.id == sa.bindparam("_account_id"),
+            accounts.c.version == sa.bindparam("_read_version"),
+        )
+        .values({name: sa.bindparam(name) for name in columns})
+    )
 
 
 async def get_accounts(

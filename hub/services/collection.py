@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,6 +42,7 @@ from hub.domain.money import Money
 from hub.domain.rehabilitation import ContactFact, PaymentFact, summarize
 from hub.domain.time import rfc3339
 from hub.services import accounts as account_service
+from hub.services import compliance
 from hub.services.accounts import Applied, Change, change_account, resume_of
 from hub.services.context import ServiceContext
 from hub.store.ids import new_id
@@ -57,7 +59,6 @@ from hub.store.tables import (
 Row = Mapping[Any, Any]
 #: Reports may be stamped a little ahead of the hub's clock (clock skew), not more.
 _CLOCK_SKEW = dt.timedelta(minutes=5)
-_SIDE_STATES = (AccountStatus.DISPUTED, AccountStatus.ON_HOLD)
 
 
 # --- event payloads -------------------------------------------------------------------------
@@ -158,13 +159,6 @@ async def _active_hold(conn: AsyncConnection, account_id: str) -> Row | None:
     )
 
 
-async def _open_dispute(conn: AsyncConnection, account_id: str) -> Row | None:
-    return await _one(
-        conn,
-        sa.select(disputes).where(disputes.c.account_id == account_id, disputes.c.status == "OPEN"),
-    )
-
-
 async def _sum_payments(conn: AsyncConnection, *conditions: sa.ColumnElement[bool]) -> int:
     total = await conn.execute(
         sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0)).where(*conditions)
@@ -212,9 +206,35 @@ async def _resume_plan(conn: AsyncConnection, account_id: str, now: dt.datetime)
     )
 
 
-async def _wind_down(conn: AsyncConnection, account: Row, now: dt.datetime, done: Change) -> None:
+@functools.cache
+def _open_items_query() -> sa.Select[Any]:
+    """Whether the account has an active plan, an active hold, an open dispute: one trip."""
+    account_id = sa.bindparam("account_id", type_=sa.String())
+
+    def first_id(table: sa.Table, status: str) -> Any:
+        return (
+            sa.select(table.c.id)
+            .where(table.c.account_id == account_id, table.c.status == status)
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    return sa.select(
+        first_id(payment_plans, "ACTIVE").label("plan"),
+        first_id(holds, "ACTIVE").label("hold"),
+        first_id(disputes, "OPEN").label("dispute"),
+    )
+
+
+async def _open_items(conn: AsyncConnection, account_id: str) -> Row:
+    return (await conn.execute(_open_items_query(), {"account_id": account_id})).one()._mapping
+
+
+async def _wind_down(
+    conn: AsyncConnection, account: Row, now: dt.datetime, done: Change, open_items: Row
+) -> None:
     """An account leaving collection cancels its plan and ends its hold, each an event."""
-    plan = await _active_plan(conn, account["id"])
+    plan = await _active_plan(conn, account["id"]) if open_items["plan"] else None
     if plan is not None:
         ended = {**plan, "status": "CANCELLED", "ended_at": now}
         await conn.execute(
@@ -223,7 +243,7 @@ async def _wind_down(conn: AsyncConnection, account: Row, now: dt.datetime, done
             .values(status="CANCELLED", ended_at=now)
         )
         done.emit(E.PAYMENT_PLAN_CANCELLED, paymentPlan=plan_view(ended))
-    hold = await _active_hold(conn, account["id"])
+    hold = await _active_hold(conn, account["id"]) if open_items["hold"] else None
     if hold is not None:
         done.emit(E.HOLD_RELEASED, hold=hold_view(await _end_hold(conn, hold, now)))
 
@@ -247,15 +267,15 @@ async def _close(
     """Move to the terminal state of ``reason``; rehabilitate the customer if they paid."""
     status = AccountStatus(account["status"])
     moved = transition(status, reason.action, resume_of(account))
-    await _wind_down(conn, account, now, done)
+    open_items = await _open_items(conn, account["id"])
+    await _wind_down(conn, account, now, done, open_items)
     done.values.update(status=moved.status.value, resume_status=None, closed_at=now)
     done.emit(
         E.ACCOUNT_CLOSED,
         reason=reason.value,
         settlementAmount=dataclasses.asdict(settlement) if settlement else None,
     )
-    dispute = await _open_dispute(conn, account["id"])
-    if reason.rehabilitates and dispute is None:
+    if reason.rehabilitates and open_items["dispute"] is None:
         await _rehabilitate(conn, {**account, **done.values}, now, done, reason)
 
 
@@ -318,19 +338,59 @@ async def _rehabilitate(
     done.result["rehabilitation_id"] = row["id"]
 
 
+@dataclasses.dataclass(frozen=True)
+class _PaymentState:
+    """What a payment needs to know of its account, read in one round trip."""
+
+    in_flight: int
+    plan: Row | None
+    #: Succeeded payments toward ``plan`` so far (not counting the payment at hand).
+    paid_on_plan: int
+
+
+@functools.cache
+def _payment_state_query() -> sa.Select[Any]:
+    account_id = sa.bindparam("account_id", type_=sa.String())
+    pending = (
+        sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0))
+        .where(payments.c.account_id == account_id, payments.c.status == "PENDING")
+        .scalar_subquery()
+    )
+    one = sa.select(pending.label("in_flight")).subquery("state")
+    on_plan = (
+        sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0))
+        .where(payments.c.plan_id == payment_plans.c.id, payments.c.status == "SUCCEEDED")
+        .scalar_subquery()
+    )
+    return sa.select(one.c.in_flight, on_plan.label("paid_on_plan"), payment_plans).select_from(
+        one.outerjoin(
+            payment_plans,
+            sa.and_(payment_plans.c.account_id == account_id, payment_plans.c.status == "ACTIVE"),
+        )
+    )
+
+
+async def _payment_state(conn: AsyncConnection, account_id: str) -> _PaymentState:
+    row = (await conn.execute(_payment_state_query(), {"account_id": account_id})).one()._mapping
+    plan = {c.name: row[c] for c in payment_plans.c} if row[payment_plans.c.id] else None
+    return _PaymentState(int(row["in_flight"]), plan, int(row["paid_on_plan"] or 0))
+
+
 async def _payment_succeeded(
-    conn: AsyncConnection, account: Row, payment: Row, now: dt.datetime, done: Change
+    conn: AsyncConnection,
+    account: Row,
+    payment: Row,
+    now: dt.datetime,
+    done: Change,
+    state: _PaymentState,
 ) -> None:
     """Lower the balance; complete the plan and close the account when it is all paid."""
     balance = account["balance_minor"] - payment["amount_minor"]
     done.values["balance_minor"] = balance
     done.emit(E.PAYMENT_RECEIVED, payment=payment_view(payment))
-    plan = await _active_plan(conn, account["id"])
-    if plan is not None:
-        on_plan = await _sum_payments(
-            conn, payments.c.plan_id == plan["id"], payments.c.status == "SUCCEEDED"
-        )
-        # ``payment`` is stored as SUCCEEDED already, so the sum includes it.
+    plan = state.plan
+    if plan is not None and payment["plan_id"] == plan["id"]:
+        on_plan = state.paid_on_plan + payment["amount_minor"]
         if on_plan >= plan["total_minor"] or balance == 0:
             await conn.execute(
                 payment_plans.update()
@@ -393,24 +453,34 @@ async def log_contact_attempt(
 ) -> Applied:
     """Record a contact. The first one starts collection (ACKNOWLEDGED → IN_COLLECTION).
 
-    Outbound contact is refused (``CONTACT_NOT_PERMITTED``) while a dispute or hold is
-    open, and before the agency acknowledged the account; inbound contact is always kept.
+    Outbound contact must be allowed by the compliance rules in force at ``occurred_at``
+    (``CONTACT_NOT_PERMITTED``, one problem per refusing rule: disputes, holds, opt-outs,
+    hours, rest days, frequency) and comes after the acknowledgement; the rule pack that
+    allowed it is kept with it. Inbound contact is always recorded.
     """
 
     async def change(conn: AsyncConnection, account: Row, now: dt.datetime) -> Change:
         status = AccountStatus(account["status"])
         _check_reported_time(occurred_at, account, now, "occurredAt")
-        outbound = direction is ContactDirection.OUTBOUND
-        if outbound and (status.is_terminal or status in _SIDE_STATES):
-            raise DomainError.of(
-                "CONTACT_NOT_PERMITTED",
-                f"no outbound contact while the account is {status}",
-                "direction",
-            )
-        if outbound and status is AccountStatus.PLACED:
-            raise DomainError.of(
-                "NOT_ACKNOWLEDGED", "acknowledge the placement before contacting", "accountId"
-            )
+        pack = None
+        if direction is ContactDirection.OUTBOUND:
+            if status.is_terminal:
+                raise DomainError.of(
+                    "CONTACT_NOT_PERMITTED",
+                    f"HUB-CLOSED: no outbound contact once the account is {status}",
+                    "direction",
+                )
+            if status is AccountStatus.PLACED:
+                raise DomainError.of(
+                    "NOT_ACKNOWLEDGED", "acknowledge the placement before contacting", "accountId"
+                )
+            # The rules in force at the contact's moment decide (disputes, holds, opt-outs,
+            # hours, rest days, frequency); a refused contact is not recorded.
+            context = await compliance.contact_context(ctx, conn, account, occurred_at)
+            decision = compliance.decide(ctx, context, channel, occurred_at)
+            if not decision.allowed:
+                raise DomainError(compliance.refusal_problems(decision))
+            pack = decision.pack
         attempt = {
             "id": new_id("cta"),
             "account_id": account["id"],
@@ -419,9 +489,13 @@ async def log_contact_attempt(
             "outcome": outcome.value,
             "occurred_at": occurred_at,
             "recorded_at": now,
+            "rule_pack_jurisdiction": pack.jurisdiction if pack is not None else None,
+            "rule_pack_version": pack.version if pack is not None else None,
         }
         await conn.execute(contact_attempts.insert().values(**attempt))
-        done = Change(result={"contact_attempt_id": attempt["id"]})
+        done = Change(
+            result={"contact_attempt_id": attempt["id"]}, rows={"contact_attempts": attempt}
+        )
         if status is AccountStatus.ACKNOWLEDGED:
             done.values["status"] = transition(status, Action.START_COLLECTION).status.value
         done.emit(E.CONTACT_ATTEMPTED, contactAttempt=contact_view(attempt))
@@ -446,6 +520,12 @@ def contact_view(row: Row) -> dict[str, Any]:
         "direction": row["direction"],
         "outcome": row["outcome"],
         "occurredAt": rfc3339(row["occurred_at"]),
+        "rulePack": {
+            "jurisdiction": row["rule_pack_jurisdiction"],
+            "version": row["rule_pack_version"],
+        }
+        if row["rule_pack_version"] is not None
+        else None,
     }
 
 
@@ -518,7 +598,11 @@ async def create_payment_plan(
             "ended_at": None,
         }
         await conn.execute(payment_plans.insert().values(**plan))
-        done = Change(values={"status": moved.status.value}, result={"payment_plan_id": plan["id"]})
+        done = Change(
+            values={"status": moved.status.value},
+            result={"payment_plan_id": plan["id"]},
+            rows={"payment_plans": plan},
+        )
         done.emit(E.PAYMENT_PLAN_CREATED, paymentPlan=plan_view(plan))
         return done
 
@@ -564,11 +648,9 @@ async def record_payment(
     async def change(conn: AsyncConnection, account: Row, now: dt.datetime) -> Change:
         _require_open(account)
         _check_reported_time(received_at, account, now, "receivedAt")
-        in_flight = await _sum_payments(
-            conn, payments.c.account_id == account["id"], payments.c.status == "PENDING"
-        )
-        check_payment(amount, account["currency"], account["balance_minor"], in_flight)
-        plan = await _active_plan(conn, account["id"])
+        state = await _payment_state(conn, account["id"])
+        check_payment(amount, account["currency"], account["balance_minor"], state.in_flight)
+        plan = state.plan
         payment = {
             "id": new_id("pay"),
             "account_id": account["id"],
@@ -585,11 +667,11 @@ async def record_payment(
             "reversal_reason": None,
         }
         await conn.execute(payments.insert().values(**payment))
-        done = Change(result={"payment_id": payment["id"]})
+        done = Change(result={"payment_id": payment["id"]}, rows={"payments": payment})
         if pending:
             done.emit(E.PAYMENT_PENDING, payment=payment_view(payment))
         else:
-            await _payment_succeeded(conn, account, payment, now, done)
+            await _payment_succeeded(conn, account, payment, now, done, state)
         return done
 
     operation = "reportDirectPayment" if principal.is_creditor else "recordPayment"
@@ -651,14 +733,16 @@ async def settle_payment(
                 "PAYMENT_NOT_PENDING", f"the payment is {payment['status']}", "paymentId"
             )
         status = PaymentStatus.SUCCEEDED if succeeded else PaymentStatus.FAILED
+        state = await _payment_state(conn, account["id"]) if succeeded else None
         await conn.execute(
             payments.update()
             .where(payments.c.id == payment["id"])
             .values(status=status.value, settled_at=now)
         )
         settled = {**payment, "status": status.value, "settled_at": now}
-        if succeeded:
-            await _payment_succeeded(conn, account, settled, now, done)
+        done.rows["payments"] = settled
+        if state is not None:
+            await _payment_succeeded(conn, account, settled, now, done, state)
         else:
             done.emit(E.PAYMENT_FAILED, payment=payment_view(settled))
 
@@ -699,6 +783,7 @@ async def reverse_payment(
             .values(status="REVERSED", reversed_at=now, reversal_reason=reason)
         )
         reversed_ = {**payment, "status": "REVERSED", "reversed_at": now, "reversal_reason": reason}
+        done.rows["payments"] = reversed_
         done.values["balance_minor"] = account["balance_minor"] + payment["amount_minor"]
         done.emit(E.PAYMENT_REVERSED, payment=payment_view(reversed_))
 
@@ -740,6 +825,7 @@ async def open_dispute(
         done = Change(
             values={"status": moved.status.value, "resume_status": _value(moved.resume_status)},
             result={"dispute_id": dispute["id"]},
+            rows={"disputes": dispute},
         )
         done.emit(E.DISPUTE_OPENED, dispute=dispute_view(dispute))
         return done
@@ -837,6 +923,7 @@ async def place_on_hold(
         done = Change(
             values={"status": moved.status.value, "resume_status": _value(moved.resume_status)},
             result={"hold_id": hold["id"]},
+            rows={"holds": hold},
         )
         done.emit(E.HOLD_PLACED, hold=hold_view(hold))
         return done
@@ -1002,7 +1089,8 @@ async def record_customer_return(
             raise DomainError.of(
                 "ALREADY_RETURNED", "this customer's return is already recorded", "customerId"
             )
-        if returned_at > now + _CLOCK_SKEW or returned_at < row["rehabilitated_at"]:
+        # Clock skew either way: a return stamped by another system's clock still counts.
+        if returned_at > now + _CLOCK_SKEW or returned_at < row["rehabilitated_at"] - _CLOCK_SKEW:
             raise DomainError.of(
                 "INVALID_TIME", "returnedAt is between the rehabilitation and now", "returnedAt"
             )
@@ -1057,7 +1145,7 @@ async def recall_account(
         moved = transition(AccountStatus(account["status"]), Action.RECALL, resume_of(account))
         await account_service.refuse_if_payment_in_flight(conn, account["id"])
         done = Change()
-        await _wind_down(conn, account, now, done)
+        await _wind_down(conn, account, now, done, await _open_items(conn, account["id"]))
         done.values.update(status=moved.status.value, resume_status=None, closed_at=now)
         done.emit(E.ACCOUNT_RECALLED, reason=reason)
         return done

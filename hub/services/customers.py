@@ -40,6 +40,7 @@ async def get_customers(
             "country": r.country,
             "language": r.language,
             "timezone": r.timezone,
+            "opted_out_channels": r.opted_out_channels or [],
             "created_at": r.created_at,
             "updated_at": r.updated_at,
         }

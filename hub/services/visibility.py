@@ -13,10 +13,13 @@ from hub.auth.tokens import Principal
 from hub.store.tables import accounts, customers, events, organizations
 
 
+def account_owner(is_creditor: bool) -> sa.Column[str]:
+    """The column naming who sees an account: its creditor, or its assigned agency."""
+    return accounts.c.creditor_id if is_creditor else accounts.c.agency_id
+
+
 def account_clause(principal: Principal) -> sa.ColumnElement[bool]:
-    if principal.is_creditor:
-        return accounts.c.creditor_id == principal.organization_id
-    return accounts.c.agency_id == principal.organization_id
+    return account_owner(principal.is_creditor) == principal.organization_id
 
 
 def customer_clause(principal: Principal) -> sa.ColumnElement[bool]:

@@ -30,6 +30,10 @@ class UTCDateTime(sa.TypeDecorator[dt.datetime]):
 
 
 JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+#: JSON whose Python None is SQL NULL (not the JSON ``null``), so COALESCE can see it.
+NullableJSONType = sa.JSON(none_as_null=True).with_variant(
+    postgresql.JSONB(none_as_null=True), "postgresql"
+)
 BigIntPK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
@@ -87,6 +91,10 @@ class Customer(SQLModel, table=True):
     country: str = Field(max_length=2)
     language: str | None = Field(default=None, max_length=35)
     timezone: str | None = Field(default=None, max_length=64)
+    #: Channels the customer refused (``["EMAIL", "SMS"]``); null or empty: none.
+    opted_out_channels: list[str] | None = Field(
+        default=None, sa_column=sa.Column(NullableJSONType, nullable=True)
+    )
     created_at: dt.datetime = _ts()
     updated_at: dt.datetime = _ts()
 
@@ -286,6 +294,9 @@ class ContactAttempt(SQLModel, table=True):
     outcome: str = Field(max_length=32)
     occurred_at: dt.datetime = _ts()
     recorded_at: dt.datetime = _ts()
+    #: The compliance rule pack that allowed an outbound contact (null: inbound, or no pack).
+    rule_pack_jurisdiction: str | None = Field(default=None, max_length=8)
+    rule_pack_version: str | None = Field(default=None, max_length=32)
 
 
 class PaymentPlan(SQLModel, table=True):

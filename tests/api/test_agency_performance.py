@@ -58,7 +58,7 @@ async def test_agency_performance_matches_a_hand_built_scenario(backend: Backend
         nordic,
         paid_at_once,
         channel=ContactChannel.CALL,
-        direction=ContactDirection.OUTBOUND,
+        direction=ContactDirection.INBOUND,  # the customer called: no contact rules apply
         outcome=ContactOutcome.PROMISE_TO_PAY,
         occurred_at=s.now,
     )

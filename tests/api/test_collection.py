@@ -29,6 +29,7 @@ from tests.collection_ops import (
     refused,
     sek,
     weekly_plan,
+    working_hours,
 )
 from tests.conftest import Caller, place
 
@@ -163,9 +164,12 @@ async def test_a_dispute_stops_outbound_contact_but_not_inbound(
         "channel": "CALL",
         "direction": "OUTBOUND",
         "outcome": "NO_ANSWER",
-        "occurredAt": now(),
+        "occurredAt": working_hours(),
     }
-    assert await refused(agency.data, LOG_CONTACT, attempt) == ["CONTACT_NOT_PERMITTED"]
+    data = await agency.data(LOG_CONTACT, {"input": attempt})
+    errors = data["logContactAttempt"]["userErrors"]
+    assert [e["code"] for e in errors] == ["CONTACT_NOT_PERMITTED"]
+    assert errors[0]["message"].startswith("HUB-DISPUTE")
     inbound = await ok(agency.data, LOG_CONTACT, {**attempt, "direction": "INBOUND"})
     assert inbound["contactAttempt"]["direction"] == "INBOUND"
     resolved = await ok(

@@ -1,8 +1,11 @@
 """Schemathesis against the GraphQL schema, in process over ASGI, with a creditor's token.
 
-Every query and mutation gets generated operations (100 per operation in CI); no 5xx and no
-GraphQL error without a stable code may appear. The database is a real SQLite file with a
-creditor, an agency, a routing rule and placed accounts, so generated reads find data.
+Every query and mutation gets generated operations (60 per operation and caller in CI), once
+with a creditor's token and once with an agency's; no 5xx and no GraphQL error without a
+stable code may appear. The database is a real SQLite file with a creditor, an agency, a
+routing rule and placed accounts at every stage of collection (acknowledged, on a plan,
+paid, pending payment, disputed, on hold); generated IDs are drawn from those real ids as
+well as at random, so generated operations reach past "not found" into the use cases.
 """
 
 from __future__ import annotations
@@ -15,18 +18,23 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+import graphql
 import schemathesis
 import schemathesis_hooks  # registers scalars, the check and the failure filter
 from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from sqlalchemy.pool import NullPool
 
 from hub.app import create_app
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
 from hub.domain.account import Product
+from hub.domain.collection import DisputeReason, HoldReason, PaymentChannel, PaymentMethod
 from hub.domain.money import Money
+from hub.domain.payment_plan import Cadence
 from hub.domain.placement import CustomerDetails, Placement
 from hub.services import accounts as account_service
+from hub.services import collection
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
@@ -34,7 +42,7 @@ from hub.store.database import Database
 from hub.store.migrate import upgrade
 
 assert schemathesis_hooks.UNHANDLED_CODES
-MAX_EXAMPLES = 100 if os.environ.get("CI", "").lower() == "true" else 25
+MAX_EXAMPLES = 60 if os.environ.get("CI", "").lower() == "true" else 20
 
 
 def _build() -> tuple[Any, str]:
@@ -83,25 +91,113 @@ def _build() -> tuple[Any, str]:
                     due_date=ctx.clock().date(),
                     product=Product.LOAN,
                 )
-                for n in range(5)
+                for n in range(8)
             ],
         )
+        agency_principal = Principal(
+            agency.client_id, agency.organization_id, OrganizationKind.AGENCY, agency.scopes
+        )
+        ids = await _collection_history(ctx, principal, agency_principal)
         await ctx.db.dispose()
-        return principal
+        return principal, agency_principal, ids
 
-    principal = asyncio.run(seed())
+    principal, agency_principal, ids = asyncio.run(seed())
+    KNOWN_IDS.extend(ids)
     app = create_app(settings, services())
-    token = app.state.issuer.issue(principal)
-    return app, token
+    return app, app.state.issuer.issue(principal), app.state.issuer.issue(agency_principal)
 
 
-APP, TOKEN = _build()
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
-schema = schemathesis.graphql.from_asgi("/graphql", APP, headers=AUTH)
-schema.config.update(headers=AUTH)
+async def _collection_history(
+    ctx: ServiceContext, creditor: Principal, agency: Principal
+) -> list[str]:
+    """Accounts at every stage (acknowledged, on a plan, paid, disputed, on hold) and the ids
+    of their payments, disputes, holds and customers, for generated operations to hit."""
+    async with ctx.db.read() as conn:
+        rows = await account_service.list_accounts(
+            conn, creditor, account_service.AccountFilter(), before_id=None, limit=10
+        )
+    ids = [r["id"] for r in rows] + [r["customer_id"] for r in rows]
+    first, second, third, fourth, fifth = (r["id"] for r in rows[:5])
+    now = ctx.clock()
+    for account_id in (first, second, third, fourth):
+        await collection.acknowledge_placement(ctx, agency, account_id, agency_reference="QA")
+    plan = await collection.create_payment_plan(
+        ctx,
+        agency,
+        first,
+        cadence=Cadence.WEEKLY,
+        start_date=now.date(),
+        installment_amount=Money(3_000, "SEK"),
+        installments=None,
+    )
+    paid = await collection.record_payment(
+        ctx,
+        agency,
+        first,
+        amount=Money(3_000, "SEK"),
+        method=PaymentMethod.CARD,
+        channel=PaymentChannel.PORTAL,
+        received_at=now,
+    )
+    pending = await collection.record_payment(
+        ctx,
+        agency,
+        second,
+        amount=Money(1_000, "SEK"),
+        method=PaymentMethod.DIRECT_DEBIT,
+        channel=PaymentChannel.AGENCY,
+        received_at=now,
+        pending=True,
+    )
+    dispute = await collection.open_dispute(
+        ctx, agency, third, reason=DisputeReason.WRONG_AMOUNT, details="QA"
+    )
+    hold = await collection.place_on_hold(
+        ctx, agency, fourth, reason=HoldReason.HARDSHIP, until=None, notes=None
+    )
+    await collection.record_payment(
+        ctx,
+        creditor,
+        fifth,
+        amount=Money(9_000, "SEK"),
+        method=PaymentMethod.BANK_TRANSFER,
+        channel=PaymentChannel.CREDITOR_DIRECT,
+        received_at=now,
+    )
+    for applied in (plan, paid, pending, dispute, hold):
+        ids += [v for k, v in applied.result.items() if k != "account_id"]
+    return ids
 
 
-@schema.parametrize()
+#: Real ids of the seeded world, so generated operations reach past "not found".
+KNOWN_IDS: list[str] = []
+APP, CREDITOR_TOKEN, AGENCY_TOKEN = _build()
+schemathesis.graphql.scalar(
+    "ID",
+    st.one_of(st.sampled_from(KNOWN_IDS), st.text(max_size=40)).map(
+        lambda value: graphql.StringValueNode(value=value)
+    ),
+)
+
+
+def _schema(token: str) -> Any:
+    auth = {"Authorization": f"Bearer {token}"}
+    loaded = schemathesis.graphql.from_asgi("/graphql", APP, headers=auth)
+    loaded.config.update(headers=auth)
+    return loaded
+
+
+creditor_schema = _schema(CREDITOR_TOKEN)
+agency_schema = _schema(AGENCY_TOKEN)
+
+
+@creditor_schema.parametrize()
 @settings(max_examples=MAX_EXAMPLES, suppress_health_check=list(HealthCheck), deadline=None)
-def test_every_operation_honours_the_contract(case: Any) -> None:
-    case.call_and_validate(headers=AUTH)
+def test_every_operation_honours_the_contract_for_a_creditor(case: Any) -> None:
+    case.call_and_validate(headers={"Authorization": f"Bearer {CREDITOR_TOKEN}"})
+
+
+@agency_schema.parametrize()
+@settings(max_examples=MAX_EXAMPLES, suppress_health_check=list(HealthCheck), deadline=None)
+def test_every_operation_honours_the_contract_for_an_agency(case: Any) -> None:
+    case.call_and_validate(headers={"Authorization": f"Bearer {AGENCY_TOKEN}"})

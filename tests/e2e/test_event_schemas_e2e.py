@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import yaml
 from jsonschema import Draft7Validator
 
@@ -18,9 +19,22 @@ from tests.api.test_event_schemas import (
     produce_account_events,
     send_test_webhook,
 )
+from tests.collection_ops import produce_collection_events
+from tests.conftest import PLACE, placement
 from tests.e2e.conftest import HubServer
 from tests.e2e.receiver import Receiver, json_of
 from tests.e2e.test_webhooks import _endpoint, _gql, _start
+
+
+def _token(hub: HubServer, role: str) -> str:
+    creds = hub.demo_credentials()[role]
+    response = httpx.post(
+        f"{hub.url}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(creds["client_id"], creds["client_secret"]),
+    )
+    token: str = response.json()["access_token"]
+    return token
 
 
 async def _feed(hub: HubServer, token: str) -> dict[str, dict[str, Any]]:
@@ -35,14 +49,19 @@ async def _feed(hub: HubServer, token: str) -> dict[str, dict[str, Any]]:
         after = page["pageInfo"]["endCursor"]
 
 
+# A plan breaks only days after a missed installment (the maintenance sweep); the in-process
+# feed test writes that one with a sweep at a later clock.
+DELIVERED_TYPES = set(EVENT_TYPES) - {"payment_plan.broken"}
+
+
 async def _until_every_type(hub: HubServer, token: str, before: set[str]) -> dict[str, Any]:
     """The new events on the feed, once every catalogued type is among them."""
     for _ in range(300):
         new = {k: v for k, v in (await _feed(hub, token)).items() if k not in before}
-        if {e["type"] for e in new.values()} == set(EVENT_TYPES):
+        if {e["type"] for e in new.values()} == DELIVERED_TYPES:
             return new
         await asyncio.sleep(0.1)
-    raise AssertionError(f"missing types: {set(EVENT_TYPES) - {e['type'] for e in new.values()}}")
+    raise AssertionError(f"missing types: {DELIVERED_TYPES - {e['type'] for e in new.values()}}")
 
 
 async def test_every_delivered_body_validates_against_the_schema_of_its_type(
@@ -65,16 +84,31 @@ async def test_every_delivered_body_validates_against_the_schema_of_its_type(
         endpoint_id, _ = await _endpoint(hub_server, token, receiver.url)
         await _endpoint(hub_server, token, gone.url, ["account.placed"])
         await produce_account_events(run)
+        agency_token = _token(hub_server, "agency")
+
+        async def run_agency(query: str, variables: dict[str, Any]) -> dict[str, Any]:
+            data: dict[str, Any] = await _gql(hub_server, agency_token, query, variables)
+            return data
+
+        async def place() -> str:
+            placed = await run(PLACE, {"input": placement()})
+            account_id: str = placed["placeAccount"]["account"]["id"]
+            return account_id
+
+        collected = await produce_collection_events(run, run_agency, place)
         await send_test_webhook(run, endpoint_id)
         feed = await _until_every_type(hub_server, token, before)
-        assert len(feed) == ACCOUNT_EVENTS + 2  # and one endpoint.disabled, one webhook.test
+        account_feed = [e for e in feed.values() if e["data"].get("account", {}).get("id")]
+        assert len(account_feed) - ACCOUNT_EVENTS == len(
+            [e for e in account_feed if e["data"]["account"]["id"] in collected.values()]
+        )
         await receiver.wait_for(lambda: set(receiver.delivered_ids()) >= set(feed))
 
         headers_schema = yaml.safe_load(ASYNCAPI.read_text())["components"]["schemas"][
             "StandardWebhookHeaders"
         ]
         delivered = [r for r in receiver.received if r.headers["webhook-id"] in feed]
-        assert {json_of(r)["type"] for r in delivered} == set(EVENT_TYPES)
+        assert {json_of(r)["type"] for r in delivered} == DELIVERED_TYPES
         for received in delivered:
             body = json_of(received)
             assert problems(received.body) == [], (body["type"], body)

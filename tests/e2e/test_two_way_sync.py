@@ -251,3 +251,31 @@ async def test_connection_init_without_a_valid_token_is_refused(
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await asyncio.wait_for(socket.recv(), timeout=10)
     assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
+
+
+async def test_a_subscriber_on_one_server_hears_writes_made_through_another(
+    pg_hub_server: HubServer,
+) -> None:
+    """Fan-out across processes: PostgreSQL NOTIFY wakes the subscriber's server at once,
+    well before its own 5-second look."""
+    hub = pg_hub_server
+    hub.start("--demo")
+    other = HubServer(env=hub.env, data_dir=hub.data_dir)
+    other.start("--no-migrate", "--no-worker")
+    creditor = Session(hub, "creditor")
+    writer = Session(other, "creditor")
+    try:
+        async with subscriber(hub.url, creditor.token) as live:
+            await live.subscribe(ORGANIZATION_EVENTS, {"types": ["account.placed"]})
+            await asyncio.sleep(0.5)
+            loop = asyncio.get_running_loop()
+            for _ in range(3):
+                sent = loop.time()
+                placed = await writer.run(PLACE, {"input": placement()})
+                [event] = await live.events(1, seconds=10)
+                assert event["data"]["account"]["id"] == placed["placeAccount"]["account"]["id"]
+                assert loop.time() - sent < 2.5
+    finally:
+        other.stop()
+        await creditor.client.aclose()
+        await writer.client.aclose()

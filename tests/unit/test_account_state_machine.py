@@ -261,3 +261,12 @@ def test_random_walk_never_leaves_a_terminal_state_nor_loses_the_resume_status(
             assert resume in WORKING_STATES
         else:
             assert resume is None
+
+
+def test_an_adjustment_cannot_make_room_for_reversed_payments_above_the_original() -> None:
+    # 10,000 owed originally, 4,000 paid: the balance may rise back to 6,000, not above,
+    # so reversing the 4,000 later lands exactly on the original amount.
+    assert check_adjusted_balance(5_000, 1_000, 10_000, paid=4_000) == 6_000
+    with pytest.raises(DomainError) as refused:
+        check_adjusted_balance(5_000, 1_001, 10_000, paid=4_000)
+    assert refused.value.code == "BALANCE_ABOVE_ORIGINAL"

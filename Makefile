@@ -45,6 +45,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/placement.py
 	$(BIN)/python bench/delivery.py
 	$(BIN)/python bench/compliance.py
+	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/sdk.py
 
 schema: $(VENV)/.installed

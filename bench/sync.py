@@ -19,7 +19,10 @@ that counts POSTs), and drops and stops everything afterwards, also on errors.
   limit, parse, validate and execute path, and nothing else.
 
 It prints requests/s of both and their ratio (target >= 0.5), the journeys' end-to-end
-time, and how long after the last response the receiver had every webhook.
+time, and how long after the last response the receiver had every webhook. The measures
+alternate in ``--rounds`` rounds so drift on a shared machine weighs on both alike.
+``--separate-worker`` runs ``serve --no-worker`` plus an ``evenly-hub worker`` process;
+``--no-webhooks`` creates no endpoints (to see what delivery costs).
 """
 
 # ruff: noqa: E402  (imports after the sys.path set-up that finds bench/ modules)
@@ -211,13 +214,13 @@ async def measure(args: argparse.Namespace, url: str, tmp: Path, processes: list
         EVENLY_RATE_LIMIT_BURST="1000000",
         EVENLY_ALLOW_INSECURE_WEBHOOKS="1",
     )
-    hub = start(
-        "hub",
-        [str(venv_bin / "evenly-hub"), "serve", "--no-migrate", "--port", str(hub_port)],
-        env,
-        hub_port,
-        tmp,
-    )
+    serve = [str(venv_bin / "evenly-hub"), "serve", "--no-migrate", "--port", str(hub_port)]
+    if args.separate_worker:
+        serve.append("--no-worker")
+    hub = start("hub", serve, env, hub_port, tmp)
+    if args.separate_worker:
+        worker = start("worker", [str(venv_bin / "evenly-hub"), "worker"], env, hub_port, tmp)
+        processes.append(worker.process)
     receiver = start(
         "receiver",
         [
@@ -280,6 +283,7 @@ async def measure(args: argparse.Namespace, url: str, tmp: Path, processes: list
     print(
         f"sync journeys  {args.accounts} accounts x (place, acknowledge, 3 payments -> PAID), "
         f"concurrency {args.concurrency}, webhooks {'on' if args.webhooks else 'OFF'}"
+        + (" (separate worker process)" if args.separate_worker else " (in-process worker)")
     )
     print(
         f"sync requests  hub={hub_rate:.0f}req/s noop={noop_rate:.0f}req/s "
@@ -302,6 +306,11 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument(
         "--no-webhooks", dest="webhooks", action="store_false", help="no endpoints (diagnosis)"
+    )
+    parser.add_argument(
+        "--separate-worker",
+        action="store_true",
+        help="serve --no-worker plus one `evenly-hub worker` process (the scale-out set-up)",
     )
     parser.add_argument("--rounds", type=int, default=5, help="interleaved measuring rounds")
     args = parser.parse_args()

@@ -4,7 +4,7 @@ the creditor's direct payments, customer returns, rehabilitations and KPIs."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any
 
 import strawberry
@@ -31,7 +31,6 @@ from hub.api.inputs import IDEMPOTENCY, MoneyInput
 from hub.api.scalars import CountryCode, CurrencyCode, DateTime
 from hub.api.types import Account, After, Edge, First, Money, Node, Organization, PageInfo, page_of
 from hub.auth.scopes import Scope
-from hub.auth.tokens import Principal
 from hub.domain.collection import MAX_TEXT
 from hub.services import collection as service
 from hub.services import performance as performance_service
@@ -578,12 +577,6 @@ class RecordCustomerReturnPayload:
 
 # --- resolvers ------------------------------------------------------------------------------
 
-Work = Callable[[RequestContext, Principal], Awaitable[Applied]]
-
-
-async def _write(info: Info, scope: Scope, work: Work) -> tuple[Applied | None, list[UserError]]:
-    return await run_write(info, scope, work)
-
 
 def _account(applied: Applied | None) -> Account | None:
     return Account.from_row(applied.account) if applied is not None else None
@@ -610,7 +603,7 @@ class CollectionMutation:
             AcknowledgePlacementInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> AccountChangePayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.acknowledge_placement(
@@ -633,7 +626,7 @@ class CollectionMutation:
             LogContactAttemptInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> LogContactAttemptPayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.log_contact_attempt(
@@ -664,7 +657,7 @@ class CollectionMutation:
             CreatePaymentPlanInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> CreatePaymentPlanPayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.create_payment_plan(
@@ -699,7 +692,7 @@ class CollectionMutation:
             RecordPaymentInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> PaymentPayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.record_payment(
@@ -726,7 +719,7 @@ class CollectionMutation:
             ReportDirectPaymentInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> PaymentPayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.ACCOUNTS_WRITE,
             lambda ctx, p: service.record_payment(
@@ -752,7 +745,7 @@ class CollectionMutation:
             SettlePaymentInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> PaymentPayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.settle_payment(
@@ -775,7 +768,7 @@ class CollectionMutation:
             ReversePaymentInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> PaymentPayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.reverse_payment(
@@ -798,7 +791,7 @@ class CollectionMutation:
             OpenDisputeInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> DisputePayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.open_dispute(
@@ -822,7 +815,7 @@ class CollectionMutation:
             ResolveDisputeInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> DisputePayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.resolve_dispute(
@@ -846,7 +839,7 @@ class CollectionMutation:
             PlaceOnHoldInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> HoldPayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.place_on_hold(
@@ -869,7 +862,7 @@ class CollectionMutation:
             ReleaseHoldInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> HoldPayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.release_hold(
@@ -888,7 +881,7 @@ class CollectionMutation:
             CloseAccountInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> AccountChangePayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.AGENCY_WRITE,
             lambda ctx, p: service.close_account(
@@ -914,7 +907,7 @@ class CollectionMutation:
             RecordCustomerReturnInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> RecordCustomerReturnPayload:
-        applied, errors = await _write(
+        applied, errors = await run_write(
             info,
             Scope.ACCOUNTS_WRITE,
             lambda ctx, p: service.record_customer_return(

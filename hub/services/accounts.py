@@ -588,19 +588,19 @@ async def adjust_balance(
     return applied.account
 
 
-async def refuse_if_payment_in_flight(conn: AsyncConnection, account_id: str) -> None:
-    """Recall and close wait for pending payments to settle or fail."""
+async def refuse_if_payment_in_flight(
+    conn: AsyncConnection,
+    account_id: str,
+    message: str = "a payment on this account is still pending; settle or fail it first",
+) -> None:
+    """Recall, close and a new plan wait for pending payments to settle or fail."""
     pending = await conn.execute(
         sa.select(payments.c.id)
         .where(payments.c.account_id == account_id, payments.c.status == "PENDING")
         .limit(1)
     )
     if pending.first() is not None:
-        raise DomainError.of(
-            "PAYMENT_IN_FLIGHT",
-            "a payment on this account is still pending; settle or fail it first",
-            "accountId",
-        )
+        raise DomainError.of("PAYMENT_IN_FLIGHT", message, "accountId")
 
 
 def resume_of(account: Row) -> AccountStatus | None:

@@ -464,11 +464,10 @@ async def log_contact_attempt(
         _check_reported_time(occurred_at, account, now, "occurredAt")
         pack = None
         if direction is ContactDirection.OUTBOUND:
-            if status.is_terminal:
+            closed = compliance.closed_refusal(account)
+            if closed is not None:
                 raise DomainError.of(
-                    "CONTACT_NOT_PERMITTED",
-                    f"HUB-CLOSED: no outbound contact once the account is {status}",
-                    "direction",
+                    "CONTACT_NOT_PERMITTED", f"{closed.rule_id}: {closed.message}", "direction"
                 )
             if status is AccountStatus.PLACED:
                 raise DomainError.of(
@@ -563,13 +562,9 @@ async def create_payment_plan(
                     "currency",
                 )
         moved = transition(status, Action.START_PLAN)
-        in_flight = await _sum_payments(
-            conn, payments.c.account_id == account["id"], payments.c.status == "PENDING"
+        await account_service.refuse_if_payment_in_flight(
+            conn, account["id"], "settle pending payments before agreeing a plan"
         )
-        if in_flight:
-            raise DomainError.of(
-                "PAYMENT_IN_FLIGHT", "settle pending payments before agreeing a plan", "accountId"
-            )
         schedule = plans.build_schedule(
             account["balance_minor"],
             currency,

@@ -129,12 +129,19 @@ async def contact_permission(
             raise account_service.not_found()
         context = await contact_context(ctx, conn, account, at)
     decision = decide(ctx, context, channel, at)
-    if AccountStatus(account["status"]).is_terminal:
-        closed = Refusal(
-            "HUB-CLOSED", f"the account is {account['status']}", "hub policy", convention=False
-        )
+    closed = closed_refusal(account)
+    if closed is not None:
         return Decision(False, (closed, *decision.reasons), None, decision.pack, context.timezones)
     return decision
+
+
+def closed_refusal(account: Row) -> Refusal | None:
+    """The hub's rule that a closed account's debtor is never contacted again."""
+    status = AccountStatus(account["status"])
+    if not status.is_terminal:
+        return None
+    message = f"no outbound contact once the account is {status}"
+    return Refusal("HUB-CLOSED", message, "hub policy", convention=False)
 
 
 async def set_channel_consent(

@@ -142,13 +142,16 @@ def _illegal(status: AccountStatus, action: Action) -> DomainError:
     )
 
 
-def check_adjusted_balance(balance: int, delta: int, original: int, paid: int = 0) -> int:
+def check_adjusted_balance(
+    balance: int, delta: int, original: int, paid: int = 0, in_flight: int = 0
+) -> int:
     """The balance after an adjustment of ``delta`` minor units, or a refusal.
 
     An adjustment corrects a balance (fee waived, interest added); it never closes an
     account, so the result stays above zero. Nor may it rise above the original amount
     less the ``paid`` payments received: otherwise reversing those payments later would
-    push the balance above the original amount.
+    push the balance above the original amount. Nor may it fall below the ``in_flight``
+    pending payments: settling them must not leave a negative balance.
     """
     if delta == 0:
         raise DomainError.of("INVALID_AMOUNT", "an adjustment must change the balance", "amount")
@@ -157,6 +160,12 @@ def check_adjusted_balance(balance: int, delta: int, original: int, paid: int = 
         raise DomainError.of(
             "BALANCE_NOT_POSITIVE",
             "an adjustment must leave a positive balance; close the account instead",
+            "amount",
+        )
+    if new_balance < in_flight:
+        raise DomainError.of(
+            "BALANCE_BELOW_PENDING",
+            f"an adjustment cannot lower the balance below the {in_flight} in pending payments",
             "amount",
         )
     if new_balance + paid > original:

@@ -558,16 +558,24 @@ async def adjust_balance(
                 "amount",
                 "currency",
             )
-        paid = await conn.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0)).where(
-                payments.c.account_id == account["id"], payments.c.status == "SUCCEEDED"
+
+        def total(status: str) -> Any:
+            amount_if = sa.case((payments.c.status == status, payments.c.amount_minor), else_=0)
+            return sa.func.coalesce(sa.func.sum(amount_if), 0)
+
+        paid, in_flight = (
+            await conn.execute(
+                sa.select(total("SUCCEEDED"), total("PENDING")).where(
+                    payments.c.account_id == account["id"]
+                )
             )
-        )
+        ).one()
         new_balance = check_adjusted_balance(
             account["balance_minor"],
             amount.amount_minor,
             account["original_amount_minor"],
-            int(paid or 0),
+            int(paid),
+            int(in_flight),
         )
         done = Change(values={"balance_minor": new_balance})
         done.emit(

@@ -270,3 +270,11 @@ def test_an_adjustment_cannot_make_room_for_reversed_payments_above_the_original
     with pytest.raises(DomainError) as refused:
         check_adjusted_balance(5_000, 1_001, 10_000, paid=4_000)
     assert refused.value.code == "BALANCE_ABOVE_ORIGINAL"
+
+
+def test_an_adjustment_cannot_lower_the_balance_below_pending_payments() -> None:
+    # 8,500 of a 10,000 balance is in flight: settling it must not leave the balance negative.
+    assert check_adjusted_balance(10_000, -1_500, 10_000, in_flight=8_500) == 8_500
+    with pytest.raises(DomainError) as refused:
+        check_adjusted_balance(10_000, -1_501, 10_000, in_flight=8_500)
+    assert refused.value.code == "BALANCE_BELOW_PENDING"

@@ -179,6 +179,18 @@ async def pool(concurrency: int, jobs: int, make: Any) -> float:
     return time.perf_counter() - started
 
 
+def cpu_seconds(pids: list[int]) -> float:
+    """CPU time (user + system) the processes used so far; 0 where /proc is unavailable."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 async def receiver_count(url: str) -> int:
     async with httpx.AsyncClient() as client:
         return int((await client.get(f"{url}/count")).json()["count"])
@@ -218,9 +230,11 @@ async def measure(args: argparse.Namespace, url: str, tmp: Path, processes: list
     if args.separate_worker:
         serve.append("--no-worker")
     hub = start("hub", serve, env, hub_port, tmp)
+    hub_pids = [hub.process.pid]  # whose CPU time is measured
     if args.separate_worker:
         worker = start("worker", [str(venv_bin / "evenly-hub"), "worker"], env, hub_port, tmp)
         processes.append(worker.process)
+        hub_pids.append(worker.process.pid)
     receiver = start(
         "receiver",
         [
@@ -262,15 +276,19 @@ async def measure(args: argparse.Namespace, url: str, tmp: Path, processes: list
 
     # Interleaved rounds, so drift on a shared machine weighs on both sides alike.
     requests = args.accounts * 5
-    noop_seconds = journey_seconds = 0.0
+    noop_seconds = journey_seconds = noop_cpu = journey_cpu = 0.0
     for round_ in range(args.rounds):
         accounts = args.accounts // args.rounds + (round_ < args.accounts % args.rounds)
+        cpu = cpu_seconds(hub_pids)
         noop_seconds += await pool(
             args.concurrency, accounts * 5, lambda i: noop(creditor, agency, i)
         )
+        noop_cpu += cpu_seconds(hub_pids) - cpu
+        cpu = cpu_seconds(hub_pids)
         journey_seconds += await pool(
             args.concurrency, accounts, lambda i: journey(creditor, agency, "SYNC")
         )
+        journey_cpu += cpu_seconds(hub_pids) - cpu
     expected = delivered_before + args.accounts * DELIVERIES_PER_JOURNEY * args.webhooks
     finished = time.perf_counter()
     await delivered(receiver_url, expected)
@@ -288,6 +306,10 @@ async def measure(args: argparse.Namespace, url: str, tmp: Path, processes: list
     print(
         f"sync requests  hub={hub_rate:.0f}req/s noop={noop_rate:.0f}req/s "
         f"ratio={ratio:.2f} (target >= {TARGET})  {verdict}"
+    )
+    print(
+        f"sync hub cpu  {journey_cpu / requests * 1000:.2f}ms/request (journeys, "
+        f"webhook delivery included) {noop_cpu / requests * 1000:.2f}ms/request (no-op)"
     )
     print(
         f"sync end-to-end  {args.accounts} journeys in {journey_seconds:.2f}s "

@@ -25,6 +25,7 @@ from hub.delivery.keys import WebhookSigningKey
 from hub.delivery.worker import DeliveryWorker
 from hub.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
 from hub.observability import Metrics
+from hub.process import tune_garbage_collector
 from hub.services.context import ServiceContext
 from hub.settings import Settings
 from hub.store.event_bus import EventBus
@@ -103,4 +104,12 @@ def create_app(
     app.state.services = services
     app.state.issuer = issuer
     app.state.authenticator = authenticator
+    return app
+
+
+def create_served_app() -> Starlette:
+    """The app as ``evenly-hub serve`` runs it: built from the environment, then the
+    process's start-up objects are frozen out of garbage collection (see ``hub.process``)."""
+    app = create_app()
+    tune_garbage_collector()
     return app

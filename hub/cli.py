@@ -86,7 +86,7 @@ def serve(
         creds = _run(ensure_demo)
         _print_demo(creds, host, port)
     uvicorn.run(
-        "hub.app:create_app",
+        "hub.app:create_served_app",
         factory=True,
         host=host,
         port=port,
@@ -124,6 +124,7 @@ def worker(metrics_port: int | None) -> None:
     from hub.delivery.keys import WebhookSigningKey
     from hub.delivery.worker import DeliveryWorker
     from hub.observability import Metrics, configure_logging
+    from hub.process import tune_garbage_collector
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
@@ -137,6 +138,7 @@ def worker(metrics_port: int | None) -> None:
         if metrics_port is not None:
             start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
         key = WebhookSigningKey.from_settings(settings)
+        tune_garbage_collector()
         await DeliveryWorker(ctx, key, metrics=metrics).run(stop)
 
     _run(run)

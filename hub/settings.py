@@ -32,6 +32,10 @@ class Settings:
     data_dir: Path = Path(".evenly")
     #: SQLAlchemy async URL; SQLite in ``data_dir`` when empty.
     database_url: str = ""
+    #: PostgreSQL connections each process keeps open; bursts may open half as many again.
+    #: Size it to the requests one process serves at once: a connection opened for a burst
+    #: and closed after it costs a new server backend and re-prepared statements.
+    database_pool_size: int = 20
     #: Base64 of 32 bytes: AES-256-GCM key for customer PII. Generated into data_dir if empty.
     encryption_key: str = ""
     #: PEM Ed25519 private key signing access tokens. Generated into data_dir if empty.

@@ -59,7 +59,7 @@ class ServiceContext:
     @classmethod
     def from_settings(cls, settings: Settings) -> ServiceContext:
         return cls(
-            db=Database(settings.resolved_database_url),
+            db=Database(settings.resolved_database_url, pool_size=settings.database_pool_size),
             cipher=FieldCipher.from_settings(settings),
             settings=settings,
         )

@@ -21,7 +21,9 @@ def _json_dumps(value: Any) -> str:
 class Database:
     """Owns the engine. Services get a connection inside one transaction from ``transaction()``."""
 
-    def __init__(self, url: str, *, echo: bool = False, **engine_options: Any) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 20, **engine_options: Any
+    ) -> None:
         self.url = url
         parsed = make_url(url)
         self.dialect = parsed.get_backend_name()
@@ -35,7 +37,9 @@ class Database:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             kwargs["connect_args"] = {"timeout": 30}
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=False)
+            kwargs.update(
+                pool_size=pool_size, max_overflow=max(pool_size // 2, 1), pool_pre_ping=False
+            )
         kwargs.update(engine_options)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:

@@ -27,7 +27,7 @@ from strawberry.types import Info
 from hub.api.authentication import BearerAuthenticator
 from hub.api.context import RequestContext, request_context
 from hub.api.errors import ApiError
-from hub.api.types import Event, event_position
+from hub.api.types import Event, event_key
 from hub.auth.scopes import OrganizationKind, Scope
 from hub.auth.tokens import InvalidToken, Principal
 from hub.services import accounts as account_service
@@ -36,6 +36,8 @@ from hub.services.context import ServiceContext
 from hub.store.event_bus import EventBus
 
 _BATCH = 100
+#: How soon to read again when committed events wait behind an older open transaction.
+_WAITING_RETRY_SECONDS = 0.05
 #: The caller before ``connection_init``: no organization, no scopes.
 _NOBODY = Principal(
     client_id="", organization_id="", kind=OrganizationKind.AGENCY, scopes=frozenset()
@@ -65,20 +67,23 @@ async def _stream(
             if await account_service.get_account(conn, principal, account_id) is None:
                 raise ApiError("NOT_FOUND", "no such account")
         if after is not None:
-            position = await event_position(conn, principal, after)
+            key = await event_key(conn, principal, after)
         else:
-            position = await event_service.last_position(conn)
+            key = await event_service.current_key(conn)
     while True:
         waiter = bus.waiter()
         async with ctx.services.db.read() as conn:
-            rows = await event_service.list_events(
-                conn, principal, after=position, types=types, account_id=account_id, limit=_BATCH
+            batch = await event_service.list_events(
+                conn, principal, after=key, types=types, account_id=account_id, limit=_BATCH
             )
-        for row in rows:
-            position = row["position"]
+        for row in batch.rows:
+            key = event_service.key_of(row)
             ctx.reset_loaders()  # nested fields read the account as it is now
             yield Event.from_row(row)
-        if len(rows) < _BATCH:
+        if batch.waiting:
+            # Committed behind an older open transaction, whose end may bring no NOTIFY.
+            await bus.wait(waiter, at_most=_WAITING_RETRY_SECONDS)
+        elif len(batch.rows) < _BATCH:
             await bus.wait(waiter)
 
 

@@ -371,26 +371,34 @@ async def load_event_page(
     """A page of events after ``after``: an event cursor, or an event id (``evt_…``)."""
     limit = page_size(first)
     async with ctx.services.db.read() as conn:
-        position: int | None = None
+        key: event_service.EventKey | None = None
         if after is not None:
-            position = await event_position(conn, principal, after)
-        rows = await event_service.list_events(
-            conn, principal, after=position, types=types, account_id=account_id, limit=limit + 1
+            key = await event_key(conn, principal, after)
+        batch = await event_service.list_events(
+            conn, principal, after=key, types=types, account_id=account_id, limit=limit + 1
         )
-    edges, nodes, info = page_of(rows, limit, "event", lambda r: r["position"], Event.from_row)
+    edges, nodes, info = page_of(batch.rows, limit, "event", event_cursor_value, Event.from_row)
     return EventConnection(edges=edges, nodes=nodes, page_info=info)
 
 
-async def event_position(conn: Any, principal: Any, after: str) -> int:
+def event_cursor_value(row: Row) -> str:
+    """``txid:position``, or just ``position`` when txid is 0 (SQLite, and events written
+    before txids were kept: their older cursors stay valid)."""
+    txid, position = event_service.key_of(row)
+    return f"{txid}:{position}" if txid else str(position)
+
+
+async def event_key(conn: Any, principal: Any, after: str) -> event_service.EventKey:
+    """The feed key of ``after``: an ``evt_`` id or an ``events`` cursor."""
     if after.startswith("evt_"):
-        found = await event_service.position_of(conn, principal, after)
+        found = await event_service.key_of_event(conn, principal, after)
         if found is None:
             raise ApiError("INVALID_CURSOR", "no such event")
         return found
-    value = decode_cursor("event", after)
-    if not value.isdigit():
+    txid, _, position = decode_cursor("event", after).rpartition(":")
+    if not position.isdigit() or not (txid == "" or txid.isdigit()):
         raise ApiError("INVALID_CURSOR", "the cursor is not valid for this connection")
-    return int(value)
+    return (int(txid or 0), int(position))
 
 
 async def load_account_page(

@@ -10,6 +10,7 @@ import datetime as dt
 import functools
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -83,16 +84,35 @@ def organization_event(
     }
 
 
-#: Transactions that write events hold this advisory lock from their first event to their
-#: commit, so events take their positions in commit order: a reader resuming after the last
-#: position it saw can never skip one that commits late. (SQLite serializes writers anyway.)
-EVENT_ORDER_LOCK = 7_403_205
+#: Where a reader is in the feed: the (txid, position) of the last event it has seen.
+#:
+#: Positions come from a sequence, so concurrent transactions may commit out of position
+#: order; a reader resuming after the last position it saw could skip an event that
+#: commits late. Instead of making writers take turns, the feed is ordered by the writing
+#: transaction's id first (``events.txid``), and a reader only takes events whose
+#: transaction is older than every transaction still running (the ``xmin`` of its
+#: snapshot): whatever commits later has a larger txid than anything already read, so it
+#: sorts after the reader's cursor. Events of a transaction that commits while an older
+#: one is still open wait, committed but not yet readable, until that one ends. On SQLite
+#: txid is 0 (writers are serialized, so positions are in commit order already).
+EventKey = tuple[int, int]
 
 
-async def lock_event_order(conn: AsyncConnection) -> None:
-    """Take the event-order lock before inserting events other than through ``append``."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(sa.select(sa.func.pg_advisory_xact_lock(EVENT_ORDER_LOCK)))
+@dataclass(frozen=True)
+class EventBatch:
+    """Events in feed order, and whether more are committed but not yet readable."""
+
+    rows: list[Row]
+    #: Committed events the caller may see that wait for an older transaction to end;
+    #: read again shortly (they carry no NOTIFY of their own when that one ends).
+    waiting: bool = False
+
+
+def _readable() -> Any:
+    """PostgreSQL: true for events whose transaction is older than every one still open."""
+    return events.c.txid < sa.cast(
+        sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text), sa.BigInteger
+    )
 
 
 async def append(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
@@ -203,20 +223,6 @@ def _append_with_outbox(count: int) -> sa.TextClause:
     rendered = str(statement.compile(dialect=postgresql.dialect()))
     sql = re.sub(r"%\((\w+)\)s::([A-Z][A-Z ]*[A-Z])", r"CAST(:\1 AS \2)", rendered)
     sql = re.sub(r"%\((\w+)\)s", r":\1", sql)  # later rows: typed by the first row
-    # Take the event-order lock before any row draws its position (see lock_event_order).
-    columns = ", ".join(_EVENT_COLUMNS)
-    sql, found = re.subn(
-        r"VALUES (.*?) RETURNING events\.",
-        lambda m: (
-            f"SELECT v.* FROM (VALUES {m.group(1)}) AS v({columns}), "
-            f"(SELECT pg_advisory_xact_lock({EVENT_ORDER_LOCK})) AS event_order "
-            "RETURNING events."
-        ),
-        sql,
-        count=1,
-        flags=re.S,
-    )
-    assert found == 1, "unexpected rendering of the events insert"
     binds = [
         sa.bindparam(f"e{i}_{column}", type_=events.c[column].type)
         for i in range(count)
@@ -253,29 +259,48 @@ async def list_events(
     conn: AsyncConnection,
     principal: Principal,
     *,
-    after: int | None,
+    after: EventKey | None,
     types: Sequence[str] | None,
     account_id: str | None = None,
     limit: int,
-) -> list[Row]:
-    """Events the principal may see, in global order, after position ``after``."""
-    query = sa.select(events).where(event_clause(principal))
+) -> EventBatch:
+    """Readable events the principal may see, in feed order, after the key ``after``.
+
+    On PostgreSQL one statement reads them with a flag saying which are readable yet: the
+    readable ones sort first, and any that follow are committed but wait (``waiting``).
+    """
+    postgres = conn.dialect.name == "postgresql"
+    columns = [*events.c, _readable().label("readable")] if postgres else [*events.c]
+    query = sa.select(*columns).where(event_clause(principal))
     if after is not None:
-        query = query.where(events.c.position > after)
+        query = query.where(sa.tuple_(events.c.txid, events.c.position) > sa.tuple_(*after))
     if types:
         query = query.where(events.c.type.in_(list(types)))
     if account_id is not None:
         query = query.where(events.c.account_id == account_id)
-    rows = await conn.execute(query.order_by(events.c.position).limit(limit))
-    return [r._mapping for r in rows]
+    found = await conn.execute(query.order_by(events.c.txid, events.c.position).limit(limit))
+    rows: list[Row] = [r._mapping for r in found]
+    if not postgres:
+        return EventBatch(rows)
+    readable = [r for r in rows if r["readable"]]
+    return EventBatch(readable, waiting=len(readable) < len(rows))
 
 
-async def position_of(conn: AsyncConnection, principal: Principal, event_id: str) -> int | None:
-    """The global position of a visible event, by its ``evt_`` id."""
+def key_of(row: Row) -> EventKey:
+    return (row["txid"], row["position"])
+
+
+async def key_of_event(
+    conn: AsyncConnection, principal: Principal, event_id: str
+) -> EventKey | None:
+    """The feed key of a visible event, by its ``evt_`` id."""
     row = await conn.execute(
-        sa.select(events.c.position).where(events.c.id == event_id, event_clause(principal))
+        sa.select(events.c.txid, events.c.position).where(
+            events.c.id == event_id, event_clause(principal)
+        )
     )
-    return row.scalar_one_or_none()
+    found = row.first()
+    return (found.txid, found.position) if found is not None else None
 
 
 async def get_event(conn: AsyncConnection, principal: Principal, event_id: str) -> Row | None:
@@ -286,7 +311,18 @@ async def get_event(conn: AsyncConnection, principal: Principal, event_id: str) 
     return found._mapping if found is not None else None
 
 
-async def last_position(conn: AsyncConnection) -> int:
-    """The newest event's global position (0 when there are none)."""
+async def current_key(conn: AsyncConnection) -> EventKey:
+    """A key that every readable event is at or before, and every later one after: where a
+    reader starts that wants only what is new."""
+    if conn.dialect.name == "postgresql":
+        xmin = await conn.scalar(
+            sa.select(
+                sa.cast(
+                    sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text),
+                    sa.BigInteger,
+                )
+            )
+        )
+        return (int(xmin or 0), 0)
     found = await conn.scalar(sa.select(sa.func.max(events.c.position)))
-    return int(found or 0)
+    return (0, int(found or 0))

@@ -22,7 +22,7 @@ from hub.delivery.urls import check_url
 from hub.domain.errors import DomainError
 from hub.domain.events import EVENT_TYPES, WEBHOOK_TEST
 from hub.services.context import ServiceContext
-from hub.services.events import lock_event_order, notify_outbox, organization_event
+from hub.services.events import notify_outbox, organization_event
 from hub.services.visibility import event_clause
 from hub.store.ids import new_id
 from hub.store.tables import (
@@ -305,7 +305,6 @@ async def send_test(ctx: ServiceContext, principal: Principal, endpoint_id: str)
             now,
             {"endpointId": endpoint_id, "message": "This is a test delivery from Evenly."},
         )
-        await lock_event_order(conn)
         await conn.execute(events.insert().values(**event))
         await conn.execute(
             webhook_messages.insert().values(

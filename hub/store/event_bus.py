@@ -40,10 +40,10 @@ class EventBus:
         self._waiters.add(future)
         return future
 
-    async def wait(self, waiter: asyncio.Future[None]) -> None:
-        """Until ``waiter`` completes or the fallback interval passes."""
+    async def wait(self, waiter: asyncio.Future[None], at_most: float | None = None) -> None:
+        """Until ``waiter`` completes or ``at_most`` seconds (the fallback interval) pass."""
         try:
-            await asyncio.wait_for(asyncio.shield(waiter), timeout=self.fallback_seconds)
+            await asyncio.wait_for(asyncio.shield(waiter), timeout=at_most or self.fallback_seconds)
         except TimeoutError:
             self._waiters.discard(waiter)
 

@@ -139,12 +139,19 @@ class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
         sa.UniqueConstraint("account_id", "sequence", name="uq_event_account_sequence"),
-        sa.Index("ix_events_creditor_id_position", "creditor_id", "position"),
-        sa.Index("ix_events_agency_id_position", "agency_id", "position"),
+        sa.Index("ix_events_creditor_id_txid_position", "creditor_id", "txid", "position"),
+        sa.Index("ix_events_agency_id_txid_position", "agency_id", "txid", "position"),
     )
 
     position: int | None = Field(
         default=None, sa_column=sa.Column(BigIntPK, primary_key=True, autoincrement=True)
+    )
+    #: The writing transaction's id (PostgreSQL's ``pg_current_xact_id()``, a server default
+    #: set by migration 0005; 0 on SQLite). The feed's order is (txid, position): see
+    #: ``hub.services.events``.
+    txid: int | None = Field(
+        default=None,
+        sa_column=sa.Column(sa.BigInteger, nullable=False, server_default=sa.text("0")),
     )
     id: str = Field(unique=True, max_length=40)
     type: str = Field(max_length=64)

@@ -1,9 +1,17 @@
-"""The feed never lets a reader skip an event that commits late (positions in commit order)."""
+"""The feed never lets a reader skip an event that commits late.
+
+The feed is ordered by (writing transaction id, position) and a reader only takes events
+whose transaction is older than every one still open (see ``hub.services.events``).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
 
 from hub.services import events as event_log
 from tests.conftest import Backend, Caller, place
@@ -11,10 +19,8 @@ from tests.conftest import Backend, Caller, place
 FEED = "query($after: String) { events(first: 100, after: $after) { nodes { id } pageInfo { endCursor } } }"
 
 
-async def test_events_take_positions_in_commit_order(creditor: Caller, backend: Backend) -> None:
-    await place(creditor)
-    cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
-    late = {
+def _late_event(creditor: Caller) -> dict[str, Any]:
+    return {
         "id": "evt_late_" + dt.datetime.now(dt.UTC).strftime("%H%M%S%f"),
         "type": "account.placed",
         "account_id": None,
@@ -24,6 +30,18 @@ async def test_events_take_positions_in_commit_order(creditor: Caller, backend: 
         "data": {"note": "written by a transaction that is slow to commit"},
         "occurred_at": dt.datetime.now(dt.UTC),
     }
+
+
+async def _feed_ids(creditor: Caller, cursor: str) -> list[str]:
+    return [n["id"] for n in (await creditor.data(FEED, {"after": cursor}))["events"]["nodes"]]
+
+
+async def test_an_event_that_commits_late_is_not_skipped(
+    creditor: Caller, backend: Backend
+) -> None:
+    await place(creditor)
+    cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
+    late = _late_event(creditor)
     async with backend.services.db.engine.connect() as slow:
         transaction = await slow.begin()
         if backend.name == "sqlite":
@@ -31,15 +49,51 @@ async def test_events_take_positions_in_commit_order(creditor: Caller, backend: 
         await event_log.append(slow, [late])  # draws its position now, commits later
         quick = asyncio.create_task(place(creditor))
         await asyncio.sleep(0.3)
-        # Another writer cannot commit events meanwhile, so nothing passes the late event.
-        assert not quick.done()
-        assert (await creditor.data(FEED, {"after": cursor}))["events"]["nodes"] == []
+        if backend.name == "sqlite":
+            assert not quick.done()  # writers take turns
+        else:
+            await quick  # commits at once, but its event waits for the older transaction
+        assert await _feed_ids(creditor, cursor) == []
         await transaction.commit()
     quick_account = (await quick)["account"]["id"]
-    ids = [n["id"] for n in (await creditor.data(FEED, {"after": cursor}))["events"]["nodes"]]
+    ids = await _feed_ids(creditor, cursor)
     assert ids[0] == late["id"] and len(ids) == 2
     account_events = await creditor.data(
         "query($id: ID!) { node(id: $id) { ... on Account { events { nodes { id } } } } }",
         {"id": quick_account},
+    )
+    assert [e["id"] for e in account_events["node"]["events"]["nodes"]] == ids[1:]
+
+
+async def test_an_older_transaction_writing_last_comes_first(
+    creditor: Caller, backend: Backend
+) -> None:
+    """The older transaction's event takes a higher position than the younger one's, which
+    commits first: the feed holds the younger one back, then shows both in txid order."""
+    if backend.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time: no older transaction can be open")
+    await place(creditor)
+    cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
+    late = _late_event(creditor)
+    async with backend.services.db.engine.connect() as older:
+        transaction = await older.begin()
+        await older.execute(sa.select(sa.func.pg_current_xact_id()))  # its id is taken now
+        younger = (await place(creditor))["account"]["id"]
+        assert await _feed_ids(creditor, cursor) == []
+        await event_log.append(older, [late])
+        await transaction.commit()
+    ids = await _feed_ids(creditor, cursor)
+    assert len(ids) == 2 and ids[0] == late["id"]
+    async with backend.services.db.read() as conn:
+        rows = await conn.execute(
+            sa.select(event_log.events.c.id, event_log.events.c.position).where(
+                event_log.events.c.id.in_(ids)
+            )
+        )
+        position = {row.id: row.position for row in rows}
+    assert position[late["id"]] > position[ids[1]]  # the feed is not in position order here
+    account_events = await creditor.data(
+        "query($id: ID!) { node(id: $id) { ... on Account { events { nodes { id } } } } }",
+        {"id": younger},
     )
     assert [e["id"] for e in account_events["node"]["events"]["nodes"]] == ids[1:]

@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import websockets
@@ -41,6 +42,7 @@ ACCOUNT_EVENTS = """subscription($id: ID!, $after: String) {
 FEED = """query($after: String) {
   events(first: 100, after: $after) { nodes { id type } pageInfo { hasNextPage endCursor } }
 }"""
+PLACED_FEED = """query { events(first: 100, types: ["account.placed"]) { nodes { data } } }"""
 
 
 class Session:
@@ -280,3 +282,38 @@ async def test_a_subscriber_on_one_server_hears_writes_made_through_another(
         other.stop()
         await creditor.client.aclose()
         await writer.client.aclose()
+
+
+async def test_an_event_held_back_by_an_older_transaction_arrives_when_it_ends(
+    pg_hub_server: HubServer,
+) -> None:
+    """An event committed while an older transaction is open waits (the feed is in
+    transaction order); when that transaction ends without writing events, and so without
+    a NOTIFY, the subscriber still gets the event at once, not at its 5-second look."""
+    hub = pg_hub_server
+    hub.start("--demo")
+    creditor = Session(hub, "creditor")
+    dsn = hub.env["EVENLY_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    older = await asyncpg.connect(dsn)
+    try:
+        async with subscriber(hub.url, creditor.token) as live:
+            await live.subscribe(ORGANIZATION_EVENTS, {"types": ["account.placed"]})
+            await asyncio.sleep(0.5)
+            transaction = older.transaction()
+            await transaction.start()
+            await older.fetchval("SELECT pg_current_xact_id()")  # an open, older transaction
+            placed = await creditor.run(PLACE, {"input": placement()})
+            with pytest.raises(TimeoutError):
+                await live.events(1, seconds=1)
+            account_id = placed["placeAccount"]["account"]["id"]
+            assert account_id not in json.dumps(await creditor.run(PLACED_FEED, {}))
+            loop = asyncio.get_running_loop()
+            ended = loop.time()
+            await transaction.rollback()
+            [event] = await live.events(1, seconds=10)
+            assert event["data"]["account"]["id"] == account_id
+            assert loop.time() - ended < 1.5
+            assert account_id in json.dumps(await creditor.run(PLACED_FEED, {}))
+    finally:
+        await older.close()
+        await creditor.client.aclose()

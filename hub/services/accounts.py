@@ -31,7 +31,7 @@ from hub.services.customers import customer_key
 from hub.services.visibility import account_clause, account_owner
 from hub.store import routing
 from hub.store.ids import new_id
-from hub.store.tables import accounts, customers, payments
+from hub.store.tables import accounts, customers, idempotency_keys, payments
 
 Row = Mapping[Any, Any]
 _T = TypeVar("_T")
@@ -455,9 +455,20 @@ class Change:
     creditor_only: frozenset[str] = frozenset()
     #: Rows the change wrote, by table, so callers can show them without reading them back.
     rows: dict[str, Mapping[str, Any]] = field(default_factory=dict)
+    #: New rows written with the account and its events (one statement on PostgreSQL).
+    #: Reads later in the same change do not see them: see ``pending``.
+    inserts: list[tuple[sa.Table, Mapping[str, Any]]] = field(default_factory=list)
 
     def emit(self, type_: str, **extra: Any) -> None:
         self.events.append((type_, extra))
+
+    def insert(self, table: sa.Table, row: Mapping[str, Any]) -> None:
+        """Write ``row`` into ``table`` when the change is written."""
+        self.inserts.append((table, row))
+
+    def pending(self, table: sa.Table) -> list[Mapping[str, Any]]:
+        """Rows of ``table`` this change will insert (not yet in the database)."""
+        return [row for into, row in self.inserts if into is table]
 
 
 @dataclass(frozen=True)
@@ -509,12 +520,10 @@ async def change_account(
         done = await change(conn, account, now)
         version = account["version"] + len(done.events)
         values = {**done.values, "version": version, "updated_at": now}
-        written = await conn.execute(
+        guard = (
             _versioned_update(tuple(sorted(values))),
             {**values, "_account_id": account["id"], "_read_version": account["version"]},
         )
-        if written.rowcount != 1:
-            raise _VersionConflict()
         updated = {**account, **done.values, "version": version, "updated_at": now}
         rows = []
         for offset, (type_, extra) in enumerate(done.events, start=1):
@@ -522,12 +531,14 @@ async def change_account(
             if type_ in done.creditor_only:
                 row["agency_id"] = None
             rows.append(row)
-        await event_log.append(conn, rows)
         result = {"account_id": account["id"], **done.result}
+        inserts = list(done.inserts)
         if idempotency_key:
-            await idempotency.save(
-                conn, [idempotency.record(org, idempotency_key, operation, hash_, result, now)]
-            )
+            record = idempotency.record(org, idempotency_key, operation, hash_, result, now)
+            inserts.append((idempotency_keys, record))
+        # The account at the version read, the change's rows and its events: one statement.
+        if not await event_log.append(conn, rows, guard=guard, inserts=inserts):
+            raise _VersionConflict()
         return Applied(updated, result, done.rows)
 
     return await _retrying(ctx, attempt)

@@ -295,15 +295,22 @@ async def _rehabilitate(
             contact_attempts.c.channel, contact_attempts.c.direction, contact_attempts.c.outcome
         ).where(contact_attempts.c.account_id == account["id"])
     )
+    # The payment that closes the account is written with the change: not in ``paid`` yet.
+    succeeded = [r._mapping for r in paid] + [
+        r for r in done.pending(payments) if r["status"] == PaymentStatus.SUCCEEDED.value
+    ]
     summary = summarize(
         placed_at=account["placed_at"],
         closed_at=now,
         paid_in_full=reason is CloseReason.PAID,
         payments=[
             PaymentFact(
-                r.amount_minor, PaymentChannel(r.channel), r.received_at, r.plan_id is not None
+                r["amount_minor"],
+                PaymentChannel(r["channel"]),
+                r["received_at"],
+                r["plan_id"] is not None,
             )
-            for r in paid
+            for r in succeeded
         ],
         contacts=[
             ContactFact(
@@ -332,7 +339,7 @@ async def _rehabilitate(
         "returned_at": None,
         "order_reference": None,
     }
-    await conn.execute(rehabilitations.insert().values(**row))
+    done.insert(rehabilitations, row)
     done.emit(E.CUSTOMER_REHABILITATED, rehabilitation=rehabilitation_view(row))
     done.creditor_only = done.creditor_only | {E.CUSTOMER_REHABILITATED}
     done.result["rehabilitation_id"] = row["id"]
@@ -661,8 +668,8 @@ async def record_payment(
             "reversed_at": None,
             "reversal_reason": None,
         }
-        await conn.execute(payments.insert().values(**payment))
         done = Change(result={"payment_id": payment["id"]}, rows={"payments": payment})
+        done.insert(payments, payment)
         if pending:
             done.emit(E.PAYMENT_PENDING, payment=payment_view(payment))
         else:

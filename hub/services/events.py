@@ -115,30 +115,72 @@ def _readable() -> Any:
     )
 
 
-async def append(conn: AsyncConnection, rows: Sequence[dict[str, Any]]) -> None:
+#: An UPDATE built once (its values are bind parameters) and the parameters to run it with.
+Guard = tuple[sa.Update, Mapping[str, Any]]
+#: A row to insert into a table along with the events.
+Insert = tuple[sa.Table, Mapping[str, Any]]
+
+
+async def append(
+    conn: AsyncConnection,
+    rows: Sequence[dict[str, Any]],
+    *,
+    guard: Guard | None = None,
+    inserts: Sequence[Insert] = (),
+) -> bool:
     """Write events and, in the same transaction, their outbox rows (webhook messages).
 
     Each event becomes a pending message for every enabled endpoint of its audience that
     subscribes to its type. On PostgreSQL one statement does both and notifies the
     delivery workers (NOTIFY is delivered at commit); on SQLite it takes two statements.
+
+    The state change the events record can ride along: ``guard`` (an UPDATE that must match
+    exactly one row, e.g. the account at the version read) and ``inserts`` are written in
+    that same statement on PostgreSQL, sparing a round trip each. Returns whether the guard
+    matched one row; if not, the caller must roll back (the events may be written).
     """
-    if not rows:
-        return
-    conn.info["events_written"] = True
-    if conn.dialect.name == "postgresql":
-        parameters = {
-            f"e{i}_{column}": row[column] for i, row in enumerate(rows) for column in _EVENT_COLUMNS
-        }
-        notified = await conn.execute(_append_with_outbox(len(rows)), parameters)
-        queued = notified.scalar_one() > 0
-    else:
+    if not rows and guard is None and not inserts:
+        return True
+    if conn.dialect.name != "postgresql":
+        return await _append_in_steps(conn, rows, guard, inserts)
+    if rows:
+        conn.info["events_written"] = True
+    parameters = {
+        f"e{i}_{column}": row[column] for i, row in enumerate(rows) for column in _EVENT_COLUMNS
+    }
+    for j, (_, row) in enumerate(inserts):
+        parameters.update({f"i{j}_{column}": value for column, value in row.items()})
+    if guard is not None:
+        parameters.update(guard[1])
+    shape = tuple((table, tuple(row)) for table, row in inserts)
+    statement = _append_with_outbox(len(rows), guard[0] if guard else None, shape)
+    written = (await conn.execute(statement, parameters)).one()
+    queued, guarded = written[0], written[1]
+    if queued:
+        conn.info["outbox_written"] = True
+    return guard is None or guarded == 1
+
+
+async def _append_in_steps(
+    conn: AsyncConnection,
+    rows: Sequence[dict[str, Any]],
+    guard: Guard | None,
+    inserts: Sequence[Insert],
+) -> bool:
+    """SQLite: ``append`` one statement at a time."""
+    if guard is not None and (await conn.execute(*guard)).rowcount != 1:
+        return False
+    for table, row in inserts:
+        await conn.execute(table.insert(), dict(row))
+    if rows:
+        conn.info["events_written"] = True
         await conn.execute(events.insert(), list(rows))
         fanned = await conn.execute(
             _outbox_for_events(), {"event_ids": [row["id"] for row in rows]}
         )
-        queued = fanned.rowcount > 0
-    if queued:
-        conn.info["outbox_written"] = True
+        if fanned.rowcount > 0:
+            conn.info["outbox_written"] = True
+    return True
 
 
 _EVENT_COLUMNS = (
@@ -184,51 +226,86 @@ def _messages_for(source: Any) -> sa.Select[Any]:
     ).select_from(source.join(subs, sa.and_(audience, subscribed)))
 
 
-@functools.lru_cache(maxsize=64)
-def _append_with_outbox(count: int) -> sa.TextClause:
-    """PostgreSQL: insert ``count`` events, fan them out to the outbox, NOTIFY listeners.
+@functools.lru_cache(maxsize=512)
+def _append_with_outbox(
+    count: int, guard: sa.Update | None, inserts: tuple[tuple[sa.Table, tuple[str, ...]], ...]
+) -> sa.TextClause:
+    """PostgreSQL: one statement that runs ``guard``, inserts the rows of ``inserts`` and
+    ``count`` events, fans the events out to the outbox and NOTIFYs listeners; it returns
+    the number of outbox rows queued and of rows the guard matched.
 
     SQLAlchemy cannot cache a multi-row INSERT inside a CTE and would compile it on every
-    call (25 ms for 200 events); so it is rendered to SQL once per row count here.
+    call (25 ms for 200 events); so it is rendered to SQL once per shape here.
     """
     values: list[dict[str, Any]] = [
         {column: sa.bindparam(f"e{i}_{column}") for column in _EVENT_COLUMNS} for i in range(count)
     ]
-    inserted = (
-        events.insert()
-        .values(values)
-        .returning(
-            events.c.id,
-            events.c.type,
-            events.c.creditor_id,
-            events.c.agency_id,
-            events.c.occurred_at,
+    writes: list[Any] = []
+    if guard is not None:
+        writes.append(guard.returning(sa.literal_column("1")).cte("guarded"))
+    for j, (table, columns) in enumerate(inserts):
+        row: dict[str, Any] = {column: sa.bindparam(f"i{j}_{column}") for column in columns}
+        writes.append(table.insert().values(row).returning(sa.literal_column("1")).cte(f"i{j}"))
+    if count:
+        inserted = (
+            events.insert()
+            .values(values)
+            .returning(
+                events.c.id,
+                events.c.type,
+                events.c.creditor_id,
+                events.c.agency_id,
+                events.c.occurred_at,
+            )
+            .cte("inserted_events")
         )
-        .cte("inserted_events")
-    )
-    messages = (
-        webhook_messages.insert()
-        .from_select(_MESSAGE_COLUMNS, _messages_for(inserted))
-        .returning(webhook_messages.c.id)
-        .cte("inserted_messages")
-    )
-    counted = sa.select(sa.func.count().label("n")).select_from(messages).subquery()
+        messages = (
+            webhook_messages.insert()
+            .from_select(_MESSAGE_COLUMNS, _messages_for(inserted))
+            .returning(webhook_messages.c.id)
+            .cte("inserted_messages")
+        )
+        queued: Any = sa.select(sa.func.count()).select_from(messages).scalar_subquery()
+    else:
+        queued = sa.literal_column("0")
     statement = sa.select(
-        counted.c.n,
-        sa.func.pg_notify(
-            sa.literal_column(f"'{EVENTS_CHANNEL}'"), sa.cast(counted.c.n, sa.String)
-        ),
+        queued.label("queued"),
+        _count_of(writes[0]) if guard is not None else sa.literal_column("0"),
     )
+    # Inserts nothing reads from still run: a CTE is executed once it is attached.
+    for write in writes[1 if guard is not None else 0 :]:
+        statement = statement.add_cte(write)
+    if count:
+        statement = statement.add_columns(
+            sa.func.pg_notify(sa.literal_column(f"'{EVENTS_CHANNEL}'"), sa.cast(queued, sa.String))
+        )
     # Render with pyformat placeholders, then as text() binds with explicit casts.
-    rendered = str(statement.compile(dialect=postgresql.dialect()))
-    sql = re.sub(r"%\((\w+)\)s::([A-Z][A-Z ]*[A-Z])", r"CAST(:\1 AS \2)", rendered)
+    compiled = statement.compile(dialect=postgresql.dialect())
+    sql = re.sub(
+        r"%\((\w+)\)s::(TIMESTAMP WITH(?:OUT)? TIME ZONE|[A-Z]+)", r"CAST(:\1 AS \2)", str(compiled)
+    )
     sql = re.sub(r"%\((\w+)\)s", r":\1", sql)  # later rows: typed by the first row
     binds = [
         sa.bindparam(f"e{i}_{column}", type_=events.c[column].type)
         for i in range(count)
         for column in _EVENT_COLUMNS
     ]
+    binds += [
+        sa.bindparam(f"i{j}_{column}", type_=table.c[column].type)
+        for j, (table, columns) in enumerate(inserts)
+        for column in columns
+    ]
+    if guard is not None:
+        binds += [
+            sa.bindparam(name, type_=bind.type)
+            for name, bind in compiled.binds.items()
+            if not re.fullmatch(r"[ei]\d+_.*", name)
+        ]
     return sa.text(sql).bindparams(*binds)
+
+
+def _count_of(cte: Any) -> Any:
+    return sa.select(sa.func.count()).select_from(cte).scalar_subquery()
 
 
 @functools.cache

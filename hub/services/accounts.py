@@ -492,12 +492,18 @@ async def change_account(
     payload: dict[str, Any],
     idempotency_key: str | None,
     change: ChangeFn,
+    *,
+    read_along: sa.Select[Any] | None = None,
 ) -> Applied:
     """Load the caller's account, apply ``change``, write it with its events, atomically.
 
     The account must be the caller's own: the creditor's for a creditor, assigned to the
     agency for an agency (anything else is ``NOT_FOUND``). ``change`` may write other
     tables on ``conn``; a concurrent change of the same account retries the whole use case.
+
+    ``read_along``: a one-row query of what ``change`` needs besides the account (with an
+    ``account_id`` bind parameter), read in the same round trip; ``change`` finds its
+    columns in the account row as ``along_<name>``.
     """
     org = principal.organization_id
     hash_ = idempotency.request_hash(operation, payload)
@@ -513,11 +519,16 @@ async def change_account(
                 if replay is None:
                     raise not_found()
                 return Applied(replay, result)
-        account = await get_account(conn, principal, account_id)
-        if account is None:
+        found = await conn.execute(
+            _account_with(principal.is_creditor, read_along),
+            {"account_id": account_id, "organization_id": principal.organization_id},
+        )
+        read = found.first()
+        if read is None:
             raise not_found()
         now = ctx.clock()
-        done = await change(conn, account, now)
+        done = await change(conn, read._mapping, now)
+        account = {column.name: read._mapping[column.name] for column in accounts.c}
         version = account["version"] + len(done.events)
         values = {**done.values, "version": version, "updated_at": now}
         guard = (
@@ -651,6 +662,17 @@ async def get_account(conn: AsyncConnection, principal: Principal, account_id: s
     )
     found = row.first()
     return found._mapping if found is not None else None
+
+
+@functools.lru_cache(maxsize=16)
+def _account_with(as_creditor: bool, along: sa.Select[Any] | None) -> sa.Select[Any]:
+    """The caller's account and, on the same row, the columns of ``along`` (``along_*``)."""
+    query = _account_by_id(as_creditor)
+    if along is None:
+        return query
+    extra = along.subquery("along")
+    labelled = (column.label(f"along_{column.name}") for column in extra.c)
+    return query.add_columns(*labelled).join(extra, sa.true())  # one row joins each
 
 
 @functools.lru_cache(maxsize=64)

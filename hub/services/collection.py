@@ -379,8 +379,13 @@ def _payment_state_query() -> sa.Select[Any]:
 
 async def _payment_state(conn: AsyncConnection, account_id: str) -> _PaymentState:
     row = (await conn.execute(_payment_state_query(), {"account_id": account_id})).one()._mapping
-    plan = {c.name: row[c] for c in payment_plans.c} if row[payment_plans.c.id] else None
-    return _PaymentState(int(row["in_flight"]), plan, int(row["paid_on_plan"] or 0))
+    return _payment_state_of({f"along_{name}": value for name, value in row.items()})
+
+
+def _payment_state_of(row: Row) -> _PaymentState:
+    """From the ``along_*`` columns of ``_payment_state_query`` read with the account."""
+    plan = {c.name: row[f"along_{c.name}"] for c in payment_plans.c} if row["along_id"] else None
+    return _PaymentState(int(row["along_in_flight"]), plan, int(row["along_paid_on_plan"] or 0))
 
 
 async def _payment_succeeded(
@@ -650,7 +655,7 @@ async def record_payment(
     async def change(conn: AsyncConnection, account: Row, now: dt.datetime) -> Change:
         _require_open(account)
         _check_reported_time(received_at, account, now, "receivedAt")
-        state = await _payment_state(conn, account["id"])
+        state = _payment_state_of(account)  # read with the account
         check_payment(amount, account["currency"], account["balance_minor"], state.in_flight)
         plan = state.plan
         payment = {
@@ -686,7 +691,14 @@ async def record_payment(
         "pending": pending,
     }
     return await change_account(
-        ctx, principal, account_id, operation, payload, idempotency_key, change
+        ctx,
+        principal,
+        account_id,
+        operation,
+        payload,
+        idempotency_key,
+        change,
+        read_along=_payment_state_query(),
     )
 
 

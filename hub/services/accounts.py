@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -92,14 +93,18 @@ async def place_accounts(
     return await _retrying(ctx, attempt)
 
 
-async def _retrying(ctx: ServiceContext, work: Callable[[AsyncConnection], Awaitable[_T]]) -> _T:
-    """Run ``work`` in a transaction; retry when a concurrent writer won a uniqueness race.
-
-    The next attempt's reads see the winner's rows and report the conflict as a problem.
+async def _retrying(
+    ctx: ServiceContext,
+    work: Callable[[AsyncConnection], Awaitable[_T]],
+    unit: Callable[[], AbstractAsyncContextManager[AsyncConnection]] | None = None,
+) -> _T:
+    """Run ``work`` in a transaction (or ``unit``); retry when a concurrent writer won a
+    uniqueness race. The next attempt's reads see the winner's rows and report the
+    conflict as a problem.
     """
     for attempt in range(_WRITE_ATTEMPTS):
         try:
-            async with ctx.db.transaction() as conn:
+            async with (unit or ctx.db.transaction)() as conn:
                 return await work(conn)
         except (IntegrityError, _VersionConflict, _ReferenceTaken):
             if attempt == _WRITE_ATTEMPTS - 1:
@@ -526,6 +531,9 @@ async def change_account(
         read = found.first()
         if read is None:
             raise not_found()
+        # The version guard below checks what was read; what ``change`` reads or writes
+        # itself, and the write, share one transaction (or the write is one statement).
+        await ctx.db.writes_follow(conn)
         now = ctx.clock()
         done = await change(conn, read._mapping, now)
         account = {column.name: read._mapping[column.name] for column in accounts.c}
@@ -548,11 +556,12 @@ async def change_account(
             record = idempotency.record(org, idempotency_key, operation, hash_, result, now)
             inserts.append((idempotency_keys, record))
         # The account at the version read, the change's rows and its events: one statement.
+        await ctx.db.single_statement(conn)
         if not await event_log.append(conn, rows, guard=guard, inserts=inserts):
             raise _VersionConflict()
         return Applied(updated, result, done.rows)
 
-    return await _retrying(ctx, attempt)
+    return await _retrying(ctx, attempt, unit=ctx.db.optimistic)
 
 
 async def adjust_balance(

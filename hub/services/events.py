@@ -155,7 +155,7 @@ async def append(
     shape = tuple((table, tuple(row)) for table, row in inserts)
     statement = _append_with_outbox(len(rows), guard[0] if guard else None, shape)
     written = (await conn.execute(statement, parameters)).one()
-    queued, guarded = written[0], written[1]
+    guarded, queued = written[0], written[1]
     if queued:
         conn.info["outbox_written"] = True
     return guard is None or guarded == 1
@@ -232,7 +232,8 @@ def _append_with_outbox(
 ) -> sa.TextClause:
     """PostgreSQL: one statement that runs ``guard``, inserts the rows of ``inserts`` and
     ``count`` events, fans the events out to the outbox and NOTIFYs listeners; it returns
-    the number of outbox rows queued and of rows the guard matched.
+    the number of rows the guard matched and of outbox rows queued. With a guard, nothing
+    is inserted unless it matched (the statement may commit on its own).
 
     SQLAlchemy cannot cache a multi-row INSERT inside a CTE and would compile it on every
     call (25 ms for 200 events); so it is rendered to SQL once per shape here.
@@ -241,11 +242,19 @@ def _append_with_outbox(
         {column: sa.bindparam(f"e{i}_{column}") for column in _EVENT_COLUMNS} for i in range(count)
     ]
     writes: list[Any] = []
+    guarded: Any = None
     if guard is not None:
-        writes.append(guard.returning(sa.literal_column("1")).cte("guarded"))
+        guarded = guard.returning(sa.literal_column("1")).cte("guarded")
+        writes.append(guarded)
     for j, (table, columns) in enumerate(inserts):
-        row: dict[str, Any] = {column: sa.bindparam(f"i{j}_{column}") for column in columns}
-        writes.append(table.insert().values(row).returning(sa.literal_column("1")).cte(f"i{j}"))
+        # Written only if the guard matched: the statement may commit on its own.
+        row = sa.select(
+            *(sa.bindparam(f"i{j}_{c}", type_=table.c[c].type).label(c) for c in columns)
+        )
+        if guarded is not None:
+            row = row.where(sa.exists(sa.select(sa.literal_column("1")).select_from(guarded)))
+        insert = table.insert().from_select(list(columns), row)
+        writes.append(insert.returning(sa.literal_column("1")).cte(f"i{j}"))
     if count:
         inserted = (
             events.insert()
@@ -268,9 +277,11 @@ def _append_with_outbox(
         queued: Any = sa.select(sa.func.count()).select_from(messages).scalar_subquery()
     else:
         queued = sa.literal_column("0")
+    # The guard comes first: the CTEs render in the order they are met, and the events'
+    # insert refers to it.
     statement = sa.select(
+        _count_of(guarded) if guarded is not None else sa.literal_column("0"),
         queued.label("queued"),
-        _count_of(writes[0]) if guard is not None else sa.literal_column("0"),
     )
     # Inserts nothing reads from still run: a CTE is executed once it is attached.
     for write in writes[1 if guard is not None else 0 :]:
@@ -285,6 +296,19 @@ def _append_with_outbox(
         r"%\((\w+)\)s::(TIMESTAMP WITH(?:OUT)? TIME ZONE|[A-Z]+)", r"CAST(:\1 AS \2)", str(compiled)
     )
     sql = re.sub(r"%\((\w+)\)s", r":\1", sql)  # later rows: typed by the first row
+    if guard is not None and count:
+        # The events too are written only if the guard matched.
+        sql, found = re.subn(
+            r"VALUES (.*?) RETURNING events\.",
+            lambda m: (
+                f"SELECT v.* FROM (VALUES {m.group(1)}) AS v({', '.join(_EVENT_COLUMNS)}) "
+                "WHERE EXISTS (SELECT 1 FROM guarded) RETURNING events."
+            ),
+            sql,
+            count=1,
+            flags=re.S,
+        )
+        assert found == 1, "unexpected rendering of the events insert"
     binds = [
         sa.bindparam(f"e{i}_{column}", type_=events.c[column].type)
         for i in range(count)

@@ -61,8 +61,57 @@ class Database:
             conn.info.pop("outbox_written", None)
             conn.info.pop("events_written", None)
             yield conn
-            wrote_outbox = conn.info.pop("outbox_written", False)
-            wrote_events = conn.info.pop("events_written", False)
+            written = self._written(conn)
+        self._tell_listeners(*written)
+
+    @asynccontextmanager
+    async def optimistic(self) -> AsyncIterator[AsyncConnection]:
+        """A read-then-write unit whose write is checked by a version guard.
+
+        On PostgreSQL reads run outside any transaction (no BEGIN round trip): call
+        ``writes_follow`` once the guarded reads are done, then ``single_statement`` before
+        the final write. If nothing ran in between, that write runs as one autocommitted
+        statement (no BEGIN, no COMMIT); otherwise everything since ``writes_follow`` is one
+        transaction, committed when the block ends or rolled back if it raises. On SQLite
+        the whole block is one transaction, as ``transaction()``.
+        """
+        if self.is_sqlite:
+            async with self.transaction() as conn:
+                yield conn
+            return
+        async with self.engine.connect() as conn:
+            conn.info.pop("outbox_written", None)
+            conn.info.pop("events_written", None)
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            try:
+                yield conn
+                await conn.commit()
+            except BaseException:
+                await conn.rollback()
+                raise
+            written = self._written(conn)
+        self._tell_listeners(*written)
+
+    @staticmethod
+    async def writes_follow(conn: AsyncConnection) -> None:
+        """In ``optimistic()``: statements from here on share one transaction, begun by
+        the first of them."""
+        if conn.dialect.name == "postgresql":
+            await conn.commit()  # ends the autocommit reads; sends nothing
+            await conn.execution_options(isolation_level="READ COMMITTED")
+
+    @staticmethod
+    async def single_statement(conn: AsyncConnection) -> None:
+        """In ``optimistic()``, before the last write: if no statement ran since
+        ``writes_follow``, let that write commit on its own."""
+        if conn.dialect.name == "postgresql" and not conn.in_transaction():
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+
+    @staticmethod
+    def _written(conn: AsyncConnection) -> tuple[bool, bool]:
+        return conn.info.pop("outbox_written", False), conn.info.pop("events_written", False)
+
+    def _tell_listeners(self, wrote_outbox: bool, wrote_events: bool) -> None:
         if wrote_outbox:
             for listener in self.outbox_listeners:
                 listener()

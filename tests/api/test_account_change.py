@@ -1,0 +1,131 @@
+"""An account change is read, checked against the version read, and written in one go.
+
+On PostgreSQL a change that does no other work is one autocommitted statement (the account
+update, its new rows, its events and their outbox rows); these tests hold it to "all or
+nothing" when the account moved on meanwhile, and to the retry that follows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.services import events as event_log
+from hub.services.accounts import _versioned_update
+from hub.store.ids import new_id
+from hub.store.tables import accounts, events, payments, webhook_messages
+from tests.api.test_outbox import _endpoint
+from tests.collection_ops import RECORD_PAYMENT, acknowledge, now, sek
+from tests.conftest import Backend, Caller, place
+
+
+async def _counts(backend: Backend, account_id: str) -> tuple[int, int, int, int]:
+    async with backend.services.db.read() as conn:
+        row = (
+            await conn.execute(
+                sa.select(
+                    sa.select(accounts.c.version)
+                    .where(accounts.c.id == account_id)
+                    .scalar_subquery(),
+                    sa.select(sa.func.count())
+                    .select_from(events)
+                    .where(events.c.account_id == account_id)
+                    .scalar_subquery(),
+                    sa.select(sa.func.count())
+                    .select_from(payments)
+                    .where(payments.c.account_id == account_id)
+                    .scalar_subquery(),
+                    sa.select(sa.func.count()).select_from(webhook_messages).scalar_subquery(),
+                )
+            )
+        ).one()
+    return (row[0], row[1], row[2], row[3])
+
+
+async def test_a_write_whose_guard_misses_writes_nothing(
+    routed: tuple[Caller, Caller], backend: Backend
+) -> None:
+    creditor, _ = routed
+    await _endpoint(creditor, [])
+    account = (await place(creditor))["account"]
+    before = await _counts(backend, account["id"])
+    at = dt.datetime.now(dt.UTC)
+    event = {
+        "id": new_id("evt"),
+        "type": "payment.received",
+        "account_id": account["id"],
+        "sequence": before[0] + 1,
+        "creditor_id": creditor.organization_id,
+        "agency_id": None,
+        "data": {"note": "must not be written"},
+        "occurred_at": at,
+    }
+    payment = {
+        "id": new_id("pay"),
+        "account_id": account["id"],
+        "amount_minor": 100,
+        "currency": "SEK",
+        "method": "CARD",
+        "channel": "AGENCY",
+        "status": "SUCCEEDED",
+        "plan_id": None,
+        "received_at": at,
+        "recorded_at": at,
+        "settled_at": at,
+        "reversed_at": None,
+        "reversal_reason": None,
+    }
+    stale = {"version": before[0] + 1, "_account_id": account["id"], "_read_version": 999}
+    db = backend.services.db
+    async with db.optimistic() as conn:
+        await db.writes_follow(conn)
+        await db.single_statement(conn)
+        matched = await event_log.append(
+            conn,
+            [event],
+            guard=(_versioned_update(("version",)), stale),
+            inserts=[(payments, payment)],
+        )
+        assert not matched
+        if db.is_sqlite:
+            await conn.rollback()  # as change_account's conflict does (SQLite runs in steps)
+    assert await _counts(backend, account["id"]) == before
+
+
+async def test_concurrent_payments_on_one_account_all_land_once(
+    routed: tuple[Caller, Caller], backend: Backend
+) -> None:
+    """Each payment that loses the race to a concurrent one is retried on the new version."""
+    creditor, agency = routed
+    account = (await place(creditor))["account"]
+    await acknowledge(agency.data, account["id"])
+    before = await _counts(backend, account["id"])
+
+    async def pay() -> dict[str, Any]:
+        variables = {
+            "input": {
+                "accountId": account["id"],
+                "amount": sek(100),
+                "method": "CARD",
+                "channel": "AGENCY",
+                "receivedAt": now(),
+            }
+        }
+        data = await agency.data(RECORD_PAYMENT, variables)
+        assert data["recordPayment"]["userErrors"] == [], data
+        return dict(data["recordPayment"]["payment"])
+
+    paid = await asyncio.gather(*(pay() for _ in range(4)))
+    assert len({p["id"] for p in paid}) == 4
+    version, event_count, payment_count, _ = await _counts(backend, account["id"])
+    assert (version, event_count, payment_count) == (before[0] + 4, before[1] + 4, before[2] + 4)
+    balance = (
+        await agency.data(
+            "query($id: ID!) { node(id: $id) { ... on Account { balance { amountMinor } } } }",
+            {"id": account["id"]},
+        )
+    )["node"]["balance"]["amountMinor"]
+    assert balance == account["balance"]["amountMinor"] - 400

@@ -18,8 +18,10 @@ that counts POSTs), and drops and stops everything afterwards, also on errors.
   fails input checks (``INVALID_REASON``) before any read — the full HTTP, auth, rate
   limit, parse, validate and execute path, and nothing else.
 
-It prints requests/s of both and their ratio (target >= 0.5), the journeys' end-to-end
-time, and how long after the last response the receiver had every webhook. The measures
+It prints requests/s of both and their ratio (target >= 0.5), the CPU time the hub's
+processes (server, and worker if separate) spent per request in each phase (Linux /proc),
+the journeys' end-to-end time, and how long after the last response the receiver had
+every webhook. The measures
 alternate in ``--rounds`` rounds so drift on a shared machine weighs on both alike.
 ``--separate-worker`` runs ``serve --no-worker`` plus an ``evenly-hub worker`` process;
 ``--no-webhooks`` creates no endpoints (to see what delivery costs).

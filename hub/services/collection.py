@@ -379,13 +379,16 @@ def _payment_state_query() -> sa.Select[Any]:
 
 async def _payment_state(conn: AsyncConnection, account_id: str) -> _PaymentState:
     row = (await conn.execute(_payment_state_query(), {"account_id": account_id})).one()._mapping
-    return _payment_state_of({f"along_{name}": value for name, value in row.items()})
+    return _payment_state_of(row, prefix="")
 
 
-def _payment_state_of(row: Row) -> _PaymentState:
-    """From the ``along_*`` columns of ``_payment_state_query`` read with the account."""
-    plan = {c.name: row[f"along_{c.name}"] for c in payment_plans.c} if row["along_id"] else None
-    return _PaymentState(int(row["along_in_flight"]), plan, int(row["along_paid_on_plan"] or 0))
+def _payment_state_of(row: Row, prefix: str = "along_") -> _PaymentState:
+    """From the columns of ``_payment_state_query``: named with ``prefix`` when read along
+    with the account (``change_account``'s ``read_along``)."""
+    plan = {c.name: row[prefix + c.name] for c in payment_plans.c} if row[prefix + "id"] else None
+    return _PaymentState(
+        int(row[prefix + "in_flight"]), plan, int(row[prefix + "paid_on_plan"] or 0)
+    )
 
 
 async def _payment_succeeded(

@@ -108,11 +108,15 @@ class EventBatch:
     waiting: bool = False
 
 
+def _oldest_open_txid() -> Any:
+    """PostgreSQL: the id of the oldest transaction still open (the snapshot's ``xmin``)."""
+    xmin = sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot())
+    return sa.cast(sa.cast(xmin, sa.Text), sa.BigInteger)
+
+
 def _readable() -> Any:
     """PostgreSQL: true for events whose transaction is older than every one still open."""
-    return events.c.txid < sa.cast(
-        sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text), sa.BigInteger
-    )
+    return events.c.txid < _oldest_open_txid()
 
 
 #: An UPDATE built once (its values are bind parameters) and the parameters to run it with.
@@ -241,11 +245,10 @@ def _append_with_outbox(
     values: list[dict[str, Any]] = [
         {column: sa.bindparam(f"e{i}_{column}") for column in _EVENT_COLUMNS} for i in range(count)
     ]
-    writes: list[Any] = []
     guarded: Any = None
     if guard is not None:
         guarded = guard.returning(sa.literal_column("1")).cte("guarded")
-        writes.append(guarded)
+    rows_written: list[Any] = []
     for j, (table, columns) in enumerate(inserts):
         # Written only if the guard matched: the statement may commit on its own.
         row = sa.select(
@@ -254,7 +257,7 @@ def _append_with_outbox(
         if guarded is not None:
             row = row.where(sa.exists(sa.select(sa.literal_column("1")).select_from(guarded)))
         insert = table.insert().from_select(list(columns), row)
-        writes.append(insert.returning(sa.literal_column("1")).cte(f"i{j}"))
+        rows_written.append(insert.returning(sa.literal_column("1")).cte(f"i{j}"))
     if count:
         inserted = (
             events.insert()
@@ -274,22 +277,25 @@ def _append_with_outbox(
             .returning(webhook_messages.c.id)
             .cte("inserted_messages")
         )
-        queued: Any = sa.select(sa.func.count()).select_from(messages).scalar_subquery()
-    else:
-        queued = sa.literal_column("0")
+        queued: Any = sa.select(sa.func.count()).select_from(messages).cte("queued")
     # The guard comes first: the CTEs render in the order they are met, and the events'
     # insert refers to it.
     statement = sa.select(
-        _count_of(guarded) if guarded is not None else sa.literal_column("0"),
-        queued.label("queued"),
+        (
+            sa.select(sa.func.count()).select_from(guarded).scalar_subquery()
+            if guarded is not None
+            else sa.literal_column("0")
+        ),
+        queued.c[0] if count else sa.literal_column("0"),
     )
     # Inserts nothing reads from still run: a CTE is executed once it is attached.
-    for write in writes[1 if guard is not None else 0 :]:
-        statement = statement.add_cte(write)
+    for written in rows_written:
+        statement = statement.add_cte(written)
     if count:
-        statement = statement.add_columns(
-            sa.func.pg_notify(sa.literal_column(f"'{EVENTS_CHANNEL}'"), sa.cast(queued, sa.String))
+        notified = sa.func.pg_notify(
+            sa.literal_column(f"'{EVENTS_CHANNEL}'"), sa.cast(queued.c[0], sa.String)
         )
+        statement = statement.add_columns(notified)
     # Render with pyformat placeholders, then as text() binds with explicit casts.
     compiled = statement.compile(dialect=postgresql.dialect())
     sql = re.sub(
@@ -326,10 +332,6 @@ def _append_with_outbox(
             if not re.fullmatch(r"[ei]\d+_.*", name)
         ]
     return sa.text(sql).bindparams(*binds)
-
-
-def _count_of(cte: Any) -> Any:
-    return sa.select(sa.func.count()).select_from(cte).scalar_subquery()
 
 
 @functools.cache
@@ -401,7 +403,7 @@ async def key_of_event(
         )
     )
     found = row.first()
-    return (found.txid, found.position) if found is not None else None
+    return key_of(found._mapping) if found is not None else None
 
 
 async def get_event(conn: AsyncConnection, principal: Principal, event_id: str) -> Row | None:
@@ -416,14 +418,7 @@ async def current_key(conn: AsyncConnection) -> EventKey:
     """A key that every readable event is at or before, and every later one after: where a
     reader starts that wants only what is new."""
     if conn.dialect.name == "postgresql":
-        xmin = await conn.scalar(
-            sa.select(
-                sa.cast(
-                    sa.cast(sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot()), sa.Text),
-                    sa.BigInteger,
-                )
-            )
-        )
+        xmin = await conn.scalar(sa.select(_oldest_open_txid()))
         return (int(xmin or 0), 0)
     found = await conn.scalar(sa.select(sa.func.max(events.c.position)))
     return (0, int(found or 0))

@@ -57,9 +57,7 @@ class Database:
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
         async with self.engine.begin() as conn:
-            # Flags left over by a rolled-back transaction on this pooled connection.
-            conn.info.pop("outbox_written", None)
-            conn.info.pop("events_written", None)
+            self._written(conn)  # flags left over by a rolled-back transaction: dropped
             yield conn
             written = self._written(conn)
         self._tell_listeners(*written)
@@ -80,8 +78,7 @@ class Database:
                 yield conn
             return
         async with self.engine.connect() as conn:
-            conn.info.pop("outbox_written", None)
-            conn.info.pop("events_written", None)
+            self._written(conn)  # flags left over by a rolled-back transaction: dropped
             await conn.execution_options(isolation_level="AUTOCOMMIT")
             try:
                 yield conn
@@ -109,6 +106,7 @@ class Database:
 
     @staticmethod
     def _written(conn: AsyncConnection) -> tuple[bool, bool]:
+        """Whether the connection wrote outbox rows and events since last asked."""
         return conn.info.pop("outbox_written", False), conn.info.pop("events_written", False)
 
     def _tell_listeners(self, wrote_outbox: bool, wrote_events: bool) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import datetime as dt
 import functools
+import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
@@ -36,7 +38,9 @@ from hub.store.tables import accounts, customers, idempotency_keys, payments
 
 Row = Mapping[Any, Any]
 _T = TypeVar("_T")
-_WRITE_ATTEMPTS = 3
+_WRITE_ATTEMPTS = 6
+#: The longest first pause before a retry; it doubles with each attempt (at most ~0.3 s in all).
+_RETRY_PAUSE_SECONDS = 0.005
 # Up to this many rows of one (country, product), the INSERT routes the rows itself.
 _INLINE_ROUTING_ROWS = 5
 
@@ -99,16 +103,26 @@ async def _retrying(
     unit: Callable[[], AbstractAsyncContextManager[AsyncConnection]] | None = None,
 ) -> _T:
     """Run ``work`` in a transaction (or ``unit``); retry when a concurrent writer won a
-    uniqueness race. The next attempt's reads see the winner's rows and report the
-    conflict as a problem.
+    uniqueness race or changed the account first. The next attempt's reads see the
+    winner's rows and report the conflict as a problem. Retries wait a random few
+    milliseconds, longer each time, so writers racing for one account spread out; an
+    account that keeps changing under every attempt is ``CONCURRENT_CHANGE``.
     """
     for attempt in range(_WRITE_ATTEMPTS):
         try:
             async with (unit or ctx.db.transaction)() as conn:
                 return await work(conn)
-        except (IntegrityError, _VersionConflict, _ReferenceTaken):
+        except _VersionConflict as error:
+            if attempt == _WRITE_ATTEMPTS - 1:
+                raise DomainError.of(
+                    "CONCURRENT_CHANGE",
+                    "the account kept changing while this was written; try again",
+                    "accountId",
+                ) from error
+        except (IntegrityError, _ReferenceTaken):
             if attempt == _WRITE_ATTEMPTS - 1:
                 raise
+        await asyncio.sleep(random.uniform(0, _RETRY_PAUSE_SECONDS * 2**attempt))
     raise AssertionError("unreachable")
 
 

@@ -11,10 +11,14 @@ import asyncio
 import datetime as dt
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
+from hub.auth.scopes import OrganizationKind
+from hub.auth.tokens import Principal
+from hub.domain.errors import DomainError
 from hub.services import events as event_log
-from hub.services.accounts import _versioned_update
+from hub.services.accounts import Change, _versioned_update, change_account
 from hub.store.ids import new_id
 from hub.store.tables import accounts, events, payments, webhook_messages
 from tests.api.test_outbox import _endpoint
@@ -129,3 +133,38 @@ async def test_concurrent_payments_on_one_account_all_land_once(
         )
     )["node"]["balance"]["amountMinor"]
     assert balance == account["balance"]["amountMinor"] - 400
+
+
+async def test_an_account_that_changes_under_every_attempt_is_a_concurrent_change(
+    creditor: Caller, backend: Backend
+) -> None:
+    """When every retry finds the account moved on, the caller gets a stable code and
+    nothing of the change is written."""
+    account = (await place(creditor))["account"]
+    before = await _counts(backend, account["id"])
+    principal = Principal(
+        client_id=creditor.client_id,
+        organization_id=creditor.organization_id,
+        kind=OrganizationKind.CREDITOR,
+        scopes=frozenset(),
+    )
+    attempts = 0
+
+    async def change(conn: Any, row: Any, at: dt.datetime) -> Change:
+        nonlocal attempts
+        attempts += 1
+        # Another writer gets in first, every time.
+        await conn.execute(
+            accounts.update()
+            .where(accounts.c.id == row["id"])
+            .values(version=accounts.c.version + 1)
+        )
+        done = Change(values={"balance_minor": row["balance_minor"] - 1})
+        done.emit("account.balance_adjusted", reason="never written")
+        return done
+
+    with pytest.raises(DomainError) as refused:
+        await change_account(backend.services, principal, account["id"], "test", {}, None, change)
+    assert [p.code for p in refused.value.problems] == ["CONCURRENT_CHANGE"]
+    assert attempts > 1
+    assert await _counts(backend, account["id"]) == before

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
@@ -395,10 +396,16 @@ async def event_key(conn: Any, principal: Any, after: str) -> event_service.Even
         if found is None:
             raise ApiError("INVALID_CURSOR", "no such event")
         return found
-    txid, _, position = decode_cursor("event", after).rpartition(":")
-    if not position.isdigit() or not (txid == "" or txid.isdigit()):
+    parsed = _EVENT_CURSOR.fullmatch(decode_cursor("event", after))
+    key = (int(parsed[1] or 0), int(parsed[2])) if parsed else None
+    if key is None or max(key) > _BIGINT_MAX:
         raise ApiError("INVALID_CURSOR", "the cursor is not valid for this connection")
-    return (int(txid or 0), int(position))
+    return key
+
+
+#: ``position`` or ``txid:position``, ASCII digits (``str.isdigit`` also takes "²").
+_EVENT_CURSOR = re.compile(r"(?:([0-9]{1,19}):)?([0-9]{1,19})")
+_BIGINT_MAX = 2**63 - 1
 
 
 async def load_account_page(

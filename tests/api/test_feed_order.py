@@ -7,6 +7,7 @@ whose transaction is older than every one still open (see ``hub.services.events`
 from __future__ import annotations
 
 import asyncio
+import base64
 import datetime as dt
 from typing import Any
 
@@ -97,3 +98,13 @@ async def test_an_older_transaction_writing_last_comes_first(
         {"id": younger},
     )
     assert [e["id"] for e in account_events["node"]["events"]["nodes"]] == ids[1:]
+
+
+async def test_a_cursor_out_of_range_or_malformed_is_invalid(creditor: Caller) -> None:
+    await place(creditor)
+    cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
+    assert (await creditor.data(FEED, {"after": cursor}))["events"]["nodes"] == []
+    for value in ["9" * 20, "1:" + "9" * 20, "9" * 20 + ":1", "-1", "1:", ":5", "²", "1:2:3"]:
+        bad = base64.urlsafe_b64encode(f"event:{value}".encode()).decode().rstrip("=")
+        body = await creditor.graphql(FEED, {"after": bad})
+        assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", value

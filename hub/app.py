@@ -18,7 +18,7 @@ from hub.api.authentication import BearerAuthenticator
 from hub.api.http import GraphQLEndpoint
 from hub.api.oauth import TokenEndpoint
 from hub.api.schema import build_schema
-from hub.api.subscriptions import SubscriptionEndpoint
+from hub.api.websocket import SubscriptionEndpoint
 from hub.auth.ratelimit import RateLimiter
 from hub.auth.tokens import TokenIssuer
 from hub.delivery.keys import WebhookSigningKey
@@ -42,12 +42,10 @@ def create_app(
     issuer = TokenIssuer.from_settings(settings)
     metrics = Metrics()
     authenticator = BearerAuthenticator(services, issuer)
+    # One bucket per API client, whatever the transport.
+    rate_limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
     graphql = GraphQLEndpoint(
-        build_schema(settings),
-        services,
-        authenticator,
-        RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
-        metrics,
+        build_schema(settings), services, authenticator, rate_limiter, metrics
     )
 
     async def healthz(_: Request) -> Response:
@@ -63,7 +61,7 @@ def create_app(
 
     signing_key = WebhookSigningKey.from_settings(settings)
     bus = EventBus(services.db)
-    subscriptions = SubscriptionEndpoint(graphql.schema, services, authenticator, bus)
+    subscriptions = SubscriptionEndpoint(graphql.schema, services, authenticator, rate_limiter, bus)
 
     async def webhook_keys(_: Request) -> Response:
         return JSONResponse(signing_key.jwks(), headers={"Cache-Control": "public, max-age=300"})

@@ -50,6 +50,11 @@ class Settings:
     max_query_depth: int = 10
     max_query_cost: int = 50_000
     max_aliases: int = 30
+    #: Fields of a query, fragments expanded.
+    max_query_fields: int = 1_000
+    #: The query text: its size (UTF-8 bytes) and its lexical tokens.
+    max_query_bytes: int = 100_000
+    max_query_tokens: int = 2_000
     #: Allow http and loopback webhook URLs (development and tests only).
     allow_insecure_webhooks: bool = False
     #: How long a rotated webhook secret keeps signing alongside the new one.

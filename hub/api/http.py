@@ -1,11 +1,15 @@
 """``POST /graphql``: the GraphQL-over-HTTP endpoint, tuned for the hub.
 
 The request is authenticated and rate limited before anything is parsed. The body must be
-``application/json``: ``{"query", "variables"?, "operationName"?}``. Results are JSON with
-HTTP 200, including GraphQL errors (each with ``extensions.code``); transport problems get
-4xx with the same error shape: 400 ``MALFORMED_JSON``/``BAD_REQUEST``, 401
-``UNAUTHENTICATED``/``INVALID_TOKEN``/``TOKEN_EXPIRED``/``CLIENT_REVOKED``, 413
-``BODY_TOO_LARGE``, 415 ``UNSUPPORTED_MEDIA_TYPE``, 429 ``RATE_LIMITED``.
+``application/json``: ``{"query", "variables"?, "operationName"?, "extensions"?}``. The
+answer is ``application/json``, or ``application/graphql-response+json`` when the client's
+``Accept`` prefers it. Results are HTTP 200, including GraphQL errors (each with
+``extensions.code``); a request that fails before execution (parse, validation, limits,
+variables) has no ``data`` entry, and under ``application/graphql-response+json`` it is a
+400. Transport problems get 4xx with the same error shape: 400 ``MALFORMED_JSON``/
+``BAD_REQUEST``/``BAD_USER_INPUT``/``LIST_TOO_LONG``, 401 ``UNAUTHENTICATED``/
+``INVALID_TOKEN``/``TOKEN_EXPIRED``/``CLIENT_REVOKED``, 413 ``BODY_TOO_LARGE``, 415
+``UNSUPPORTED_MEDIA_TYPE``, 429 ``RATE_LIMITED``.
 """
 
 from __future__ import annotations
@@ -13,11 +17,10 @@ from __future__ import annotations
 import logging
 import math
 import time
-from functools import lru_cache
 from typing import Any
 
 import orjson
-from graphql import ExecutionResult, GraphQLError, OperationDefinitionNode, OperationType, parse
+from graphql import ExecutionResult, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
@@ -25,6 +28,7 @@ from strawberry.http.ides import get_graphql_ide_html
 from hub.api.authentication import BearerAuthenticator
 from hub.api.context import RequestContext
 from hub.api.errors import format_error
+from hub.api.request import RequestRefused, read_request
 from hub.api.schema import HubSchema, operation_type
 from hub.auth.ratelimit import RateLimiter
 from hub.auth.tokens import InvalidToken
@@ -33,33 +37,43 @@ from hub.services.context import ServiceContext
 
 log = logging.getLogger("hub.api")
 
+JSON = "application/json"
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+
 
 def error_response(
-    status: int, code: str, message: str, headers: dict[str, str] | None = None
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    media_type: str = JSON,
 ) -> Response:
     body = orjson.dumps({"errors": [{"message": message, "extensions": {"code": code}}]})
-    return Response(body, status_code=status, media_type="application/json", headers=headers)
+    return Response(body, status_code=status, media_type=media_type, headers=headers)
 
 
-@lru_cache(maxsize=512)
-def operation_label(query: str, operation_name: str | None) -> str:
-    """``mutation placeAccount``: a bounded metrics label from the operation's root fields."""
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return "invalid"
-    for definition in document.definitions:
-        if not isinstance(definition, OperationDefinitionNode):
-            continue
-        if operation_name is not None and (
-            definition.name is None or definition.name.value != operation_name
-        ):
-            continue
-        fields = sorted(
-            {s.name.value for s in definition.selection_set.selections if hasattr(s, "name")}
-        )
-        return f"{definition.operation.value} {','.join(fields[:3]) or '-'}"
-    return "invalid"
+def response_media_type(accept: str) -> str:
+    """``application/graphql-response+json`` if ``accept`` prefers it, else JSON."""
+    best = {JSON: 0.0, GRAPHQL_RESPONSE: 0.0}
+    for part in accept.split(","):
+        media, *params = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value)
+                except ValueError:
+                    quality = 0.0
+        media = media.lower()
+        for candidate in best:
+            if media in (candidate, "*/*", "application/*"):
+                # An exact type counts over a wildcard for the same media type.
+                weight = quality + (0.001 if media == candidate else 0.0)
+                best[candidate] = max(best[candidate], weight)
+    if best[GRAPHQL_RESPONSE] > 0.001 and best[GRAPHQL_RESPONSE] > best[JSON]:
+        return GRAPHQL_RESPONSE
+    return JSON
 
 
 class GraphQLEndpoint:
@@ -81,13 +95,16 @@ class GraphQLEndpoint:
     async def handle(self, request: Request) -> Response:
         if request.method == "GET":
             return self._ide(request)
+        media_type = response_media_type(request.headers.get("accept", ""))
         try:
             principal = await self.authenticator.authenticate(request.headers.get("authorization"))
         except InvalidToken as error:
             challenge = 'Bearer realm="evenly"'
             if error.code != "UNAUTHENTICATED":
                 challenge += f', error="invalid_token", error_description="{error.message}"'
-            return error_response(401, error.code, error.message, {"WWW-Authenticate": challenge})
+            return error_response(
+                401, error.code, error.message, {"WWW-Authenticate": challenge}, media_type
+            )
         wait = self.rate_limiter.take(principal.client_id)
         if wait > 0:
             return error_response(
@@ -95,60 +112,61 @@ class GraphQLEndpoint:
                 "RATE_LIMITED",
                 "too many requests for this API client; retry after the delay in Retry-After",
                 {"Retry-After": str(max(1, math.ceil(wait)))},
+                media_type,
             )
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
+        if content_type != JSON:
             return error_response(
-                415, "UNSUPPORTED_MEDIA_TYPE", "send the request as Content-Type: application/json"
+                415,
+                "UNSUPPORTED_MEDIA_TYPE",
+                "send the request as Content-Type: application/json",
+                media_type=media_type,
             )
         try:
             payload = orjson.loads(await request.body())
         except orjson.JSONDecodeError:
-            return error_response(400, "MALFORMED_JSON", "the request body is not valid JSON")
-        problem = _check_payload(payload)
-        if problem:
-            return error_response(400, "BAD_REQUEST", problem)
-        if _has_nul(payload):
-            # PostgreSQL text and JSONB cannot hold U+0000; refuse it for every backend alike.
             return error_response(
-                400, "BAD_USER_INPUT", "text values must not contain the NUL character (U+0000)"
+                400, "MALFORMED_JSON", "the request body is not valid JSON", media_type=media_type
             )
-        query: str = payload["query"]
-        variables = payload.get("variables")
-        operation_name = payload.get("operationName")
+        try:
+            graphql_request = read_request(payload, self.schema.limits)
+        except RequestRefused as refused:
+            return error_response(400, refused.code, refused.message, media_type=media_type)
         request_id: str = request.scope.get("state", {}).get("request_id", "-")
-        context = RequestContext(self.services, principal, request_id)
-        label = operation_label(query, operation_name)
-        if not query.strip():
-            return error_response(400, "BAD_REQUEST", "the request has no query")
+        operation_name = graphql_request.operation_name
         started = time.perf_counter()
-        prepared = self.schema.prepare(query)
+        prepared = self.schema.prepare(graphql_request.query)
+        label = self.schema.operation_label(prepared.document, operation_name)
         if prepared.document is None:
             result = ExecutionResult(data=None, errors=list(prepared.errors))
         else:
             kind = operation_type(prepared.document, operation_name)
             if kind is None:
                 return error_response(
-                    400, "BAD_REQUEST", "operationName does not match an operation"
+                    400,
+                    "BAD_REQUEST",
+                    "operationName does not match an operation",
+                    media_type=media_type,
                 )
             if kind is OperationType.SUBSCRIPTION:
                 return error_response(
                     400,
                     "BAD_REQUEST",
                     "only queries and mutations over HTTP; subscribe over websocket",
+                    media_type=media_type,
                 )
+            context = RequestContext(self.services, principal, request_id)
             result = await self.schema.run(
                 prepared.document,
-                variables=variables,
+                variables=graphql_request.variables,
                 context=context,
                 operation_name=operation_name,
             )
         self.metrics.graphql_latency.labels(label).observe(time.perf_counter() - started)
-        body: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            body["errors"] = [format_error(e, request_id) for e in result.errors]
         self.metrics.graphql_operations.labels(label, "error" if result.errors else "ok").inc()
-        return Response(orjson.dumps(body), media_type="application/json")
+        body, executed = response_body(result, request_id)
+        status = 200 if executed or media_type == JSON else 400
+        return Response(orjson.dumps(body), status_code=status, media_type=media_type)
 
     def _ide(self, request: Request) -> Response:
         if self.graphiql and "text/html" in request.headers.get("accept", ""):
@@ -158,26 +176,15 @@ class GraphQLEndpoint:
         )
 
 
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+def response_body(result: ExecutionResult, request_id: str) -> tuple[dict[str, Any], bool]:
+    """The JSON of a result, and whether execution started (else there is no ``data``).
 
-
-def _check_payload(payload: Any) -> str | None:
-    if not isinstance(payload, dict):
-        return "the body must be a JSON object with a query (batches are not supported)"
-    unknown = set(payload) - {"query", "variables", "operationName", "extensions"}
-    if unknown:
-        return f"unknown request fields: {', '.join(sorted(unknown))}"
-    if not isinstance(payload.get("query"), str):
-        return "query must be a string"
-    if not isinstance(payload.get("variables") or {}, dict):
-        return "variables must be a JSON object"
-    if not isinstance(payload.get("operationName") or "", str):
-        return "operationName must be a string"
-    return None
+    A request that fails before execution (parse, validation, variable coercion) has only
+    errors, none with a path; a field error that nulls the whole result keeps ``data``.
+    """
+    errors = [format_error(e, request_id) for e in result.errors or ()]
+    executed = result.data is not None or any(e.path is not None for e in result.errors or ())
+    body: dict[str, Any] = {"data": result.data} if executed else {}
+    if errors:
+        body["errors"] = errors
+    return body, executed

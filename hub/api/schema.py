@@ -1,15 +1,18 @@
-"""The strawberry schema, built once per app with its limits, and how HTTP runs operations.
+"""The strawberry schema, built once per app with its limits, and how operations run.
 
-HTTP operations run through ``HubSchema.run``: graphql-core's ``execute`` on a document
-parsed and validated once per distinct query text (an LRU cache), with the hub's rules.
-That skips strawberry's per-request extension machinery, which costs more than the
-execution of a small mutation. Resolvers are strawberry's either way; the extensions
-configured below serve strawberry's own paths (subscriptions).
+Every operation, over HTTP or websocket, is prepared by ``HubSchema.prepare``: its text
+bounded (size, then tokens while parsing), its document measured against the limits
+(``hub.api.limits``) before graphql-core validates it with the hub's rules
+(``hub.api.validation``). Documents of ordinary size are remembered by their text (an LRU
+cache), so a client repeating a query parses and validates it once; large ones are not, so
+the cache's memory stays bounded. Operations then run on graphql-core's ``execute`` and
+``subscribe``, skipping strawberry's per-request extension machinery, which costs more
+than the execution of a small mutation; resolvers are strawberry's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from inspect import isawaitable
@@ -17,32 +20,35 @@ from typing import Any
 
 import strawberry
 from graphql import (
-    ASTValidationRule,
     DocumentNode,
     ExecutionResult,
     GraphQLError,
+    GraphQLSyntaxError,
     OperationType,
     execute,
     get_operation_ast,
     parse,
-    specified_rules,
+    subscribe,
     validate,
 )
-from strawberry.extensions import AddValidationRules, ParserCache, ValidationCache
+from graphql.validation.validate import ValidationAbortedError
 from strawberry.schema.config import StrawberryConfig
-from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
-from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
-from hub.api.limits import Limits, NulFreeStringsRule, build_rule
+from hub.api.limits import Limits, check_document
 from hub.api.mutations import Mutation
 from hub.api.queries import Query
 from hub.api.scalars import SCALAR_MAP
 from hub.api.subscriptions import Subscription
 from hub.api.types import Account, Customer, Event, Organization
+from hub.api.validation import validation_rules
 from hub.api.webhooks import WebhookEndpoint
 from hub.settings import Settings
 
 _DOCUMENT_CACHE = 512
+#: Only query texts up to this size are cached: 512 of them keep the cache to tens of MB.
+_CACHED_QUERY_CHARS = 8_192
+#: graphql-core stops validating after this many errors.
+_MAX_VALIDATION_ERRORS = 100
 
 
 @dataclass(frozen=True)
@@ -54,22 +60,73 @@ class Prepared:
 
 
 class HubSchema(strawberry.Schema):
-    def __init__(self, *args: Any, hub_rules: Sequence[type[ASTValidationRule]], **kwargs: Any):
+    def __init__(self, *args: Any, limits: Limits, **kwargs: Any):
         super().__init__(*args, **kwargs)
-        rules = (*specified_rules, MaybeNullValidationRule, OneOfInputValidationRule, *hub_rules)
-        self.prepare = lru_cache(maxsize=_DOCUMENT_CACHE)(self._prepare)
-        self._rules = rules
+        self.limits = limits
+        self._rules = validation_rules()
+        self._prepare_cached = lru_cache(maxsize=_DOCUMENT_CACHE)(self._prepare)
+        self._root_fields = {
+            OperationType.QUERY: frozenset(self._schema.query_type.fields)
+            if self._schema.query_type
+            else frozenset(),
+            OperationType.MUTATION: frozenset(self._schema.mutation_type.fields)
+            if self._schema.mutation_type
+            else frozenset(),
+            OperationType.SUBSCRIPTION: frozenset(self._schema.subscription_type.fields)
+            if self._schema.subscription_type
+            else frozenset(),
+        }
 
     def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
         """Errors are logged where they are formatted (hub.api.errors), once, without noise."""
 
+    def prepare(self, query: str) -> Prepared:
+        """``query`` parsed and validated, or the errors that refuse it (each with a code)."""
+        if len(query) <= _CACHED_QUERY_CHARS:
+            return self._prepare_cached(query)
+        return self._prepare(query)
+
     def _prepare(self, query: str) -> Prepared:
+        limits = self.limits
+        size = len(query) if query.isascii() else len(query.encode())
+        if size > limits.max_query_bytes:
+            message = f"the query is {size} bytes; the limit is {limits.max_query_bytes}"
+            return _refused(message, "QUERY_TOO_LARGE")
         try:
-            document = parse(query)
-        except GraphQLError as error:
+            document = parse(query, max_tokens=limits.max_query_tokens)
+        except GraphQLSyntaxError as error:
+            if "tokens" in error.message and "Parsing aborted" in error.message:
+                message = f"the query has more than {limits.max_query_tokens} tokens"
+                return _refused(message, "QUERY_TOO_LARGE")
+            if "nested too deeply" in error.message:
+                return _refused("the query is nested too deeply", "QUERY_TOO_DEEP")
             return Prepared(None, (error,))
-        errors = validate(self._schema, document, self._rules)
-        return Prepared(None, tuple(errors)) if errors else Prepared(document, ())
+        problems = check_document(document, limits)
+        if problems:
+            return Prepared(None, tuple(problems))
+        errors = validate(self._schema, document, self._rules, max_errors=_MAX_VALIDATION_ERRORS)
+        if not errors:
+            return Prepared(document, ())
+        return Prepared(None, tuple(_validation_error(e, len(errors)) for e in errors))
+
+    def operation_label(self, document: DocumentNode | None, operation_name: str | None) -> str:
+        """``mutation placeAccount``: a metrics label from the operation's root fields.
+
+        Only fields of the schema appear (at most three, sorted), so what a client makes up
+        never becomes a label value: the labels are bounded by the schema.
+        """
+        operation = get_operation_ast(document, operation_name) if document else None
+        if operation is None:
+            return "invalid"
+        known = self._root_fields.get(operation.operation, frozenset())
+        fields = sorted(
+            {
+                s.name.value
+                for s in operation.selection_set.selections
+                if hasattr(s, "name") and s.name.value in known
+            }
+        )
+        return f"{operation.operation.value} {','.join(fields[:3]) or '-'}"
 
     async def run(
         self,
@@ -79,6 +136,7 @@ class HubSchema(strawberry.Schema):
         context: Any,
         operation_name: str | None,
     ) -> ExecutionResult:
+        """Execute a prepared query or mutation."""
         result = execute(
             self._schema,
             document,
@@ -91,6 +149,40 @@ class HubSchema(strawberry.Schema):
         assert isinstance(result, ExecutionResult)
         return result
 
+    async def subscribe(  # type: ignore[override]
+        self,
+        document: DocumentNode,
+        *,
+        variables: dict[str, Any] | None,
+        context: Any,
+        operation_name: str | None,
+    ) -> AsyncIterator[ExecutionResult] | ExecutionResult:
+        """Start a prepared subscription: its results, or the errors that stop it."""
+        result = subscribe(
+            self._schema,
+            document,
+            variable_values=variables,
+            context_value=context,
+            operation_name=operation_name,
+        )
+        if isawaitable(result):
+            result = await result
+        return result
+
+
+def _refused(message: str, code: str) -> Prepared:
+    return Prepared(None, (GraphQLError(message, extensions={"code": code}),))
+
+
+def _validation_error(error: GraphQLError, count: int) -> GraphQLError:
+    if isinstance(error, ValidationAbortedError) and count <= _MAX_VALIDATION_ERRORS:
+        # Not the error limit: the overlapping-fields rule ran out of budget, or fragments
+        # nest too deeply to validate.
+        return GraphQLError(
+            "the query is too complex to validate", extensions={"code": "QUERY_TOO_COMPLEX"}
+        )
+    return error
+
 
 def operation_type(document: DocumentNode, operation_name: str | None) -> OperationType | None:
     """The type of the operation to run, or None if ``operation_name`` picks none."""
@@ -100,29 +192,13 @@ def operation_type(document: DocumentNode, operation_name: str | None) -> Operat
 
 def build_schema(settings: Settings | None = None) -> HubSchema:
     settings = settings or Settings()
-    rules: list[type[ASTValidationRule]] = [
-        build_rule(
-            Limits(
-                max_depth=settings.max_query_depth,
-                max_cost=settings.max_query_cost,
-                max_aliases=settings.max_aliases,
-            )
-        ),
-        NulFreeStringsRule,
-    ]
     return HubSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         types=[Account, Customer, Event, Organization, WebhookEndpoint],
         config=StrawberryConfig(scalar_map=SCALAR_MAP),
-        extensions=[
-            # Same rule classes every request, so the validation cache keys stay equal.
-            lambda: AddValidationRules(rules),
-            lambda: ParserCache(maxsize=_DOCUMENT_CACHE),
-            lambda: ValidationCache(maxsize=_DOCUMENT_CACHE),
-        ],
-        hub_rules=rules,
+        limits=Limits.from_settings(settings),
     )
 
 

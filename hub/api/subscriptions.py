@@ -1,7 +1,5 @@
-"""Live events over graphql-transport-ws on ``/graphql``.
+"""Live events: the schema's subscriptions (served over websocket by ``hub.api.websocket``).
 
-The client authenticates in ``connection_init`` with ``{"authorization": "Bearer <token>"}``
-(or ``{"accessToken": "<token>"}``); a missing or bad token closes the socket with 4403.
 Subscriptions stream the same events, in the same order and with the same tenant rules,
 as the ``events`` query: each reads the table after its last position whenever the event
 bus says something committed. ``after`` (an event id or cursor) replays what a
@@ -10,38 +8,23 @@ reconnecting client missed before going live.
 
 from __future__ import annotations
 
-import datetime as dt
-import uuid
 from collections.abc import AsyncGenerator, Sequence
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
-from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.types import Info
 
-from hub.api.authentication import BearerAuthenticator
-from hub.api.context import RequestContext, request_context
+from hub.api.context import request_context
 from hub.api.errors import ApiError
 from hub.api.types import Event, event_key
-from hub.auth.scopes import OrganizationKind, Scope
-from hub.auth.tokens import InvalidToken, Principal
+from hub.auth.scopes import Scope
 from hub.services import accounts as account_service
 from hub.services import events as event_service
-from hub.services.context import ServiceContext
 from hub.store.event_bus import EventBus
 
 _BATCH = 100
 #: How soon to read again when committed events wait behind an older open transaction.
 _WAITING_RETRY_SECONDS = 0.05
-#: The caller before ``connection_init``: no organization, no scopes.
-_NOBODY = Principal(
-    client_id="", organization_id="", kind=OrganizationKind.AGENCY, scopes=frozenset()
-)
 
 Types = Annotated[
     list[str] | None,
@@ -110,45 +93,3 @@ class Subscription:
     ) -> AsyncGenerator[Event, None]:
         async for event in _stream(info, types, after, None):
             yield event
-
-
-class SubscriptionEndpoint(GraphQL[RequestContext, None]):
-    """The websocket side of ``/graphql`` (HTTP requests go to ``GraphQLEndpoint``)."""
-
-    def __init__(
-        self,
-        schema: Any,
-        services: ServiceContext,
-        authenticator: BearerAuthenticator,
-        bus: EventBus,
-    ) -> None:
-        super().__init__(
-            schema,
-            graphql_ide=None,
-            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL,),
-            connection_init_wait_timeout=dt.timedelta(seconds=10),
-            max_subscriptions_per_connection=20,
-        )
-        self.services = services
-        self.authenticator = authenticator
-        self.bus = bus
-
-    async def get_context(
-        self, request: Request | WebSocket, response: Response | WebSocket
-    ) -> RequestContext:
-        context = RequestContext(self.services, _NOBODY, f"ws-{uuid.uuid4().hex[:16]}")
-        context.event_bus = self.bus
-        return context
-
-    async def on_ws_connect(self, context: RequestContext) -> dict[str, object]:
-        params = context.connection_params or {}
-        token = params.get("authorization") or params.get("Authorization")
-        if token is None and isinstance(params.get("accessToken"), str):
-            token = f"Bearer {params['accessToken']}"
-        try:
-            context.principal = await self.authenticator.authenticate(
-                token if isinstance(token, str) else None
-            )
-        except InvalidToken as error:
-            raise ConnectionRejectionError({"code": error.code, "message": error.message}) from None
-        return {"clientId": context.principal.client_id}

@@ -30,7 +30,9 @@ Row = Mapping[Any, Any]
 T = TypeVar("T")
 
 #: The paging arguments every connection takes.
-First = Annotated[int, strawberry.argument(description="Page size, 1-100.")]
+First = Annotated[
+    int, strawberry.argument(description="Page size, 0-100 (0: an empty page with its pageInfo).")
+]
 After = Annotated[str | None, strawberry.argument(description="`endCursor` of the previous page.")]
 
 
@@ -326,8 +328,9 @@ def decode_cursor(kind: str, cursor: str) -> str:
 
 
 def page_size(first: int) -> int:
-    if not 1 <= first <= 100:
-        raise ApiError("INVALID_PAGE_SIZE", "first must be between 1 and 100")
+    """``first`` checked: 0 (an empty page, as Relay allows) to 100."""
+    if not 0 <= first <= 100:
+        raise ApiError("INVALID_PAGE_SIZE", "first must be between 0 and 100")
     return first
 
 

@@ -1,0 +1,73 @@
+"""The validation rules every operation passes, over HTTP and websocket alike.
+
+graphql-core's standard rules, with two changes: errors about variables (unused, undefined,
+in the wrong position, of an output type) are ``BAD_USER_INPUT``, and the overlapping-fields
+rule, whose work grows with the square of repeated fields, has a smaller budget than
+graphql-core's (its abort is reported as ``QUERY_TOO_COMPLEX``). The hub's own limits,
+literals included, are checked before (``hub.api.limits``).
+"""
+
+from __future__ import annotations
+
+from graphql import (
+    ASTValidationRule,
+    GraphQLError,
+    NoUndefinedVariablesRule,
+    NoUnusedVariablesRule,
+    OverlappingFieldsCanBeMergedRule,
+    ValidationContext,
+    VariablesAreInputTypesRule,
+    VariablesInAllowedPositionRule,
+    specified_rules,
+)
+from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
+from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
+
+#: Units of work graphql-core's OverlappingFieldsCanBeMergedRule may spend on a document
+#: (its own default is 500,000: about a second). Real queries, GraphiQL's introspection and
+#: fragment-heavy clients included, spend a few thousand; this is a few milliseconds.
+OVERLAP_BUDGET = 10_000
+
+_VARIABLE_RULES = frozenset(
+    {
+        NoUndefinedVariablesRule,
+        NoUnusedVariablesRule,
+        VariablesAreInputTypesRule,
+        VariablesInAllowedPositionRule,
+    }
+)
+
+
+class _BoundedOverlapRule(OverlappingFieldsCanBeMergedRule):
+    def __init__(self, context: ValidationContext) -> None:
+        super().__init__(context)
+        self.rule_context.remaining_complexity_budget = OVERLAP_BUDGET
+
+
+def _coded(rule: type[ASTValidationRule], code: str) -> type[ASTValidationRule]:
+    """``rule`` whose errors carry ``extensions.code``."""
+
+    class Coded(rule):  # type: ignore[valid-type,misc]
+        def report_error(self, error: GraphQLError) -> None:
+            error.extensions = {**(error.extensions or {}), "code": code}
+            super().report_error(error)
+
+    Coded.__name__ = Coded.__qualname__ = rule.__name__
+    return Coded
+
+
+def validation_rules() -> tuple[type[ASTValidationRule], ...]:
+    """The rules, built once per schema (the same classes every request)."""
+    standard: list[type[ASTValidationRule]] = []
+    for rule in specified_rules:
+        if rule is OverlappingFieldsCanBeMergedRule:
+            standard.append(_BoundedOverlapRule)
+        elif rule in _VARIABLE_RULES:
+            standard.append(_coded(rule, "BAD_USER_INPUT"))
+        else:
+            standard.append(rule)
+    return (
+        *standard,
+        MaybeNullValidationRule,
+        OneOfInputValidationRule,
+    )

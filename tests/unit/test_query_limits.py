@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from functools import cache
 
 import pytest
@@ -214,3 +215,126 @@ def test_fanning_out_introspection_is_refused_by_standard_validation() -> None:
     assert [e.message for e in validate(schema(), parse(query))] == [
         "Maximum introspection depth exceeded"
     ]
+
+
+# --- fragments count as expanded, and are measured once ------------------------------------
+
+
+def doubling_fragments(levels: int) -> str:
+    """2**levels spreads of __typename in a document of a few hundred bytes per 10 levels."""
+    fragments = ["fragment F0 on Query { __typename }"]
+    fragments += [
+        f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, levels + 1)
+    ]
+    return f"{{ ...F{levels} }} " + " ".join(fragments)
+
+
+def prepare_codes(query: str) -> tuple[list[str], float]:
+    """The codes with which the hub's schema refuses ``query``, and how long that took."""
+    started = time.perf_counter()
+    prepared = build_schema().prepare(query)
+    elapsed = time.perf_counter() - started
+    return [str((e.extensions or {}).get("code")) for e in prepared.errors], elapsed
+
+
+def test_doubling_fragments_are_refused_at_once_without_being_expanded() -> None:
+    # 2**22 spreads: graphql-core's own validation takes seconds, doubling with each level.
+    codes, elapsed = prepare_codes(doubling_fragments(22))
+    assert codes and set(codes) == {"TOO_MANY_FIELDS"}
+    assert elapsed < 0.5, elapsed
+
+
+def test_a_few_doubling_fragments_within_the_limits_pass() -> None:
+    assert prepare_codes(doubling_fragments(8))[0] == []  # 256 fields
+
+
+def test_fragments_spread_twice_count_their_aliases_twice() -> None:
+    query = """
+        { account(id: "1") { ...Ids ...Ids } }
+        fragment Ids on Account { a: id b: id }
+    """
+    assert limit_errors(query, limits(aliases=3)) == ["TOO_MANY_ALIASES"]
+    assert limit_errors(query, limits(aliases=4)) == []
+
+
+def test_fragment_cycles_are_refused_before_anything_expands_them() -> None:
+    codes, _ = prepare_codes("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
+    assert codes == ["GRAPHQL_VALIDATION_FAILED"]
+
+
+# --- meta fields, introspection and field counts -------------------------------------------
+
+
+def test_aliases_of_meta_fields_are_counted() -> None:
+    typenames = "{ " + " ".join(f"t{i}: __typename" for i in range(31)) + " }"
+    assert limit_errors(typenames, limits(aliases=30)) == ["TOO_MANY_ALIASES"]
+    types = "{ " + " ".join(f't{i}: __type(name: "Query") {{ name }}' for i in range(31)) + " }"
+    assert limit_errors(types, limits(aliases=30)) == ["TOO_MANY_ALIASES"]
+
+
+def test_one_schema_introspection_a_request() -> None:
+    query = "{ __schema { queryType { name } } again: __schema { types { name } } }"
+    assert limit_errors(query, limits()) == ["TOO_MANY_FIELDS"]
+
+
+def test_fields_beyond_the_limit_are_refused() -> None:
+    query = "{ " + " ".join(f"v{i}: viewer {{ clientId }}" for i in range(501)) + " }"
+    assert limit_errors(query, limits(aliases=10_000)) == ["TOO_MANY_FIELDS"]  # 1,002 fields
+    assert limit_errors(query, Limits(max_aliases=10_000, max_fields=1_002)) == []
+
+
+def test_a_field_repeated_many_times_is_refused_quickly() -> None:
+    # Within the field limit, but graphql-core's overlap check is quadratic in repetitions.
+    codes, elapsed = prepare_codes("{ " + "viewer { clientId } " * 400 + "}")
+    assert codes == ["QUERY_TOO_COMPLEX"]
+    assert elapsed < 0.5, elapsed
+
+
+# --- the query text ------------------------------------------------------------------------
+
+
+def test_query_text_over_the_size_limit_is_refused_unparsed() -> None:
+    codes, elapsed = prepare_codes("{ viewer { clientId } }" + " " * 100_000)
+    assert codes == ["QUERY_TOO_LARGE"]
+    assert elapsed < 0.05, elapsed
+
+
+def test_query_text_over_the_token_limit_is_refused() -> None:
+    codes, _ = prepare_codes("{ " + "__typename " * 2_001 + "}")
+    assert codes == ["QUERY_TOO_LARGE"]
+
+
+@pytest.mark.parametrize(
+    ("query", "code"),
+    [
+        ("{ accounts(first: " + "9" * 5_000 + ") { totalCount } }", "BAD_USER_INPUT"),
+        ("{ nodes(ids: [" + '"x", ' * 1_001 + "]) { id } }", "LIST_TOO_LONG"),
+        (
+            "{ accounts(filter: {status: [" + "PLACED " * 1_001 + "]}) { totalCount } }",
+            "LIST_TOO_LONG",
+        ),
+        ('{ account(reference: "a\\u0000b") { id } }', "BAD_USER_INPUT"),
+        ('query($r: String = "a\\u0000b") { account(reference: $r) { id } }', "BAD_USER_INPUT"),
+    ],
+    ids=["long int", "long list", "long nested list", "NUL", "NUL in a default"],
+)
+def test_literals_out_of_bounds_have_a_code(query: str, code: str) -> None:
+    assert prepare_codes(query)[0] == [code]
+
+
+# --- validation errors about variables -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "query($x: Int) { viewer { clientId } }",
+        "query { accounts(first: $n) { totalCount } }",
+        "query($n: String) { accounts(first: $n) { totalCount } }",
+        "query($n: Account) { viewer { clientId } }",
+    ],
+    ids=["unused", "undefined", "wrong position", "not an input type"],
+)
+def test_variable_mistakes_are_bad_user_input(query: str) -> None:
+    codes, _ = prepare_codes(query)
+    assert codes and set(codes) == {"BAD_USER_INPUT"}

@@ -8,7 +8,7 @@ import httpx
 from starlette.applications import Starlette
 
 from hub.app import create_app
-from tests.conftest import Backend, Caller, get_token, placement
+from tests.conftest import Backend, Caller, get_token, place, placement
 
 
 async def _post(http: httpx.AsyncClient, caller: Caller, **kwargs: Any) -> httpx.Response:
@@ -157,3 +157,131 @@ async def test_unexpected_errors_are_masked_with_a_request_id(
     assert error["extensions"] == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-test-123"}
     assert "secret internals" not in response.text
     assert response.headers["x-request-id"] == "req-test-123"
+
+
+async def test_hostile_variable_shapes_are_refused_with_codes(
+    http: httpx.AsyncClient, creditor: Caller
+) -> None:
+    nested: dict[str, Any] = {}
+    inner = nested
+    for _ in range(900):
+        inner["a"] = {}
+        inner = inner["a"]
+    place = "mutation($i: PlaceAccountInput!) { placeAccount(input: $i) { account { id } } }"
+    cases = [
+        ({"query": place, "variables": {"i": placement(metadata=nested)}}, "BAD_USER_INPUT"),
+        (
+            {
+                "query": "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+                "variables": {"ids": ["acc_x"] * 40_000},
+            },
+            "LIST_TOO_LONG",
+        ),
+        (
+            {
+                "query": "query($s: [AccountStatus!]) { accounts(filter: {status: $s}) { totalCount } }",
+                "variables": {"s": ["PLACED"] * 40_000},
+            },
+            "LIST_TOO_LONG",
+        ),
+        (
+            {"query": place, "variables": {"i": {"items": [placement() for _ in range(1_001)]}}},
+            "LIST_TOO_LONG",
+        ),
+    ]
+    for body, code in cases:
+        response = await _post(http, creditor, json=body)
+        assert response.status_code == 400, response.text[:300]
+        assert response.json()["errors"][0]["extensions"]["code"] == code
+    huge_first = "{ accounts(first: " + "9" * 5_000 + ") { totalCount } }"
+    response = await _post(http, creditor, json={"query": huge_first})
+    assert response.status_code == 200
+    assert response.json() == {
+        "errors": [
+            {
+                "message": "an Int of 5000 digits",
+                "extensions": {"code": "BAD_USER_INPUT"},
+                "locations": [{"line": 1, "column": 19}],
+            }
+        ]
+    }
+    assert (await creditor.data("{ accounts { totalCount } }"))["accounts"]["totalCount"] == 0
+
+
+async def test_first_zero_is_an_empty_page(creditor: Caller) -> None:
+    await place(creditor)
+    data = await creditor.data(
+        "{ accounts(first: 0) { totalCount nodes { id } pageInfo { hasNextPage endCursor } }"
+        " events(first: 0) { nodes { id } pageInfo { hasNextPage } } }"
+    )
+    assert data["accounts"] == {
+        "totalCount": 1,
+        "nodes": [],
+        "pageInfo": {"hasNextPage": True, "endCursor": None},
+    }
+    assert data["events"]["nodes"] == []
+    body = await creditor.graphql("{ accounts(first: -1) { totalCount } }")
+    assert body["errors"][0]["extensions"]["code"] == "INVALID_PAGE_SIZE"
+
+
+async def test_requests_that_fail_before_execution_have_no_data(
+    http: httpx.AsyncClient, creditor: Caller
+) -> None:
+    for query, code in [
+        ("{ viewer ", "GRAPHQL_PARSE_FAILED"),
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+        ("query($n: Int!) { accounts(first: $n) { totalCount } }", "BAD_USER_INPUT"),
+    ]:
+        response = await _post(http, creditor, json={"query": query})
+        assert response.status_code == 200
+        assert response.headers["content-type"] == "application/json"
+        body = response.json()
+        assert "data" not in body and body["errors"][0]["extensions"]["code"] == code, body
+
+
+async def test_graphql_response_json_is_served_when_accepted(
+    http: httpx.AsyncClient, creditor: Caller
+) -> None:
+    accept = {"accept": "application/graphql-response+json, application/json;q=0.9"}
+    ok = await _post(http, creditor, json={"query": "{ __typename }"}, headers=accept)
+    assert ok.status_code == 200
+    assert ok.headers["content-type"] == "application/graphql-response+json"
+    assert ok.json() == {"data": {"__typename": "Query"}}
+    for query, code in [
+        ("{", "GRAPHQL_PARSE_FAILED"),
+        ("{ nope }", "GRAPHQL_VALIDATION_FAILED"),
+        ("{ " + " ".join(f"a{i}: __typename" for i in range(31)) + " }", "TOO_MANY_ALIASES"),
+    ]:
+        response = await _post(http, creditor, json={"query": query}, headers=accept)
+        assert response.status_code == 400, response.text
+        assert response.headers["content-type"] == "application/graphql-response+json"
+        body = response.json()
+        assert "data" not in body and body["errors"][0]["extensions"]["code"] == code
+    # A field error after execution started keeps its data (and its 200).
+    failing = await _post(
+        http, creditor, json={"query": '{ account(id: "nope") { id } }'}, headers=accept
+    )
+    assert failing.status_code == 200 and "data" in failing.json()
+    # Without the new media type (or with */*), JSON as before.
+    for plain in ({}, {"accept": "*/*"}, {"accept": "application/json"}):
+        response = await _post(http, creditor, json={"query": "{ __typename }"}, headers=plain)
+        assert response.headers["content-type"] == "application/json"
+
+
+async def test_request_parameters_of_the_wrong_type_are_bad_requests(
+    http: httpx.AsyncClient, creditor: Caller
+) -> None:
+    for body in (
+        {"query": "{ __typename }", "extensions": "x"},
+        {"query": "{ __typename }", "extensions": [1]},
+        {"query": "{ __typename }", "operationName": 0},
+        {"query": "{ __typename }", "operationName": False},
+        {"query": "{ __typename }", "variables": 0},
+        {"query": "{ __typename }", "variables": False},
+    ):
+        response = await _post(http, creditor, json=body)
+        assert response.status_code == 400, (body, response.text)
+        assert response.json()["errors"][0]["extensions"]["code"] == "BAD_REQUEST"
+    for nothing in ("variables", "operationName", "extensions"):
+        response = await _post(http, creditor, json={"query": "{ __typename }", nothing: None})
+        assert response.json() == {"data": {"__typename": "Query"}}

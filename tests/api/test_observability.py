@@ -69,3 +69,15 @@ async def test_graphiql_is_served_to_browsers(http: httpx.AsyncClient) -> None:
     api = await http.get("/graphql", headers={"Accept": "application/json"})
     assert api.status_code == 405
     assert api.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_operation_labels_name_only_fields_of_the_schema(
+    http: httpx.AsyncClient, creditor: Caller
+) -> None:
+    for i in range(20):
+        await creditor.graphql(f"{{ madeUpField{i} viewer {{ clientId }} }}")
+    await creditor.graphql("{ madeUpAlone }")
+    text = (await http.get("/metrics")).text
+    assert "madeUp" not in text
+    # A document that does not validate is counted under one label.
+    assert 'evenly_graphql_operations_total{operation="invalid",outcome="error"}' in text

@@ -4,17 +4,17 @@ Every operation, over HTTP or websocket, is prepared by ``HubSchema.prepare``: i
 bounded (size, then tokens while parsing), its document measured against the limits
 (``hub.api.limits``) before graphql-core validates it with the hub's rules
 (``hub.api.validation``). Documents of ordinary size are remembered by their text (an LRU
-cache), so a client repeating a query parses and validates it once; large ones are not, so
-the cache's memory stays bounded. Operations then run on graphql-core's ``execute`` and
+cache bounded by the total size of the texts), so a client repeating a query parses and
+validates it once, and the cache's memory stays bounded whatever clients send. Operations then run on graphql-core's ``execute`` and
 ``subscribe``, skipping strawberry's per-request extension machinery, which costs more
 than the execution of a small mutation; resolvers are strawberry's.
 """
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from inspect import isawaitable
 from typing import Any
 
@@ -44,9 +44,11 @@ from hub.api.validation import validation_rules
 from hub.api.webhooks import WebhookEndpoint
 from hub.settings import Settings
 
-_DOCUMENT_CACHE = 512
-#: Only query texts up to this size are cached: 512 of them keep the cache to tens of MB.
-_CACHED_QUERY_CHARS = 8_192
+#: Prepared documents take some 200 times the size of their text in memory, so the cache
+#: is bounded by the total size of the texts it holds (~50 MB at most), and by entries.
+_CACHE_ENTRIES = 512
+_CACHE_CHARS = 256 * 1024
+_CACHED_QUERY_CHARS = 8 * 1024
 #: graphql-core stops validating after this many errors.
 _MAX_VALIDATION_ERRORS = 100
 
@@ -59,12 +61,35 @@ class Prepared:
     errors: Sequence[GraphQLError]
 
 
+class _PreparedCache:
+    """Least recently used prepared documents, bounded in entries and in text size."""
+
+    def __init__(self) -> None:
+        self._entries: OrderedDict[str, Prepared] = OrderedDict()
+        self._chars = 0
+
+    def get(self, query: str) -> Prepared | None:
+        found = self._entries.get(query)
+        if found is not None:
+            self._entries.move_to_end(query)
+        return found
+
+    def put(self, query: str, prepared: Prepared) -> None:
+        if len(query) > _CACHED_QUERY_CHARS or query in self._entries:
+            return
+        self._entries[query] = prepared
+        self._chars += len(query)
+        while len(self._entries) > _CACHE_ENTRIES or self._chars > _CACHE_CHARS:
+            evicted, _ = self._entries.popitem(last=False)
+            self._chars -= len(evicted)
+
+
 class HubSchema(strawberry.Schema):
     def __init__(self, *args: Any, limits: Limits, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.limits = limits
         self._rules = validation_rules()
-        self._prepare_cached = lru_cache(maxsize=_DOCUMENT_CACHE)(self._prepare)
+        self._prepared = _PreparedCache()
         self._root_fields = {
             OperationType.QUERY: frozenset(self._schema.query_type.fields)
             if self._schema.query_type
@@ -82,9 +107,11 @@ class HubSchema(strawberry.Schema):
 
     def prepare(self, query: str) -> Prepared:
         """``query`` parsed and validated, or the errors that refuse it (each with a code)."""
-        if len(query) <= _CACHED_QUERY_CHARS:
-            return self._prepare_cached(query)
-        return self._prepare(query)
+        prepared = self._prepared.get(query)
+        if prepared is None:
+            prepared = self._prepare(query)
+            self._prepared.put(query, prepared)
+        return prepared
 
     def _prepare(self, query: str) -> Prepared:
         limits = self.limits

@@ -26,7 +26,7 @@ from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 #: Units of work graphql-core's OverlappingFieldsCanBeMergedRule may spend on a document
 #: (its own default is 500,000: about a second). Real queries, GraphiQL's introspection and
 #: fragment-heavy clients included, spend a few thousand; this is a few milliseconds.
-OVERLAP_BUDGET = 10_000
+OVERLAP_BUDGET = 5_000
 
 _VARIABLE_RULES = frozenset(
     {

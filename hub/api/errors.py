@@ -2,8 +2,10 @@
 
 Expected failures of mutations are ``userErrors`` in the payload. Everything else is a
 GraphQL error whose ``extensions.code`` is stable: ``UNAUTHENTICATED``, ``FORBIDDEN``,
-``NOT_FOUND``, ``BAD_USER_INPUT``, ``GRAPHQL_VALIDATION_FAILED``, ``QUERY_TOO_COMPLEX``,
-``INTERNAL_SERVER_ERROR`` (with a ``requestId``, never a stack trace), and the domain's codes.
+``NOT_FOUND``, ``BAD_USER_INPUT``, ``LIST_TOO_LONG``, ``GRAPHQL_VALIDATION_FAILED``, the
+limits' codes (``hub.api.limits``), ``INTERNAL_SERVER_ERROR`` (with a ``requestId``, never a
+stack trace), and the domain's codes. ``format_error`` is the one way out, over HTTP and
+websocket alike.
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import json
 import time
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 import websockets
@@ -165,3 +166,34 @@ async def test_a_subscription_ends_when_its_token_expires(hub_server: HubServer)
     assert closed.rcvd is not None and closed.rcvd.code == 4403
     assert closed.rcvd.reason.startswith("TOKEN_EXPIRED"), closed.rcvd.reason
     assert 2 < elapsed < 2 + 30 + 10, elapsed
+
+
+async def test_faults_over_the_websocket_are_masked_with_a_request_id(
+    pg_hub_server: HubServer,
+) -> None:
+    pg_hub_server.start("--demo")
+    token = await demo_token(pg_hub_server)
+    url = pg_hub_server.env["EVENLY_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
+    admin = await asyncpg.connect(url)
+    try:
+        async with subscriber(pg_hub_server.url, token) as live:
+            # A real fault under the resolvers: the table they read is gone.
+            await admin.execute("ALTER TABLE accounts RENAME TO accounts_away")
+            query = await answer(live, "{ accounts { totalCount } }")
+            assert (await live.receive())["type"] == "complete"
+            stream = await answer(
+                live,
+                "subscription($id: ID!) { accountEvents(accountId: $id) { id } }",
+                {"id": "acc_00000000000000000000000000"},
+            )
+            await admin.execute("ALTER TABLE accounts_away RENAME TO accounts")
+    finally:
+        await admin.close()
+    for message in (query, stream):
+        assert message["type"] == "next", message
+        [error] = message["payload"]["errors"]
+        assert error["message"] == "Internal server error"
+        assert error["extensions"]["code"] == "INTERNAL_SERVER_ERROR"
+        assert error["extensions"]["requestId"].startswith("req_")
+        assert "accounts_away" not in json.dumps(message) and "SQL" not in json.dumps(message)
+    assert query["payload"]["errors"][0]["extensions"]["requestId"] in pg_hub_server.log()

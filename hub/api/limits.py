@@ -9,7 +9,8 @@ only on documents within the limits:
 - depth: the deepest field, fragments expanded;
 - aliases: every alias, meta fields (``__typename``, ``__type``) included;
 - fields: every field of the document's operations, fragments expanded (and of each fragment
-  alone), and at most one ``__schema``;
+  alone), and at most one ``__schema``; one response key at most 30 times at one level
+  (graphql-core's overlapping-fields check compares those pairwise);
 - literals: no NUL character in strings, lists within the list limit, no integer of
   more than 20 digits;
 - cost: one per field; a field taking ``first`` (or ``ids``) multiplies the cost of what it
@@ -24,8 +25,8 @@ The query text itself is bounded before parsing (``max_query_bytes``) and while 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from graphql import (
@@ -57,6 +58,8 @@ _CAP = 10**12
 #: Longer integer literals are refused before anything converts them (Int is 32-bit).
 _MAX_INT_DIGITS = 20
 _NUL = "text values must not contain the NUL character (U+0000)"
+#: How often one response key may appear at one level of a selection (fragments expanded).
+_MAX_REPEATS = 30
 
 
 @dataclass(frozen=True)
@@ -88,31 +91,23 @@ class Limits:
 
 @dataclass(frozen=True, slots=True)
 class _Measure:
-    """A selection set expanded: its cost, depth (levels of fields), aliases, fields, schemas."""
+    """A selection set expanded: its cost, depth (levels of fields), aliases, fields, schemas,
+    and how often each response key appears at its own level (fragments included)."""
 
     cost: int = 0
     depth: int = 0
     aliases: int = 0
     fields: int = 0
     schemas: int = 0
-
-    def __add__(self, other: _Measure) -> _Measure:
-        return _Measure(
-            cost=min(self.cost + other.cost, _CAP),
-            depth=max(self.depth, other.depth),
-            aliases=min(self.aliases + other.aliases, _CAP),
-            fields=min(self.fields + other.fields, _CAP),
-            schemas=min(self.schemas + other.schemas, _CAP),
-        )
+    keys: Mapping[str, int] = field(default_factory=dict)
 
     def below(self, levels: int) -> _Measure:
         """The same selections ``levels`` deeper (a fragment spread below the root)."""
         if not self.depth or not levels:
             return self
-        return _Measure(self.cost, self.depth + levels, self.aliases, self.fields, self.schemas)
-
-
-_EMPTY = _Measure()
+        return _Measure(
+            self.cost, self.depth + levels, self.aliases, self.fields, self.schemas, self.keys
+        )
 
 
 def _multiplier(field: FieldNode) -> int:
@@ -151,8 +146,9 @@ class _Measurer:
     def __init__(self, fragments: dict[str, FragmentDefinitionNode], limits: Limits) -> None:
         self.fragments = fragments
         self.limits = limits
-        #: Literals out of bounds, found on the way.
+        #: Literals out of bounds and fields repeated too often, found on the way.
         self.problems: list[GraphQLError] = []
+        self.repeats_reported = False
         self.measured: dict[str, _Measure] = {}
 
     def fragment(self, name: str) -> _Measure:
@@ -182,6 +178,7 @@ class _Measurer:
         """The measure of a selection set whose fields are ``level`` deep (1: the root)."""
         # Plain counters rather than measure objects: this runs once per field.
         cost = depth = aliases = fields = schemas = 0
+        keys: dict[str, int] = {}
         for selection in selection_set.selections:
             if selection.directives:
                 self.check_values(a.value for d in selection.directives for a in d.arguments or ())
@@ -192,6 +189,8 @@ class _Measurer:
                 fields += 1
                 aliases += selection.alias is not None
                 schemas += name == "__schema"
+                key = selection.alias.value if selection.alias else name
+                keys[key] = min(keys.get(key, 0) + 1, _CAP)
                 if not name.startswith("__"):
                     cost += 1
                     depth = max(depth, level)
@@ -210,6 +209,9 @@ class _Measurer:
             fields += inner.fields
             aliases += inner.aliases
             schemas += inner.schemas
+            if not isinstance(selection, FieldNode):  # the same level: its keys are ours
+                for key, count in inner.keys.items():
+                    keys[key] = min(keys.get(key, 0) + count, _CAP)
             if isinstance(selection, FieldNode):
                 if selection.name.value in _INTROSPECTION:
                     continue
@@ -217,7 +219,19 @@ class _Measurer:
             else:
                 cost += inner.cost
             depth = max(depth, inner.depth)
-        return _Measure(min(cost, _CAP), depth, min(aliases, _CAP), min(fields, _CAP), schemas)
+        repeated = max(keys.values(), default=0)
+        if repeated > _MAX_REPEATS and not self.repeats_reported:
+            # graphql-core compares repeated fields pairwise: refuse before it does.
+            self.repeats_reported = True
+            key = max(keys, key=keys.__getitem__)
+            message = (
+                f"{key} is selected {repeated} times at one level (fragments expanded);"
+                f" the limit is {_MAX_REPEATS}"
+            )
+            self.problems.append(_error(message, "QUERY_TOO_COMPLEX", selection_set))
+        return _Measure(
+            min(cost, _CAP), depth, min(aliases, _CAP), min(fields, _CAP), schemas, keys
+        )
 
     def check_values(self, values: Iterable[ValueNode]) -> None:
         """Note literals out of bounds: NUL in a string, long lists, long integers.

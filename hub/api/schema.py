@@ -75,7 +75,11 @@ class _PreparedCache:
         return found
 
     def put(self, query: str, prepared: Prepared) -> None:
-        if len(query) > _CACHED_QUERY_CHARS or query in self._entries:
+        # Refusals are not kept: their errors hold the whole document, and a client that
+        # repeats a refused query is the exception.
+        if prepared.document is None or len(query) > _CACHED_QUERY_CHARS:
+            return
+        if query in self._entries:
             return
         self._entries[query] = prepared
         self._chars += len(query)
@@ -121,6 +125,7 @@ class HubSchema(strawberry.Schema):
             return _refused(message, "QUERY_TOO_LARGE")
         try:
             document = parse(query, max_tokens=limits.max_query_tokens)
+            _unlink_tokens(document)
         except GraphQLSyntaxError as error:
             if "tokens" in error.message and "Parsing aborted" in error.message:
                 message = f"the query has more than {limits.max_query_tokens} tokens"
@@ -195,6 +200,15 @@ class HubSchema(strawberry.Schema):
         if isawaitable(result):
             result = await result
         return result
+
+
+def _unlink_tokens(document: DocumentNode) -> None:
+    """Break the parser's list of tokens (each links its neighbours), which nothing needs
+    once the document is built: without this every document is a reference cycle, freed only
+    by the garbage collector, whose collections then pause the event loop."""
+    token = document.loc.start_token if document.loc else None
+    while token is not None:
+        token.prev, token.next, token = None, None, token.next
 
 
 def _refused(message: str, code: str) -> Prepared:

@@ -25,12 +25,15 @@ from graphql import (
     GraphQLError,
     GraphQLSyntaxError,
     OperationType,
+    Source,
+    Token,
     execute,
     get_operation_ast,
-    parse,
     subscribe,
     validate,
 )
+from graphql.language import Lexer
+from graphql.language.parser import Parser
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.schema.config import StrawberryConfig
 
@@ -124,9 +127,9 @@ class HubSchema(strawberry.Schema):
             message = f"the query is {size} bytes; the limit is {limits.max_query_bytes}"
             return _refused(message, "QUERY_TOO_LARGE")
         try:
-            document = parse(query, max_tokens=limits.max_query_tokens)
-            _unlink_tokens(document)
+            document = _parse(query, limits.max_query_tokens)
         except GraphQLSyntaxError as error:
+            error.__traceback__ = None  # (its frames hold the parser)
             if "tokens" in error.message and "Parsing aborted" in error.message:
                 message = f"the query has more than {limits.max_query_tokens} tokens"
                 return _refused(message, "QUERY_TOO_LARGE")
@@ -202,13 +205,23 @@ class HubSchema(strawberry.Schema):
         return result
 
 
-def _unlink_tokens(document: DocumentNode) -> None:
-    """Break the parser's list of tokens (each links its neighbours), which nothing needs
-    once the document is built: without this every document is a reference cycle, freed only
-    by the garbage collector, whose collections then pause the event loop."""
-    token = document.loc.start_token if document.loc else None
-    while token is not None:
-        token.prev, token.next, token = None, None, token.next
+def _parse(query: str, max_tokens: int) -> DocumentNode:
+    """``parse``, breaking the lexer's list of tokens afterwards, whether it succeeded or not.
+
+    Each token links its neighbours, and nothing needs those links once the document is
+    built: left alone, every document (and every refused one) is a reference cycle that only
+    the garbage collector frees, and collections of that much pause the event loop.
+    """
+    lexer = Lexer(Source(query))
+    try:
+        return Parser(lexer.source, max_tokens=max_tokens, lexer=lexer).parse_document()
+    finally:
+        token: Token | None = lexer.token
+        ahead = token.next if token is not None else None
+        while token is not None:
+            token.next, token.prev, token = None, None, token.prev
+        while ahead is not None:
+            ahead.next, ahead.prev, ahead = None, None, ahead.next
 
 
 def _refused(message: str, code: str) -> Prepared:

@@ -24,7 +24,7 @@ from tests.e2e.conftest import HubServer
 pytestmark = pytest.mark.slow
 
 #: How long each kind of request is sent, back to back, while /healthz is measured.
-ATTACK_SECONDS = 3.0
+ATTACK_SECONDS = 4.0
 HEALTHZ_P99_SECONDS = 0.100
 RSS_GROWTH_BYTES = 64 * 1024 * 1024
 
@@ -60,6 +60,7 @@ def distinct(query: str, count: int = 50) -> list[bytes]:
 
 
 ATTACKS: dict[str, list[bytes]] = {
+    "(none: a normal query)": [body("{ viewer { clientId organization { name } } }")],
     "fragments doubling 2^30": distinct(doubling_fragments(30)),
     "4 MB query": [body("{" + " viewer { clientId }" * 200_000 + "}")],
     "150 aliased __schema": distinct(aliased("__schema { types { name fields { name } } }", 150)),
@@ -151,7 +152,8 @@ async def test_hostile_requests_neither_stall_nor_bloat_the_server(probed: HubSe
                     slowest = max(slowest, time.perf_counter() - started)
                     sent += 1
                     status = response.status_code
-                    assert "errors" in response.json(), (name, response.text[:300])
+                    if name != "(none: a normal query)":
+                        assert "errors" in response.json(), (name, response.text[:300])
                     assert "Traceback" not in response.text and "SQL" not in response.text
             finally:
                 probe.stop.set()

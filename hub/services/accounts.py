@@ -442,6 +442,7 @@ async def _insert_placements(
             "id": account["customer_id"],
             "creditor_id": org,
             "reference": c.reference,
+            "pii_visible": True,  # the creditor placing it
             "name": c.name,
             "email": c.email,
             "phone": c.phone,

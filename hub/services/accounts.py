@@ -174,11 +174,11 @@ async def _place(
         stored = await idempotency.find(conn, org, set(keyed.values()))
         first_index: dict[str, int] = {}
         for i, key in keyed.items():
-            hashes[i] = idempotency.request_hash("placeAccount", _request_payload(sent[i]))
+            hashes[i] = ctx.request_hasher("placeAccount", _request_payload(sent[i]))
             previous = stored.get(key)
             earlier = first_index.setdefault(key, i)
             if previous is not None:
-                if previous["request_hash"] == hashes[i]:
+                if ctx.request_hasher.matches(previous["request_hash"], hashes[i]):
                     replay_of[i] = previous["result"]["account_id"]
                     outcomes[i].problems.clear()
                 else:
@@ -539,13 +539,14 @@ async def change_account(
     columns in the account row as ``along_<name>``.
     """
     org = principal.organization_id
-    hash_ = idempotency.request_hash(operation, payload)
+    hash_ = ctx.request_hasher(operation, payload)
 
     async def attempt(conn: AsyncConnection) -> Applied:
         if idempotency_key:
             stored = (await idempotency.find(conn, org, [idempotency_key])).get(idempotency_key)
             if stored is not None:
-                if stored["request_hash"] != hash_ or stored["operation"] != operation:
+                same = ctx.request_hasher.matches(stored["request_hash"], hash_)
+                if not same or stored["operation"] != operation:
                     raise DomainError((idempotency.reused_problem(),))
                 result = stored["result"]
                 replay = await get_account(conn, principal, result["account_id"])

@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import os
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hub.keyfiles import load_or_create
 from hub.settings import Settings
@@ -23,7 +25,13 @@ class FieldCipher:
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
             raise ValueError("the PII encryption key must be 32 bytes (base64 in the config)")
+        self._key = key
         self._aead = AESGCM(key)
+
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A 32-byte key for another use (HKDF-SHA256 with ``purpose`` as its info): as
+        secret as the PII key, without being it."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(self._key)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FieldCipher:

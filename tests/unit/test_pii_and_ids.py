@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 
+import orjson
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from hub.services.idempotency import RequestHasher
 from hub.store.ids import new_id
 from hub.store.pii import FieldCipher
 
@@ -99,3 +102,36 @@ def test_ids_are_unique() -> None:
 def test_ids_with_different_prefixes_still_order_by_their_ulid() -> None:
     first, second = new_id("acc"), new_id("cus")
     assert first.split("_")[1] < second.split("_")[1]
+
+
+# --- request hashes for idempotency ----------------------------------------------------------
+
+REQUEST = {"reference": "INV-1", "customer": {"name": "Ada", "phone": "+46701234567"}}
+
+
+def test_keys_derived_for_two_purposes_differ_from_each_other_and_the_pii_key() -> None:
+    key = os.urandom(32)
+    cipher = FieldCipher(key)
+    first, second = cipher.derive_key(b"one"), cipher.derive_key(b"two")
+    assert len(first) == 32 and first not in (second, key)
+    assert FieldCipher(key).derive_key(b"one") == first  # every node derives the same
+
+
+def test_a_request_hash_depends_on_the_server_key() -> None:
+    mine = RequestHasher.from_cipher(FieldCipher(os.urandom(32)))
+    theirs = RequestHasher.from_cipher(FieldCipher(os.urandom(32)))
+    assert mine("placeAccount", REQUEST) != theirs("placeAccount", REQUEST)
+    assert mine("placeAccount", REQUEST) == mine("placeAccount", dict(REQUEST))
+    assert mine("placeAccount", REQUEST) != mine("adjustBalance", REQUEST)
+    assert re.fullmatch(r"k1:[0-9a-f]{61}", mine("placeAccount", REQUEST))
+
+
+def test_an_unkeyed_hash_of_an_earlier_version_matches_its_request_once_keyed() -> None:
+    hasher = RequestHasher.from_cipher(FieldCipher(os.urandom(32)))
+    body = orjson.dumps(["placeAccount", REQUEST], option=orjson.OPT_SORT_KEYS, default=str)
+    legacy = hashlib.sha256(body).hexdigest()
+    keyed = hasher("placeAccount", REQUEST)
+    assert hasher.keyed(legacy) == keyed and hasher.keyed(keyed) == keyed
+    assert hasher.matches(legacy, keyed) and hasher.matches(keyed, keyed)
+    assert not hasher.matches(legacy, hasher("placeAccount", {**REQUEST, "reference": "INV-2"}))
+    assert not hasher.matches("not a hash", keyed)

@@ -38,6 +38,9 @@ class Settings:
     database_pool_size: int = 20
     #: Base64 of 32 bytes: AES-256-GCM key for customer PII. Generated into data_dir if empty.
     encryption_key: str = ""
+    #: A file holding that key (base64 of 32 bytes), read when ``encryption_key`` is empty:
+    #: keeps the key off the data directory (where a SQLite database lies beside it).
+    encryption_key_file: str = ""
     #: PEM Ed25519 private key signing access tokens. Generated into data_dir if empty.
     jwt_private_key: str = ""
     token_ttl_seconds: int = 900

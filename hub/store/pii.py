@@ -9,7 +9,9 @@ Layout: version byte (1) | 12-byte nonce | ciphertext with tag.
 from __future__ import annotations
 
 import base64
+import binascii
 import os
+from pathlib import Path
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -35,12 +37,22 @@ class FieldCipher:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FieldCipher:
+        """The key of ``EVENLY_ENCRYPTION_KEY``, else of the file ``EVENLY_ENCRYPTION_KEY_FILE``
+        (which must exist: a new key would leave the stored PII unreadable), else one
+        generated into the data directory on first start."""
         if settings.encryption_key:
-            return cls(base64.b64decode(settings.encryption_key))
-        raw = load_or_create(
-            settings.data_dir / "encryption.key", lambda: base64.b64encode(os.urandom(32))
-        )
-        return cls(base64.b64decode(raw))
+            return cls(_decoded(settings.encryption_key, "EVENLY_ENCRYPTION_KEY"))
+        if settings.encryption_key_file:
+            path = Path(settings.encryption_key_file)
+            source = f"EVENLY_ENCRYPTION_KEY_FILE={path}"
+            try:
+                raw = path.read_bytes()
+            except OSError as error:
+                raise ValueError(f"{source}: cannot read the key ({error.strerror})") from error
+            return cls(_decoded(raw, source))
+        path = settings.data_dir / "encryption.key"
+        raw = load_or_create(path, lambda: base64.b64encode(os.urandom(32)))
+        return cls(_decoded(raw, str(path)))
 
     def encrypt(self, value: str, record: str, column: str) -> bytes:
         nonce = os.urandom(12)
@@ -58,3 +70,16 @@ class FieldCipher:
             raise ValueError("unknown PII ciphertext version")
         aad = f"{record}:{column}".encode()
         return self._aead.decrypt(blob[1:13], blob[13:], aad).decode()
+
+
+def _decoded(value: str | bytes, source: str) -> bytes:
+    """A configured key: base64 of 32 bytes (surrounding whitespace, e.g. a newline, is fine)."""
+    try:
+        key = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError(f"{source}: the PII encryption key is not base64") from error
+    if len(key) != 32:
+        raise ValueError(
+            f"{source}: the PII encryption key must be 32 bytes, base64-encoded ({len(key)} given)"
+        )
+    return key

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import os
 import re
+from pathlib import Path
 
 import orjson
 import pytest
 from cryptography.exceptions import InvalidTag
 
 from hub.services.idempotency import RequestHasher
+from hub.settings import Settings
 from hub.store.ids import new_id
 from hub.store.pii import FieldCipher
 
@@ -135,3 +138,70 @@ def test_an_unkeyed_hash_of_an_earlier_version_matches_its_request_once_keyed() 
     assert hasher.matches(legacy, keyed) and hasher.matches(keyed, keyed)
     assert not hasher.matches(legacy, hasher("placeAccount", {**REQUEST, "reference": "INV-2"}))
     assert not hasher.matches("not a hash", keyed)
+
+
+# --- where the PII key comes from -------------------------------------------------------------
+
+
+def _key_file(path: Path, key: bytes) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(base64.b64encode(key) + b"\n")
+    return path
+
+
+def test_the_key_can_come_from_a_file_outside_the_data_directory(tmp_path: Path) -> None:
+    key = os.urandom(32)
+    key_file = _key_file(tmp_path / "secrets" / "pii.key", key)
+    settings = Settings.from_env(
+        {"EVENLY_DATA_DIR": str(tmp_path / "data"), "EVENLY_ENCRYPTION_KEY_FILE": str(key_file)}
+    )
+    assert settings.encryption_key_file == str(key_file)
+    blob = FieldCipher(key).encrypt(EMAIL, ROW, "email")
+    assert FieldCipher.from_settings(settings).decrypt(blob, ROW, "email") == EMAIL
+    assert not (tmp_path / "data" / "encryption.key").exists()
+
+
+def test_a_key_in_the_environment_wins_over_the_file(tmp_path: Path) -> None:
+    key = os.urandom(32)
+    settings = Settings(
+        data_dir=tmp_path,
+        encryption_key=base64.b64encode(key).decode(),
+        encryption_key_file=str(_key_file(tmp_path / "other.key", os.urandom(32))),
+    )
+    blob = FieldCipher(key).encrypt(EMAIL, ROW, "email")
+    assert FieldCipher.from_settings(settings).decrypt(blob, ROW, "email") == EMAIL
+
+
+def test_without_a_configured_key_one_is_generated_into_the_data_directory(
+    tmp_path: Path,
+) -> None:
+    first = FieldCipher.from_settings(Settings(data_dir=tmp_path))
+    generated = tmp_path / "encryption.key"
+    assert generated.stat().st_mode & 0o777 == 0o600
+    blob = first.encrypt(EMAIL, ROW, "email")
+    assert FieldCipher.from_settings(Settings(data_dir=tmp_path)).decrypt(blob, ROW, "email")
+
+
+@pytest.mark.parametrize(
+    ("content", "says"),
+    [
+        (None, "cannot read the key (No such file or directory)"),
+        (b"not base64!\n", "is not base64"),
+        (base64.b64encode(os.urandom(16)), "must be 32 bytes, base64-encoded (16 given)"),
+    ],
+    ids=["missing", "not-base64", "16-bytes"],
+)
+def test_a_key_file_that_cannot_be_used_is_refused_and_no_key_is_generated(
+    tmp_path: Path, content: bytes | None, says: str
+) -> None:
+    key_file = tmp_path / "keys" / "pii.key"
+    if content is not None:
+        key_file.parent.mkdir()
+        key_file.write_bytes(content)
+    settings = Settings(data_dir=tmp_path / "data", encryption_key_file=str(key_file))
+    with pytest.raises(
+        ValueError, match=re.escape(f"EVENLY_ENCRYPTION_KEY_FILE={key_file}: ")
+    ) as e:
+        FieldCipher.from_settings(settings)
+    assert says in str(e.value)
+    assert not (tmp_path / "data").exists()

@@ -215,14 +215,14 @@ def test_csv_import_writes_refused_rows_a_spreadsheet_shows_as_text(
     with path.open("w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(
-            ["invoice_no", "customer_no", "full_name", "email", "phone"]
-            + ["country", "invoiced", "outstanding", "currency", "due"]
+            [
+                *("invoice_no", "customer_no", "full_name", "email", "phone"),
+                *("country", "invoiced", "outstanding", "currency", "due"),
+            ]
         )
         for i, reference in enumerate(references):
-            writer.writerow(
-                [reference, f"=CUST-{tag}-{i}", "Ada Lind", "=not-an-email", ""]
-                + ["SE", "10000", "9000", "SEK", "2026-02-01"]
-            )
+            customer = (f"=CUST-{tag}-{i}", "Ada Lind", "=not-an-email", "")
+            writer.writerow([reference, *customer, "SE", "10000", "9000", "SEK", "2026-02-01"])
     env = {**os.environ, **parties.hub.client_env(parties.creditor)}
     argv = [sys.executable, str(EXAMPLES / "csv_import.py"), str(path)]
     done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)

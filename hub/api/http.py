@@ -24,7 +24,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from hub.api.authentication import BearerAuthenticator
 from hub.api.context import RequestContext
-from hub.api.errors import format_error
+from hub.api.errors import format_error, http_status
 from hub.api.schema import HubSchema, operation_type
 from hub.auth.ratelimit import RateLimiter
 from hub.auth.tokens import InvalidToken
@@ -148,7 +148,10 @@ class GraphQLEndpoint:
         if result.errors:
             body["errors"] = [format_error(e, request_id) for e in result.errors]
         self.metrics.graphql_operations.labels(label, "error" if result.errors else "ok").inc()
-        return Response(orjson.dumps(body), media_type="application/json")
+        status, headers = http_status(result.errors)
+        return Response(
+            orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+        )
 
     def _ide(self, request: Request) -> Response:
         if self.graphiql and "text/html" in request.headers.get("accept", ""):

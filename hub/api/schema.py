@@ -33,6 +33,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.schema.validation_rules.maybe_null import MaybeNullValidationRule
 from strawberry.schema.validation_rules.one_of import OneOfInputValidationRule
 
+from hub.api.errors import CodedErrors
 from hub.api.limits import Limits, NulFreeStringsRule, build_rule
 from hub.api.mutations import Mutation
 from hub.api.queries import Query
@@ -121,6 +122,7 @@ def build_schema(settings: Settings | None = None) -> HubSchema:
             lambda: AddValidationRules(rules),
             lambda: ParserCache(maxsize=_DOCUMENT_CACHE),
             lambda: ValidationCache(maxsize=_DOCUMENT_CACHE),
+            CodedErrors,
         ],
         hub_rules=rules,
     )

@@ -1,7 +1,10 @@
 """Live events over graphql-transport-ws on ``/graphql``.
 
 The client authenticates in ``connection_init`` with ``{"authorization": "Bearer <token>"}``
-(or ``{"accessToken": "<token>"}``); a missing or bad token closes the socket with 4403.
+(or ``{"accessToken": "<token>"}``); a missing or bad token closes the socket with 4403,
+and a token that cannot be checked because the database is unavailable with 1013 (try
+again later). Once connected, an operation that meets an unavailable database ends with a
+``SERVICE_UNAVAILABLE`` error (a subscription: then ``complete``); the socket stays open.
 Subscriptions stream the same events, in the same order and with the same tenant rules,
 as the ``events`` query: each reads the table after its last position whenever the event
 bus says something committed. ``after`` (an event id or cursor) replays what a
@@ -22,6 +25,10 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_transport_ws.types import ConnectionInitMessage
 from strawberry.types import Info
 
 from hub.api.authentication import BearerAuthenticator
@@ -33,6 +40,7 @@ from hub.auth.tokens import InvalidToken, Principal
 from hub.services import accounts as account_service
 from hub.services import events as event_service
 from hub.services.context import ServiceContext
+from hub.store.availability import DatabaseUnavailable
 from hub.store.event_bus import EventBus
 
 _BATCH = 100
@@ -112,8 +120,19 @@ class Subscription:
             yield event
 
 
+class _TransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]):
+    async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except DatabaseUnavailable:
+            # No operation to send an error to yet: RFC 6455's "try again later".
+            await self.websocket.close(code=1013, reason="SERVICE_UNAVAILABLE")
+
+
 class SubscriptionEndpoint(GraphQL[RequestContext, None]):
     """The websocket side of ``/graphql`` (HTTP requests go to ``GraphQLEndpoint``)."""
+
+    graphql_transport_ws_handler_class = _TransportWSHandler
 
     def __init__(
         self,

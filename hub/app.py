@@ -103,7 +103,9 @@ def create_app(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", subscriptions),
-            Route("/oauth/token", TokenEndpoint(services, issuer).handle, methods=["POST"]),
+            Route(
+                "/oauth/token", TokenEndpoint(services, issuer, settings).handle, methods=["POST"]
+            ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),
             Route("/.well-known/webhook-keys", webhook_keys, methods=["GET"]),

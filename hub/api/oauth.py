@@ -27,6 +27,7 @@ from hub.auth.secrets import SecretChecker
 from hub.auth.tokens import Principal, TokenIssuer
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
+from hub.settings import Settings
 from hub.store.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
@@ -84,23 +85,16 @@ def source_key(host: str | None) -> str:
 
 
 class TokenEndpoint:
-    def __init__(
-        self,
-        services: ServiceContext,
-        issuer: TokenIssuer,
-        *,
-        failures: RateLimiter | None = None,
-        checker: SecretChecker | None = None,
-    ) -> None:
-        settings = services.settings
+    def __init__(self, services: ServiceContext, issuer: TokenIssuer, settings: Settings) -> None:
         self.services = services
         self.issuer = issuer
-        self.failures = failures or RateLimiter(
+        #: Failed attempts per client id and per source address.
+        self.failures = RateLimiter(
             settings.auth_failure_per_second,
             settings.auth_failure_burst,
             max_keys=_MAX_THROTTLED_KEYS,
         )
-        self.checker = checker or SecretChecker(settings.auth_hash_concurrency)
+        self.checker = SecretChecker(settings.auth_hash_concurrency)
 
     async def handle(self, request: Request) -> Response:
         try:

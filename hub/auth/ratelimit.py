@@ -27,7 +27,9 @@ class RateLimiter:
         self._buckets: OrderedDict[str, _Bucket] = OrderedDict()
         self._max_keys = max_keys
 
-    def __len__(self) -> int:
+    @property
+    def tracked_keys(self) -> int:
+        """How many keys have a bucket now (at most ``max_keys``)."""
         return len(self._buckets)
 
     def take(self, key: str, now: float | None = None) -> float:

@@ -97,6 +97,7 @@ async def send_unavailable(send: Send) -> None:
         "SERVICE_UNAVAILABLE",
         "the service is unavailable for a moment; retry after the delay in Retry-After",
         {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        retryAfter=RETRY_AFTER_SECONDS,
     )
 
 

@@ -69,7 +69,7 @@ async def test_graphql_answers_service_unavailable(http: httpx.AsyncClient, app:
     assert body["errors"] == [
         {
             "message": "the service is unavailable for a moment; retry after the delay in Retry-After",
-            "extensions": {"code": "SERVICE_UNAVAILABLE"},
+            "extensions": {"code": "SERVICE_UNAVAILABLE", "retryAfter": 1},
         }
     ]
 

@@ -416,3 +416,21 @@ async def current_key(conn: AsyncConnection) -> EventKey:
         return (int(horizon or 0), 0)
     found = await conn.scalar(sa.select(sa.func.max(events.c.position)))
     return (0, int(found or 0))
+
+
+@dataclass(frozen=True)
+class FeedBacklog:
+    """What the feed holds back right now (on SQLite, never anything)."""
+
+    #: Committed events that are not readable yet: they wait for an older transaction.
+    waiting: int = 0
+    #: How long the oldest open transaction of the hub (one with an id) has run, 0 if none.
+    oldest_writer_seconds: float = 0.0
+
+
+async def feed_backlog(conn: AsyncConnection) -> FeedBacklog:
+    """The feed's backlog, for the metrics."""
+    if conn.dialect.name != "postgresql":
+        return FeedBacklog()
+    row = (await conn.execute(feed_horizon.backlog())).one()
+    return FeedBacklog(int(row.waiting), float(row.oldest_writer_seconds))

@@ -1,4 +1,4 @@
-"""PostgreSQL: which committed events the feed may hand out yet.
+"""PostgreSQL: which committed events the feed may hand out yet, and how many wait.
 
 The feed is ordered by (txid, position), ``txid`` being the id of the transaction that
 wrote the event. A reader that resumes after the last key it saw must never skip an event
@@ -106,3 +106,28 @@ def readable(txid: Any) -> Any:
     """True for an event the feed may hand out: below the horizon (read only for events
     at or above the cluster's oldest open transaction)."""
     return sa.case((txid < oldest_open_txid(), sa.true()), else_=txid < horizon())
+
+
+#: The committed events at or above the horizon, counted per audience organization (every
+#: event has one in ``creditor_id``) so each count is a range of the feed's index; and the
+#: age of the oldest open transaction of the hub that has an id (one that holds readers
+#: back), 0 when there is none.
+_BACKLOG = f"""
+    SELECT
+        (SELECT coalesce(sum(waiting.n), 0)
+         FROM organizations AS o,
+              LATERAL (SELECT count(*) AS n FROM events AS e
+                       WHERE e.creditor_id = o.id AND e.txid >= ({_HORIZON})) AS waiting)
+            AS waiting,
+        (SELECT coalesce(extract(epoch FROM now() - min(a.xact_start)), 0)
+         FROM pg_stat_activity AS a
+         WHERE a.backend_xid IS NOT NULL
+           AND a.pid IN ({_hub_backends("pg_locks")}))
+            AS oldest_writer_seconds
+"""
+
+
+def backlog() -> sa.TextClause:
+    """One row: ``waiting`` (committed events not readable yet) and
+    ``oldest_writer_seconds`` (how long the oldest open hub transaction has run)."""
+    return sa.text(_BACKLOG)

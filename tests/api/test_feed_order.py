@@ -14,8 +14,10 @@ import datetime as dt
 import random
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from hub.services import events as event_log
 from hub.store import feed_horizon
@@ -120,6 +122,16 @@ async def test_a_cursor_out_of_range_or_malformed_is_invalid(creditor: Caller) -
         assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", value
 
 
+async def _feed_metrics(http: httpx.AsyncClient) -> dict[str, float]:
+    text = (await http.get("/metrics")).text
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("evenly_feed_")
+    }
+
+
 @pytest.fixture
 def pg_backend(backend: Backend) -> Backend:
     """The PostgreSQL backend (asked for first, so SQLite skips before anything is set up)."""
@@ -129,7 +141,7 @@ def pg_backend(backend: Backend) -> Backend:
 
 
 async def test_a_write_transaction_in_another_database_holds_nothing_back(
-    pg_backend: Backend, creditor: Caller, other_database: str
+    pg_backend: Backend, creditor: Caller, http: httpx.AsyncClient, other_database: str
 ) -> None:
     """The cluster's oldest open transaction is another database's: the feed does not wait
     for it (the hub's transactions are the only ones that write events)."""
@@ -139,6 +151,9 @@ async def test_a_write_transaction_in_another_database_holds_nothing_back(
         placed = [(await place(creditor))["account"]["id"] for _ in range(10)]
         ids = await _feed_ids(creditor, cursor)
         assert len(ids) == 10
+        metrics = await _feed_metrics(http)
+    assert metrics["evenly_feed_events_waiting"] == 0
+    assert metrics["evenly_feed_oldest_writer_seconds"] == 0
     feed = await creditor.data("{ events(first: 100) { nodes { id data } } }")
     by_id = {n["id"]: n["data"]["account"]["id"] for n in feed["events"]["nodes"]}
     assert [by_id[i] for i in ids] == placed
@@ -155,6 +170,28 @@ async def test_a_transaction_in_this_database_that_writes_no_events_holds_nothin
         for _ in range(10):
             await place(creditor)
         assert len(await _feed_ids(creditor, cursor)) == 10
+
+
+async def test_events_waiting_for_an_open_hub_transaction_show_in_the_metrics(
+    pg_backend: Backend, creditor: Caller, http: httpx.AsyncClient
+) -> None:
+    await place(creditor)
+    cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
+    async with pg_backend.services.db.engine.connect() as older:
+        transaction = await older.begin()
+        await older.execute(sa.select(sa.func.pg_current_xact_id()))  # its id is taken now
+        await place(creditor)
+        await place(creditor)
+        await asyncio.sleep(0.3)
+        held = await _feed_metrics(http)
+        assert await _feed_ids(creditor, cursor) == []
+        await transaction.rollback()
+    assert held["evenly_feed_oldest_writer_seconds"] >= 0.3
+    assert held["evenly_feed_events_waiting"] == len(await _feed_ids(creditor, cursor)) == 2
+    assert await _feed_metrics(http) == {
+        "evenly_feed_events_waiting": 0,
+        "evenly_feed_oldest_writer_seconds": 0,
+    }
 
 
 async def test_a_hub_transaction_that_ends_while_a_reader_reads_still_bounds_it(

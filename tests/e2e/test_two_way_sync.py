@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 import pytest
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 
 from hub.store.feed_horizon import ANNOUNCE
 from tests.collection_ops import (
@@ -331,7 +332,8 @@ async def test_other_programs_open_transactions_hold_no_subscriber_back(
 ) -> None:
     """Write transactions of other programs stay open the whole time, one in another
     database of the cluster and one in the hub's own database: a subscriber that starts
-    meanwhile gets every new event as it commits, and the feed has them."""
+    meanwhile gets every new event as it commits, the feed has them, and the metrics say
+    nothing waits."""
     hub = pg_hub_server
     hub.start("--demo")
     creditor = Session(hub, "creditor")
@@ -353,5 +355,14 @@ async def test_other_programs_open_transactions_hold_no_subscriber_back(
                 assert loop.time() - sent < 2.5
                 streamed.append(event["id"])
             assert set(streamed) <= set(await creditor.feed_ids())
+            await asyncio.sleep(1)  # the other programs' transactions are older than that
+            text = (await creditor.client.get("/metrics")).text
+        metrics = {
+            sample.name: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+        assert metrics["evenly_feed_events_waiting"] == 0
+        assert metrics["evenly_feed_oldest_writer_seconds"] < 1  # the hub's own, if any
     finally:
         await creditor.client.aclose()

@@ -31,12 +31,15 @@ from hub.middleware import (
 )
 from hub.observability import Metrics
 from hub.process import tune_garbage_collector
+from hub.services import events as event_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
 from hub.store.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable
 from hub.store.event_bus import EventBus
 
 log = logging.getLogger("hub")
+#: How long a scrape of ``/metrics`` waits for the database to read the feed's backlog.
+_FEED_METRICS_SECONDS = 2.0
 
 
 def create_app(
@@ -72,6 +75,13 @@ def create_app(
         return JSONResponse({"status": "ok", "database": "ok"})
 
     async def prometheus(_: Request) -> Response:
+        try:
+            async with asyncio.timeout(_FEED_METRICS_SECONDS), services.db.read() as conn:
+                backlog = await event_service.feed_backlog(conn)
+            metrics.feed_events_waiting.set(backlog.waiting)
+            metrics.feed_oldest_writer.set(backlog.oldest_writer_seconds)
+        except Exception as error:  # the other metrics are served all the same
+            log.warning("feed metrics not read", extra={"error": type(error).__name__})
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     signing_key = WebhookSigningKey.from_settings(settings)

@@ -13,6 +13,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from hub.store import feed_horizon
 from hub.store.availability import unavailable_as_error
 
 
@@ -50,6 +51,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            _configure_postgresql(self.engine)
         #: Called after a transaction that wrote outbox rows commits (in-process workers).
         self.outbox_listeners: list[Callable[[], None]] = []
         #: Called after a transaction that wrote events commits (live subscriptions).
@@ -144,6 +147,16 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _configure_postgresql(engine: AsyncEngine) -> None:
+    """Every connection announces itself as the hub's before its first transaction: feed
+    readers wait for the transactions of such connections alone (``hub.store.feed_horizon``)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Outside any transaction, so the session keeps the lock until it disconnects.
+        dbapi_conn.run_async(lambda raw: raw.execute(feed_horizon.ANNOUNCE))
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

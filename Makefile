@@ -47,6 +47,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/compliance.py
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/sdk.py
+	$(BIN)/python bench/auth_guessing.py
 
 schema: $(VENV)/.installed
 	$(BIN)/evenly-hub schema export > schema/schema.graphql

@@ -9,6 +9,11 @@ them (or after an interruption): rows already placed come back as replays, never
 
 Columns: invoice_no, customer_no, full_name, email, phone, country, invoiced, outstanding,
 currency, due (amounts in minor units).
+
+The refused rows are meant to be opened in a spreadsheet, and they repeat what the input
+said: a cell that would start a formula there (``=``, ``+``, ``-``, ``@``, tab, carriage
+return) is written with a leading single quote, so ``=HYPERLINK(…)`` in an invoice number
+stays text (OWASP's advice against CSV injection).
 """
 
 from __future__ import annotations
@@ -44,6 +49,17 @@ def accounts(path: Path) -> Iterator[dict[str, Any]]:
             }
 
 
+#: What makes a spreadsheet (Excel, LibreOffice, Google Sheets) read a cell as a formula.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_cell(value: object) -> object:
+    """``value`` as a cell a spreadsheet shows as text: a leading quote before a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
 def main(path: Path) -> int:
     rejected_path = path.with_suffix(".rejected.csv")
     with evenly.Evenly() as client:
@@ -53,20 +69,19 @@ def main(path: Path) -> int:
         f"{report.failed_count} refused"
     )
     if report.errors:
-        with rejected_path.open("w", newline="") as out:
+        with rejected_path.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out)
             writer.writerow(["row", "invoice_no", "code", "field", "message"])
             for error in report.errors:
                 for detail in error.errors:
-                    writer.writerow(
-                        [
-                            error.index + 2,  # the header is row 1
-                            error.reference,
-                            detail.code,
-                            ".".join(detail.field or []),
-                            detail.message,
-                        ]
-                    )
+                    cells = [
+                        error.index + 2,  # the header is row 1
+                        error.reference,
+                        detail.code,
+                        ".".join(detail.field or []),
+                        detail.message,
+                    ]
+                    writer.writerow([spreadsheet_cell(cell) for cell in cells])
         print(f"refused rows: {rejected_path}")
     return 1 if report.errors else 0
 

@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,14 +24,22 @@ from hub.auth.ratelimit import RateLimiter
 from hub.auth.tokens import TokenIssuer
 from hub.delivery.keys import WebhookSigningKey
 from hub.delivery.worker import DeliveryWorker
-from hub.middleware import BodySizeLimitMiddleware, RequestContextMiddleware
+from hub.middleware import (
+    BodySizeLimitMiddleware,
+    ErrorResponseMiddleware,
+    RequestContextMiddleware,
+)
 from hub.observability import Metrics
 from hub.process import tune_garbage_collector
+from hub.services import events as event_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
+from hub.store.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable
 from hub.store.event_bus import EventBus
 
 log = logging.getLogger("hub")
+#: How long a scrape of ``/metrics`` waits for the database to read the feed's backlog.
+_FEED_METRICS_SECONDS = 2.0
 
 
 def create_app(
@@ -51,12 +60,26 @@ def create_app(
     async def healthz(_: Request) -> Response:
         try:
             await services.db.ping()
-        except Exception:
-            log.exception("health check failed")
-            return JSONResponse({"status": "unhealthy", "database": "unreachable"}, status_code=503)
+        except Exception as error:
+            if isinstance(error, DatabaseUnavailable):
+                log.warning("health check: database unavailable: %r", error.__cause__)
+            else:
+                log.exception("health check failed")
+            return JSONResponse(
+                {"status": "unhealthy", "database": "unreachable", "code": "SERVICE_UNAVAILABLE"},
+                status_code=503,
+                headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+            )
         return JSONResponse({"status": "ok", "database": "ok"})
 
     async def prometheus(_: Request) -> Response:
+        try:
+            async with asyncio.timeout(_FEED_METRICS_SECONDS), services.db.read() as conn:
+                backlog = await event_service.feed_backlog(conn)
+            metrics.feed_events_waiting.set(backlog.waiting)
+            metrics.feed_oldest_writer.set(backlog.oldest_writer_seconds)
+        except Exception as error:  # the other metrics are served all the same
+            log.warning("feed metrics not read", extra={"error": type(error).__name__})
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     signing_key = WebhookSigningKey.from_settings(settings)
@@ -88,21 +111,42 @@ def create_app(
         routes=[
             Route("/graphql", graphql.handle, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", subscriptions),
-            Route("/oauth/token", TokenEndpoint(services, issuer).handle, methods=["POST"]),
+            Route(
+                "/oauth/token", TokenEndpoint(services, issuer, settings).handle, methods=["POST"]
+            ),
             Route("/healthz", healthz, methods=["GET"]),
             Route("/metrics", prometheus, methods=["GET"]),
             Route("/.well-known/webhook-keys", webhook_keys, methods=["GET"]),
         ],
         middleware=[
             Middleware(RequestContextMiddleware, metrics=metrics),
+            Middleware(ErrorResponseMiddleware),
             Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
         ],
+        exception_handlers={HTTPException: _http_exception},
         lifespan=lifespan,
     )
     app.state.services = services
     app.state.issuer = issuer
     app.state.authenticator = authenticator
     return app
+
+
+_HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+async def _http_exception(_: Request, exc: Exception) -> Response:
+    """Starlette's routing errors (unknown path, wrong method) in the API's JSON shape."""
+    assert isinstance(exc, HTTPException)
+    body = {
+        "errors": [
+            {
+                "message": exc.detail,
+                "extensions": {"code": _HTTP_CODES.get(exc.status_code, "BAD_REQUEST")},
+            }
+        ]
+    }
+    return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
 
 
 def create_served_app() -> Starlette:

@@ -24,7 +24,10 @@ def _run(work: Callable[[ServiceContext], Awaitable[T]]) -> T:
     """Run one use case with a fresh service context; domain errors exit with status 1."""
 
     async def main() -> T:
-        ctx = ServiceContext.from_settings(Settings.from_env())
+        try:
+            ctx = ServiceContext.from_settings(Settings.from_env())
+        except ValueError as error:  # a setting that cannot be used: say which, no traceback
+            raise click.ClickException(str(error)) from error
         try:
             return await work(ctx)
         finally:
@@ -38,9 +41,12 @@ def _run(work: Callable[[ServiceContext], Awaitable[T]]) -> T:
 
 
 async def _migrate(ctx: ServiceContext) -> None:
+    from hub.services.idempotency import rekey_stored_hashes
     from hub.store.migrate import upgrade
 
     await upgrade(ctx.db.engine)
+    # Needs the PII key, so it runs here rather than as an alembic revision.
+    await rekey_stored_hashes(ctx.db.engine, ctx.request_hasher)
 
 
 @click.group()

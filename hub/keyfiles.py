@@ -1,8 +1,10 @@
 """Keys generated on first start and kept in the data directory (mode 0600).
 
 Used when no key is configured through the environment: fine for development and a single
-node; a deployment with several nodes configures ``EVENLY_ENCRYPTION_KEY`` and
-``EVENLY_JWT_PRIVATE_KEY`` so that every node shares them.
+node; a deployment with several nodes configures ``EVENLY_ENCRYPTION_KEY`` (or
+``EVENLY_ENCRYPTION_KEY_FILE``) and ``EVENLY_JWT_PRIVATE_KEY`` so that every node shares
+them. With SQLite the data directory also holds the database, so a generated PII key lies
+beside the data it protects: fine for development only.
 """
 
 from __future__ import annotations

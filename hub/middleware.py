@@ -1,16 +1,20 @@
-"""ASGI middleware: request ids, access logs and metrics; request body size limit."""
+"""ASGI middleware: request ids, access logs and metrics; coded errors for whatever escapes
+a route; request body size limit."""
 
 from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.observability import Metrics, new_request_id, request_id_var
+from hub.store.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable
 
 access_log = logging.getLogger("hub.access")
+log = logging.getLogger("hub")
 _ROUTES = frozenset(
     {"/graphql", "/oauth/token", "/healthz", "/metrics", "/.well-known/webhook-keys"}
 )
@@ -64,6 +68,75 @@ class RequestContextMiddleware:
             request_id_var.reset(token)
 
 
+async def send_json_error(
+    send: Send,
+    status: int,
+    code: str,
+    message: str,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> None:
+    """An HTTP error in the API's shape: ``{"errors": [{"message", "extensions": {"code"}}]}``."""
+    body = orjson.dumps(
+        {"errors": [{"message": message, "extensions": {"code": code, **extensions}}]}
+    )
+    raw_headers = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        *((name.lower().encode(), value.encode()) for name, value in (headers or {}).items()),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def send_unavailable(send: Send) -> None:
+    """503 ``SERVICE_UNAVAILABLE`` with ``Retry-After``: the database cannot be reached."""
+    await send_json_error(
+        send,
+        503,
+        "SERVICE_UNAVAILABLE",
+        "the service is unavailable for a moment; retry after the delay in Retry-After",
+        {"Retry-After": str(RETRY_AFTER_SECONDS)},
+        retryAfter=RETRY_AFTER_SECONDS,
+    )
+
+
+class ErrorResponseMiddleware:
+    """Whatever exception escapes a route is answered in JSON with a code, never plain text:
+    503 ``SERVICE_UNAVAILABLE`` with ``Retry-After`` while the database is unavailable, else
+    500 ``INTERNAL_SERVER_ERROR`` with the request id (the traceback goes to the log only)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracked_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracked_send)
+        except Exception as error:
+            if started:
+                raise  # too late for an error response; the server closes the connection
+            if isinstance(error, DatabaseUnavailable):
+                log.warning("database unavailable: %r", error.__cause__)
+                await send_unavailable(send)
+                return
+            request_id = scope.get("state", {}).get("request_id", "-")
+            log.exception("unhandled error", extra={"path": scope.get("path")})
+            await send_json_error(
+                send, 500, "INTERNAL_SERVER_ERROR", "Internal server error", requestId=request_id
+            )
+
+
 class BodySizeLimitMiddleware:
     """Refuses bodies over ``max_bytes`` with 413 ``BODY_TOO_LARGE``, before or while reading."""
 
@@ -109,27 +182,9 @@ class BodySizeLimitMiddleware:
                 await self._refuse(send)
 
     async def _refuse(self, send: Send) -> None:
-        body = orjson.dumps(
-            {
-                "errors": [
-                    {
-                        "message": f"request body is larger than {self.max_bytes} bytes",
-                        "extensions": {"code": "BODY_TOO_LARGE"},
-                    }
-                ]
-            }
+        await send_json_error(
+            send, 413, "BODY_TOO_LARGE", f"request body is larger than {self.max_bytes} bytes"
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
 
 class _BodyTooLarge(Exception):

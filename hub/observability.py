@@ -108,3 +108,15 @@ class Metrics:
             registry=self.registry,
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
         )
+        self.feed_events_waiting = Gauge(
+            "evenly_feed_events_waiting",
+            "Committed events the feed does not hand out yet: they wait for an older open"
+            " transaction of the hub to end.",
+            registry=self.registry,
+        )
+        self.feed_oldest_writer = Gauge(
+            "evenly_feed_oldest_writer_seconds",
+            "Age of the oldest open write transaction of the hub in its database, 0 when"
+            " none: events committed after it began writing wait for it.",
+            registry=self.registry,
+        )

@@ -38,6 +38,9 @@ class Settings:
     database_pool_size: int = 20
     #: Base64 of 32 bytes: AES-256-GCM key for customer PII. Generated into data_dir if empty.
     encryption_key: str = ""
+    #: A file holding that key (base64 of 32 bytes), read when ``encryption_key`` is empty:
+    #: keeps the key off the data directory (where a SQLite database lies beside it).
+    encryption_key_file: str = ""
     #: PEM Ed25519 private key signing access tokens. Generated into data_dir if empty.
     jwt_private_key: str = ""
     token_ttl_seconds: int = 900
@@ -46,6 +49,12 @@ class Settings:
     #: Token bucket per API client: sustained requests per second and burst size.
     rate_limit_per_second: float = 50.0
     rate_limit_burst: int = 200
+    #: Failed token requests: each client id and each source address may fail this many
+    #: times in a row, then once per ``1 / auth_failure_per_second`` seconds (429 until then).
+    auth_failure_burst: int = 10
+    auth_failure_per_second: float = 0.5
+    #: Client secret checks (scrypt, about 30 ms of CPU each) run at once, in threads.
+    auth_hash_concurrency: int = 2
     max_body_bytes: int = 5 * 1024 * 1024
     max_query_depth: int = 10
     max_query_cost: int = 50_000

@@ -12,6 +12,7 @@ import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +76,39 @@ async def _drop_postgres_database(name: str) -> None:
 def postgres_url(database: str) -> str:
     base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return f"{base}/{database}"
+
+
+def asyncpg_dsn(url: str) -> str:
+    """A ``postgresql+asyncpg://`` URL as a DSN for asyncpg itself."""
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+@asynccontextmanager
+async def foreign_write_transaction(dsn: str) -> AsyncIterator[int]:
+    """Another program's write transaction, held open in the database at ``dsn``: it has
+    written a row (so it has a transaction id, which it yields) and writes no events. It is
+    rolled back at the end."""
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        transaction = conn.transaction()
+        await transaction.start()
+        await conn.execute("CREATE TEMPORARY TABLE report (n int)")
+        await conn.execute("INSERT INTO report VALUES (1)")
+        yield int(await conn.fetchval("SELECT pg_current_xact_id()::text::bigint"))
+        await transaction.rollback()
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def other_database() -> AsyncIterator[str]:
+    """The DSN of a fresh database in the same PostgreSQL cluster as the hub's; dropped at
+    the end."""
+    name = await _create_postgres_database()
+    try:
+        yield asyncpg_dsn(postgres_url(name))
+    finally:
+        await _drop_postgres_database(name)
 
 
 def test_settings(data_dir: Path, database_url: str, **overrides: Any) -> Settings:

@@ -213,7 +213,7 @@ class Rehabilitation(Node):
     amount_recovered: Money = strawberry.field(description="Received payments, net of reversals.")
     days_to_pay: int = strawberry.field(description="Days from placement to closing.")
     days_to_first_payment: int | None = strawberry.field(
-        description="Days from placement to the first payment."
+        description="Days from placement to the first payment; 0 for a payment received before the placement."
     )
     paid_on_plan: bool = strawberry.field(description="Some payment was made under a plan.")
     paid_in_full: bool = strawberry.field(
@@ -236,7 +236,7 @@ class Rehabilitation(Node):
 
     @classmethod
     def from_row(cls, row: Row) -> Rehabilitation:
-        s = row["summary"]
+        s = service.rehabilitation_summary(row)
         return cls(
             id=strawberry.ID(row["id"]),
             amount_recovered=_money(

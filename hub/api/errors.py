@@ -4,20 +4,22 @@ Expected failures of mutations are ``userErrors`` in the payload. Everything els
 GraphQL error whose ``extensions.code`` is stable: ``UNAUTHENTICATED``, ``FORBIDDEN``,
 ``NOT_FOUND``, ``BAD_USER_INPUT``, ``LIST_TOO_LONG``, ``GRAPHQL_VALIDATION_FAILED``, the
 limits' codes (``hub.api.limits``), ``INTERNAL_SERVER_ERROR`` (with a ``requestId``, never a
-stack trace), and the domain's codes. ``format_error`` is the one way out, over HTTP and
+stack trace), ``SERVICE_UNAVAILABLE`` (the database cannot be reached; with
+``retryAfter``), and the domain's codes. ``format_error`` is the one way out, over HTTP and
 websocket alike.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import strawberry
 from graphql import GraphQLError
 
 from hub.domain.errors import DomainError, Problem
+from hub.store.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable
 
 log = logging.getLogger("hub.api")
 
@@ -66,23 +68,40 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     original = error.original_error
     extensions = dict(error.extensions or {})
     message = error.message
+    if isinstance(original, DatabaseUnavailable):
+        log.warning("database unavailable: %r", original.__cause__)
+        unavailable: dict[str, Any] = {
+            "message": "the service is unavailable for a moment; retry later",
+            "extensions": {"code": "SERVICE_UNAVAILABLE", "retryAfter": RETRY_AFTER_SECONDS},
+        }
+        if error.path is not None:
+            unavailable["path"] = error.path
+        return unavailable
     if isinstance(original, DomainError):
         extensions["code"] = original.code
         message = original.problems[0].message
     elif isinstance(original, ApiError):
         extensions = dict(original.extensions or {})
         message = original.message
-    elif original is not None and error.path is not None and not isinstance(original, GraphQLError):
+    elif (
+        original is not None
+        and not isinstance(original, GraphQLError)
+        # A resolver's exception, or one a subscription's stream raised (strawberry passes it
+        # on with its own text); coercion errors of input values have text of their own.
+        and (error.path is not None or message == str(original))
+    ):
         log.error(
             "unhandled error in resolver",
             exc_info=(type(original), original, original.__traceback__),
-            extra={"path": list(error.path)},
+            extra={"path": list(error.path or ())},
         )
-        return {
+        masked: dict[str, Any] = {
             "message": "Internal server error",
-            "path": error.path,
             "extensions": {"code": "INTERNAL_SERVER_ERROR", "requestId": request_id},
         }
+        if error.path is not None:
+            masked["path"] = error.path
+        return masked
     elif "code" not in extensions and message.startswith("Syntax Error"):
         extensions["code"] = "GRAPHQL_PARSE_FAILED"
     elif "code" not in extensions:
@@ -94,6 +113,14 @@ def format_error(error: GraphQLError, request_id: str) -> dict[str, Any]:
     if error.path is not None:
         out["path"] = error.path
     return out
+
+
+def http_status(errors: Sequence[GraphQLError] | None) -> tuple[int, dict[str, str] | None]:
+    """The HTTP status of a GraphQL result: 200, or 503 with ``Retry-After`` when the
+    database was unavailable (so clients and proxies retry as for any 503)."""
+    if errors and any(isinstance(e.original_error, DatabaseUnavailable) for e in errors):
+        return 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return 200, None
 
 
 def domain_error_to_api(error: DomainError) -> ApiError:

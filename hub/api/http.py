@@ -27,7 +27,7 @@ from strawberry.http.ides import get_graphql_ide_html
 
 from hub.api.authentication import BearerAuthenticator
 from hub.api.context import RequestContext
-from hub.api.errors import format_error
+from hub.api.errors import format_error, http_status
 from hub.api.request import RequestRefused, read_request
 from hub.api.schema import HubSchema, operation_type
 from hub.auth.ratelimit import RateLimiter
@@ -165,8 +165,12 @@ class GraphQLEndpoint:
         self.metrics.graphql_latency.labels(label).observe(time.perf_counter() - started)
         self.metrics.graphql_operations.labels(label, "error" if result.errors else "ok").inc()
         body, executed = response_body(result, request_id)
-        status = 200 if executed or media_type == JSON else 400
-        return Response(orjson.dumps(body), status_code=status, media_type=media_type)
+        status, headers = http_status(result.errors)  # 503 when the database is away
+        if status == 200 and not executed and media_type == GRAPHQL_RESPONSE:
+            status = 400
+        return Response(
+            orjson.dumps(body), status_code=status, media_type=media_type, headers=headers
+        )
 
     def _ide(self, request: Request) -> Response:
         if self.graphiql and "text/html" in request.headers.get("accept", ""):

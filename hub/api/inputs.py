@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-import orjson
 import strawberry
 from strawberry.scalars import JSON
 
@@ -39,7 +38,12 @@ class MoneyInput:
 
 @strawberry.input(description="The customer who owes the debt.")
 class CustomerInput:
-    reference: str = strawberry.field(description="The creditor's own identifier of the customer.")
+    reference: str = strawberry.field(
+        description=(
+            "The creditor's own identifier of the customer: printable ASCII after NFKC "
+            "normalization; surrounding spaces are dropped (`CUST-77 ` is `CUST-77`)."
+        )
+    )
     name: str = strawberry.field(description="Full name.")
     country: CountryCode = strawberry.field(
         description="Country of residence (ISO 3166-1 alpha-2)."
@@ -61,7 +65,10 @@ class CustomerInput:
 @strawberry.input(description="One delinquent account to place in collection.")
 class PlaceAccountInput:
     reference: str = strawberry.field(
-        description="Your reference for the account; unique among your accounts."
+        description=(
+            "Your reference for the account; unique among your accounts. Printable ASCII "
+            "after NFKC normalization; surrounding spaces are dropped (`ＩＮＶ－１ ` is `INV-1`)."
+        )
     )
     customer: CustomerInput = strawberry.field(description="Who owes the debt.")
     original_amount: MoneyInput = strawberry.field(description="Amount originally owed.")
@@ -71,14 +78,16 @@ class PlaceAccountInput:
     due_date: dt.date = strawberry.field(description="When the debt fell due; not in the future.")
     product: Product = strawberry.field(description="Kind of credit.")
     metadata: JSON | None = strawberry.field(
-        default=None, description="Free-form JSON object, at most 8 KiB."
+        default=None,
+        description=(
+            "Free-form JSON object: at most 8 KiB, nested at most 32 levels, numbers finite "
+            "and within 64 bits (else `INVALID_METADATA`)."
+        ),
     )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY)
 
     def to_domain(self) -> Placement:
         c = self.customer
-        metadata = self.metadata
-        size = len(orjson.dumps(metadata)) if metadata is not None else 0
         return Placement(
             reference=self.reference,
             customer=CustomerDetails(
@@ -95,8 +104,7 @@ class PlaceAccountInput:
             balance=self.balance.to_domain(),
             due_date=self.due_date,
             product=self.product,
-            metadata=metadata,
-            metadata_size=size,
+            metadata=self.metadata,
             idempotency_key=self.idempotency_key,
         )
 
@@ -181,5 +189,6 @@ class AccountFilter:
         default=None, description="Placed before this time."
     )
     reference: str | None = strawberry.field(
-        default=None, description="Exactly this creditor reference."
+        default=None,
+        description="This creditor reference, compared after NFKC normalization and trimming.",
     )

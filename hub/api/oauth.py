@@ -3,33 +3,53 @@
 Clients authenticate with HTTP Basic (preferred) or ``client_id``/``client_secret`` in the
 form body. ``scope`` may narrow the token to a subset of the client's scopes. Errors follow
 RFC 6749 §5.2: ``invalid_request``, ``invalid_client`` (401), ``unsupported_grant_type``,
-``invalid_scope``.
+``invalid_scope``; and, with ``Retry-After``, 429 ``slow_down`` (too many failed attempts
+for the client id or the source address) and 503 ``temporarily_unavailable`` (the database
+is unavailable), which also carry the hub's ``code`` (``RATE_LIMITED``,
+``SERVICE_UNAVAILABLE``).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
+import math
 from urllib.parse import parse_qsl, unquote
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
-from hub.auth.scopes import format_scopes, parse_scopes
+from hub.auth.ratelimit import RateLimiter
+from hub.auth.scopes import InvalidScope, format_scopes, parse_scopes
+from hub.auth.secrets import SecretChecker
 from hub.auth.tokens import Principal, TokenIssuer
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
+from hub.settings import Settings
+from hub.store.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: Client ids are ``cli_`` and a ULID; a longer one cannot exist (and is not worth a bucket).
+_MAX_CLIENT_ID = 64
+#: Failure buckets kept per process (client ids and addresses together): made-up client ids
+#: cannot grow the table past this.
+_MAX_THROTTLED_KEYS = 20_000
 
 
 def _oauth_error(
-    error: str, description: str, status: int = 400, headers: dict[str, str] | None = None
+    error: str,
+    description: str,
+    status: int = 400,
+    headers: dict[str, str] | None = None,
+    code: str | None = None,
 ) -> Response:
-    body = orjson.dumps({"error": error, "error_description": description})
+    content: dict[str, str] = {"error": error, "error_description": description}
+    if code is not None:
+        content["code"] = code
     return Response(
-        body,
+        orjson.dumps(content),
         status_code=status,
         media_type="application/json",
         headers={**_NO_STORE, **(headers or {})},
@@ -51,12 +71,44 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
     return unquote(client_id), unquote(secret)
 
 
+def source_key(host: str | None) -> str:
+    """The throttling key of a source address: the address, or its /64 for IPv6 (one
+    host usually holds a whole /64). Behind a proxy the address is the one uvicorn takes
+    from ``X-Forwarded-For`` of a trusted proxy (``FORWARDED_ALLOW_IPS``)."""
+    try:
+        address = ipaddress.ip_address(host or "")
+    except ValueError:
+        return "address:unknown"
+    if address.version == 6:
+        return f"address:{ipaddress.ip_network((address, 64), strict=False)}"
+    return f"address:{address}"
+
+
 class TokenEndpoint:
-    def __init__(self, services: ServiceContext, issuer: TokenIssuer) -> None:
+    def __init__(self, services: ServiceContext, issuer: TokenIssuer, settings: Settings) -> None:
         self.services = services
         self.issuer = issuer
+        #: Failed attempts per client id and per source address.
+        self.failures = RateLimiter(
+            settings.auth_failure_per_second,
+            settings.auth_failure_burst,
+            max_keys=_MAX_THROTTLED_KEYS,
+        )
+        self.checker = SecretChecker(settings.auth_hash_concurrency)
 
     async def handle(self, request: Request) -> Response:
+        try:
+            return await self._handle(request)
+        except DatabaseUnavailable:
+            return _oauth_error(
+                "temporarily_unavailable",
+                "the service is unavailable for a moment; retry after the delay in Retry-After",
+                503,
+                {"Retry-After": str(RETRY_AFTER_SECONDS)},
+                code="SERVICE_UNAVAILABLE",
+            )
+
+    async def _handle(self, request: Request) -> Response:
         content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/x-www-form-urlencoded":
             return _oauth_error(
@@ -93,15 +145,48 @@ class TokenEndpoint:
         else:
             return self._invalid_client(False, "client authentication is required")
 
-        principal = await organization_service.authenticate_client(self.services, *credentials)
+        requested: frozenset[str] | None = None
+        if "scope" in form:
+            try:
+                requested = parse_scopes(form["scope"])
+            except InvalidScope as error:
+                return _oauth_error("invalid_scope", str(error))
+            if not requested:
+                return _oauth_error("invalid_scope", "scope must name at least one scope")
+
+        client_id, secret = credentials
+        if len(client_id) > _MAX_CLIENT_ID:
+            return self._invalid_client(
+                used_basic, "unknown client, wrong secret or revoked client"
+            )
+        # Every attempt takes one try from the client id's and the address's budget of
+        # failures before its secret is checked; a success gives it back.
+        keys = (f"client:{client_id}", source_key(request.client.host if request.client else None))
+        wait = self.failures.take_all(keys)
+        if wait > 0:
+            return _oauth_error(
+                "slow_down",
+                "too many failed attempts for this client or from this address; "
+                "retry after the delay in Retry-After",
+                429,
+                {"Retry-After": str(max(1, math.ceil(wait)))},
+                code="RATE_LIMITED",
+            )
+        try:
+            principal = await organization_service.authenticate_client(
+                self.services, client_id, secret, self.checker
+            )
+        except DatabaseUnavailable:
+            self.failures.give_back(keys)  # not the client's failure
+            raise
         if principal is None:
             return self._invalid_client(
                 used_basic, "unknown client, wrong secret or revoked client"
             )
+        self.failures.give_back(keys)
 
-        if "scope" in form:
-            requested = parse_scopes(form["scope"])
-            if not requested or not requested <= principal.scopes:
+        if requested is not None:
+            if not requested <= principal.scopes:
                 return _oauth_error(
                     "invalid_scope",
                     f"this client may ask for: {format_scopes(set(principal.scopes))}",

@@ -126,7 +126,10 @@ class Query(ComplianceQuery, CollectionQuery, WebhookQuery):
         info: Info,
         id: Annotated[strawberry.ID | None, strawberry.argument(description="Global ID.")] = None,
         reference: Annotated[
-            str | None, strawberry.argument(description="The creditor's reference.")
+            str | None,
+            strawberry.argument(
+                description="The creditor's reference, normalized as on placement (NFKC, trimmed)."
+            ),
         ] = None,
     ) -> Account | None:
         ctx = request_context(info)

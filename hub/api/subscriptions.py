@@ -23,8 +23,11 @@ from hub.services import events as event_service
 from hub.store.event_bus import EventBus
 
 _BATCH = 100
-#: How soon to read again when committed events wait behind an older open transaction.
+#: How soon to read again when committed events wait behind an older open transaction of
+#: the hub; doubled while they keep waiting, up to the cap, so that a long transaction is
+#: not polled twenty times a second.
 _WAITING_RETRY_SECONDS = 0.05
+_WAITING_RETRY_MAX_SECONDS = 0.4
 
 Types = Annotated[
     list[str] | None,
@@ -53,6 +56,7 @@ async def _stream(
             key = await event_key(conn, principal, after)
         else:
             key = await event_service.current_key(conn)
+    retry = _WAITING_RETRY_SECONDS
     while True:
         waiter = bus.waiter()
         async with ctx.services.db.read() as conn:
@@ -63,9 +67,12 @@ async def _stream(
             key = event_service.key_of(row)
             ctx.reset_loaders()  # nested fields read the account as it is now
             yield Event.from_row(row)
+        if batch.rows or not batch.waiting:
+            retry = _WAITING_RETRY_SECONDS
         if batch.waiting:
             # Committed behind an older open transaction, whose end may bring no NOTIFY.
-            await bus.wait(waiter, at_most=_WAITING_RETRY_SECONDS)
+            await bus.wait(waiter, at_most=retry)
+            retry = min(retry * 2, _WAITING_RETRY_MAX_SECONDS)
         elif len(batch.rows) < _BATCH:
             await bus.wait(waiter)
 

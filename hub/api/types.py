@@ -77,14 +77,34 @@ class Organization(Node):
         )
 
 
+_PII_HIDDEN = (
+    "null for an agency that no longer collects any of the customer's accounts "
+    "(`personalDataVisible` false)"
+)
+
+
 @strawberry.type(
-    description="The person who owes a debt, as the creditor knows them. PII is encrypted at rest."
+    description=(
+        "The person who owes a debt, as the creditor knows them. PII (name, email, phone) is "
+        "encrypted at rest. The creditor always reads it; an agency only while it collects one "
+        "of the customer's accounts (an assigned account that is not PAID, SETTLED, "
+        "UNCOLLECTABLE, RETURNED or RECALLED). Afterwards the agency keeps the customer's id, "
+        "reference and the history it reported, without the PII."
+    )
 )
 class Customer(Node):
     reference: str = strawberry.field(description="The creditor's own identifier of the customer.")
-    name: str = strawberry.field(description="Full name.")
-    email: Email | None = strawberry.field(description="Email address, if known.")
-    phone: PhoneNumber | None = strawberry.field(description="Phone number (E.164), if known.")
+    personal_data_visible: bool = strawberry.field(
+        description=(
+            "Whether you may read the customer's name, email and phone: always for the "
+            "creditor; for an agency, while one of the customer's accounts assigned to it is open."
+        )
+    )
+    name: str | None = strawberry.field(description=f"Full name; {_PII_HIDDEN}.")
+    email: Email | None = strawberry.field(description=f"Email address, if known; {_PII_HIDDEN}.")
+    phone: PhoneNumber | None = strawberry.field(
+        description=f"Phone number (E.164), if known; {_PII_HIDDEN}."
+    )
     country: CountryCode = strawberry.field(description="Country of residence.")
     language: str | None = strawberry.field(
         description="Preferred language (BCP 47), e.g. `sv-SE`."
@@ -99,6 +119,7 @@ class Customer(Node):
         return cls(
             id=strawberry.ID(row["id"]),
             reference=row["reference"],
+            personal_data_visible=row["pii_visible"],
             name=row["name"],
             email=row["email"],
             phone=row["phone"],

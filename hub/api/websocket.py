@@ -12,6 +12,12 @@ with the same limits and rules (``HubSchema.prepare``) and its errors are format
 The connection's token is checked again every ``client_cache_seconds`` (at least every
 second or so when that is 0): once an HTTP request with it would be refused (its client
 revoked, the token expired), the socket is closed with 4403 and the reason's code.
+
+A token that cannot be checked in ``connection_init`` because the database is unavailable
+closes the socket with 1013 (try again later). Once connected, an operation that meets an
+unavailable database ends with a ``SERVICE_UNAVAILABLE`` error (a subscription: then
+``complete``); the socket stays open, and a re-check of the token that cannot reach the
+database is tried again at the next interval.
 """
 
 from __future__ import annotations
@@ -53,6 +59,7 @@ from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import InvalidToken, Principal
 from hub.observability import new_request_id, request_id_var
 from hub.services.context import ServiceContext
+from hub.store.availability import DatabaseUnavailable
 from hub.store.event_bus import EventBus
 
 log = logging.getLogger("hub.api")
@@ -98,7 +105,12 @@ class _HubTransportWSHandler(BaseGraphQLTransportWSHandler[RequestContext, None]
         self._watch: asyncio.Task[None] | None = None
 
     async def handle_connection_init(self, message: ConnectionInitMessage) -> None:
-        await super().handle_connection_init(message)
+        try:
+            await super().handle_connection_init(message)
+        except DatabaseUnavailable:
+            # No operation to send an error to yet: RFC 6455's "try again later".
+            await self.websocket.close(code=1013, reason="SERVICE_UNAVAILABLE")
+            return
         if self.connection_acknowledged and self._watch is None:
             self._watch = asyncio.create_task(self._watch_token())
 

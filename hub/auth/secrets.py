@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import hashlib
@@ -9,7 +10,7 @@ import hmac
 import os
 import secrets
 
-# scrypt cost: about 20-40 ms a check here; paid once per token request, not per API call.
+# scrypt cost: about 20-40 ms of CPU a check; paid once per token request, not per API call.
 _N, _R, _P = 2**14, 8, 1
 
 
@@ -42,3 +43,17 @@ def verify_secret(secret: str, stored: str) -> bool:
 
 # Checked against this when a client id is unknown, so the timing does not reveal it.
 DUMMY_HASH = hash_secret("unknown-client")
+
+
+class SecretChecker:
+    """Checks secrets in worker threads (scrypt releases the GIL), at most ``concurrency``
+    at once: a flood of token requests costs that many cores, never the event loop that
+    serves everyone else's requests. Further checks wait for a free slot."""
+
+    def __init__(self, concurrency: int) -> None:
+        self._slots = asyncio.Semaphore(max(1, concurrency))
+
+    async def verify(self, secret: str, stored: str) -> bool:
+        """``verify_secret`` off the event loop."""
+        async with self._slots:
+            return await asyncio.to_thread(verify_secret, secret, stored)

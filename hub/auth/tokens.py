@@ -16,6 +16,9 @@ from hub.settings import Settings
 
 _ALG = "Ed25519"
 _MAX_CACHED_TOKENS = 50_000
+#: A token is still accepted this many seconds past its ``exp`` (clocks of hub nodes and
+#: clients drift); the README's quickstart says so.
+TOKEN_LEEWAY_SECONDS = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +51,7 @@ class TokenIssuer:
         self._issuer = issuer
         self.ttl_seconds = ttl_seconds
         self._claims = jwt.JWTClaimsRegistry(
-            leeway=30,
+            leeway=TOKEN_LEEWAY_SECONDS,
             iss={"essential": True, "value": issuer},
             exp={"essential": True},
             sub={"essential": True},

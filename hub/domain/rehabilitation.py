@@ -50,6 +50,9 @@ def summarize(
 ) -> Summary:
     """The collection summary of a closed account from its successful payments and contacts.
 
+    - ``days_to_first_payment``: whole days from placement to the first payment received.
+      A payment may be dated before the placement (received before the account reached
+      collection and reported later); it counts as day 0, never as a negative day.
     - ``paid_on_plan``: some payment was made under a payment plan.
     - ``contact_channels``: channels the customer used, i.e. inbound contacts and outbound
       ones that reached them (conversation, promise or refusal), in a fixed order.
@@ -66,7 +69,7 @@ def summarize(
     return Summary(
         amount_recovered_minor=sum(p.amount_minor for p in paid),
         days_to_pay=(closed_at - placed_at).days,
-        days_to_first_payment=(paid[0].received_at - placed_at).days if paid else None,
+        days_to_first_payment=max(0, (paid[0].received_at - placed_at).days) if paid else None,
         paid_on_plan=any(p.on_plan for p in paid),
         paid_in_full=paid_in_full,
         contact_channels=tuple(c for c in ContactChannel if c in used),

@@ -25,6 +25,8 @@ from hub.domain.money import Money
 from hub.domain.placement import (
     MAX_BATCH,
     Placement,
+    normalize_placement,
+    normalize_reference,
     validate_placement,
 )
 from hub.services import events as event_log
@@ -137,35 +139,46 @@ class _ReferenceTaken(Exception):
 def _request_payload(p: Placement) -> dict[str, Any]:
     payload = dataclasses.asdict(p)
     payload.pop("idempotency_key")
-    payload.pop("metadata_size")
     return payload
+
+
+def _unhashable(outcome: PlacementOutcome) -> bool:
+    """Metadata that is not valid JSON cannot be hashed; such a request was never stored."""
+    return any(problem.code == "INVALID_METADATA" for problem in outcome.problems)
 
 
 async def _place(
     conn: AsyncConnection,
     ctx: ServiceContext,
     principal: Principal,
-    placements: Sequence[Placement],
+    sent: Sequence[Placement],
     check_first: bool,
 ) -> list[PlacementOutcome]:
     org = principal.organization_id
     now = ctx.clock()
-    outcomes = [PlacementOutcome(problems=validate_placement(p, now.date())) for p in placements]
+    outcomes = [PlacementOutcome(problems=validate_placement(p, now.date())) for p in sent]
+    # References are kept and compared in normal form; the idempotency hash covers the
+    # request as sent, so a retry is recognised by what the client sends again.
+    placements = [normalize_placement(p) for p in sent]
 
     # Idempotency: replays return the first result; a changed request is refused.
     hashes: dict[int, str] = {}
     replay_of: dict[int, str] = {}  # index -> account id placed by the first request
     same_as: dict[int, int] = {}  # index -> earlier index in this batch with the same key
-    keyed = {i: p.idempotency_key for i, p in enumerate(placements) if p.idempotency_key}
+    keyed = {
+        i: p.idempotency_key
+        for i, p in enumerate(sent)
+        if p.idempotency_key and not _unhashable(outcomes[i])
+    }
     if keyed:
         stored = await idempotency.find(conn, org, set(keyed.values()))
         first_index: dict[str, int] = {}
         for i, key in keyed.items():
-            hashes[i] = idempotency.request_hash("placeAccount", _request_payload(placements[i]))
+            hashes[i] = ctx.request_hasher("placeAccount", _request_payload(sent[i]))
             previous = stored.get(key)
             earlier = first_index.setdefault(key, i)
             if previous is not None:
-                if previous["request_hash"] == hashes[i]:
+                if ctx.request_hasher.matches(previous["request_hash"], hashes[i]):
                     replay_of[i] = previous["result"]["account_id"]
                     outcomes[i].problems.clear()
                 else:
@@ -429,6 +442,7 @@ async def _insert_placements(
             "id": account["customer_id"],
             "creditor_id": org,
             "reference": c.reference,
+            "pii_visible": True,  # the creditor placing it
             "name": c.name,
             "email": c.email,
             "phone": c.phone,
@@ -525,13 +539,14 @@ async def change_account(
     columns in the account row as ``along_<name>``.
     """
     org = principal.organization_id
-    hash_ = idempotency.request_hash(operation, payload)
+    hash_ = ctx.request_hasher(operation, payload)
 
     async def attempt(conn: AsyncConnection) -> Applied:
         if idempotency_key:
             stored = (await idempotency.find(conn, org, [idempotency_key])).get(idempotency_key)
             if stored is not None:
-                if stored["request_hash"] != hash_ or stored["operation"] != operation:
+                same = ctx.request_hasher.matches(stored["request_hash"], hash_)
+                if not same or stored["operation"] != operation:
                     raise DomainError((idempotency.reused_problem(),))
                 result = stored["result"]
                 replay = await get_account(conn, principal, result["account_id"])
@@ -721,18 +736,33 @@ async def get_accounts(
     return {r.id: r._mapping for r in rows}
 
 
+def _reference_forms(reference: str) -> list[str]:
+    """What a reference lookup matches: the normal form, and the reference exactly as given
+    (accounts placed before references were normalized keep the form they were sent in)."""
+    return list(dict.fromkeys((normalize_reference(reference), reference)))
+
+
 async def get_account_by_reference(
     conn: AsyncConnection, principal: Principal, reference: str
 ) -> Row | None:
-    """By the creditor's reference: the caller's own for a creditor; any assigned for an agency."""
+    """By the creditor's reference: the caller's own for a creditor; any assigned for an agency.
+
+    The reference is normalized as on placement; an account stored under the normal form
+    wins over one stored under the exact form given. None when several accounts match
+    (an agency may hold the same reference from two creditors).
+    """
+    forms = _reference_forms(reference)
+    normal_first = sa.case((accounts.c.reference == forms[0], 0), else_=1)
     rows = await conn.execute(
         sa.select(accounts)
-        .where(accounts.c.reference == reference, account_clause(principal))
-        .order_by(accounts.c.id)
+        .where(accounts.c.reference.in_(forms), account_clause(principal))
+        .order_by(normal_first, accounts.c.id)
         .limit(2)
     )
     found = rows.all()
-    return found[0]._mapping if len(found) == 1 else None
+    if not found or (len(found) == 2 and found[0].reference == found[1].reference):
+        return None
+    return found[0]._mapping
 
 
 def _filtered(principal: Principal, f: AccountFilter) -> sa.Select[Any]:
@@ -748,7 +778,7 @@ def _filtered(principal: Principal, f: AccountFilter) -> sa.Select[Any]:
     if f.placed_before is not None:
         query = query.where(accounts.c.placed_at < f.placed_before)
     if f.reference is not None:
-        query = query.where(accounts.c.reference == f.reference)
+        query = query.where(accounts.c.reference.in_(_reference_forms(f.reference)))
     return query
 
 

@@ -124,11 +124,22 @@ def hold_view(row: Row) -> dict[str, Any]:
     }
 
 
+def rehabilitation_summary(row: Row) -> dict[str, Any]:
+    """A rehabilitation's stored summary (``summarize``), as events and the API show it."""
+    summary = dict(row["summary"])
+    # Summaries written before payments dated before the placement counted as day 0 may
+    # hold a negative day; they read as 0, as a new summary would say.
+    days = summary.get("daysToFirstPayment")
+    if days is not None and days < 0:
+        summary["daysToFirstPayment"] = 0
+    return summary
+
+
 def rehabilitation_view(row: Row) -> dict[str, Any]:
     return {
         "id": row["id"],
         "customerId": row["customer_id"],
-        **row["summary"],
+        **rehabilitation_summary(row),
         "rehabilitatedAt": rfc3339(row["rehabilitated_at"]),
         "returnedAt": _opt_time(row["returned_at"]),
         "orderReference": row["order_reference"],
@@ -273,7 +284,9 @@ async def _close(
     done.emit(
         E.ACCOUNT_CLOSED,
         reason=reason.value,
-        settlementAmount=dataclasses.asdict(settlement) if settlement else None,
+        settlementAmount=_money(settlement.amount_minor, settlement.currency)
+        if settlement
+        else None,
     )
     if reason.rehabilitates and open_items["dispute"] is None:
         await _rehabilitate(conn, {**account, **done.values}, now, done, reason)

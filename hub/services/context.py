@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.services.idempotency import RequestHasher
 from hub.settings import Settings
 from hub.store.database import Database
 from hub.store.pii import FieldCipher
@@ -28,11 +29,15 @@ class ServiceContext:
     clock: Callable[[], dt.datetime] = field(default=utcnow)
     #: Organizations linked to visible accounts (creditor, agency), cached in process.
     organizations: Any = field(default=None)
+    #: Keyed hashes of idempotent requests; keyed from ``cipher`` unless given.
+    request_hasher: RequestHasher = field(default=None)  # type: ignore[assignment]
     #: The compliance rule packs (``hub.compliance.RuleRegistry``), loaded on first use.
     _rules: Any = field(default=None, repr=False)
     _rules_checked: float = field(default=0.0, repr=False)
 
     def __post_init__(self) -> None:
+        if self.request_hasher is None:
+            self.request_hasher = RequestHasher.from_cipher(self.cipher)
         if self.organizations is None:
             from hub.services.organizations import OrganizationCache
 

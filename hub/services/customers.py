@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.tokens import Principal
 from hub.services.context import ServiceContext
-from hub.services.visibility import customer_clause
+from hub.services.visibility import customer_clause, customer_pii_clause
 from hub.store.tables import customers
 
 
@@ -22,21 +22,28 @@ def customer_key(creditor_id: str, reference: str) -> str:
 async def get_customers(
     conn: AsyncConnection, ctx: ServiceContext, principal: Principal, ids: Sequence[str]
 ) -> dict[str, Mapping[str, Any]]:
-    """Customers among ``ids`` that the principal may see, with PII decrypted."""
+    """Customers among ``ids`` that the principal may see, with PII decrypted where the
+    principal may read it (``visibility.customer_pii_clause``; else None, ``pii_visible``
+    False)."""
     rows = await conn.execute(
-        sa.select(customers).where(customers.c.id.in_(list(ids)), customer_clause(principal))
+        sa.select(customers, customer_pii_clause(principal).label("pii_visible")).where(
+            customers.c.id.in_(list(ids)), customer_clause(principal)
+        )
     )
     decrypt = ctx.cipher.decrypt
     out: dict[str, Mapping[str, Any]] = {}
     for r in rows:
         key = customer_key(r.creditor_id, r.reference)
+        # Hidden PII is not even decrypted.
+        visible = bool(r.pii_visible)
         out[r.id] = {
             "id": r.id,
             "creditor_id": r.creditor_id,
             "reference": r.reference,
-            "name": decrypt(r.name_enc, key, "name"),
-            "email": decrypt(r.email_enc, key, "email"),
-            "phone": decrypt(r.phone_enc, key, "phone"),
+            "pii_visible": visible,
+            "name": decrypt(r.name_enc, key, "name") if visible else None,
+            "email": decrypt(r.email_enc, key, "email") if visible else None,
+            "phone": decrypt(r.phone_enc, key, "phone") if visible else None,
             "country": r.country,
             "language": r.language,
             "timezone": r.timezone,

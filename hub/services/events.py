@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.auth.tokens import Principal
 from hub.domain.time import rfc3339
 from hub.services.visibility import event_clause
+from hub.store import feed_horizon
 from hub.store.ids import new_id
 from hub.store.tables import events, webhook_messages, webhook_subscriptions
 
@@ -89,12 +90,15 @@ def organization_event(
 #: Positions come from a sequence, so concurrent transactions may commit out of position
 #: order; a reader resuming after the last position it saw could skip an event that
 #: commits late. Instead of making writers take turns, the feed is ordered by the writing
-#: transaction's id first (``events.txid``), and a reader only takes events whose
-#: transaction is older than every transaction still running (the ``xmin`` of its
-#: snapshot): whatever commits later has a larger txid than anything already read, so it
-#: sorts after the reader's cursor. Events of a transaction that commits while an older
-#: one is still open wait, committed but not yet readable, until that one ends. On SQLite
-#: txid is 0 (writers are serialized, so positions are in commit order already).
+#: transaction's id first (``events.txid``), and a reader only takes events below a
+#: horizon that every event still to commit is at or above: the oldest transaction of the
+#: hub still open in this database, if it had its id when the reader's snapshot was
+#: taken, else the snapshot's upper bound (``hub.store.feed_horizon`` says why that
+#: skips nothing). Whatever commits later sorts after the reader's cursor. Events of a
+#: transaction that commits while an older one of the hub is still open wait, committed
+#: but not yet readable, until that one ends; transactions of other programs, in this
+#: database or another of the cluster, hold nothing back. On SQLite txid is 0 (writers
+#: are serialized, so positions are in commit order already).
 EventKey = tuple[int, int]
 
 
@@ -106,17 +110,6 @@ class EventBatch:
     #: Committed events the caller may see that wait for an older transaction to end;
     #: read again shortly (they carry no NOTIFY of their own when that one ends).
     waiting: bool = False
-
-
-def _oldest_open_txid() -> Any:
-    """PostgreSQL: the id of the oldest transaction still open (the snapshot's ``xmin``)."""
-    xmin = sa.func.pg_snapshot_xmin(sa.func.pg_current_snapshot())
-    return sa.cast(sa.cast(xmin, sa.Text), sa.BigInteger)
-
-
-def _readable() -> Any:
-    """PostgreSQL: true for events whose transaction is older than every one still open."""
-    return events.c.txid < _oldest_open_txid()
 
 
 #: An UPDATE built once (its values are bind parameters) and the parameters to run it with.
@@ -373,7 +366,8 @@ async def list_events(
     readable ones sort first, and any that follow are committed but wait (``waiting``).
     """
     postgres = conn.dialect.name == "postgresql"
-    columns = [*events.c, _readable().label("readable")] if postgres else [*events.c]
+    flag = feed_horizon.readable(events.c.txid).label("readable")
+    columns = [*events.c, flag] if postgres else [*events.c]
     query = sa.select(*columns).where(event_clause(principal))
     if after is not None:
         query = query.where(sa.tuple_(events.c.txid, events.c.position) > sa.tuple_(*after))
@@ -418,7 +412,25 @@ async def current_key(conn: AsyncConnection) -> EventKey:
     """A key that every readable event is at or before, and every later one after: where a
     reader starts that wants only what is new."""
     if conn.dialect.name == "postgresql":
-        xmin = await conn.scalar(sa.select(_oldest_open_txid()))
-        return (int(xmin or 0), 0)
+        horizon = await conn.scalar(sa.select(feed_horizon.horizon()))
+        return (int(horizon or 0), 0)
     found = await conn.scalar(sa.select(sa.func.max(events.c.position)))
     return (0, int(found or 0))
+
+
+@dataclass(frozen=True)
+class FeedBacklog:
+    """What the feed holds back right now (on SQLite, never anything)."""
+
+    #: Committed events that are not readable yet: they wait for an older transaction.
+    waiting: int = 0
+    #: How long the oldest open transaction of the hub (one with an id) has run, 0 if none.
+    oldest_writer_seconds: float = 0.0
+
+
+async def feed_backlog(conn: AsyncConnection) -> FeedBacklog:
+    """The feed's backlog, for the metrics."""
+    if conn.dialect.name != "postgresql":
+        return FeedBacklog()
+    row = (await conn.execute(feed_horizon.backlog())).one()
+    return FeedBacklog(int(row.waiting), float(row.oldest_writer_seconds))

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.scopes import ALLOWED_SCOPES, OrganizationKind
-from hub.auth.secrets import DUMMY_HASH, hash_secret, new_secret, verify_secret
+from hub.auth.secrets import DUMMY_HASH, SecretChecker, hash_secret, new_secret
 from hub.auth.tokens import Principal
 from hub.domain.account import Product
 from hub.domain.contact import is_country
@@ -107,8 +107,11 @@ async def revoke_client(ctx: ServiceContext, client_id: str) -> None:
             raise DomainError.of("NOT_FOUND", "no such active client", "clientId")
 
 
-async def authenticate_client(ctx: ServiceContext, client_id: str, secret: str) -> Principal | None:
-    """The principal for valid, unrevoked client credentials; None otherwise."""
+async def authenticate_client(
+    ctx: ServiceContext, client_id: str, secret: str, checker: SecretChecker
+) -> Principal | None:
+    """The principal for valid, unrevoked client credentials; None otherwise. An unknown
+    client id costs the same secret check as a known one, so timing does not tell them apart."""
     async with ctx.db.read() as conn:
         row = (
             await conn.execute(
@@ -118,7 +121,7 @@ async def authenticate_client(ctx: ServiceContext, client_id: str, secret: str) 
             )
         ).first()
     stored = row.secret_hash if row is not None else DUMMY_HASH
-    valid = verify_secret(secret, stored)
+    valid = await checker.verify(secret, stored)
     if row is None or not valid or row.revoked_at is not None:
         return None
     return Principal(

@@ -3,6 +3,12 @@
 A creditor sees the accounts it placed; an agency sees the accounts assigned to it. Every
 query of accounts, customers and events goes through these clauses, and anything outside
 them is "not found", never "forbidden".
+
+Customer PII (name, email, phone) is narrower: the creditor always sees it; an agency only
+while it collects one of the customer's accounts, i.e. while an account assigned to it is
+open (not PAID, SETTLED, UNCOLLECTABLE, RETURNED or RECALLED). Once collection ends the
+agency keeps the customer's id, reference and the history it reported, not the PII:
+whatever it must keep for its own obligations it has recorded while collecting.
 """
 
 from __future__ import annotations
@@ -10,7 +16,10 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from hub.auth.tokens import Principal
+from hub.domain.account import OPEN
 from hub.store.tables import accounts, customers, events, organizations
+
+_OPEN_STATUSES = sorted(status.value for status in OPEN)
 
 
 def account_owner(is_creditor: bool) -> sa.Column[str]:
@@ -29,6 +38,18 @@ def customer_clause(principal: Principal) -> sa.ColumnElement[bool]:
         accounts.c.agency_id == principal.organization_id
     )
     return customers.c.id.in_(assigned)
+
+
+def customer_pii_clause(principal: Principal) -> sa.ColumnElement[bool]:
+    """Whether the principal may read a customer's PII (on rows ``customer_clause`` allows)."""
+    if principal.is_creditor:
+        return sa.true()
+    collecting = sa.select(accounts.c.id).where(
+        accounts.c.customer_id == customers.c.id,
+        accounts.c.agency_id == principal.organization_id,
+        accounts.c.status.in_(_OPEN_STATUSES),
+    )
+    return collecting.exists()
 
 
 def event_clause(principal: Principal) -> sa.ColumnElement[bool]:

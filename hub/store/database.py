@@ -13,13 +13,20 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from hub.store import feed_horizon
+from hub.store.availability import unavailable_as_error
+
 
 def _json_dumps(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
 class Database:
-    """Owns the engine. Services get a connection inside one transaction from ``transaction()``."""
+    """Owns the engine. Services get a connection inside one transaction from ``transaction()``.
+
+    Inside every block these methods open, a failure that means the database cannot be
+    reached raises ``hub.store.availability.DatabaseUnavailable``.
+    """
 
     def __init__(
         self, url: str, *, echo: bool = False, pool_size: int = 20, **engine_options: Any
@@ -44,6 +51,8 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         if self.is_sqlite:
             _configure_sqlite(self.engine)
+        else:
+            _configure_postgresql(self.engine)
         #: Called after a transaction that wrote outbox rows commits (in-process workers).
         self.outbox_listeners: list[Callable[[], None]] = []
         #: Called after a transaction that wrote events commits (live subscriptions).
@@ -56,10 +65,11 @@ class Database:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
         """One transaction: committed when the block ends, rolled back if it raises."""
-        async with self.engine.begin() as conn:
-            self._written(conn)  # flags left over by a rolled-back transaction: dropped
-            yield conn
-            written = self._written(conn)
+        with unavailable_as_error():
+            async with self.engine.begin() as conn:
+                self._written(conn)  # flags left over by a rolled-back transaction: dropped
+                yield conn
+                written = self._written(conn)
         self._tell_listeners(*written)
 
     @asynccontextmanager
@@ -77,16 +87,17 @@ class Database:
             async with self.transaction() as conn:
                 yield conn
             return
-        async with self.engine.connect() as conn:
-            self._written(conn)  # flags left over by a rolled-back transaction: dropped
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            try:
-                yield conn
-                await conn.commit()
-            except BaseException:
-                await conn.rollback()
-                raise
-            written = self._written(conn)
+        with unavailable_as_error():
+            async with self.engine.connect() as conn:
+                self._written(conn)  # flags left over by a rolled-back transaction: dropped
+                await conn.execution_options(isolation_level="AUTOCOMMIT")
+                try:
+                    yield conn
+                    await conn.commit()
+                except BaseException:
+                    await conn.rollback()
+                    raise
+                written = self._written(conn)
         self._tell_listeners(*written)
 
     @staticmethod
@@ -120,20 +131,32 @@ class Database:
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         """A connection for reads (no write lock on SQLite)."""
-        async with self.engine.connect() as conn:
-            if self.is_sqlite:
-                await conn.execution_options(evenly_read_only=True)
-            else:
-                # Single reads need no transaction: skip the BEGIN/ROLLBACK round trips.
-                await conn.execution_options(isolation_level="AUTOCOMMIT")
-            yield conn
+        with unavailable_as_error():
+            async with self.engine.connect() as conn:
+                if self.is_sqlite:
+                    await conn.execution_options(evenly_read_only=True)
+                else:
+                    # Single reads need no transaction: skip the BEGIN/ROLLBACK round trips.
+                    await conn.execution_options(isolation_level="AUTOCOMMIT")
+                yield conn
 
     async def ping(self) -> None:
-        async with self.engine.connect() as conn:
+        """One trivial query; raises ``DatabaseUnavailable`` if the database does not answer."""
+        async with self.read() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+def _configure_postgresql(engine: AsyncEngine) -> None:
+    """Every connection announces itself as the hub's before its first transaction: feed
+    readers wait for the transactions of such connections alone (``hub.store.feed_horizon``)."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Outside any transaction, so the session keeps the lock until it disconnects.
+        dbapi_conn.run_async(lambda raw: raw.execute(feed_horizon.ANNOUNCE))
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:

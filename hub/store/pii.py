@@ -9,9 +9,13 @@ Layout: version byte (1) | 12-byte nonce | ciphertext with tag.
 from __future__ import annotations
 
 import base64
+import binascii
 import os
+from pathlib import Path
 
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from hub.keyfiles import load_or_create
 from hub.settings import Settings
@@ -23,16 +27,32 @@ class FieldCipher:
     def __init__(self, key: bytes) -> None:
         if len(key) != 32:
             raise ValueError("the PII encryption key must be 32 bytes (base64 in the config)")
+        self._key = key
         self._aead = AESGCM(key)
+
+    def derive_key(self, purpose: bytes) -> bytes:
+        """A 32-byte key for another use (HKDF-SHA256 with ``purpose`` as its info): as
+        secret as the PII key, without being it."""
+        return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(self._key)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FieldCipher:
+        """The key of ``EVENLY_ENCRYPTION_KEY``, else of the file ``EVENLY_ENCRYPTION_KEY_FILE``
+        (which must exist: a new key would leave the stored PII unreadable), else one
+        generated into the data directory on first start."""
         if settings.encryption_key:
-            return cls(base64.b64decode(settings.encryption_key))
-        raw = load_or_create(
-            settings.data_dir / "encryption.key", lambda: base64.b64encode(os.urandom(32))
-        )
-        return cls(base64.b64decode(raw))
+            return cls(_decoded(settings.encryption_key, "EVENLY_ENCRYPTION_KEY"))
+        if settings.encryption_key_file:
+            path = Path(settings.encryption_key_file)
+            source = f"EVENLY_ENCRYPTION_KEY_FILE={path}"
+            try:
+                raw = path.read_bytes()
+            except OSError as error:
+                raise ValueError(f"{source}: cannot read the key ({error.strerror})") from error
+            return cls(_decoded(raw, source))
+        path = settings.data_dir / "encryption.key"
+        raw = load_or_create(path, lambda: base64.b64encode(os.urandom(32)))
+        return cls(_decoded(raw, str(path)))
 
     def encrypt(self, value: str, record: str, column: str) -> bytes:
         nonce = os.urandom(12)
@@ -50,3 +70,16 @@ class FieldCipher:
             raise ValueError("unknown PII ciphertext version")
         aad = f"{record}:{column}".encode()
         return self._aead.decrypt(blob[1:13], blob[13:], aad).decode()
+
+
+def _decoded(value: str | bytes, source: str) -> bytes:
+    """A configured key: base64 of 32 bytes (surrounding whitespace, e.g. a newline, is fine)."""
+    try:
+        key = base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError) as error:
+        raise ValueError(f"{source}: the PII encryption key is not base64") from error
+    if len(key) != 32:
+        raise ValueError(
+            f"{source}: the PII encryption key must be 32 bytes, base64-encoded ({len(key)} given)"
+        )
+    return key

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import time
 from typing import Any
 
 import httpx
+import pytest
 from joserfc import jwt
 from joserfc.jwk import OKPKey
+from starlette.applications import Starlette
 
+from hub.app import create_app
 from hub.services import organizations as organization_service
 from tests.conftest import Backend, Caller, get_token
 
@@ -198,3 +202,117 @@ async def test_viewer_describes_the_caller(creditor: Caller) -> None:
     viewer = (await creditor.data(VIEWER))["viewer"]
     assert viewer["clientId"] == creditor.client_id
     assert viewer["organization"] == {"id": creditor.organization_id, "kind": "CREDITOR"}
+
+
+# --- throttling of failed token requests ---------------------------------------------------
+
+THROTTLE = {"auth_failure_burst": 3, "auth_failure_per_second": 0.05}  # no refill in a test
+
+
+def throttled_app(backend: Backend) -> Starlette:
+    """The hub with a failure budget of 3 (the shared app's is the default, 10)."""
+    return create_app(dataclasses.replace(backend.settings, **THROTTLE), backend.services)
+
+
+async def token_from(app: Starlette, address: str, client_id: str, secret: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
+        return await http.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(client_id, secret)
+        )
+
+
+def assert_slowed_down(response: httpx.Response) -> None:
+    assert response.status_code == 429, response.text
+    assert response.json() == {
+        "error": "slow_down",
+        "error_description": "too many failed attempts for this client or from this address; "
+        "retry after the delay in Retry-After",
+        "code": "RATE_LIMITED",
+    }
+    assert int(response.headers["retry-after"]) >= 1
+    assert response.headers["cache-control"] == "no-store"
+
+
+async def test_failed_token_requests_are_throttled_per_client_id(
+    backend: Backend, creditor: Caller, agency: Caller
+) -> None:
+    app = throttled_app(backend)
+    for n in range(3):  # each guess from another address
+        wrong = await token_from(app, f"10.0.1.{n}", creditor.client_id, "sk_guess")
+        assert wrong.status_code == 401
+    assert_slowed_down(await token_from(app, "10.0.1.9", creditor.client_id, "sk_guess"))
+    # The client id is refused before its secret is checked, the right one included ...
+    assert_slowed_down(
+        await token_from(app, "10.0.1.10", creditor.client_id, creditor.client_secret)
+    )
+    # ... while other clients are not affected.
+    ok = await token_from(app, "10.0.1.11", agency.client_id, agency.client_secret)
+    assert ok.status_code == 200
+
+
+async def test_failed_token_requests_are_throttled_per_source_address(
+    backend: Backend, creditor: Caller
+) -> None:
+    app = throttled_app(backend)
+    for n in range(3):  # made-up client ids, from one address
+        wrong = await token_from(app, "10.0.2.1", f"cli_madeup{n}", "sk_guess")
+        assert wrong.status_code == 401
+    assert_slowed_down(await token_from(app, "10.0.2.1", "cli_madeup9", "sk_guess"))
+    assert_slowed_down(
+        await token_from(app, "10.0.2.1", creditor.client_id, creditor.client_secret)
+    )
+    ok = await token_from(app, "10.0.2.2", creditor.client_id, creditor.client_secret)
+    assert ok.status_code == 200
+
+
+async def test_successful_token_requests_cost_nothing_from_the_failure_budget(
+    backend: Backend, creditor: Caller
+) -> None:
+    app = throttled_app(backend)
+    for _ in range(10):
+        right = await token_from(app, "10.0.3.1", creditor.client_id, creditor.client_secret)
+        assert right.status_code == 200
+    for _ in range(3):
+        wrong = await token_from(app, "10.0.3.1", creditor.client_id, "sk_guess")
+        assert wrong.status_code == 401
+    assert_slowed_down(await token_from(app, "10.0.3.1", creditor.client_id, "sk_guess"))
+
+
+@pytest.mark.parametrize(
+    "scope",
+    [
+        "accounts:read\tevents:read",  # tab
+        "accounts:read\u3000events:read",  # ideographic space
+        "accounts:read\u00a0events:read",  # no-break space
+        "accounts:read\nevents:read",
+        "accounts:read  events:read",  # two spaces
+        " accounts:read",
+        "accounts:read ",
+        'accounts:read "events:read"',
+        "accounts:read\\",
+        "",
+    ],
+)
+async def test_scope_must_be_tokens_separated_by_single_spaces(
+    http: httpx.AsyncClient, creditor: Caller, scope: str
+) -> None:
+    response = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": scope},
+        auth=(creditor.client_id, creditor.client_secret),
+    )
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "invalid_scope"
+
+
+async def test_scope_of_several_tokens_narrows_the_token(
+    http: httpx.AsyncClient, creditor: Caller
+) -> None:
+    response = await http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials", "scope": "events:read accounts:read"},
+        auth=(creditor.client_id, creditor.client_secret),
+    )
+    assert response.status_code == 200
+    assert response.json()["scope"] == "accounts:read events:read"

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
+import sqlalchemy as sa
+
+from hub.store.tables import rehabilitations
+from tests.api.test_event_schemas import as_webhook_body, feed, problems
 from tests.collection_ops import (
     ACCOUNT_DETAIL,
     CLOSE,
@@ -31,7 +36,7 @@ from tests.collection_ops import (
     weekly_plan,
     working_hours,
 )
-from tests.conftest import Caller, place
+from tests.conftest import Backend, Caller, place
 
 FEED_TYPES = """query($after: String) { events(first: 100, after: $after) { nodes { type sequence data } } }"""
 
@@ -45,6 +50,14 @@ async def placed(creditor: Caller, balance: int = 100000) -> str:
 async def types_seen(caller: Caller) -> list[str]:
     data = await caller.data(FEED_TYPES)
     return [n["type"] for n in data["events"]["nodes"]]
+
+
+async def sent_events_fit_their_schemas(caller: Caller) -> list[dict[str, Any]]:
+    """Every event on the caller's feed, each checked as the webhook body it is sent as."""
+    events = await feed(caller)
+    for event in events:
+        assert problems(json.loads(as_webhook_body(event))) == [], (event["type"], event["data"])
+    return events
 
 
 async def test_a_plan_paid_on_time_closes_the_account_and_rehabilitates_the_customer(
@@ -100,6 +113,8 @@ async def test_a_plan_paid_on_time_closes_the_account_and_rehabilitates_the_cust
     assert detail["agencyReference"] == "AG-42"
     assert [p["status"] for p in detail["payments"]] == ["REVERSED"] + ["SUCCEEDED"] * 4
     assert detail["paymentPlan"]["status"] == "COMPLETED"
+    for caller in (creditor, agency):
+        await sent_events_fit_their_schemas(caller)
 
 
 async def test_overpayment_is_refused_counting_payments_in_flight(
@@ -249,6 +264,59 @@ async def test_a_direct_payment_reaches_the_agency_and_settling_rehabilitates(
         RECORD_RETURN,
         {"customerId": detail["customer"]["id"], "returnedAt": now(), "orderReference": "ORD-10"},
     ) == ["ALREADY_RETURNED"]
+    await sent_events_fit_their_schemas(creditor)
+
+
+async def test_a_payment_received_before_the_placement_counts_as_day_zero(
+    routed: tuple[Caller, Caller],
+) -> None:
+    creditor, agency = routed
+    account_id = await placed(creditor, balance=50000)
+    read = await creditor.data(
+        "query($id: ID!) { account(id: $id) { placedAt } }", {"id": account_id}
+    )
+    placed_at = dt.datetime.fromisoformat(read["account"]["placedAt"])
+    await acknowledge(agency.data, account_id)
+    # Received by bank transfer two days before the placement, reconciled only now.
+    early = (placed_at - dt.timedelta(days=2, hours=1)).isoformat()
+    paid = await pay(agency.data, account_id, 50000, receivedAt=early)
+    assert paid["account"]["status"] == "PAID"
+    [rehab] = (await creditor.data(REHABILITATED, {"first": 5}))["rehabilitatedCustomers"]["nodes"]
+    assert rehab["daysToFirstPayment"] == 0 and rehab["daysToPay"] == 0
+    events = await sent_events_fit_their_schemas(creditor)
+    [sent] = [e for e in events if e["type"] == "customer.rehabilitated"]
+    assert sent["data"]["rehabilitation"]["daysToFirstPayment"] == 0
+
+
+async def test_a_summary_stored_with_a_negative_day_reads_and_is_sent_as_day_zero(
+    routed: tuple[Caller, Caller], backend: Backend
+) -> None:
+    creditor, agency = routed
+    account_id = await placed(creditor, balance=50000)
+    await acknowledge(agency.data, account_id)
+    await pay(agency.data, account_id, 50000)
+    # What an older hub stored for a payment received the day before the placement.
+    async with backend.services.db.transaction() as conn:
+        row = (
+            await conn.execute(
+                sa.select(rehabilitations).where(rehabilitations.c.account_id == account_id)
+            )
+        ).one()
+        summary = {**row.summary, "daysToFirstPayment": -1}
+        await conn.execute(
+            rehabilitations.update().where(rehabilitations.c.id == row.id).values(summary=summary)
+        )
+    [rehab] = (await creditor.data(REHABILITATED, {"first": 5}))["rehabilitatedCustomers"]["nodes"]
+    assert rehab["daysToFirstPayment"] == 0
+    returned = await ok(
+        creditor.data,
+        RECORD_RETURN,
+        {"customerId": row.customer_id, "returnedAt": now(), "orderReference": "ORD-11"},
+    )
+    assert returned["rehabilitation"]["daysToFirstPayment"] == 0
+    events = await sent_events_fit_their_schemas(creditor)
+    [sent] = [e for e in events if e["type"] == "customer.returned"]
+    assert sent["data"]["rehabilitation"]["daysToFirstPayment"] == 0
 
 
 async def test_plan_schedule_rules(routed: tuple[Caller, Caller]) -> None:

@@ -1,7 +1,9 @@
-"""The feed never lets a reader skip an event that commits late.
+"""The feed never lets a reader skip an event that commits late, and only the hub's own
+transactions hold it back.
 
 The feed is ordered by (writing transaction id, position) and a reader only takes events
-whose transaction is older than every one still open (see ``hub.services.events``).
+below a horizon that the hub's open transactions bound, not other programs' (see
+``hub.store.feed_horizon``).
 """
 
 from __future__ import annotations
@@ -9,13 +11,23 @@ from __future__ import annotations
 import asyncio
 import base64
 import datetime as dt
+import random
 from typing import Any
 
+import httpx
 import pytest
 import sqlalchemy as sa
+from prometheus_client.parser import text_string_to_metric_families
 
 from hub.services import events as event_log
-from tests.conftest import Backend, Caller, place
+from hub.store import feed_horizon
+from tests.conftest import (
+    Backend,
+    Caller,
+    asyncpg_dsn,
+    foreign_write_transaction,
+    place,
+)
 
 FEED = "query($after: String) { events(first: 100, after: $after) { nodes { id } pageInfo { endCursor } } }"
 
@@ -33,7 +45,7 @@ def _late_event(creditor: Caller) -> dict[str, Any]:
     }
 
 
-async def _feed_ids(creditor: Caller, cursor: str) -> list[str]:
+async def _feed_ids(creditor: Caller, cursor: str | None) -> list[str]:
     return [n["id"] for n in (await creditor.data(FEED, {"after": cursor}))["events"]["nodes"]]
 
 
@@ -108,3 +120,162 @@ async def test_a_cursor_out_of_range_or_malformed_is_invalid(creditor: Caller) -
         bad = base64.urlsafe_b64encode(f"event:{value}".encode()).decode().rstrip("=")
         body = await creditor.graphql(FEED, {"after": bad})
         assert body["errors"][0]["extensions"]["code"] == "INVALID_CURSOR", value
+
+
+async def _feed_metrics(http: httpx.AsyncClient) -> dict[str, float]:
+    text = (await http.get("/metrics")).text
+    return {
+        sample.name: sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name.startswith("evenly_feed_")
+    }
+
+
+@pytest.fixture
+def pg_backend(backend: Backend) -> Backend:
+    """The PostgreSQL backend (asked for first, so SQLite skips before anything is set up)."""
+    if backend.name == "sqlite":
+        pytest.skip("SQLite has one writer at a time: no other transaction can be open")
+    return backend
+
+
+async def test_a_write_transaction_in_another_database_holds_nothing_back(
+    pg_backend: Backend, creditor: Caller, http: httpx.AsyncClient, other_database: str
+) -> None:
+    """The cluster's oldest open transaction is another database's: the feed does not wait
+    for it (the hub's transactions are the only ones that write events)."""
+    await place(creditor)
+    cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
+    async with foreign_write_transaction(other_database):
+        placed = [(await place(creditor))["account"]["id"] for _ in range(10)]
+        ids = await _feed_ids(creditor, cursor)
+        assert len(ids) == 10
+        metrics = await _feed_metrics(http)
+    assert metrics["evenly_feed_events_waiting"] == 0
+    assert metrics["evenly_feed_oldest_writer_seconds"] == 0
+    feed = await creditor.data("{ events(first: 100) { nodes { id data } } }")
+    by_id = {n["id"]: n["data"]["account"]["id"] for n in feed["events"]["nodes"]}
+    assert [by_id[i] for i in ids] == placed
+
+
+async def test_a_transaction_in_this_database_that_writes_no_events_holds_nothing_back(
+    pg_backend: Backend, creditor: Caller
+) -> None:
+    """Another program's write transaction in the hub's own database (a report, a manual
+    fix) writes no events, so the feed does not wait for it either."""
+    await place(creditor)
+    cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
+    async with foreign_write_transaction(asyncpg_dsn(pg_backend.database_url)):
+        for _ in range(10):
+            await place(creditor)
+        assert len(await _feed_ids(creditor, cursor)) == 10
+
+
+async def test_events_waiting_for_an_open_hub_transaction_show_in_the_metrics(
+    pg_backend: Backend, creditor: Caller, http: httpx.AsyncClient
+) -> None:
+    await place(creditor)
+    cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
+    async with pg_backend.services.db.engine.connect() as older:
+        transaction = await older.begin()
+        await older.execute(sa.select(sa.func.pg_current_xact_id()))  # its id is taken now
+        await place(creditor)
+        await place(creditor)
+        await asyncio.sleep(0.3)
+        held = await _feed_metrics(http)
+        assert await _feed_ids(creditor, cursor) == []
+        await transaction.rollback()
+    assert held["evenly_feed_oldest_writer_seconds"] >= 0.3
+    assert held["evenly_feed_events_waiting"] == len(await _feed_ids(creditor, cursor)) == 2
+    assert await _feed_metrics(http) == {
+        "evenly_feed_events_waiting": 0,
+        "evenly_feed_oldest_writer_seconds": 0,
+    }
+
+
+async def test_a_hub_transaction_that_ends_while_a_reader_reads_still_bounds_it(
+    pg_backend: Backend, creditor: Caller
+) -> None:
+    """The hub's transaction is in progress in the reader's snapshot and commits before the
+    reader looks at the lock table: the reader cannot see it running any more, and must
+    still not read past it (its events are invisible to that snapshot)."""
+    db = pg_backend.services.db
+    async with db.engine.connect() as writer:
+        transaction = await writer.begin()
+        taken = await writer.execute(sa.select(sa.cast(sa.func.pg_current_xact_id(), sa.Text)))
+        txid = int(taken.scalar_one())
+        await place(creditor)  # a younger transaction ends: the writer is below the xmax
+        async with db.read() as conn:
+            # The snapshot is taken as the statement starts, the lock table read after
+            # the pause (the select list is evaluated in order).
+            reading = asyncio.create_task(
+                conn.execute(sa.select(sa.func.pg_sleep(0.5), feed_horizon.horizon()))
+            )
+            await asyncio.sleep(0.2)
+            await event_log.append(writer, [_late_event(creditor)])
+            await transaction.commit()
+            horizon = (await reading).one()[1]
+    assert horizon <= txid
+
+
+async def test_readers_racing_writers_and_other_programs_skip_nothing(
+    pg_backend: Backend, creditor: Caller, other_database: str
+) -> None:
+    """Hub transactions that take their id early and commit late (or roll back), other
+    programs' transactions coming and going in this database and another, and a reader
+    paging after its cursor all the while: it reads every committed event exactly once, in
+    the feed's final order."""
+    cursor: str | None = None  # the creditor is new: its feed is empty
+    chance = random.Random(7)
+    committed: list[str] = []
+    writing, settled = True, False
+
+    async def hub_writer() -> None:
+        for _ in range(6):
+            async with pg_backend.services.db.engine.connect() as conn:
+                transaction = await conn.begin()
+                if chance.random() < 0.5:
+                    await conn.execute(sa.select(sa.func.pg_current_xact_id()))
+                await asyncio.sleep(chance.uniform(0, 0.05))
+                rows = [_late_event(creditor) for _ in range(chance.randint(1, 3))]
+                for row in rows:
+                    row["id"] += f"_{chance.randrange(10**9)}"
+                await event_log.append(conn, rows)
+                await asyncio.sleep(chance.uniform(0, 0.05))
+                if chance.random() < 0.2:
+                    await transaction.rollback()
+                else:
+                    await transaction.commit()
+                    committed.extend(row["id"] for row in rows)
+
+    async def other_program(dsn: str) -> None:
+        while writing:
+            async with foreign_write_transaction(dsn):
+                await asyncio.sleep(chance.uniform(0, 0.1))
+
+    async def reader() -> list[str]:
+        seen: list[str] = []
+        after = cursor
+        while True:
+            done = settled  # then this read comes after every transaction has ended
+            page = (await creditor.data(FEED, {"after": after}))["events"]
+            seen += [n["id"] for n in page["nodes"]]
+            after = page["pageInfo"]["endCursor"] or after
+            if done and not page["nodes"]:
+                return seen
+            await asyncio.sleep(0.005)
+
+    others = [
+        asyncio.create_task(other_program(dsn))
+        for dsn in (other_database, asyncpg_dsn(pg_backend.database_url))
+    ]
+    reading = asyncio.create_task(reader())
+    await asyncio.gather(*(hub_writer() for _ in range(4)), place(creditor))
+    writing = False
+    await asyncio.gather(*others)
+    settled = True
+    seen = await asyncio.wait_for(reading, timeout=30)
+    final = await _feed_ids(creditor, cursor)
+    assert seen == final
+    assert set(committed) <= set(final) and len(final) == len(committed) + 1

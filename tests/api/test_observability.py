@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 
 import httpx
 import pytest
 
+from hub.app import create_app
 from hub.observability import JsonFormatter
-from tests.conftest import Caller
+from tests.conftest import Backend, Caller
 
 
 async def test_healthz_checks_the_database(http: httpx.AsyncClient) -> None:
@@ -29,6 +31,20 @@ async def test_metrics_count_requests_and_graphql_operations(
         in text
     )
     assert 'evenly_http_requests_total{method="POST",route="/graphql",status="200"}' in text
+
+
+async def test_metrics_are_served_while_the_database_is_unreachable(backend: Backend) -> None:
+    """The feed's metrics come from the database at each scrape; without it, the scrape
+    still answers with every other metric."""
+    if backend.name == "sqlite":
+        pytest.skip("the database URL is replaced by an unreachable PostgreSQL one")
+    url = "postgresql+asyncpg://postgres@127.0.0.1:1/unreachable"
+    app = create_app(dataclasses.replace(backend.settings, database_url=url))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        response = await client.get("/metrics")
+    assert response.status_code == 200
+    assert "evenly_webhook_queue_depth" in response.text
 
 
 async def test_every_response_carries_a_request_id(http: httpx.AsyncClient) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from hub.auth.scopes import OrganizationKind
 from hub.services import organizations as organization_service
+from tests.collection_ops import RECALL, acknowledge, contact, ok, pay
 from tests.conftest import PLACE_MANY, Backend, Caller, place, placement
 
 READS = {
@@ -112,3 +113,80 @@ async def test_idempotency_keys_are_scoped_to_the_organization(
     assert mine["placedCount"] == theirs["placedCount"] == 1
     assert theirs["results"][0]["replayed"] is False
     assert mine["results"][0]["account"]["id"] != theirs["results"][0]["account"]["id"]
+
+
+CUSTOMER = """query($id: ID!) { node(id: $id) { ... on Customer {
+  id reference personalDataVisible name email phone country optedOutChannels } } }"""
+HISTORY = """query($id: ID!) { account(id: $id) {
+  id status customer { id name email phone personalDataVisible }
+  payments { id status } contactAttempts { id } } }"""
+
+
+async def test_an_agency_reads_customer_pii_only_while_it_collects_one_of_the_accounts(
+    routed: tuple[Caller, Caller],
+) -> None:
+    creditor, agency = routed
+    person = {"reference": "CUST-PII-1", "name": "Greta Lind", "email": "greta@example.com"}
+    recalled = (await place(creditor, customer=person))["account"]
+    paid = (await place(creditor, customer=person))["account"]
+    customer_id = recalled["customer"]["id"]
+    assert paid["customer"]["id"] == customer_id
+
+    async def seen_by(caller: Caller) -> dict[str, Any]:
+        node: dict[str, Any] = (await caller.data(CUSTOMER, {"id": customer_id}))["node"]
+        return node
+
+    pii = {"name": "Greta Lind", "email": "greta@example.com", "phone": "+46701234567"}
+    assert (await seen_by(agency)).items() >= {**pii, "personalDataVisible": True}.items()
+
+    # Recalled, but the agency still collects the customer's other account.
+    await ok(creditor.data, RECALL, {"accountId": recalled["id"], "reason": "paid at checkout"})
+    assert (await seen_by(agency))["name"] == "Greta Lind"
+
+    # The last open account is paid: collection is over, and so is the agency's access.
+    await acknowledge(agency.data, paid["id"])
+    await contact(agency.data, paid["id"], "SMS", "INBOUND", "CONVERSATION")
+    closed = await pay(agency.data, paid["id"], 100000)
+    assert closed["account"]["status"] == "PAID"
+    after = await seen_by(agency)
+    assert after == {
+        "id": customer_id,
+        "reference": "CUST-PII-1",
+        "personalDataVisible": False,
+        "name": None,
+        "email": None,
+        "phone": None,
+        "country": "SE",
+        "optedOutChannels": [],
+    }
+    # It keeps the ids and the history it reported.
+    for account_id, status in ((recalled["id"], "RECALLED"), (paid["id"], "PAID")):
+        account = (await agency.data(HISTORY, {"id": account_id}))["account"]
+        assert account["status"] == status
+        assert account["customer"] == {
+            "id": customer_id,
+            "name": None,
+            "email": None,
+            "phone": None,
+            "personalDataVisible": False,
+        }
+    history = (await agency.data(HISTORY, {"id": paid["id"]}))["account"]
+    assert [p["status"] for p in history["payments"]] == ["SUCCEEDED"]
+    assert len(history["contactAttempts"]) == 1
+
+    # The creditor always reads its customer.
+    assert (await seen_by(creditor)).items() >= {**pii, "personalDataVisible": True}.items()
+
+
+async def test_a_new_placement_gives_the_agency_the_customer_pii_back(
+    routed: tuple[Caller, Caller],
+) -> None:
+    creditor, agency = routed
+    person = {"reference": "CUST-PII-2", "name": "Olle Berg"}
+    first = (await place(creditor, customer=person))["account"]
+    await ok(creditor.data, RECALL, {"accountId": first["id"]})
+    hidden = (await agency.data(CUSTOMER, {"id": first["customer"]["id"]}))["node"]
+    assert (hidden["personalDataVisible"], hidden["name"]) == (False, None)
+    await place(creditor, customer=person)
+    shown = (await agency.data(CUSTOMER, {"id": first["customer"]["id"]}))["node"]
+    assert (shown["personalDataVisible"], shown["name"]) == (True, "Olle Berg")

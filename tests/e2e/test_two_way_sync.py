@@ -12,7 +12,9 @@ import asyncpg
 import httpx
 import pytest
 import websockets
+from prometheus_client.parser import text_string_to_metric_families
 
+from hub.store.feed_horizon import ANNOUNCE
 from tests.collection_ops import (
     PERFORMANCE,
     RECORD_RETURN,
@@ -25,7 +27,12 @@ from tests.collection_ops import (
     sek,
     weekly_plan,
 )
-from tests.conftest import PLACE, placement
+from tests.conftest import (
+    PLACE,
+    asyncpg_dsn,
+    foreign_write_transaction,
+    placement,
+)
 from tests.e2e.conftest import HubServer
 from tests.e2e.receiver import Receiver, json_of
 from tests.e2e.ws_client import subscriber
@@ -287,14 +294,15 @@ async def test_a_subscriber_on_one_server_hears_writes_made_through_another(
 async def test_an_event_held_back_by_an_older_transaction_arrives_when_it_ends(
     pg_hub_server: HubServer,
 ) -> None:
-    """An event committed while an older transaction is open waits (the feed is in
-    transaction order); when that transaction ends without writing events, and so without
-    a NOTIFY, the subscriber still gets the event at once, not at its 5-second look."""
+    """An event committed while an older transaction of the hub is open waits (the feed is
+    in transaction order); when that transaction ends without writing events, and so
+    without a NOTIFY, the subscriber still gets the event at once, not at its 5-second
+    look."""
     hub = pg_hub_server
     hub.start("--demo")
     creditor = Session(hub, "creditor")
-    dsn = hub.env["EVENLY_DATABASE_URL"].replace("postgresql+asyncpg://", "postgresql://")
-    older = await asyncpg.connect(dsn)
+    older = await asyncpg.connect(asyncpg_dsn(hub.env["EVENLY_DATABASE_URL"]))
+    await older.execute(ANNOUNCE)  # a connection of the hub's, as each of its own is
     try:
         async with subscriber(hub.url, creditor.token) as live:
             await live.subscribe(ORGANIZATION_EVENTS, {"types": ["account.placed"]})
@@ -316,4 +324,45 @@ async def test_an_event_held_back_by_an_older_transaction_arrives_when_it_ends(
             assert account_id in json.dumps(await creditor.run(PLACED_FEED, {}))
     finally:
         await older.close()
+        await creditor.client.aclose()
+
+
+async def test_other_programs_open_transactions_hold_no_subscriber_back(
+    pg_hub_server: HubServer, other_database: str
+) -> None:
+    """Write transactions of other programs stay open the whole time, one in another
+    database of the cluster and one in the hub's own database: a subscriber that starts
+    meanwhile gets every new event as it commits, the feed has them, and the metrics say
+    nothing waits."""
+    hub = pg_hub_server
+    hub.start("--demo")
+    creditor = Session(hub, "creditor")
+    try:
+        async with (
+            foreign_write_transaction(other_database),
+            foreign_write_transaction(asyncpg_dsn(hub.env["EVENLY_DATABASE_URL"])),
+            subscriber(hub.url, creditor.token) as live,
+        ):
+            await live.subscribe(ORGANIZATION_EVENTS, {"types": ["account.placed"]})
+            await asyncio.sleep(0.5)
+            loop = asyncio.get_running_loop()
+            streamed = []
+            for _ in range(10):
+                sent = loop.time()
+                placed = await creditor.run(PLACE, {"input": placement()})
+                [event] = await live.events(1, seconds=10)
+                assert event["data"]["account"]["id"] == placed["placeAccount"]["account"]["id"]
+                assert loop.time() - sent < 2.5
+                streamed.append(event["id"])
+            assert set(streamed) <= set(await creditor.feed_ids())
+            await asyncio.sleep(1)  # the other programs' transactions are older than that
+            text = (await creditor.client.get("/metrics")).text
+        metrics = {
+            sample.name: sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+        assert metrics["evenly_feed_events_waiting"] == 0
+        assert metrics["evenly_feed_oldest_writer_seconds"] < 1  # the hub's own, if any
+    finally:
         await creditor.client.aclose()

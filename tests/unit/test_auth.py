@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import time
 from collections.abc import Callable
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 import pytest
 from joserfc import jwt
 from joserfc.jwk import OKPKey
 
+from hub.api.oauth import source_key
 from hub.auth.ratelimit import RateLimiter
-from hub.auth.scopes import OrganizationKind
-from hub.auth.secrets import hash_secret, new_secret, verify_secret
-from hub.auth.tokens import InvalidToken, Principal, TokenIssuer
+from hub.auth.scopes import InvalidScope, OrganizationKind, parse_scopes
+from hub.auth.secrets import SecretChecker, hash_secret, new_secret, verify_secret
+from hub.auth.tokens import TOKEN_LEEWAY_SECONDS, InvalidToken, Principal, TokenIssuer
 
 # --- rate limiting -------------------------------------------------------------------------
 
@@ -238,3 +241,114 @@ def test_hand_made_token_with_all_claims_verifies() -> None:
 )
 def test_token_lacking_required_claims_is_invalid(changes: dict[str, Any]) -> None:
     assert refused_code(_signed(_claims(**changes))) == "INVALID_TOKEN"
+
+
+# --- several keys at once, bounded tables --------------------------------------------------
+
+
+def test_take_all_takes_from_every_key_or_from_none() -> None:
+    limiter = RateLimiter(rate=RATE, burst=1)
+    assert limiter.take("address:a", now=0.0) == 0.0
+
+    wait = limiter.take_all(("client:x", "address:a"), now=0.0)
+
+    assert wait == pytest.approx(1 / RATE)
+    assert limiter.take("client:x", now=0.0) == 0.0, "client:x was not charged"
+
+
+def test_give_back_returns_a_taken_token() -> None:
+    limiter = RateLimiter(rate=RATE, burst=1)
+    keys = ("client:x", "address:a")
+    assert limiter.take_all(keys, now=0.0) == 0.0
+    limiter.give_back(keys, now=0.0)
+
+    assert limiter.take_all(keys, now=0.0) == 0.0
+
+
+def test_made_up_keys_cannot_grow_the_table_past_its_bound() -> None:
+    limiter = RateLimiter(rate=RATE, burst=BURST, max_keys=1_000)
+    for n in range(50_000):
+        limiter.take_all((f"client:cli_madeup{n}", f"address:10.0.{n // 256 % 256}.{n % 256}"))
+
+    assert limiter.tracked_keys <= 1_000
+
+
+def test_a_refused_attempt_keeps_no_bucket_for_its_other_keys() -> None:
+    limiter = RateLimiter(rate=RATE, burst=1)
+    limiter.take("address:a", now=0.0)
+    for n in range(100):
+        assert limiter.take_all((f"client:cli_madeup{n}", "address:a"), now=0.0) > 0
+
+    assert limiter.tracked_keys == 1
+
+
+def test_ipv6_sources_are_throttled_by_their_64_bit_prefix() -> None:
+    assert source_key("2001:db8::1") == source_key("2001:db8::ffff:1")
+    assert source_key("2001:db8::1") != source_key("2001:db8:0:1::1")
+    assert source_key("192.0.2.1") != source_key("192.0.2.2")
+    assert source_key(None) == source_key("not an address") == "address:unknown"
+
+
+# --- secret checks off the event loop ------------------------------------------------------
+
+
+async def test_secret_checks_leave_the_event_loop_free() -> None:
+    checker = SecretChecker(concurrency=2)
+    ticks = 0
+    done = asyncio.Event()
+
+    async def tick() -> None:
+        nonlocal ticks
+        while not done.is_set():
+            ticks += 1
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(tick())
+    results = await asyncio.gather(*(checker.verify("sk_wrong", stored_hash()) for _ in range(6)))
+    done.set()
+    await ticker
+
+    assert results == [False] * 6
+    # Six scrypt checks take 100+ ms; on the loop they would leave it a handful of turns.
+    assert ticks > 200
+
+
+# --- scopes --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "scopes"),
+    [
+        ("", set()),
+        ("accounts:read", {"accounts:read"}),
+        ("accounts:read events:read", {"accounts:read", "events:read"}),
+        ("!#[]~", {"!#[]~"}),
+    ],
+)
+def test_scope_strings_of_rfc_6749_parse(text: str, scopes: set[str]) -> None:
+    assert parse_scopes(text) == scopes
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a\tb", "a\u3000b", "a\u2003b", "a  b", " a", "a ", 'a"b', "a\\b", "é", "a\x7fb", "a\x00"],
+)
+def test_other_scope_strings_are_invalid(text: str) -> None:
+    with pytest.raises(InvalidScope):
+        parse_scopes(text)
+
+
+# --- leeway --------------------------------------------------------------------------------
+
+
+def test_a_token_is_taken_within_the_leeway_past_its_expiry() -> None:
+    just_expired = issuer(ttl_seconds=-(TOKEN_LEEWAY_SECONDS - 10)).issue(PRINCIPAL)
+    assert issuer().verify(just_expired) == PRINCIPAL
+
+    stale = issuer(ttl_seconds=-(TOKEN_LEEWAY_SECONDS + 10)).issue(PRINCIPAL)
+    assert refused_code(stale) == "TOKEN_EXPIRED"
+
+
+def test_the_readme_states_the_token_leeway() -> None:
+    readme = " ".join((Path(__file__).parents[2] / "README.md").read_text().split())
+    assert f"up to {TOKEN_LEEWAY_SECONDS} s past its expiry" in readme

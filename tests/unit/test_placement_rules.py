@@ -14,8 +14,11 @@ from hypothesis import strategies as st
 from hub.domain.account import Product
 from hub.domain.money import Money
 from hub.domain.placement import (
+    MAX_METADATA_DEPTH,
     CustomerDetails,
     Placement,
+    normalize_placement,
+    normalize_reference,
     validate_placement,
 )
 
@@ -45,10 +48,22 @@ def placement(**overrides: Any) -> Placement:
         "due_date": TODAY - dt.timedelta(days=30),
         "product": Product.BNPL_INVOICE,
         "metadata": {"order": "A-1"},
-        "metadata_size": 15,
         "idempotency_key": "place-inv-2025-0001",
     }
     return Placement(**{**fields, **overrides})
+
+
+def metadata_of_size(size: int) -> dict[str, str]:
+    """A metadata object whose JSON is exactly ``size`` bytes."""
+    return {"b": "x" * (size - len('{"b":""}'))}
+
+
+def nested(depth: int) -> dict[str, Any]:
+    """An object nested ``depth`` levels deep, the top one included."""
+    value: dict[str, Any] = {"leaf": 1}
+    for _ in range(depth - 1):
+        value = {"a": value}
+    return value
 
 
 def with_customer(**overrides: Any) -> Placement:
@@ -77,7 +92,10 @@ def test_placement_without_optional_contact_details_is_valid() -> None:
         lambda: placement(balance=Money(125_00, "SEK")),  # balance equal to the original
         lambda: placement(original_amount=Money(2**31 - 1, "SEK")),  # largest GraphQL Int
         lambda: placement(due_date=TODAY),
-        lambda: placement(metadata_size=8 * 1024),
+        lambda: placement(metadata=metadata_of_size(8 * 1024)),
+        lambda: placement(metadata=nested(MAX_METADATA_DEPTH)),
+        lambda: placement(metadata={"low": -(2**63), "high": 2**63 - 1, "f": -1.5e18}),
+        lambda: placement(reference=" ＩＮＶ－１００１\u3000"),
         lambda: placement(idempotency_key="k"),
         lambda: placement(idempotency_key="k" * 255),
     ],
@@ -89,6 +107,9 @@ def test_placement_without_optional_contact_details_is_valid() -> None:
         "amount-max-int32",
         "due-today",
         "metadata-8KiB",
+        "metadata-32-levels",
+        "metadata-64-bit-numbers",
+        "reference-fullwidth-and-spaces",
         "idempotency-key-1",
         "idempotency-key-255",
     ],
@@ -232,7 +253,7 @@ BAD_FIELDS: list[tuple[str, Callable[[], Placement], str, tuple[str, ...]]] = [
     ),
     (
         "metadata-over-8KiB",
-        lambda: placement(metadata_size=8 * 1024 + 1),
+        lambda: placement(metadata=metadata_of_size(8 * 1024 + 1)),
         "METADATA_TOO_LARGE",
         ("metadata",),
     ),
@@ -260,6 +281,87 @@ def test_bad_field_is_reported_with_its_code_and_path(
     make: Callable[[], Placement], code: str, path: tuple[str, ...]
 ) -> None:
     assert reported(make()) == [(code, path)]
+
+
+@pytest.mark.parametrize(
+    ("metadata", "says"),
+    [
+        (nested(MAX_METADATA_DEPTH + 1), "nested more than 32 levels"),
+        (nested(300), "nested more than 32 levels"),  # beyond what orjson can encode
+        ({"list": [nested(MAX_METADATA_DEPTH - 1)]}, "nested more than 32 levels"),
+        ({"n": 2**63}, "the number 9223372036854775808"),
+        ({"n": -(2**63) - 1}, "the number -9223372036854775809"),
+        ({"n": [10**40]}, "signed 64-bit range"),
+        ({"n": 1.8446744073709552e19}, "signed 64-bit range"),  # 2**64 sent as a variable
+        ({"n": float("inf")}, "the number inf"),
+        ({"n": float("nan")}, "the number nan"),
+        ({"s": "\ud800"}, "not valid JSON"),
+        (["not", "an", "object"], "must be a JSON object"),
+    ],
+    ids=[
+        "33-levels",
+        "300-levels",
+        "deep-inside-a-list",
+        "int-2**63",
+        "int-below-minus-2**63",
+        "int-10**40",
+        "float-2**64",
+        "infinity",
+        "nan",
+        "lone-surrogate",
+        "array",
+    ],
+)
+def test_metadata_that_cannot_be_kept_is_invalid_metadata_saying_why(
+    metadata: Any, says: str
+) -> None:
+    [problem] = validate_placement(placement(metadata=metadata), TODAY)
+    assert (problem.code, problem.field) == ("INVALID_METADATA", ("metadata",))
+    assert says in problem.message
+
+
+LOOK_ALIKES_OF_INV_1001 = {
+    "ＩＮＶ－１００１": "INV-1001",  # fullwidth
+    "INV-１００１": "INV-1001",  # fullwidth digits
+    "INV-1001 ": "INV-1001",
+    " INV-1001": "INV-1001",
+    "INV-1001\u00a0": "INV-1001",  # no-break space
+    "\u2003INV-1001\u3000": "INV-1001",  # em and ideographic spaces
+    "INV\ufe631001": "INV-1001",  # small hyphen-minus
+    "\u2160NV-1001": "INV-1001",  # Roman numeral one
+}
+#: Look-alikes that NFKC keeps distinct: refused, naming the character.
+REFUSED_LOOK_ALIKES = {
+    "INV\u20101001": "U+2010 (HYPHEN)",
+    "INV\u20111001": "U+2010 (HYPHEN)",  # non-breaking hyphen: NFKC makes it U+2010
+    "INV\u22121001": "U+2212 (MINUS SIGN)",
+    "\u0406NV-1001": "U+0406 (CYRILLIC CAPITAL LETTER BYELORUSSIAN-UKRAINIAN I)",
+    "\u0399NV-1001": "U+0399 (GREEK CAPITAL LETTER IOTA)",
+    "INV-1001\u200b": "U+200B (ZERO WIDTH SPACE)",
+}
+
+
+@pytest.mark.parametrize("variant", sorted(LOOK_ALIKES_OF_INV_1001))
+def test_references_differing_by_width_or_surrounding_spaces_normalize_to_one(
+    variant: str,
+) -> None:
+    assert normalize_reference(variant) == LOOK_ALIKES_OF_INV_1001[variant]
+    p = placement(reference=variant, customer=customer(reference=f" CUST-77{variant[-1]}"))
+    assert reported(p) == []
+    normal = normalize_placement(p)
+    assert normal.reference == "INV-1001"
+    assert normal.customer.reference == normalize_reference(f"CUST-77{variant[-1]}")
+
+
+@pytest.mark.parametrize("variant", sorted(REFUSED_LOOK_ALIKES))
+def test_look_alike_references_nfkc_keeps_apart_are_refused(variant: str) -> None:
+    for p, path in (
+        (placement(reference=variant), ("reference",)),
+        (with_customer(reference=variant), ("customer", "reference")),
+    ):
+        [problem] = validate_placement(p, TODAY)
+        assert (problem.code, problem.field) == ("INVALID_REFERENCE", path)
+        assert REFUSED_LOOK_ALIKES[variant] in problem.message
 
 
 def test_every_bad_field_is_reported_at_once() -> None:
@@ -291,12 +393,22 @@ def test_each_problem_carries_a_human_message() -> None:
 
 # --- property: generated valid placements --------------------------------------------------
 
-# Printable, non-blank references: letters, digits, punctuation and inner spaces.
-_REFERENCE_CHARS = st.characters(categories=("L", "N", "P", "S"), codec="utf-8")
+# Non-blank printable ASCII references with inner spaces, maybe surrounded by spaces.
+_REFERENCE_CHARS = st.characters(min_codepoint=0x21, max_codepoint=0x7E)
 references = st.builds(
-    lambda head, tail: head + tail,
+    lambda pad, head, tail: pad + head + tail + pad,
+    st.sampled_from(["", " ", "\u3000"]),
     _REFERENCE_CHARS,
     st.text(st.one_of(_REFERENCE_CHARS, st.just(" ")), max_size=127),
+)
+json_objects = st.dictionaries(
+    st.text(max_size=10),
+    st.recursive(
+        st.none() | st.booleans() | st.integers(-(2**63), 2**63 - 1) | st.text(max_size=20),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner),
+        max_leaves=10,
+    ),
+    max_size=5,
 )
 names = st.builds(
     lambda head, tail: head + tail,
@@ -336,7 +448,7 @@ def valid_placements(draw: st.DrawFn) -> Placement:
         balance=Money(balance, currency),
         due_date=TODAY - dt.timedelta(days=draw(st.integers(0, 3650))),
         product=draw(st.sampled_from(list(Product))),
-        metadata_size=draw(st.integers(0, 8 * 1024)),
+        metadata=draw(st.none() | json_objects),
         idempotency_key=draw(st.none() | st.text(min_size=1, max_size=255)),
     )
 
@@ -344,3 +456,9 @@ def valid_placements(draw: st.DrawFn) -> Placement:
 @given(valid_placements())
 def test_generated_valid_placement_always_validates_clean(p: Placement) -> None:
     assert validate_placement(p, TODAY) == []
+
+
+@given(references)
+def test_normalizing_a_reference_twice_changes_nothing(reference: str) -> None:
+    once = normalize_reference(reference)
+    assert normalize_reference(once) == once

@@ -144,11 +144,16 @@ class Organization(EvenlyModel):
 
 
 class Customer(EvenlyModel):
-    """The person who owes a debt."""
+    """The person who owes a debt.
+
+    An agency reads the name, email and phone only while it collects one of the customer's
+    accounts; afterwards they are None and ``personal_data_visible`` is False.
+    """
 
     id: str
     reference: str
-    name: str
+    personal_data_visible: bool = True
+    name: str | None = None
     email: str | None = None
     phone: str | None = None
     country: str

@@ -12,7 +12,7 @@ ACCOUNT = (
     "fragment AccountFields on Account { id reference status product country"
     " originalAmount { amountMinor currency } balance { amountMinor currency }"
     " dueDate placedAt updatedAt metadata version agencyReference acknowledgedAt closedAt"
-    " customer { id reference name email phone country language timezone }"
+    " customer { id reference personalDataVisible name email phone country language timezone }"
     " creditor { ...OrganizationFields } agency { ...OrganizationFields } }\n" + ORGANIZATION
 )
 

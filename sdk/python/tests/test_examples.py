@@ -198,6 +198,47 @@ def test_csv_import_reports_refused_rows_and_is_resumable(parties: Parties, tmp_
     assert "5 placed (5 were already), 1 refused" in again.stdout
 
 
+def test_csv_import_writes_refused_rows_a_spreadsheet_shows_as_text(
+    parties: Parties, tmp_path: Path
+) -> None:
+    path = tmp_path / "hostile.csv"
+    tag = uuid.uuid4().hex[:8]
+    references = [
+        f'=HYPERLINK("https://attacker.example/?{tag}","open")',
+        f"+{tag}",
+        f"-{tag}",
+        f"@SUM(1+1)-{tag}",
+        f"\t=1+1-{tag}",
+        f"\r=1+1-{tag}",
+        f"INV-{tag}",
+    ]
+    with path.open("w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(
+            [
+                *("invoice_no", "customer_no", "full_name", "email", "phone"),
+                *("country", "invoiced", "outstanding", "currency", "due"),
+            ]
+        )
+        for i, reference in enumerate(references):
+            customer = (f"=CUST-{tag}-{i}", "Ada Lind", "=not-an-email", "")
+            writer.writerow([reference, *customer, "SE", "10000", "9000", "SEK", "2026-02-01"])
+    env = {**os.environ, **parties.hub.client_env(parties.creditor)}
+    argv = [sys.executable, str(EXAMPLES / "csv_import.py"), str(path)]
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr
+    assert "0 placed (0 were already), 7 refused" in done.stdout
+    with path.with_suffix(".rejected.csv").open(newline="") as f:
+        rejected = list(csv.DictReader(f))
+    assert [row["invoice_no"] for row in rejected] == ["'" + r for r in references[:-1]] + [
+        references[-1]
+    ]
+    assert {row["code"] for row in rejected} == {"INVALID_EMAIL"}
+    for row in rejected:
+        for cell in row.values():
+            assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), row
+
+
 async def test_examples_are_importable_without_side_effects() -> None:
     await asyncio.sleep(0)
     assert callable(checkout_placement.create_app) and callable(webhook_receiver.create_app)

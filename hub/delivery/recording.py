@@ -160,12 +160,12 @@ async def _write(
         await conn.execute(webhook_attempts.insert(), attempts)
     gone = {o.delivery.endpoint_id for o in outcomes if o.gone}
     for endpoint_id in gone:
-        await _disable(conn, endpoint_id, "the receiver answered 410 Gone", now)
+        await disable_endpoint(conn, endpoint_id, "the receiver answered 410 Gone", now)
     failed = {o.delivery.endpoint_id for o in outcomes if o.status == "FAILED"} - gone
     for endpoint_id in failed:
         if await _failing_too_long(conn, endpoint_id, now, disable_after):
             reason = f"every delivery failed for {_duration(disable_after)}"
-            await _disable(conn, endpoint_id, reason, now)
+            await disable_endpoint(conn, endpoint_id, reason, now)
 
 
 def _duration(span: dt.timedelta) -> str:
@@ -197,7 +197,7 @@ async def _failing_too_long(
     return bool(oldest <= now - window)
 
 
-async def _disable(conn: Any, endpoint_id: str, reason: str, now: dt.datetime) -> None:
+async def disable_endpoint(conn: Any, endpoint_id: str, reason: str, now: dt.datetime) -> None:
     """Disable an endpoint, stop queueing for it, and tell its organization (an event)."""
     endpoint = (
         await conn.execute(

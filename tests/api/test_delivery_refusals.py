@@ -9,33 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 import sqlalchemy as sa
 from evenly_webhooks import generate_signing_key
 from prometheus_client import generate_latest
 
-from hub.app import create_app
-from hub.auth.scopes import OrganizationKind
 from hub.delivery.keys import WebhookSigningKey
 from hub.delivery.worker import DeliveryWorker
 from hub.observability import Metrics
-from hub.services import organizations as organization_service
-from hub.services.context import ServiceContext
-from hub.store.migrate import upgrade
 from hub.store.tables import webhook_endpoints
-from tests.conftest import (
-    BACKENDS,
-    _create_postgres_database,
-    _drop_postgres_database,
-    get_token,
-    postgres_url,
-)
-from tests.conftest import test_settings as settings_for
+from tests.api.conftest import GraphQL, OwnHub
 
 CREATE = """mutation($url: String!) { createWebhookEndpoint(input: {url: $url}) {
   webhookEndpoint { id } userErrors { code message } } }"""
@@ -66,55 +51,17 @@ class Listener:
         self._server.close()
 
 
-@pytest.fixture(params=BACKENDS)
-async def hub(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[dict[str, Any]]:
-    """A secure hub (no insecure webhooks) on a database of its own, and a creditor in it."""
-    pg_name = None
-    if request.param == "postgresql":
-        pg_name = await _create_postgres_database()
-        url = postgres_url(pg_name)
-    else:
-        url = f"sqlite+aiosqlite:///{tmp_path / 'evenly.db'}"
-    settings = settings_for(tmp_path, url, webhook_retry_schedule="0,3600")
-    services = ServiceContext.from_settings(settings)
-    await upgrade(services.db.engine)
-    app = create_app(settings, services)
-    try:
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as http:
-            creds = await organization_service.create_organization(
-                services, kind=OrganizationKind.CREDITOR, name="Refusals", country="SE"
-            )
-            token = await get_token(http, creds.client_id, creds.client_secret)
-
-            async def gql(query: str, variables: dict[str, Any]) -> Any:
-                response = await http.post(
-                    "/graphql",
-                    json={"query": query, "variables": variables},
-                    headers={"Authorization": f"Bearer {token}"},
-                )
-                body = response.json()
-                assert "errors" not in body, body
-                return body["data"]
-
-            yield {"services": services, "gql": gql}
-    finally:
-        await services.db.dispose()
-        if pg_name is not None:
-            await _drop_postgres_database(pg_name)
-
-
-async def _one_attempt(hub: dict[str, Any], endpoint_id: str) -> tuple[dict[str, Any], str]:
+async def _one_attempt(hub: OwnHub, gql: GraphQL, endpoint_id: str) -> tuple[dict[str, Any], str]:
     """Send a test webhook with a worker running; its first attempt and the worker's metrics."""
     metrics = Metrics()
     key = WebhookSigningKey(generate_signing_key())
-    worker = DeliveryWorker(hub["services"], key, metrics=metrics)
+    worker = DeliveryWorker(hub.services, key, metrics=metrics)
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:
-        await hub["gql"](SEND_TEST, {"id": endpoint_id})
+        await gql(SEND_TEST, {"id": endpoint_id})
         for _ in range(200):
-            node = (await hub["gql"](ATTEMPTS, {"id": endpoint_id}))["webhookEndpoint"]
+            node = (await gql(ATTEMPTS, {"id": endpoint_id}))["webhookEndpoint"]
             attempts = [a for d in node["deliveries"]["nodes"] for a in d["attempts"]]
             if attempts:
                 return attempts[0], generate_latest(metrics.registry).decode()
@@ -126,7 +73,7 @@ async def _one_attempt(hub: dict[str, Any], endpoint_id: str) -> tuple[dict[str,
 
 
 async def test_a_name_rebound_to_loopback_is_refused_at_connect_time(
-    hub: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    own_hub: OwnHub, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     answer = {"address": "93.184.216.34"}
     real_getaddrinfo = asyncio.BaseEventLoop.getaddrinfo
@@ -137,13 +84,14 @@ async def test_a_name_rebound_to_loopback_is_refused_at_connect_time(
         return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answer["address"], int(port)))]
 
     monkeypatch.setattr(asyncio.BaseEventLoop, "getaddrinfo", rebinding)
+    gql = await own_hub.tenant()
     async with Listener() as listener:
         url = f"https://hooks.example.com:{listener.port}/hook"
-        created = (await hub["gql"](CREATE, {"url": url}))["createWebhookEndpoint"]
+        created = (await gql(CREATE, {"url": url}))["createWebhookEndpoint"]
         assert created["userErrors"] == []  # public when saved
         endpoint_id = created["webhookEndpoint"]["id"]
         answer["address"] = "127.0.0.1"  # and loopback when delivered
-        attempt, metrics = await _one_attempt(hub, endpoint_id)
+        attempt, metrics = await _one_attempt(own_hub, gql, endpoint_id)
     assert attempt["statusCode"] is None
     assert attempt["error"].startswith("REFUSED_ADDRESS: "), attempt
     assert "127.0.0.1" in attempt["error"]
@@ -154,19 +102,18 @@ async def test_a_name_rebound_to_loopback_is_refused_at_connect_time(
 
 @pytest.mark.parametrize("literal", ["64:ff9b::7f00:1", "::127.0.0.1", "2002:7f00:1::1"])
 async def test_an_address_saved_under_older_rules_is_refused_at_connect_time(
-    hub: dict[str, Any], literal: str
+    own_hub: OwnHub, literal: str
 ) -> None:
-    created = (await hub["gql"](CREATE, {"url": "https://93.184.216.34/hook"}))[
-        "createWebhookEndpoint"
-    ]
+    gql = await own_hub.tenant()
+    created = (await gql(CREATE, {"url": "https://93.184.216.34/hook"}))["createWebhookEndpoint"]
     endpoint_id = created["webhookEndpoint"]["id"]
     # A URL saved before the save-time check knew these forms (aiohttp never resolves an IP
     # literal, so only the connect-time gate sees it).
-    async with hub["services"].db.transaction() as conn:
+    async with own_hub.services.db.transaction() as conn:
         await conn.execute(
             sa.update(webhook_endpoints)
             .where(webhook_endpoints.c.id == endpoint_id)
             .values(url=f"https://[{literal}]:9/hook")
         )
-    attempt, _ = await _one_attempt(hub, endpoint_id)
+    attempt, _ = await _one_attempt(own_hub, gql, endpoint_id)
     assert attempt["error"].startswith("REFUSED_ADDRESS: "), attempt

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -72,7 +73,22 @@ def create_app(
             )
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    async def prometheus(_: Request) -> Response:
+    async def prometheus(request: Request) -> Response:
+        # Metrics are for the operator's scraper, not the API's callers: a token of its own.
+        given = request.headers.get("authorization", "").encode()
+        if not hmac.compare_digest(given, f"Bearer {settings.metrics_token}".encode()):
+            return JSONResponse(
+                {
+                    "errors": [
+                        {
+                            "message": "metrics need their bearer token",
+                            "extensions": {"code": "UNAUTHENTICATED"},
+                        }
+                    ]
+                },
+                status_code=401,
+                headers={"WWW-Authenticate": 'Bearer realm="evenly-metrics"'},
+            )
         try:
             async with asyncio.timeout(_FEED_METRICS_SECONDS), services.db.read() as conn:
                 backlog = await event_service.feed_backlog(conn)
@@ -115,8 +131,8 @@ def create_app(
                 "/oauth/token", TokenEndpoint(services, issuer, settings).handle, methods=["POST"]
             ),
             Route("/healthz", healthz, methods=["GET"]),
-            Route("/metrics", prometheus, methods=["GET"]),
             Route("/.well-known/webhook-keys", webhook_keys, methods=["GET"]),
+            *([Route("/metrics", prometheus, methods=["GET"])] if settings.metrics_token else []),
         ],
         middleware=[
             Middleware(RequestContextMiddleware, metrics=metrics),

@@ -84,10 +84,12 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        # By kind of failure, never by endpoint: metrics name no tenant.
         self.webhook_failures = Counter(
-            "evenly_webhook_endpoint_failures",
-            "Failed webhook attempts by endpoint.",
-            ["endpoint"],
+            "evenly_webhook_failures",
+            "Failed webhook attempts by reason (http_4xx, http_5xx, timeout, connection, "
+            "refused_address).",
+            ["reason"],
             registry=self.registry,
         )
         self.webhook_latency = Histogram(

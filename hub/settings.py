@@ -89,6 +89,8 @@ class Settings:
     in_process_worker: bool = False
     #: Serve GraphiQL on GET /graphql from a browser.
     graphiql: bool = True
+    #: Bearer token that ``GET /metrics`` requires; without one the API serves no metrics.
+    metrics_token: str = ""
     log_level: str = "INFO"
     #: Log format: "json" (structured, one object a line) or "text".
     log_format: str = "json"

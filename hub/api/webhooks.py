@@ -36,9 +36,13 @@ class WebhookAttempt:
     status_code: int | None = strawberry.field(description="HTTP status; null if none came back.")
     duration_ms: int = strawberry.field(description="How long the attempt took.")
     response_snippet: str | None = strawberry.field(
-        description="The first 1 KiB of the response body."
+        description="The first 1 KiB of the response body, as text (bytes that are not UTF-8 "
+        "and control characters show as U+FFFD)."
     )
-    error: str | None = strawberry.field(description="Why no response came (timeout, refused, …).")
+    error: str | None = strawberry.field(
+        description="Why no response came (timeout, connection refused, …); "
+        "`REFUSED_ADDRESS: …` when the hub would not connect to a non-public address."
+    )
 
 
 @strawberry.type(description="One event's delivery to one endpoint, with its attempts.")
@@ -408,7 +412,7 @@ class WebhookMutation:
         return ReplayEventsPayload(queued_count=count or 0, user_errors=errors)
 
     @strawberry.mutation(
-        description="Start signing with a new secret; current secrets keep signing for the overlap. Needs `webhooks:manage`."
+        description="Start signing with a new secret, from the next delivery on; current secrets keep signing for the overlap, at most three secrets at once (rotating again ends the oldest overlap). Needs `webhooks:manage`."
     )
     async def rotate_webhook_secret(
         self,

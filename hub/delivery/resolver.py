@@ -1,24 +1,38 @@
-"""An aiohttp resolver that refuses non-public addresses at connection time.
+"""Connection-time address checks for webhook deliveries.
 
 Checking a URL when it is saved is not enough: a name can later resolve to a private
-address (DNS rebinding). Every delivery connects only to addresses this resolver returned,
-after ``hub.delivery.urls.check_address`` accepted each of them.
+address (DNS rebinding), and the rules may have become stricter since the URL was saved.
+Two gates, both deciding with ``hub.delivery.urls.is_public_address``:
+
+- ``PublicOnlyResolver`` refuses a name when any address it resolves to is not public;
+- ``public_socket_factory`` refuses every socket whose peer is not public, so IP literals
+  (which aiohttp never hands to a resolver) and cached answers are checked too.
+
+Both raise ``UnsafeAddress``; ``refusal_of`` finds it inside aiohttp's connection errors, and
+the delivery log records it as ``REFUSED_ADDRESS``.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from hub.delivery.urls import check_address
-from hub.domain.errors import DomainError
+from hub.delivery.urls import is_public_address
 
 
 class UnsafeAddress(OSError):
     """The host resolved to an address webhooks may not reach."""
+
+
+def _check(host: str, allow_insecure: bool) -> None:
+    address = ipaddress.ip_address(host.split("%")[0])
+    if not is_public_address(address, allow_loopback=allow_insecure):
+        raise UnsafeAddress(f"webhooks may not target the non-public address {address}")
 
 
 class PublicOnlyResolver(AbstractResolver):
@@ -31,13 +45,34 @@ class PublicOnlyResolver(AbstractResolver):
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
         for result in results:
-            try:
-                check_address(
-                    ipaddress.ip_address(result["host"]), allow_insecure=self._allow_insecure
-                )
-            except DomainError as error:
-                raise UnsafeAddress(str(error)) from error
+            _check(result["host"], self._allow_insecure)
         return results
 
     async def close(self) -> None:
         await self._inner.close()
+
+
+def public_socket_factory(*, allow_insecure: bool) -> Callable[[Any], socket.socket]:
+    """An aiohttp ``socket_factory``: a socket for a public peer, else ``UnsafeAddress``."""
+
+    def create(addr_info: Any) -> socket.socket:
+        family, type_, proto, _, sockaddr = addr_info
+        _check(str(sockaddr[0]), allow_insecure)
+        return socket.socket(family=family, type=type_, proto=proto)
+
+    return create
+
+
+def refusal_of(error: BaseException) -> UnsafeAddress | None:
+    """The ``UnsafeAddress`` behind a connection error, if that is why it failed."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        if isinstance(current, UnsafeAddress):
+            return current
+        seen.add(id(current))
+        os_error = getattr(current, "os_error", None)
+        if isinstance(os_error, UnsafeAddress):
+            return os_error
+        current = current.__cause__ or current.__context__
+    return None

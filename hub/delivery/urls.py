@@ -3,10 +3,14 @@
 Only ``https`` URLs whose host resolves to public addresses are allowed. Private, loopback,
 link-local (the cloud metadata service at 169.254.169.254 among them), shared, reserved and
 multicast addresses are refused, for IP literals and for every address a name resolves to.
-The check runs when an endpoint is saved and again before each delivery, so a name that
-later resolves somewhere private (DNS rebinding) is still refused. With
-``EVENLY_ALLOW_INSECURE_WEBHOOKS=1`` (development and tests) ``http`` and loopback
-addresses are allowed too; other private addresses never are.
+An IPv6 address that carries an IPv4 address (IPv4-mapped, -compatible and -translated,
+NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``) is judged by the IPv4 address it carries; the
+local-use NAT64 prefix ``64:ff9b:1::/48``, Teredo and site-local addresses are refused
+outright. ``is_public_address`` is the one rule: the check runs when an endpoint is saved and
+again at every connection (``hub.delivery.resolver``), so a name that later resolves
+somewhere private (DNS rebinding) is still refused. With ``EVENLY_ALLOW_INSECURE_WEBHOOKS=1``
+(development and tests) ``http`` and loopback addresses are allowed too; other private
+addresses never are.
 """
 
 from __future__ import annotations
@@ -69,13 +73,53 @@ def parse_url(url: str, *, allow_insecure: bool) -> Target:
     return Target(url, scheme, host, port or (443 if scheme == "https" else 80))
 
 
+# IPv6 ranges Python's ``is_global`` may still call global (it depends on the Python
+# version) that no webhook may reach: local-use NAT64 (RFC 8215; where the IPv4 address sits
+# depends on the operator's prefix length), site-local (deprecated, RFC 3879), documentation
+# (RFC 9637) and SRv6 segment identifiers (RFC 9602).
+_NOT_PUBLIC_V6 = tuple(
+    ipaddress.IPv6Network(n) for n in ("64:ff9b:1::/48", "fec0::/10", "3fff::/20", "5f00::/16")
+)
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")  # RFC 6052 well-known prefix
+_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")  # RFC 2765 IPv4-translated
+_COMPATIBLE = ipaddress.IPv6Network("::/96")  # RFC 4291 IPv4-compatible (deprecated)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 transition address stands for, if it is one."""
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFF_FFFF)
+    if address in _NAT64 or address in _TRANSLATED:
+        return low32
+    if address in _COMPATIBLE and int(address) > 1:  # not :: nor ::1
+        return low32
+    return None
+
+
+def is_public_address(address: IPAddress, *, allow_loopback: bool = False) -> bool:
+    """Whether webhooks may connect to ``address``: the one rule, at save and connect time.
+
+    An IPv6 address carrying an IPv4 address is judged by the IPv4 address.
+    """
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.scope_id is not None:
+            return False
+        embedded = embedded_ipv4(address)
+        if embedded is not None:
+            address = embedded
+        elif any(address in network for network in _NOT_PUBLIC_V6):
+            return False
+    if address.is_loopback:
+        return allow_loopback
+    return address.is_global and not address.is_multicast
+
+
 def check_address(address: IPAddress, *, allow_insecure: bool) -> None:
     """Refuse an address that is not public (loopback only with ``allow_insecure``)."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
-    if address.is_loopback and allow_insecure:
-        return
-    if not address.is_global or address.is_multicast:
+    if not is_public_address(address, allow_loopback=allow_insecure):
         raise _refuse(
             f"webhooks may not target the non-public address {address}", "WEBHOOK_URL_NOT_ALLOWED"
         )

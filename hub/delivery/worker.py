@@ -1,19 +1,23 @@
 """The delivery worker: claims due outbox messages, POSTs signed webhooks, records attempts.
 
-- Claims with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so many workers share the queue and
-  each message is claimed by one worker at a time; a claim is a lease (``locked_until``),
-  so messages of a worker that died are claimed again when it runs out. On SQLite writes
-  are serialized, so one worker is the model there.
+- Claims (``hub.delivery.claims``) are leases, so many workers share the queue on
+  PostgreSQL and a dead worker's messages are claimed again when its leases run out.
 - Wakes on ``LISTEN evenly_outbox`` (PostgreSQL, NOTIFY at commit of the writing
   transaction) or on an in-process signal, and otherwise sleeps until the next message is
   due: no busy polling.
 - Posts with one pooled aiohttp session (connect 5 s, total 15 s, no redirects; the
-  response is read up to 1 KiB) through a resolver that refuses non-public addresses.
-- Outcomes are written in batches: 2xx delivered; 410 disables the endpoint; 429, 502,
-  503 and 504 pause the endpoint for ``Retry-After``; anything else retries on the schedule
+  response is read up to 1 KiB), connecting only to public addresses
+  (``hub.delivery.resolver``; a refusal is logged as ``REFUSED_ADDRESS``).
+- What a receiver answers is untrusted (``hub.delivery.responses``); outcomes are written
+  in batches, each outcome on its own when a batch fails (``hub.delivery.recording``): 2xx
+  delivered; 410 disables the endpoint; 429, 502, 503 and 504 pause the endpoint for
+  ``Retry-After`` (at most an hour); anything else retries on the schedule
   (``EVENLY_WEBHOOK_RETRY_SCHEDULE``, with ±10 % jitter) until it is used up (FAILED).
-- Concurrency is capped per worker and per endpoint, so a slow endpoint holds only its own
-  slots. Delivery is at least once; receivers dedupe by ``webhook-id`` (the event id).
+- Each endpoint has a lane (``hub.delivery.pacing``): at most its concurrency posting, a
+  queue only while it answers quickly, nothing while paused. An attempt that takes longer
+  than ``SLOW_AFTER`` gives its worker slot back and waits in the slow lane, so slow
+  endpoints never hold the slots or claims other endpoints need. Delivery is at least once;
+  receivers dedupe by ``webhook-id`` (the event id).
 """
 
 from __future__ import annotations
@@ -21,13 +25,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import email.utils
 import logging
 import random
 import time
-from collections import Counter, defaultdict
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import aiohttp
@@ -35,147 +36,38 @@ import asyncpg
 import orjson
 import sqlalchemy as sa
 from evenly_webhooks import headers as signed_headers
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import make_url
 
+from hub.delivery import claims
+from hub.delivery.claims import Delivery
 from hub.delivery.keys import WebhookSigningKey
-from hub.delivery.resolver import PublicOnlyResolver
-from hub.domain.events import ENDPOINT_DISABLED
+from hub.delivery.pacing import Lane, Lanes
+from hub.delivery.recording import Outcome, Record, Release, record
+from hub.delivery.resolver import PublicOnlyResolver, public_socket_factory, refusal_of
+from hub.delivery.responses import SNIPPET_BYTES, error_text, parse_retry_after, snippet_of
 from hub.domain.time import rfc3339
 from hub.observability import Metrics
-from hub.services import events as event_log
 from hub.services import webhook_endpoints as endpoint_service
 from hub.services.context import ServiceContext
 from hub.services.events import EVENTS_CHANNEL, OUTBOX_CHANNEL
 from hub.services.maintenance import run_maintenance
-from hub.store.tables import (
-    events,
-    organizations,
-    webhook_attempts,
-    webhook_endpoints,
-    webhook_messages,
-    webhook_subscriptions,
-)
+from hub.store.tables import webhook_messages
 
 log = logging.getLogger("hub.delivery")
 
-SNIPPET_BYTES = 1024
 SLOW_DOWN = frozenset({429, 502, 503, 504})
-_SECRETS_TTL = 1.0
+#: An attempt running longer than this marks its endpoint slow and moves to the slow lane.
+SLOW_AFTER = 1.0
+#: Attempts in the slow lane, beside the worker's slots, per slot.
+SLOW_LANE_PER_SLOT = 4
+#: A claim is posted only while this much of its lease is left beyond the delivery timeout
+#: (or half the lease, when leases are shorter than that).
+LEASE_MARGIN = 5.0
+#: Signing secrets are read again at least this often (rotation bumps the endpoint anyway).
+_SECRETS_MAX_AGE = 60.0
 _MAX_SLEEP = 30.0
 _QUEUE_EVERY = 5.0
 _SQLITE_POLL = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class Delivery:
-    """A claimed message with what it takes to send it."""
-
-    message_id: int
-    endpoint_id: str
-    url: str
-    event_id: str
-    event_type: str
-    occurred_at: dt.datetime
-    data: Any
-    attempts: int
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What one attempt gave."""
-
-    delivery: Delivery
-    at: dt.datetime
-    duration_ms: int
-    status_code: int | None
-    snippet: str | None
-    error: str | None
-    retry_after: float | None
-
-    @property
-    def delivered(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-    @property
-    def gone(self) -> bool:
-        return self.status_code == 410
-
-
-# PostgreSQL: one round trip. Due messages in index order (status, next_attempt_at) and
-# expired leases, locked with SKIP LOCKED so workers never claim the same message; then
-# marked SENDING with a lease and returned with their event and endpoint URL.
-_CLAIM_POSTGRESQL = (
-    sa.text(
-        """
-    WITH due AS (
-        SELECT id FROM webhook_messages
-        WHERE status = 'PENDING' AND next_attempt_at <= :now AND endpoint_id <> ALL(:full)
-        ORDER BY next_attempt_at LIMIT :limit FOR UPDATE SKIP LOCKED
-    ), expired AS (
-        SELECT id FROM webhook_messages
-        WHERE status = 'SENDING' AND locked_until < :now AND endpoint_id <> ALL(:full)
-        LIMIT :limit FOR UPDATE SKIP LOCKED
-    ), claimed AS (
-        UPDATE webhook_messages AS m
-        SET status = 'SENDING', locked_until = :until, attempts = m.attempts + 1
-        WHERE m.id IN (SELECT id FROM due UNION ALL SELECT id FROM expired LIMIT :limit)
-        RETURNING m.id, m.endpoint_id, m.attempts, m.event_id
-    )
-    SELECT claimed.id, claimed.endpoint_id, claimed.attempts, endpoint.url,
-           event.id AS event_id, event.type, event.occurred_at, event.data
-    FROM claimed
-    JOIN webhook_endpoints AS endpoint ON endpoint.id = claimed.endpoint_id
-    JOIN events AS event ON event.id = claimed.event_id
-    """
-    )
-    .bindparams(
-        sa.bindparam("now", type_=events.c.occurred_at.type),
-        sa.bindparam("until", type_=events.c.occurred_at.type),
-        sa.bindparam("limit", type_=sa.Integer()),
-        sa.bindparam("full", type_=ARRAY(sa.String())),
-    )
-    .columns(occurred_at=events.c.occurred_at.type, data=events.c.data.type)
-)
-
-
-async def _claim_sqlite(
-    conn: Any, limit: int, full: list[str], now: dt.datetime, until: dt.datetime
-) -> Any:
-    """SQLite (one writer at a time): the same claim, as UPDATE … RETURNING then a join."""
-    m = webhook_messages
-    due = sa.or_(
-        sa.and_(m.c.status == "PENDING", m.c.next_attempt_at <= now),
-        sa.and_(m.c.status == "SENDING", m.c.locked_until < now),
-    )
-    if full:
-        due = sa.and_(due, m.c.endpoint_id.not_in(full))
-    chosen = sa.select(m.c.id).where(due).order_by(m.c.next_attempt_at, m.c.id).limit(limit)
-    ids = list(
-        (
-            await conn.execute(
-                m.update()
-                .where(m.c.id.in_(chosen.scalar_subquery()))
-                .values(status="SENDING", locked_until=until, attempts=m.c.attempts + 1)
-                .returning(m.c.id)
-            )
-        ).scalars()
-    )
-    return await conn.execute(
-        sa.select(
-            m.c.id,
-            m.c.endpoint_id,
-            m.c.attempts,
-            webhook_endpoints.c.url,
-            events.c.id.label("event_id"),
-            events.c.type,
-            events.c.occurred_at,
-            events.c.data,
-        )
-        .join(webhook_endpoints, webhook_endpoints.c.id == m.c.endpoint_id)
-        .join(events, events.c.id == m.c.event_id)
-        .where(m.c.id.in_(ids))
-    )
 
 
 def body_of(event_type: str, occurred_at: dt.datetime, data: Any) -> bytes:
@@ -183,18 +75,23 @@ def body_of(event_type: str, occurred_at: dt.datetime, data: Any) -> bytes:
     return orjson.dumps({"type": event_type, "timestamp": rfc3339(occurred_at), "data": data})
 
 
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - now)
+@dataclass(frozen=True, slots=True)
+class _Secrets:
+    version: dt.datetime
+    secrets: list[str]
+    #: Read again from then on: the soonest overlap end, or the cache's age limit.
+    until: dt.datetime
+
+
+def failure_reason(outcome: Outcome) -> str:
+    """A failed attempt's kind, for metrics: names no endpoint or tenant."""
+    if outcome.status_code is not None:
+        return f"http_{outcome.status_code // 100}xx"
+    if outcome.error == "timeout":
+        return "timeout"
+    if outcome.error is not None and outcome.error.startswith("REFUSED_ADDRESS"):
+        return "refused_address"
+    return "connection"
 
 
 class DeliveryWorker:
@@ -216,22 +113,19 @@ class DeliveryWorker:
         self.lease = dt.timedelta(seconds=settings.webhook_lease_seconds)
         self.disable_after = dt.timedelta(seconds=settings.webhook_disable_after_seconds)
         self.flush_interval = flush_interval
-        self._slots = asyncio.Semaphore(self.concurrency)
-        self._endpoint_slots: defaultdict[str, asyncio.Semaphore] = defaultdict(
-            lambda: asyncio.Semaphore(settings.webhook_endpoint_concurrency)
-        )
-        self._paused_until: dict[str, float] = {}
-        self._secrets: dict[str, tuple[float, list[str]]] = {}
-        self._secret_loads: dict[str, asyncio.Future[list[str]]] = {}
-        self._outcomes: list[Outcome] = []
-        self._in_flight: set[asyncio.Task[None]] = set()
-        # In-flight deliveries per endpoint: claims skip endpoints at their cap, so a slow
-        # endpoint's backlog never takes the slots other endpoints need.
-        self.endpoint_cap = settings.webhook_endpoint_concurrency
-        # Claimed (posting or queued) per endpoint at most: its slots and one batch ahead.
-        self._endpoint_claims = self.endpoint_cap + batch_size
-        self._busy: Counter[str] = Counter()
         self.timeout = settings.webhook_timeout_seconds
+        self.allow_insecure = settings.allow_insecure_webhooks
+        self._lease_needed = min(self.timeout + LEASE_MARGIN, self.lease.total_seconds() / 2)
+        self._slots = asyncio.Semaphore(self.concurrency)
+        self._slow_room = SLOW_LANE_PER_SLOT * self.concurrency
+        self.lanes = Lanes(concurrency=settings.webhook_endpoint_concurrency, lookahead=batch_size)
+        # Claimed messages of quick lanes at most: every slot busy and a batch ahead.
+        self.window = self.concurrency + batch_size
+        self._secrets: dict[str, _Secrets] = {}
+        self._secret_loads: dict[str, tuple[dt.datetime, asyncio.Future[_Secrets]]] = {}
+        self._records: list[Record] = []
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._session: aiohttp.ClientSession | None = None
         self._wake = asyncio.Event()
         self._flushed = asyncio.Event()
         self.metrics = metrics or Metrics()
@@ -245,10 +139,9 @@ class DeliveryWorker:
         db = self.services.db
         db.outbox_listeners.append(self.wake)
         connector = aiohttp.TCPConnector(
-            limit=self.concurrency,
-            resolver=PublicOnlyResolver(
-                allow_insecure=self.services.settings.allow_insecure_webhooks
-            ),
+            limit=self.concurrency + self._slow_room,
+            resolver=PublicOnlyResolver(allow_insecure=self.allow_insecure),
+            socket_factory=public_socket_factory(allow_insecure=self.allow_insecure),
         )
         timeout = aiohttp.ClientTimeout(total=self.timeout, connect=min(5.0, self.timeout))
         listener = asyncio.create_task(self._listen(stop)) if not db.is_sqlite else None
@@ -259,7 +152,9 @@ class DeliveryWorker:
             async with aiohttp.ClientSession(
                 connector=connector, timeout=timeout, auto_decompress=False
             ) as session:
-                await self._loop(session, stop)
+                self._session = session
+                await self._loop(stop)
+                self._give_back(self.lanes.drain(), None)
                 if self._in_flight:
                     await asyncio.wait(self._in_flight, timeout=20)
         finally:
@@ -271,49 +166,42 @@ class DeliveryWorker:
             await maintenance
             await self._flush()
 
-    async def _loop(self, session: aiohttp.ClientSession, stop: asyncio.Event) -> None:
-        # Claim ahead of the free slots (deliveries queue for them), in batches of at least
-        # half a batch, so the posting never waits for a claim round trip.
-        high = self.concurrency + self.batch_size
+    async def _loop(self, stop: asyncio.Event) -> None:
+        # Claim ahead of the free slots (deliveries queue in their lanes), in batches of at
+        # least half a batch, so the posting never waits for a claim round trip.
         low = max(1, self.batch_size // 2)
         while not stop.is_set():
             # Cleared before looking, so a wake-up that comes while we look is not lost.
             self._wake.clear()
-            room = high - len(self._in_flight)
-            want = min(room, self.batch_size)
+            room = self.window - self.lanes.load
+            want = max(1, min(room, self.batch_size))
             claimed: list[Delivery] = []
-            if room >= low or not self._in_flight:
+            if room >= low or self.lanes.load == 0:
                 try:
                     claimed = await self._claim(want)
                 except Exception:
                     log.exception("claiming webhook messages failed")
                     await self._sleep(stop, 1.0)
                     continue
-            for delivery in claimed:
-                self._busy[delivery.endpoint_id] += 1
-                task = asyncio.create_task(self._deliver(session, delivery))
-                self._in_flight.add(task)
-                task.add_done_callback(self._done(delivery.endpoint_id))
+            lanes = {id(lane): lane for lane in map(self.lanes.add, claimed)}
+            for lane in lanes.values():
+                self._dispatch(lane)
             if claimed and len(claimed) == want:
                 continue  # more may be due right now
-            if self._in_flight:
-                # Deliveries finishing wake us (low-water mark, or an endpoint with room).
+            if self._in_flight or self.lanes.any_paused(self.services.clock()):
+                # Deliveries finishing wake us (low-water mark, or an endpoint with room);
+                # a paused endpoint's backlog is due but not ours to claim until it ends.
                 await self._sleep(stop, 1.0)
                 continue
             await self._sleep(stop, await self._until_next_due())
 
-    def _done(self, endpoint_id: str) -> Callable[[asyncio.Task[None]], None]:
-        def done(task: asyncio.Task[None]) -> None:
-            self._in_flight.discard(task)
-            self._busy[endpoint_id] -= 1
-            if self._busy[endpoint_id] <= 0:
-                del self._busy[endpoint_id]
-            if self._busy.get(endpoint_id, 0) == self._endpoint_claims - 1:
-                self.wake()  # the endpoint has room again: its backlog can be claimed
-            elif len(self._in_flight) == self.concurrency + self.batch_size // 2:
-                self.wake()  # low-water mark: worth claiming a batch
-
-        return done
+    def _dispatch(self, lane: Lane) -> None:
+        """Start the lane's queued deliveries while it has free slots."""
+        now = self.services.clock()
+        while (delivery := self.lanes.start_next(lane, now)) is not None:
+            task = asyncio.create_task(self._deliver(lane, delivery))
+            self._in_flight.add(task)
+            task.add_done_callback(self._in_flight.discard)
 
     async def _sleep(self, stop: asyncio.Event, seconds: float) -> None:
         waits = [asyncio.create_task(self._wake.wait()), asyncio.create_task(stop.wait())]
@@ -358,84 +246,118 @@ class DeliveryWorker:
     async def _claim(self, limit: int) -> list[Delivery]:
         """Claim up to ``limit`` due messages (leased to this worker) with their events."""
         now = self.services.clock()
-        full = [e for e, n in self._busy.items() if n >= self._endpoint_claims]
-        m = webhook_messages
         async with self.services.db.transaction() as conn:
-            if conn.dialect.name == "postgresql":
-                rows = await conn.execute(
-                    _CLAIM_POSTGRESQL,
-                    {"now": now, "until": now + self.lease, "limit": limit, "full": full},
-                )
-            else:
-                rows = await _claim_sqlite(conn, limit, full, now, now + self.lease)
-            claimed = [
-                Delivery(
-                    message_id=r.id,
-                    endpoint_id=r.endpoint_id,
-                    url=r.url,
-                    event_id=r.event_id,
-                    event_type=r.type,
-                    occurred_at=r.occurred_at,
-                    data=r.data,
-                    attempts=r.attempts,
-                )
-                for r in rows
-            ]
-            # At most the endpoint's free slots each; give the rest back, untouched.
-            room = {
-                d.endpoint_id: self._endpoint_claims - self._busy[d.endpoint_id] for d in claimed
-            }
+            claimed = await claims.claim(
+                conn, limit=limit, closed=self.lanes.closed(now), now=now, lease=self.lease
+            )
+            # At most what each lane may take; give the rest back, in their place.
+            room = {d.endpoint_id: self.lanes.room(d.endpoint_id, now) for d in claimed}
             kept: list[Delivery] = []
-            extra: list[int] = []
-            for delivery in sorted(claimed, key=lambda d: d.message_id):
+            extra: list[tuple[Delivery, dt.datetime | None]] = []
+            for delivery in claimed:
                 if room[delivery.endpoint_id] > 0:
                     room[delivery.endpoint_id] -= 1
                     kept.append(delivery)
                 else:
-                    extra.append(delivery.message_id)
-            if extra:
-                await conn.execute(
-                    m.update()
-                    .where(m.c.id.in_(extra))
-                    .values(status="PENDING", locked_until=None, attempts=m.c.attempts - 1)
-                )
+                    extra.append((delivery, None))
+            await claims.give_back(conn, extra)
             return kept
 
-    async def _signing_secrets(self, endpoint_id: str) -> list[str]:
-        """The endpoint's secrets, read once per endpoint per second however many deliver."""
-        now = time.monotonic()
-        cached = self._secrets.get(endpoint_id)
-        if cached is not None and cached[0] > now:
-            return cached[1]
-        loading = self._secret_loads.get(endpoint_id)
-        if loading is None:
-            loading = asyncio.ensure_future(self._load_secrets(endpoint_id))
-            self._secret_loads[endpoint_id] = loading
-            loading.add_done_callback(lambda _: self._secret_loads.pop(endpoint_id, None))
-        return await asyncio.shield(loading)
-
-    async def _load_secrets(self, endpoint_id: str) -> list[str]:
-        async with self.services.db.read() as conn:
-            secrets = await endpoint_service.signing_secrets(
-                conn, self.services, endpoint_id, self.services.clock()
-            )
-        self._secrets[endpoint_id] = (time.monotonic() + _SECRETS_TTL, secrets)
-        return secrets
-
-    async def _deliver(self, session: aiohttp.ClientSession, delivery: Delivery) -> None:
-        async with self._endpoint_slots[delivery.endpoint_id]:
-            pause = self._paused_until.get(delivery.endpoint_id, 0.0) - time.monotonic()
-            if pause > 0:
-                await asyncio.sleep(pause)
-            async with self._slots:
-                outcome = await self._post(session, delivery)
-        if outcome.retry_after is not None:
-            self._paused_until[delivery.endpoint_id] = time.monotonic() + outcome.retry_after
-        self._outcomes.append(outcome)
-        if len(self._outcomes) >= self.batch_size:
+    async def _deliver(self, lane: Lane, delivery: Delivery) -> None:
+        try:
+            result = await self._attempt(lane, delivery)
+        except Exception:  # never strand a claim: give it back to be tried again
+            log.exception("delivering webhook message %s failed", delivery.message_id)
+            result = Release(delivery, None)
+        if isinstance(result, Outcome):
+            if result.duration_ms < SLOW_AFTER * 1000:
+                self._give_back(self.lanes.set_slow(lane, False), None)
+            if result.retry_after is not None:
+                until = result.at + dt.timedelta(seconds=result.retry_after)
+                self._give_back(self.lanes.pause(lane, until), until)
+        was_full = lane.claimed >= self.lanes.cap(lane)
+        self.lanes.finish(lane)
+        self._records.append(result)
+        if len(self._records) >= self.batch_size:
             self._flushed.set()
+        self._dispatch(lane)
+        if was_full or self.lanes.load == self.window - self.batch_size // 2:
+            self.wake()  # the endpoint has room again, or the low-water mark: worth a claim
 
-    async def _post(self, session: aiohttp.ClientSession, delivery: Delivery) -> Outcome:
+    def _give_back(self, deliveries: list[Delivery], due: dt.datetime | None) -> None:
+        self._records.extend(Release(d, due) for d in deliveries)
+
+    async def _attempt(self, lane: Lane, delivery: Delivery) -> Record:
+        """Post the delivery in a worker slot, or give it back if it may not go now."""
+        await self._slots.acquire()
+        holding, moved = True, False
+
+        def to_slow_lane() -> None:
+            # Taking longer than SLOW_AFTER: the endpoint is slow; free the slot for others.
+            nonlocal holding, moved
+            self._give_back(self.lanes.set_slow(lane, True), None)
+            if self._slow_room > 0:
+                self._slow_room -= 1
+                self._slots.release()
+                holding, moved = False, True
+
+        timer = asyncio.get_running_loop().call_later(SLOW_AFTER, to_slow_lane)
+        try:
+            now = self.services.clock()
+            if lane.paused(now):
+                return Release(delivery, lane.paused_until)
+            if (delivery.lease_until - now).total_seconds() < self._lease_needed:
+                return Release(delivery, None)  # it might not be recorded before its lease ends
+            return await self._post(delivery)
+        finally:
+            timer.cancel()
+            if holding:
+                self._slots.release()
+            if moved:
+                self._slow_room += 1
+
+    async def _signing_secrets(self, delivery: Delivery) -> list[str]:
+        """The endpoint's secrets, read once however many deliveries need them. A claim
+        carries the endpoint's version: one newer than the cached secrets (a rotation) means
+        reading them again, so a new secret signs from the moment it is committed."""
+        endpoint_id = delivery.endpoint_id
+        cached = self._secrets.get(endpoint_id)
+        if (
+            cached is not None
+            and cached.version >= delivery.endpoint_version
+            and self.services.clock() < cached.until
+        ):
+            return cached.secrets
+        # A read that began after the claim sees at least what the claim saw.
+        claimed_at = delivery.lease_until - self.lease
+        loading = self._secret_loads.get(endpoint_id)
+        if loading is None or loading[0] < claimed_at:
+            future = asyncio.ensure_future(self._load_secrets(endpoint_id))
+            loading = self._secret_loads[endpoint_id] = (self.services.clock(), future)
+
+            def forget(_: object, mine: tuple[dt.datetime, Any] = loading) -> None:
+                if self._secret_loads.get(endpoint_id) is mine:
+                    del self._secret_loads[endpoint_id]
+
+            future.add_done_callback(forget)
+        loaded: _Secrets = await asyncio.shield(loading[1])
+        return loaded.secrets
+
+    async def _load_secrets(self, endpoint_id: str) -> _Secrets:
+        now = self.services.clock()
+        async with self.services.db.read() as conn:
+            state = await endpoint_service.signing_state(conn, self.services, endpoint_id, now)
+        until = now + dt.timedelta(seconds=_SECRETS_MAX_AGE)
+        if state.expires_at is not None:
+            until = min(until, state.expires_at)
+        loaded = _Secrets(state.version, state.secrets, until)
+        cached = self._secrets.get(endpoint_id)
+        if cached is None or cached.version <= loaded.version:  # reads may end out of order
+            self._secrets[endpoint_id] = loaded
+        return loaded
+
+    async def _post(self, delivery: Delivery) -> Outcome:
+        assert self._session is not None
         body = body_of(delivery.event_type, delivery.occurred_at, delivery.data)
         started = time.perf_counter()
         at = self.services.clock()
@@ -444,7 +366,7 @@ class DeliveryWorker:
         error: str | None = None
         retry_after: float | None = None
         try:
-            secrets = await self._signing_secrets(delivery.endpoint_id)
+            secrets = await self._signing_secrets(delivery)
             sent = signed_headers(
                 body,
                 msg_id=delivery.event_id,
@@ -452,7 +374,7 @@ class DeliveryWorker:
                 secrets=secrets,
                 signing_keys=[self.signing_key.private_key],
             )
-            async with session.post(
+            async with self._session.post(
                 delivery.url,
                 data=body,
                 headers={
@@ -463,20 +385,49 @@ class DeliveryWorker:
                 allow_redirects=False,
             ) as response:
                 status = response.status
-                raw = await response.content.read(SNIPPET_BYTES)
-                snippet = raw.decode("utf-8", "replace")
+                snippet = snippet_of(await response.content.read(SNIPPET_BYTES))
                 if status in SLOW_DOWN:
                     retry_after = parse_retry_after(
                         response.headers.get("retry-after"), time.time()
                     )
         except TimeoutError:
             error = "timeout"
-        except aiohttp.ClientError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        except OSError as exc:
-            error = f"{type(exc).__name__}: {exc}"[:500]
-        duration = int((time.perf_counter() - started) * 1000)
-        return Outcome(delivery, at, duration, status, snippet, error, retry_after)
+        except Exception as exc:  # whatever the receiver did, it is this attempt's outcome
+            refused = refusal_of(exc)
+            error = f"REFUSED_ADDRESS: {refused}" if refused is not None else error_text(exc)
+            if not isinstance(exc, aiohttp.ClientError | OSError):
+                log.warning("webhook attempt failed unexpectedly", exc_info=True)
+        duration = time.perf_counter() - started
+        outcome = Outcome(
+            delivery=delivery,
+            at=at,
+            duration_ms=int(duration * 1000),
+            status_code=status,
+            snippet=snippet,
+            error=error,
+            retry_after=retry_after,
+            next_at=None,
+        )
+        self.metrics.webhook_latency.observe(duration)
+        if outcome.delivered:
+            self.metrics.webhook_attempts.labels("delivered").inc()
+            return outcome
+        if not outcome.gone:
+            outcome = replace(outcome, next_at=self._next_attempt(outcome))
+        self.metrics.webhook_failures.labels(failure_reason(outcome)).inc()
+        kind = "gone" if outcome.gone else "retry" if outcome.next_at is not None else "failed"
+        self.metrics.webhook_attempts.labels(kind).inc()
+        return outcome
+
+    def _next_attempt(self, outcome: Outcome) -> dt.datetime | None:
+        """When to try again, or None when the schedule is used up."""
+        attempts = outcome.delivery.attempts
+        if attempts >= len(self.schedule):
+            return None
+        delay = self.schedule[attempts] * random.uniform(0.9, 1.1)
+        if outcome.retry_after is not None:
+            delay = max(delay, outcome.retry_after)
+        return outcome.at + dt.timedelta(seconds=delay)
 
     async def _flush_loop(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -489,87 +440,21 @@ class DeliveryWorker:
                 log.exception("recording webhook attempts failed")
                 await asyncio.sleep(0.5)
 
-    def _next_attempt(self, outcome: Outcome) -> dt.datetime | None:
-        """When to try again, or None when the schedule is used up."""
-        attempts = outcome.delivery.attempts
-        if attempts >= len(self.schedule):
-            return None
-        delay = self.schedule[attempts] * random.uniform(0.9, 1.1)
-        if outcome.retry_after is not None:
-            delay = max(delay, outcome.retry_after)
-        return outcome.at + dt.timedelta(seconds=delay)
-
     async def _flush(self) -> None:
-        if not self._outcomes:
+        if not self._records:
             return
-        outcomes, self._outcomes = self._outcomes, []
-        updates: list[dict[str, Any]] = []
-        gone: set[str] = set()
-        for outcome in outcomes:
-            d = outcome.delivery
-            self.metrics.webhook_latency.observe(outcome.duration_ms / 1000)
-            row: dict[str, Any] = {
-                "b_id": d.message_id,
-                "b_code": outcome.status_code,
-                "b_error": outcome.error,
-                "b_locked": None,
-            }
-            if outcome.delivered:
-                self.metrics.webhook_attempts.labels("delivered").inc()
-                row.update(b_status="DELIVERED", b_next=outcome.at, b_delivered=outcome.at)
-            else:
-                following = None if outcome.gone else self._next_attempt(outcome)
-                self.metrics.webhook_failures.labels(d.endpoint_id).inc()
-                kind = "gone" if outcome.gone else "retry" if following is not None else "failed"
-                self.metrics.webhook_attempts.labels(kind).inc()
-                row.update(
-                    b_status="PENDING" if following is not None else "FAILED",
-                    b_next=following or outcome.at,
-                    b_delivered=None,
-                )
-                if outcome.gone:
-                    gone.add(d.endpoint_id)
-            updates.append(row)
-        attempts = [
-            {
-                "message_id": o.delivery.message_id,
-                "at": o.at,
-                "status_code": o.status_code,
-                "duration_ms": o.duration_ms,
-                "response_snippet": o.snippet,
-                "error": o.error,
-            }
-            for o in outcomes
-        ]
-        m = webhook_messages
-        async with self.services.db.transaction() as conn:
-            await conn.execute(
-                m.update()
-                .where(m.c.id == sa.bindparam("b_id"))
-                .values(
-                    status=sa.bindparam("b_status"),
-                    next_attempt_at=sa.bindparam("b_next"),
-                    delivered_at=sa.bindparam("b_delivered"),
-                    last_status_code=sa.bindparam("b_code"),
-                    last_error=sa.bindparam("b_error"),
-                    locked_until=sa.bindparam("b_locked"),
-                ),
-                updates,
-            )
-            await conn.execute(webhook_attempts.insert(), attempts)
-            now = self.services.clock()
-            for endpoint_id in gone:
-                await _disable(conn, endpoint_id, "the receiver answered 410 Gone", now)
-            failed = {
-                o.delivery.endpoint_id
-                for o, r in zip(outcomes, updates, strict=True)
-                if r["b_status"] == "FAILED"
-            }
-            for endpoint_id in failed - gone:
-                if await _failing_too_long(conn, endpoint_id, now, self.disable_after):
-                    reason = f"every delivery failed for {_duration(self.disable_after)}"
-                    await _disable(conn, endpoint_id, reason, now)
-        if any(row["b_status"] == "PENDING" for row in updates):
+        batch, self._records = self._records, []
+        now = self.services.clock()
+        unwritten = await record(self.services.db, batch, now=now, disable_after=self.disable_after)
+        if unwritten:
+            # The database is down: keep them while their leases last; after that the
+            # messages are claimed again anyway.
+            kept = [r for r in unwritten if r.delivery.lease_until > now]
+            if len(kept) < len(unwritten):
+                log.error("dropped %d unrecorded webhook outcomes", len(unwritten) - len(kept))
+            self._records[:0] = kept
+            await asyncio.sleep(0.5)
+        if any(isinstance(r, Release) or r.status == "PENDING" for r in batch):
             self.wake()  # the claim loop may sleep until a lease ends; retries come sooner
 
     def _on_events(self, _conn: Any, _pid: int, _channel: str, payload: str) -> None:
@@ -595,65 +480,3 @@ class DeliveryWorker:
             finally:
                 with contextlib.suppress(Exception):
                     await conn.close()
-
-
-def _duration(span: dt.timedelta) -> str:
-    seconds = int(span.total_seconds())
-    for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
-
-
-async def _failing_too_long(
-    conn: Any, endpoint_id: str, now: dt.datetime, window: dt.timedelta
-) -> bool:
-    """True when nothing reached the endpoint for ``window`` while its deliveries failed."""
-    m = webhook_messages
-    last_success = await conn.scalar(
-        sa.select(sa.func.max(m.c.delivered_at)).where(m.c.endpoint_id == endpoint_id)
-    )
-    first_failure = sa.select(sa.func.min(m.c.created_at)).where(
-        m.c.endpoint_id == endpoint_id, m.c.status == "FAILED"
-    )
-    if last_success is not None:
-        first_failure = first_failure.where(m.c.created_at > last_success)
-    oldest = await conn.scalar(first_failure)
-    if oldest is None:
-        return False
-    if isinstance(oldest, str):  # SQLite aggregates lose the column type
-        oldest = dt.datetime.fromisoformat(oldest).replace(tzinfo=dt.UTC)
-    return bool(oldest <= now - window)
-
-
-async def _disable(conn: Any, endpoint_id: str, reason: str, now: dt.datetime) -> None:
-    """Disable an endpoint, stop queueing for it, and tell its organization (an event)."""
-    endpoint = (
-        await conn.execute(
-            sa.select(webhook_endpoints.c.organization_id, organizations.c.kind)
-            .join(organizations, organizations.c.id == webhook_endpoints.c.organization_id)
-            .where(webhook_endpoints.c.id == endpoint_id, webhook_endpoints.c.enabled.is_(True))
-        )
-    ).first()
-    if endpoint is None:
-        return  # already disabled (or deleted)
-    await conn.execute(
-        webhook_endpoints.update()
-        .where(webhook_endpoints.c.id == endpoint_id)
-        .values(enabled=False, disabled_reason=reason, updated_at=now)
-    )
-    await conn.execute(
-        webhook_subscriptions.delete().where(webhook_subscriptions.c.endpoint_id == endpoint_id)
-    )
-    await event_log.append(
-        conn,
-        [
-            event_log.organization_event(
-                ENDPOINT_DISABLED,
-                endpoint.organization_id,
-                endpoint.kind,
-                now,
-                {"endpointId": endpoint_id, "reason": reason},
-            )
-        ],
-    )

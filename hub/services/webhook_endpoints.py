@@ -3,13 +3,17 @@
 Secrets are shown once, when created or rotated, and kept encrypted (the hub needs them to
 sign). Rotating keeps the old secret signing alongside the new one for an overlap
 (``EVENLY_WEBHOOK_SECRET_OVERLAP_SECONDS``, 24 h by default), so receivers can switch over
-without missing a delivery.
+without missing a delivery. At most ``MAX_LIVE_SECRETS`` sign at once: rotating again ends
+the oldest overlap, so the signature header stays small whatever the number of rotations.
+Rotating marks the endpoint changed (``updated_at``): workers then read its secrets again
+before their next delivery, so the new secret signs from the moment the rotation returns.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -38,6 +42,20 @@ Row = Mapping[Any, Any]
 MAX_ENDPOINTS = 20
 MAX_DESCRIPTION = 500
 MAX_OVERLAP_SECONDS = 7 * 86_400
+#: Secrets signing at once: the newest and the two before it, while their overlaps last.
+MAX_LIVE_SECRETS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SigningState:
+    """What an endpoint's deliveries are signed with now."""
+
+    #: The secrets, newest first (at most ``MAX_LIVE_SECRETS``).
+    secrets: list[str]
+    #: The endpoint's ``updated_at``: changes when a secret is rotated.
+    version: dt.datetime
+    #: When the soonest overlap ends (the secrets change then), if any does.
+    expires_at: dt.datetime | None
 
 
 def _check_event_types(event_types: Sequence[str]) -> list[str]:
@@ -147,7 +165,10 @@ async def rotate_secret(
     *,
     overlap_seconds: int | None = None,
 ) -> tuple[Row, str]:
-    """A new signing secret; the current ones keep signing for ``overlap_seconds``."""
+    """A new signing secret; the current ones keep signing for ``overlap_seconds``.
+
+    At most ``MAX_LIVE_SECRETS`` sign at once: the overlap of any older one ends now.
+    """
     overlap = (
         ctx.settings.webhook_secret_overlap_seconds if overlap_seconds is None else overlap_seconds
     )
@@ -158,20 +179,40 @@ async def rotate_secret(
             "overlapSeconds",
         )
     now = ctx.clock()
+    s = webhook_secrets
     async with ctx.db.transaction() as conn:
-        endpoint = await get_endpoint(conn, principal, endpoint_id)
-        if endpoint is None:
+        # Lock the endpoint row: concurrent rotations queue, so the bound holds.
+        changed = await conn.execute(
+            webhook_endpoints.update()
+            .where(
+                webhook_endpoints.c.id == endpoint_id,
+                webhook_endpoints.c.organization_id == principal.organization_id,
+            )
+            .values(updated_at=now)
+        )
+        if changed.rowcount != 1:
             raise _not_found()
         ends = now + dt.timedelta(seconds=overlap)
         await conn.execute(
-            webhook_secrets.update()
+            s.update()
             .where(
-                webhook_secrets.c.endpoint_id == endpoint_id,
-                sa.or_(webhook_secrets.c.expires_at.is_(None), webhook_secrets.c.expires_at > ends),
+                s.c.endpoint_id == endpoint_id,
+                sa.or_(s.c.expires_at.is_(None), s.c.expires_at > ends),
             )
             .values(expires_at=ends)
         )
+        older = (
+            sa.select(s.c.id)
+            .where(s.c.endpoint_id == endpoint_id, _live(now))
+            .order_by(s.c.created_at.desc(), s.c.id.desc())
+            .offset(MAX_LIVE_SECRETS - 1)
+        )
+        await conn.execute(
+            s.update().where(s.c.id.in_(older.scalar_subquery())).values(expires_at=now)
+        )
         secret = await _add_secret(conn, ctx, endpoint_id, now)
+        endpoint = await get_endpoint(conn, principal, endpoint_id)
+        assert endpoint is not None
     return endpoint, secret
 
 
@@ -179,20 +220,35 @@ async def signing_secrets(
     conn: AsyncConnection, ctx: ServiceContext, endpoint_id: str, now: dt.datetime
 ) -> list[str]:
     """The secrets an endpoint's deliveries are signed with now, newest first."""
-    rows = await conn.execute(
-        sa.select(webhook_secrets.c.id, webhook_secrets.c.secret_enc)
-        .where(
-            webhook_secrets.c.endpoint_id == endpoint_id,
-            sa.or_(webhook_secrets.c.expires_at.is_(None), webhook_secrets.c.expires_at > now),
+    return (await signing_state(conn, ctx, endpoint_id, now)).secrets
+
+
+async def signing_state(
+    conn: AsyncConnection, ctx: ServiceContext, endpoint_id: str, now: dt.datetime
+) -> SigningState:
+    """The endpoint's signing secrets now, with its version and the next overlap end."""
+    s = webhook_secrets
+    rows = (
+        await conn.execute(
+            sa.select(s.c.id, s.c.secret_enc, s.c.expires_at, webhook_endpoints.c.updated_at)
+            .join(webhook_endpoints, webhook_endpoints.c.id == s.c.endpoint_id)
+            .where(s.c.endpoint_id == endpoint_id, _live(now))
+            .order_by(s.c.created_at.desc(), s.c.id.desc())
+            .limit(MAX_LIVE_SECRETS)
         )
-        .order_by(webhook_secrets.c.id.desc())
-    )
+    ).all()
     secrets: list[str] = []
-    for secret_id, blob in rows:
+    for secret_id, blob, _, _ in rows:
         value = ctx.cipher.decrypt(blob, _secret_record(endpoint_id, secret_id), "secret")
         assert value is not None
         secrets.append(value)
-    return secrets
+    ends = [r.expires_at for r in rows if r.expires_at is not None]
+    version = rows[0].updated_at if rows else now
+    return SigningState(secrets, version, min(ends) if ends else None)
+
+
+def _live(now: dt.datetime) -> Any:
+    return sa.or_(webhook_secrets.c.expires_at.is_(None), webhook_secrets.c.expires_at > now)
 
 
 async def get_endpoint(conn: AsyncConnection, principal: Principal, endpoint_id: str) -> Row | None:

@@ -20,7 +20,7 @@ import yaml
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from hub.delivery import worker
+from hub.delivery import recording
 from hub.delivery.worker import body_of
 from hub.domain.events import (
     ACCOUNT_ASSIGNED,
@@ -307,7 +307,7 @@ async def test_every_event_on_the_feed_validates_as_a_webhook_body(
     # endpoint.disabled comes from the delivery worker only: write it the way the worker does
     # when a receiver answers 410 (tests/e2e/test_event_schemas_e2e.py does it for real).
     async with backend.services.db.transaction() as conn:
-        await worker._disable(
+        await recording.disable_endpoint(
             conn, endpoint_id, "the receiver answered 410 Gone", dt.datetime.now(dt.UTC)
         )
 

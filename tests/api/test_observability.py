@@ -5,13 +5,32 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from hub.app import create_app
 from hub.observability import JsonFormatter
-from tests.conftest import Backend, Caller
+from tests.conftest import Backend, Caller, get_token
+
+METRICS_TOKEN = "metrics-token-for-tests"
+
+
+@pytest.fixture
+async def operated(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app whose operator set ``EVENLY_METRICS_TOKEN``."""
+    settings = dataclasses.replace(backend.settings, metrics_token=METRICS_TOKEN)
+    app = create_app(settings, dataclasses.replace(backend.services, settings=settings))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield client
+
+
+async def _metrics(http: httpx.AsyncClient) -> str:
+    response = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert response.status_code == 200, response.text
+    return response.text
 
 
 async def test_healthz_checks_the_database(http: httpx.AsyncClient) -> None:
@@ -21,10 +40,11 @@ async def test_healthz_checks_the_database(http: httpx.AsyncClient) -> None:
 
 
 async def test_metrics_count_requests_and_graphql_operations(
-    http: httpx.AsyncClient, creditor: Caller
+    operated: httpx.AsyncClient, creditor: Caller
 ) -> None:
-    await creditor.data("{ viewer { clientId } }")
-    text = (await http.get("/metrics")).text
+    token = await get_token(operated, creditor.client_id, creditor.client_secret)
+    await dataclasses.replace(creditor, http=operated, token=token).data("{ viewer { clientId } }")
+    text = await _metrics(operated)
     assert 'evenly_graphql_operations_total{operation="query viewer",outcome="ok"}' in text
     assert (
         'evenly_graphql_operation_duration_seconds_bucket{le="0.001",operation="query viewer"}'
@@ -39,12 +59,32 @@ async def test_metrics_are_served_while_the_database_is_unreachable(backend: Bac
     if backend.name == "sqlite":
         pytest.skip("the database URL is replaced by an unreachable PostgreSQL one")
     url = "postgresql+asyncpg://postgres@127.0.0.1:1/unreachable"
-    app = create_app(dataclasses.replace(backend.settings, database_url=url))
+    settings = dataclasses.replace(
+        backend.settings, database_url=url, metrics_token=METRICS_TOKEN
+    )
+    app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-        response = await client.get("/metrics")
-    assert response.status_code == 200
-    assert "evenly_webhook_queue_depth" in response.text
+        assert "evenly_webhook_queue_depth" in await _metrics(client)
+
+
+async def test_metrics_are_served_only_with_the_operators_token(
+    http: httpx.AsyncClient, operated: httpx.AsyncClient, creditor: Caller
+) -> None:
+    # Without EVENLY_METRICS_TOKEN the API serves no metrics at all.
+    assert (await http.get("/metrics")).status_code == 404
+    for headers in (
+        {},
+        {"Authorization": "Bearer wrong"},
+        {"Authorization": f"Bearer {creditor.token}"},  # an API token is not the metrics token
+        {"Authorization": METRICS_TOKEN},
+    ):
+        refused = await operated.get("/metrics", headers=headers)
+        assert refused.status_code == 401, headers
+        assert refused.headers["www-authenticate"].startswith("Bearer")
+        assert refused.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+        assert "evenly_" not in refused.text
+    assert "evenly_http_requests_total" in await _metrics(operated)
 
 
 async def test_every_response_carries_a_request_id(http: httpx.AsyncClient) -> None:

@@ -154,6 +154,26 @@ async def test_rotation_keeps_the_old_secret_signing_for_the_overlap(
     assert [e["code"] for e in bad["userErrors"]] == ["INVALID_OVERLAP"]
 
 
+async def test_at_most_three_secrets_sign_however_often_one_rotates(
+    creditor: Caller, backend: Backend
+) -> None:
+    created = await _create(creditor)
+    endpoint_id = created["webhookEndpoint"]["id"]
+    issued = [created["secret"]]
+    for _ in range(5):
+        rotated = (
+            await creditor.data(ROTATE, {"input": {"id": endpoint_id, "overlapSeconds": 3600}})
+        )["rotateWebhookSecret"]
+        assert rotated["userErrors"] == []
+        issued.append(rotated["secret"])
+    async with backend.services.db.read() as conn:
+        live = await endpoint_service.signing_secrets(
+            conn, backend.services, endpoint_id, backend.services.clock()
+        )
+    # Each rotation ended the oldest overlap: the newest and the two before it sign.
+    assert live == issued[::-1][:3]
+
+
 async def test_delete_and_enable(creditor: Caller) -> None:
     endpoint_id = (await _create(creditor))["webhookEndpoint"]["id"]
     enabled = (await creditor.data(ENABLE, {"id": endpoint_id}))["enableWebhookEndpoint"]

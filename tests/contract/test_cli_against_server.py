@@ -63,7 +63,7 @@ def test_readme_schemathesis_command_passes_against_the_server(hub_server: HubSe
     generated, passed = int(counts[1]), int(counts[2])
     assert generated == passed >= 5 * MAX_EXAMPLES, output
     # The server saw authenticated GraphQL traffic, and never answered with a 5xx.
-    metrics = httpx.get(f"{hub_server.url}/metrics").text
+    metrics = hub_server.metrics()
     assert 'route="/graphql",status="200"' in metrics
     assert not [line for line in metrics.splitlines() if 'status="5' in line]
     hub_server.stop()

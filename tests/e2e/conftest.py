@@ -103,6 +103,13 @@ class HubServer:
             else ""
         )
 
+    def metrics(self) -> str:
+        """``GET /metrics`` with the operator's metrics token."""
+        token = self.env["EVENLY_METRICS_TOKEN"]
+        response = httpx.get(f"{self.url}/metrics", headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 200, response.text
+        return response.text
+
     def demo_credentials(self) -> dict[str, Any]:
         creds: dict[str, Any] = json.loads((self.data_dir / "demo-credentials.json").read_text())
         return creds
@@ -131,6 +138,7 @@ async def _hub_server(backend: str, tmp_path: Path) -> AsyncIterator[HubServer]:
         EVENLY_CLIENT_CACHE_SECONDS="0",
         EVENLY_RATE_LIMIT_PER_SECOND="10000",
         EVENLY_RATE_LIMIT_BURST="10000",
+        EVENLY_METRICS_TOKEN=secrets.token_urlsafe(16),
     )
     if backend == "postgresql":
         pg_name = await _create_postgres_database()

@@ -22,11 +22,12 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Answers each POST with ``respond()`` (a status) after recording it."""
+    """Answers each POST with ``respond()`` (a status) and ``headers`` after recording it."""
 
     respond: Callable[[], int] = lambda: 204
     hang_probability: float = 0.0
     hang_seconds: float = 0.0
+    headers: dict[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     received: list[Received] = field(default_factory=list)
     _runner: web.AppRunner | None = None
@@ -43,12 +44,13 @@ class Receiver:
         self.received.append(
             Received({k.lower(): v for k, v in request.headers.items()}, body, status)
         )
-        return web.Response(status=status)
+        return web.Response(status=status, headers=self.headers)
 
     async def start(self) -> None:
         app = web.Application()
         app.router.add_post("/webhooks", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # Stopping does not wait for hanging answers to finish.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         await web.TCPSite(self._runner, "127.0.0.1", self.port).start()
 

@@ -94,7 +94,7 @@ def test_demo_quickstart_over_http(demo_hub: HubServer) -> None:
 
     page = httpx.get(f"{demo_hub.url}/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
-    metrics = httpx.get(f"{demo_hub.url}/metrics").text
+    metrics = demo_hub.metrics()
     assert 'operation="mutation placeAccounts"' in metrics
 
 

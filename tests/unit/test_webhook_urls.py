@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import socket
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
-from hub.delivery.urls import check_url, parse_url
+from hub.delivery.resolver import UnsafeAddress, public_socket_factory
+from hub.delivery.urls import check_url, embedded_ipv4, is_public_address, parse_url
 from hub.domain.errors import DomainError
 
 REFUSED = [
@@ -37,6 +40,28 @@ REFUSED = [
     ("http://10.0.0.1/hook", True, "WEBHOOK_URL_NOT_ALLOWED"),
     ("https://169.254.169.254/", True, "WEBHOOK_URL_NOT_ALLOWED"),
     ("https://" + "a" * 2050 + ".com/", False, "INVALID_WEBHOOK_URL"),
+    # IPv6 forms that carry a non-public IPv4 address are judged by it.
+    *(
+        (f"https://[{host}]/hook", False, "WEBHOOK_URL_NOT_ALLOWED")
+        for host in (
+            "::127.0.0.1",  # IPv4-compatible
+            "::10.0.0.1",
+            "::ffff:0:127.0.0.1",  # IPv4-translated
+            "::ffff:0:169.254.169.254",
+            "64:ff9b::127.0.0.1",  # NAT64
+            "64:ff9b::10.0.0.1",
+            "64:ff9b::169.254.169.254",
+            "64:ff9b:1::127.0.0.1",  # local-use NAT64: refused whatever it carries
+            "64:ff9b:1::8.8.8.8",
+            "2002:7f00:1::1",  # 6to4 of 127.0.0.1
+            "2002:a9fe:a9fe::1",  # 6to4 of 169.254.169.254
+            "2002:a00:1::",  # 6to4 of 10.0.0.1
+            "2001:0:4136:e378:8000:63bf:3fff:fdd2",  # Teredo
+            "fec0::1",  # site-local
+            "::ffff:100.64.0.1",
+        )
+    ),
+    ("https://[64:ff9b::a9fe:a9fe]/latest/meta-data", True, "WEBHOOK_URL_NOT_ALLOWED"),
 ]
 
 
@@ -54,6 +79,10 @@ def test_unsafe_urls_are_refused_with_a_code(url: str, insecure: bool, code: str
         "https://93.184.216.34/hook",
         "https://[2606:4700::1111]/hooks?x=1",
         "https://8.8.8.8:8443/a/b",
+        # Transition addresses carrying a public IPv4 address reach that address.
+        "https://[64:ff9b::8.8.8.8]/hook",
+        "https://[2002:808:808::1]/hook",
+        "https://[::ffff:8.8.8.8]/hook",
     ],
 )
 def test_public_https_urls_are_allowed(url: str) -> None:
@@ -103,3 +132,52 @@ def test_an_unresolvable_name_is_refused() -> None:
     with pytest.raises(DomainError) as refused:
         asyncio.run(check_url("https://no-such-host.invalid/hook", allow_insecure=False))
     assert refused.value.code == "WEBHOOK_URL_UNRESOLVABLE"
+
+
+@pytest.mark.parametrize(
+    ("address", "carried"),
+    [
+        ("::ffff:127.0.0.1", "127.0.0.1"),
+        ("::127.0.0.1", "127.0.0.1"),
+        ("::ffff:0:10.0.0.1", "10.0.0.1"),
+        ("64:ff9b::169.254.169.254", "169.254.169.254"),
+        ("2002:a9fe:a9fe:1::1", "169.254.169.254"),
+        ("::1", None),
+        ("::", None),
+        ("2606:4700::1111", None),
+    ],
+)
+def test_an_ipv6_transition_address_stands_for_the_ipv4_address_it_carries(
+    address: str, carried: str | None
+) -> None:
+    found = embedded_ipv4(ipaddress.IPv6Address(address))
+    assert (str(found) if found is not None else None) == carried
+
+
+def test_one_rule_decides_at_save_time_and_at_connect_time() -> None:
+    """Every address the save-time check refuses, the connect-time gate refuses too."""
+    create = public_socket_factory(allow_insecure=False)
+    literals = 0
+    for url, insecure, code in REFUSED:
+        try:
+            address = ipaddress.ip_address(urlsplit(url).hostname or "")
+        except ValueError:
+            continue  # a name, or not a URL at all
+        if insecure or code != "WEBHOOK_URL_NOT_ALLOWED" or url.startswith("http:"):
+            continue
+        literals += 1
+        host = str(address)
+        assert not is_public_address(address), url
+        family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+        with pytest.raises(UnsafeAddress):
+            create((family, socket.SOCK_STREAM, 6, "", (host, 443)))
+    assert literals >= 25
+    sock = create((socket.AF_INET, socket.SOCK_STREAM, 6, "", ("8.8.8.8", 443)))
+    sock.close()
+
+
+def test_loopback_is_public_only_for_development() -> None:
+    for host in ("127.0.0.1", "::1", "::ffff:127.0.0.1", "::127.0.0.1"):
+        assert is_public_address(ipaddress.ip_address(host), allow_loopback=True), host
+        assert not is_public_address(ipaddress.ip_address(host)), host
+    assert not is_public_address(ipaddress.ip_address("10.0.0.1"), allow_loopback=True)

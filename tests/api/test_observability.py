@@ -59,9 +59,7 @@ async def test_metrics_are_served_while_the_database_is_unreachable(backend: Bac
     if backend.name == "sqlite":
         pytest.skip("the database URL is replaced by an unreachable PostgreSQL one")
     url = "postgresql+asyncpg://postgres@127.0.0.1:1/unreachable"
-    settings = dataclasses.replace(
-        backend.settings, database_url=url, metrics_token=METRICS_TOKEN
-    )
+    settings = dataclasses.replace(backend.settings, database_url=url, metrics_token=METRICS_TOKEN)
     app = create_app(settings)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from hub.store.ids import new_id
+from hub.domain.ids import new_id
 from hub.store.tables import accounts, customers, events
 
 

@@ -104,7 +104,7 @@ from hub.services import webhook_endpoints as endpoint_service
 from hub.services.context import ServiceContext
 from hub.services.events import account_snapshot
 from hub.settings import Settings
-from hub.store.ids import new_id
+from hub.domain.ids import new_id
 from hub.store.migrate import upgrade
 
 THROUGHPUT_TARGET = 0.6

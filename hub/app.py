@@ -90,8 +90,8 @@ def create_app(
                 headers={"WWW-Authenticate": 'Bearer realm="evenly-metrics"'},
             )
         try:
-            async with asyncio.timeout(_FEED_METRICS_SECONDS), services.db.read() as conn:
-                backlog = await event_service.feed_backlog(conn)
+            async with asyncio.timeout(_FEED_METRICS_SECONDS):
+                backlog = await event_service.feed_backlog(services)
             metrics.feed_events_waiting.set(backlog.waiting)
             metrics.feed_oldest_writer.set(backlog.oldest_writer_seconds)
         except Exception as error:  # the other metrics are served all the same

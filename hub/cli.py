@@ -41,12 +41,12 @@ def _run(work: Callable[[ServiceContext], Awaitable[T]]) -> T:
 
 
 async def _migrate(ctx: ServiceContext) -> None:
-    from hub.services.idempotency import rekey_stored_hashes
+    from hub.store.idempotency import rekey_stored_hashes
     from hub.store.migrate import upgrade
 
     await upgrade(ctx.db.engine)
     # Needs the PII key, so it runs here rather than as an alembic revision.
-    await rekey_stored_hashes(ctx.db.engine, ctx.request_hasher)
+    await rekey_stored_hashes(ctx.db.engine, ctx.request_hasher.keyed)
 
 
 @click.group()

@@ -27,7 +27,9 @@ from hub.auth.scopes import OrganizationKind
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
+from hub.store.database import Database
 from hub.store.migrate import upgrade
+from hub.store.writes import Write
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get(
@@ -315,3 +317,8 @@ async def place(caller: Caller, **overrides: Any) -> dict[str, Any]:
 @pytest.fixture
 def tmp_data_dir(tmp_path: Path) -> Iterator[Path]:
     yield tmp_path
+
+
+async def append_events(db: Database, conn: Any, rows: list[dict[str, Any]]) -> None:
+    """Append event rows (with their outbox rows) on ``conn``, as a change does."""
+    await db.dialect.write(conn, Write(events=rows))

@@ -13,8 +13,8 @@ from hub.auth.tokens import Principal
 from hub.domain.account import Product
 from hub.domain.money import Money
 from hub.domain.placement import CustomerDetails, Placement
-from hub.services import accounts as account_service
 from hub.services import organizations as organization_service
+from hub.services import placement as placement_service
 from hub.services.context import ServiceContext
 
 
@@ -60,7 +60,7 @@ class Scenario:
     async def place(
         self, creditor: Principal, balance: int, currency: str = "SEK", country: str = "SE"
     ) -> str:
-        [outcome] = await account_service.place_accounts(
+        [outcome] = await placement_service.place_accounts(
             self.ctx,
             creditor,
             [
@@ -81,5 +81,5 @@ class Scenario:
         )
         assert not outcome.problems, outcome.problems
         assert outcome.account is not None
-        account_id: str = outcome.account["id"]
+        account_id: str = outcome.account.id
         return account_id

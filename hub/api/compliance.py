@@ -4,25 +4,23 @@ pack allowed each contact, and the customer's channel consent."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from hub.api.collection import ContactAttempt, RulePackRef
 from hub.api.context import request_context, run_write
 from hub.api.enums import ContactChannel
 from hub.api.errors import ApiError, UserError
 from hub.api.inputs import IDEMPOTENCY
+from hub.api.items import ContactAttempt, RulePackRef
 from hub.api.scalars import CountryCode, DateTime
 from hub.api.types import Customer
 from hub.auth.scopes import Scope
 from hub.domain.compliance import PackRef, RulePack
 from hub.domain.errors import DomainError
 from hub.services import compliance as service
-
-Row = Mapping[Any, Any]
+from hub.services import consent as consent_service
 
 
 def _ref(ref: PackRef | None) -> RulePackRef | None:
@@ -198,15 +196,15 @@ class ComplianceQuery:
         ctx = request_context(info)
         principal = ctx.require(Scope.ACCOUNTS_READ)
         try:
-            rows = await service.compliance_report(ctx.services, principal, str(account_id))
+            contacts = await service.compliance_report(ctx.services, principal, str(account_id))
         except DomainError as error:
             raise ApiError(error.code, error.problems[0].message) from None
         return [
             ComplianceReportEntry(
-                contact_attempt=(attempt := ContactAttempt.from_row(r)),
+                contact_attempt=(attempt := ContactAttempt.from_record(c)),
                 rule_pack=attempt.rule_pack,
             )
-            for r in rows
+            for c in contacts
         ]
 
 
@@ -224,10 +222,10 @@ class ComplianceMutation:
     ) -> SetChannelConsentPayload:
         ctx = request_context(info)
         scope = Scope.ACCOUNTS_WRITE if ctx.principal.is_creditor else Scope.AGENCY_WRITE
-        row, errors = await run_write(
+        customer, errors = await run_write(
             info,
             scope,
-            lambda c, p: service.set_channel_consent(
+            lambda c, p: consent_service.set_channel_consent(
                 c.services,
                 p,
                 str(input.customer_id),
@@ -237,5 +235,6 @@ class ComplianceMutation:
             ),
         )
         return SetChannelConsentPayload(
-            customer=Customer.from_row(row) if row is not None else None, user_errors=errors
+            customer=Customer.from_record(customer) if customer is not None else None,
+            user_errors=errors,
         )

@@ -2,29 +2,33 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Annotated, Any
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
-from hub.api.collection import CollectionMutation
+from hub.api.closing import ClosingMutation
 from hub.api.compliance import ComplianceMutation
-from hub.api.context import RequestContext, request_context, run_write
+from hub.api.contacts import ContactMutation
+from hub.api.context import request_context, run_write
+from hub.api.disputes import DisputeMutation
 from hub.api.errors import UserError, UserWarning, user_errors, user_warnings
+from hub.api.holds import HoldMutation
 from hub.api.inputs import (
     AdjustBalanceInput,
     PlaceAccountInput,
     PlaceAccountsInput,
     RecallAccountInput,
 )
+from hub.api.payments import PaymentMutation
+from hub.api.plans import PlanMutation
+from hub.api.rehabilitation import RehabilitationMutation
 from hub.api.types import Account
 from hub.api.webhooks import WebhookMutation
 from hub.auth.scopes import Scope
-from hub.auth.tokens import Principal
 from hub.domain.errors import DomainError
 from hub.services import accounts as account_service
-from hub.services import collection as collection_service
+from hub.services import placement as placement_service
 
 
 @strawberry.type(description="Result of `placeAccount`.")
@@ -84,16 +88,18 @@ class AdjustBalancePayload:
     )
 
 
-async def _change_account(
-    info: Info, change: Callable[[RequestContext, Principal], Awaitable[Mapping[Any, Any]]]
-) -> tuple[Account | None, list[UserError]]:
-    """Run a creditor's change to one account: the account after it, or the userErrors."""
-    row, errors = await run_write(info, Scope.ACCOUNTS_WRITE, change)
-    return (Account.from_row(row) if row is not None else None), errors
-
-
 @strawberry.type(description="Writes.")
-class Mutation(ComplianceMutation, CollectionMutation, WebhookMutation):
+class Mutation(
+    ComplianceMutation,
+    ContactMutation,
+    PlanMutation,
+    PaymentMutation,
+    DisputeMutation,
+    HoldMutation,
+    ClosingMutation,
+    RehabilitationMutation,
+    WebhookMutation,
+):
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."
     )
@@ -107,7 +113,7 @@ class Mutation(ComplianceMutation, CollectionMutation, WebhookMutation):
         ctx = request_context(info)
         principal = ctx.require(Scope.ACCOUNTS_WRITE)
         try:
-            [outcome] = await account_service.place_accounts(
+            [outcome] = await placement_service.place_accounts(
                 ctx.services, principal, [input.to_domain()]
             )
         except DomainError as error:
@@ -116,7 +122,7 @@ class Mutation(ComplianceMutation, CollectionMutation, WebhookMutation):
             )
         ctx.prime_customers([outcome])
         return PlaceAccountPayload(
-            account=Account.from_row(outcome.account)
+            account=Account.from_record(outcome.account)
             if outcome.account and not outcome.problems
             else None,
             user_errors=user_errors(outcome.problems),
@@ -137,7 +143,7 @@ class Mutation(ComplianceMutation, CollectionMutation, WebhookMutation):
         ctx = request_context(info)
         principal = ctx.require(Scope.ACCOUNTS_WRITE)
         try:
-            outcomes = await account_service.place_accounts(
+            outcomes = await placement_service.place_accounts(
                 ctx.services, principal, [item.to_domain() for item in input.items]
             )
         except DomainError as error:
@@ -157,7 +163,7 @@ class Mutation(ComplianceMutation, CollectionMutation, WebhookMutation):
             results.append(
                 PlaceAccountsItemResult(
                     index=index,
-                    account=Account.from_row(outcome.account)
+                    account=Account.from_record(outcome.account)
                     if placed and outcome.account
                     else None,
                     user_errors=errors,
@@ -186,15 +192,15 @@ class Mutation(ComplianceMutation, CollectionMutation, WebhookMutation):
         applied, errors = await run_write(
             info,
             Scope.ACCOUNTS_WRITE,
-            lambda ctx, principal: collection_service.recall_account(
+            lambda ctx, p: account_service.recall_account(
                 ctx.services,
-                principal,
+                p,
                 str(input.account_id),
                 reason=input.reason,
                 idempotency_key=input.idempotency_key,
             ),
         )
-        account = Account.from_row(applied.account) if applied is not None else None
+        account = Account.from_record(applied.account) if applied is not None else None
         return RecallAccountPayload(account=account, user_errors=errors)
 
     @strawberry.mutation(
@@ -207,15 +213,17 @@ class Mutation(ComplianceMutation, CollectionMutation, WebhookMutation):
             AdjustBalanceInput, strawberry.argument(description="The mutation's input.")
         ],
     ) -> AdjustBalancePayload:
-        account, errors = await _change_account(
+        adjusted, errors = await run_write(
             info,
-            lambda ctx, principal: account_service.adjust_balance(
+            Scope.ACCOUNTS_WRITE,
+            lambda ctx, p: account_service.adjust_balance(
                 ctx.services,
-                principal,
+                p,
                 str(input.account_id),
                 amount=input.amount.to_domain(),
                 reason=input.reason,
                 idempotency_key=input.idempotency_key,
             ),
         )
+        account = Account.from_record(adjusted) if adjusted is not None else None
         return AdjustBalancePayload(account=account, user_errors=errors)

@@ -3,35 +3,36 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
 
-from hub.api import collection as collection_api
-from hub.api.collection import CollectionQuery
 from hub.api.compliance import ComplianceQuery
-from hub.api.context import request_context
+from hub.api.context import RequestContext, request_context
 from hub.api.errors import ApiError
 from hub.api.inputs import AccountFilter
+from hub.api.items import ContactAttempt, Dispute, Hold, Payment, PaymentPlan
+from hub.api.objects import Organization
+from hub.api.performance import PerformanceQuery
+from hub.api.rehabilitation import Rehabilitation, RehabilitationQuery
+from hub.api.relay import After, First, Node
 from hub.api.types import (
     Account,
     AccountConnection,
-    After,
     Customer,
     Event,
     EventConnection,
-    First,
-    Node,
-    Organization,
     load_account_page,
     load_event_page,
 )
 from hub.api.webhooks import WebhookEndpoint, WebhookQuery
 from hub.auth.scopes import Scope
+from hub.domain.collection_state import ItemKind
 from hub.domain.contact import is_country
 from hub.services import accounts as account_service
 from hub.services import events as event_service
+from hub.services import items as item_service
 from hub.services import webhook_endpoints as endpoint_service
 
 MAX_NODES = 100
@@ -47,10 +48,32 @@ class Viewer:
 
     @strawberry.field(description="The caller's organization.")
     async def organization(self, info: Info) -> Organization:
-        row = await request_context(info).organizations.load(self.organization_id)
-        if row is None:
+        found = await request_context(info).organizations.load(self.organization_id)
+        if found is None:
             raise ApiError("NOT_FOUND", "organization not found")
-        return Organization.from_row(row)
+        return Organization.from_record(found)
+
+
+#: How each kind of account item shows as a node.
+_ITEM_TYPES: dict[ItemKind, Any] = {
+    ItemKind.CONTACT: ContactAttempt,
+    ItemKind.PLAN: PaymentPlan,
+    ItemKind.PAYMENT: Payment,
+    ItemKind.DISPUTE: Dispute,
+    ItemKind.HOLD: Hold,
+    ItemKind.REHABILITATION: Rehabilitation,
+}
+
+
+async def _resolve_item(ctx: RequestContext, node_id: str) -> Node | None:
+    """``node(id:)`` for the objects of an account's collection history."""
+    kind = ItemKind.of_id(node_id)
+    if kind is None:
+        return None
+    principal = ctx.require(Scope.ACCOUNTS_READ)
+    found = await item_service.visible_item(ctx.services, principal, node_id)
+    node: Node | None = _ITEM_TYPES[kind].from_record(found) if found is not None else None
+    return node
 
 
 async def _resolve_node(info: Info, node_id: str) -> Node | None:
@@ -59,32 +82,28 @@ async def _resolve_node(info: Info, node_id: str) -> Node | None:
     prefix = node_id.partition("_")[0]
     if prefix == "acc":
         ctx.require(Scope.ACCOUNTS_READ)
-        row = await ctx.accounts.load(node_id)
-        return Account.from_row(row) if row is not None else None
+        account = await ctx.accounts.load(node_id)
+        return Account.from_record(account) if account is not None else None
     if prefix == "cus":
         ctx.require(Scope.ACCOUNTS_READ)
-        row = await ctx.customers.load(node_id)
-        return Customer.from_row(row) if row is not None else None
+        customer = await ctx.customers.load(node_id)
+        return Customer.from_record(customer) if customer is not None else None
     if prefix == "org":
-        row = await ctx.organizations.load(node_id)
-        return Organization.from_row(row) if row is not None else None
+        organization = await ctx.organizations.load(node_id)
+        return Organization.from_record(organization) if organization is not None else None
     if prefix == "we":
         principal = ctx.require(Scope.WEBHOOKS_MANAGE)
-        async with ctx.services.db.read() as conn:
-            endpoint = await endpoint_service.get_endpoint(conn, principal, node_id)
-        return WebhookEndpoint.from_row(endpoint) if endpoint is not None else None
+        endpoint = await endpoint_service.get_endpoint(ctx.services, principal, node_id)
+        return WebhookEndpoint.from_record(endpoint) if endpoint is not None else None
     if prefix == "evt":
         principal = ctx.require(Scope.EVENTS_READ)
-        async with ctx.services.db.read() as conn:
-            event = await event_service.get_event(conn, principal, node_id)
-        return Event.from_row(event) if event is not None else None
-    if prefix in collection_api.DETAIL_PREFIXES:
-        return await collection_api.resolve_detail(ctx, prefix, node_id)
-    return None
+        event = await event_service.get_event(ctx.services, principal, node_id)
+        return Event.from_record(event) if event is not None else None
+    return await _resolve_item(ctx, node_id)
 
 
 @strawberry.type(description="Reads.")
-class Query(ComplianceQuery, CollectionQuery, WebhookQuery):
+class Query(ComplianceQuery, RehabilitationQuery, PerformanceQuery, WebhookQuery):
     @strawberry.field(
         description="Fetch any object by its global ID; null if it does not exist or is not yours."
     )
@@ -137,13 +156,12 @@ class Query(ComplianceQuery, CollectionQuery, WebhookQuery):
         if (id is None) == (reference is None):
             raise ApiError("BAD_USER_INPUT", "give exactly one of id and reference")
         if id is not None:
-            row = await ctx.accounts.load(str(id))
+            found = await ctx.accounts.load(str(id))
         else:
-            async with ctx.services.db.read() as conn:
-                row = await account_service.get_account_by_reference(
-                    conn, principal, str(reference)
-                )
-        return Account.from_row(row) if row is not None else None
+            found = await account_service.account_by_reference(
+                ctx.services, principal, str(reference)
+            )
+        return Account.from_record(found) if found is not None else None
 
     @strawberry.field(
         description="Your accounts (a creditor's placed, an agency's assigned), newest first. Needs `accounts:read`."

@@ -8,8 +8,10 @@ checked here, so no other module decides whether a move is legal.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from hub.domain.errors import DomainError
 
@@ -176,3 +178,30 @@ def check_adjusted_balance(
             "amount",
         )
     return new_balance
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    """An account as the hub keeps it. ``version`` is the sequence number of its last event,
+    and the optimistic lock of every change."""
+
+    id: str
+    creditor_id: str
+    reference: str
+    customer_id: str
+    product: Product
+    currency: str
+    original_amount_minor: int
+    balance_minor: int
+    due_date: dt.date
+    status: AccountStatus
+    resume_status: AccountStatus | None
+    agency_id: str | None
+    country: str
+    metadata: Any
+    placed_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+    agency_reference: str | None = None
+    acknowledged_at: dt.datetime | None = None
+    closed_at: dt.datetime | None = None

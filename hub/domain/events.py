@@ -6,6 +6,19 @@ Each has a JSON Schema in ``schema/webhooks/``. Endpoints subscribe to a subset 
 
 from __future__ import annotations
 
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from hub.domain.collection import CloseReason, ContactChannel
+from hub.domain.contact_attempt import ContactAttempt
+from hub.domain.dispute import Dispute
+from hub.domain.hold import Hold
+from hub.domain.money import Money
+from hub.domain.payment import Payment
+from hub.domain.payment_plan import PaymentPlan
+from hub.domain.rehabilitation import Rehabilitation
+
 ACCOUNT_PLACED = "account.placed"
 ACCOUNT_ASSIGNED = "account.assigned"
 ACCOUNT_RECALLED = "account.recalled"
@@ -61,3 +74,150 @@ EVENT_TYPES: dict[str, str] = {
 #: Types about an organization itself (no account, no ``data.account``); the rest are
 #: about one account and carry its snapshot.
 ORGANIZATION_EVENT_TYPES = frozenset({ENDPOINT_DISABLED, WEBHOOK_TEST})
+
+
+# --- what the domain records: typed events, published under the types above ----------------
+#
+# The aggregate (``hub.domain.collection_account``) records these as it changes an account;
+# ``hub.services.payloads`` is the one place that turns each into the JSON receivers get.
+
+
+@dataclass(frozen=True, slots=True)
+class AccountPlaced:
+    type: ClassVar[str] = ACCOUNT_PLACED
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAssigned:
+    agency_id: str
+    type: ClassVar[str] = ACCOUNT_ASSIGNED
+
+
+@dataclass(frozen=True, slots=True)
+class AccountAcknowledged:
+    agency_reference: str | None
+    type: ClassVar[str] = ACCOUNT_ACKNOWLEDGED
+
+
+@dataclass(frozen=True, slots=True)
+class BalanceAdjusted:
+    adjustment: Money
+    previous_balance: Money
+    reason: str
+    type: ClassVar[str] = ACCOUNT_BALANCE_ADJUSTED
+
+
+@dataclass(frozen=True, slots=True)
+class ContactAttempted:
+    contact: ContactAttempt
+    type: ClassVar[str] = CONTACT_ATTEMPTED
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChanged:
+    """``payment_plan.created``, ``.completed``, ``.broken`` or ``.cancelled``."""
+
+    type: str
+    plan: PaymentPlan
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentChanged:
+    """``payment.pending``, ``.received``, ``.failed`` or ``.reversed``."""
+
+    type: str
+    payment: Payment
+
+
+@dataclass(frozen=True, slots=True)
+class DisputeChanged:
+    """``dispute.opened`` or ``.resolved``."""
+
+    type: str
+    dispute: Dispute
+
+
+@dataclass(frozen=True, slots=True)
+class HoldChanged:
+    """``hold.placed`` or ``.released``."""
+
+    type: str
+    hold: Hold
+
+
+@dataclass(frozen=True, slots=True)
+class AccountClosed:
+    reason: CloseReason
+    settlement: Money | None
+    type: ClassVar[str] = ACCOUNT_CLOSED
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecalled:
+    reason: str | None
+    type: ClassVar[str] = ACCOUNT_RECALLED
+
+
+@dataclass(frozen=True, slots=True)
+class RehabilitationChanged:
+    """``customer.rehabilitated`` or ``.returned``: the creditor's win-back news, which the
+    agency does not receive."""
+
+    type: str
+    rehabilitation: Rehabilitation
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentChanged:
+    customer_id: str
+    channel: ContactChannel
+    granted: bool
+    opted_out: tuple[ContactChannel, ...]
+    type: ClassVar[str] = CUSTOMER_CONSENT_CHANGED
+
+
+DomainEvent = (
+    AccountPlaced
+    | AccountAssigned
+    | AccountAcknowledged
+    | BalanceAdjusted
+    | ContactAttempted
+    | PlanChanged
+    | PaymentChanged
+    | DisputeChanged
+    | HoldChanged
+    | AccountClosed
+    | AccountRecalled
+    | RehabilitationChanged
+    | ConsentChanged
+)
+
+#: Account event types that only the creditor receives.
+CREDITOR_ONLY = frozenset({CUSTOMER_REHABILITATED, CUSTOMER_RETURNED})
+
+
+#: Where a reader is in the feed: the (txid, position) of the last event it has seen; the
+#: feed's order (``hub.store.event_log`` says why it is this one).
+EventKey = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as the log keeps it: what the feed, webhooks and subscriptions carry."""
+
+    id: str
+    type: str
+    account_id: str | None
+    #: The account's own count (1, 2, …); None for events of no account.
+    sequence: int | None
+    #: The audience: the creditor always, and the agency if set.
+    creditor_id: str
+    agency_id: str | None
+    data: dict[str, Any]
+    occurred_at: dt.datetime
+    position: int
+    txid: int
+
+    @property
+    def key(self) -> EventKey:
+        return (self.txid, self.position)

@@ -13,12 +13,14 @@ the plan clock: every due date moves later by the days the account spent paused.
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 from hub.domain.errors import DomainError
+from hub.domain.lifecycle import Lifecycle
 from hub.domain.money import MINOR_UNITS
 
 MAX_INSTALLMENTS = 120
@@ -40,10 +42,87 @@ class PlanStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
+class PlanAction(StrEnum):
+    #: Every installment paid (or the balance cleared).
+    COMPLETE = "COMPLETE"
+    #: An installment missed past the grace period.
+    BREAK = "BREAK"
+    #: The account left collection with the plan running.
+    CANCEL = "CANCEL"
+
+
+_P = PlanStatus
+PLAN_LIFECYCLE: Lifecycle[PlanStatus, PlanAction] = Lifecycle(
+    moves={
+        PlanAction.COMPLETE: (frozenset({_P.ACTIVE}), _P.COMPLETED),
+        PlanAction.BREAK: (frozenset({_P.ACTIVE}), _P.BROKEN),
+        PlanAction.CANCEL: (frozenset({_P.ACTIVE}), _P.CANCELLED),
+    },
+    refuse=lambda _action, _status: DomainError.of("PLAN_NOT_ACTIVE", "the plan changed meanwhile"),
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Installment:
     due_date: dt.date
     amount_minor: int
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentPlan:
+    """Installments agreed for the whole balance. While a dispute or hold pauses the plan,
+    ``paused_since`` is set; when it resumes, every due date moves by the whole days paused
+    (``paused_days``)."""
+
+    id: str
+    account_id: str
+    cadence: Cadence
+    currency: str
+    total_minor: int
+    start_date: dt.date
+    installments: tuple[Installment, ...]
+    status: PlanStatus
+    created_at: dt.datetime
+    paused_since: dt.datetime | None = None
+    paused_days: int = 0
+    ended_at: dt.datetime | None = None
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is PlanStatus.ACTIVE
+
+    def pause(self, now: dt.datetime) -> PaymentPlan:
+        """Stop the plan clock (once, however many side states stack up)."""
+        if self.paused_since is not None:
+            return self
+        return dataclasses.replace(self, paused_since=now)
+
+    def resume(self, now: dt.datetime) -> PaymentPlan:
+        """Restart the plan clock: due dates move by the whole days spent paused."""
+        if self.paused_since is None:
+            return self
+        paused = (now.date() - self.paused_since.date()).days
+        return dataclasses.replace(self, paused_since=None, paused_days=self.paused_days + paused)
+
+    def end(self, action: PlanAction, now: dt.datetime) -> PaymentPlan:
+        """The plan completed, broken or cancelled at ``now``."""
+        status = PLAN_LIFECYCLE.apply(self.status, action)
+        return dataclasses.replace(self, status=status, ended_at=now)
+
+    def broken_by(self, paid_minor: int, *, today: dt.date, grace_days: int) -> bool:
+        """True when the running plan counts as broken today (see ``is_broken``); a paused
+        plan never breaks."""
+        return (
+            self.is_active
+            and self.paused_since is None
+            and is_broken(
+                self.installments,
+                paid_minor,
+                today=today,
+                grace_days=grace_days,
+                paused_days=self.paused_days,
+            )
+        )
 
 
 def floor_minor(currency: str) -> int:

@@ -80,7 +80,20 @@ def validate_placement(p: Placement, today: dt.date) -> list[Problem]:
         problems.append(Problem(code, message, path))
 
     _check_reference(p.reference, "reference", bad)
-    c = p.customer
+    _check_customer(p.customer, bad)
+    _check_amounts(p, bad)
+    if p.due_date > today:
+        bad("DUE_DATE_IN_FUTURE", "an account is placed after its due date has passed", "dueDate")
+    if p.metadata is not None:
+        problem = metadata_problem(p.metadata)
+        if problem is not None:
+            problems.append(problem)
+    if p.idempotency_key is not None and not 1 <= len(p.idempotency_key) <= 255:
+        bad("INVALID_IDEMPOTENCY_KEY", "idempotency key must be 1-255 characters", "idempotencyKey")
+    return problems
+
+
+def _check_customer(c: CustomerDetails, bad: Any) -> None:
     _check_reference(c.reference, "customer.reference", bad)
     if not c.name.strip() or len(c.name) > MAX_NAME_LENGTH:
         bad("INVALID_NAME", f"name must be 1-{MAX_NAME_LENGTH} characters", "customer", "name")
@@ -102,6 +115,8 @@ def validate_placement(p: Placement, today: dt.date) -> list[Problem]:
             "timezone",
         )
 
+
+def _check_amounts(p: Placement, bad: Any) -> None:
     money_ok = True
     for name, money in (("originalAmount", p.original_amount), ("balance", p.balance)):
         if not is_currency(money.currency):
@@ -115,30 +130,22 @@ def validate_placement(p: Placement, today: dt.date) -> list[Problem]:
                 "amountMinor",
             )
             money_ok = False
-    if money_ok:
-        if p.balance.currency != p.original_amount.currency:
-            bad(
-                "CURRENCY_MISMATCH",
-                "balance and original amount differ in currency",
-                "balance",
-                "currency",
-            )
-        elif p.balance.amount_minor > p.original_amount.amount_minor:
-            bad(
-                "BALANCE_ABOVE_ORIGINAL",
-                "balance cannot exceed the original amount",
-                "balance",
-                "amountMinor",
-            )
-    if p.due_date > today:
-        bad("DUE_DATE_IN_FUTURE", "an account is placed after its due date has passed", "dueDate")
-    if p.metadata is not None:
-        problem = metadata_problem(p.metadata)
-        if problem is not None:
-            problems.append(problem)
-    if p.idempotency_key is not None and not 1 <= len(p.idempotency_key) <= 255:
-        bad("INVALID_IDEMPOTENCY_KEY", "idempotency key must be 1-255 characters", "idempotencyKey")
-    return problems
+    if not money_ok:
+        return
+    if p.balance.currency != p.original_amount.currency:
+        bad(
+            "CURRENCY_MISMATCH",
+            "balance and original amount differ in currency",
+            "balance",
+            "currency",
+        )
+    elif p.balance.amount_minor > p.original_amount.amount_minor:
+        bad(
+            "BALANCE_ABOVE_ORIGINAL",
+            "balance cannot exceed the original amount",
+            "balance",
+            "amountMinor",
+        )
 
 
 def metadata_problem(value: Any) -> Problem | None:

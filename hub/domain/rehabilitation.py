@@ -6,11 +6,14 @@ The summary tells the creditor how the customer paid, so it can decide how to re
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from hub.domain.collection import ContactChannel, ContactDirection, ContactOutcome, PaymentChannel
+from hub.domain.errors import DomainError
+from hub.domain.time import CLOCK_SKEW
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,3 +79,35 @@ def summarize(
         payment_channels=tuple(c for c in PaymentChannel if c in channels),
         self_served=bool(paid) and PaymentChannel.AGENCY not in channels,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Rehabilitation:
+    """A customer who paid, handed back to the creditor (``summary`` in ``currency``);
+    ``returned_at`` once the creditor reports that they bought again."""
+
+    id: str
+    account_id: str
+    customer_id: str
+    creditor_id: str
+    agency_id: str | None
+    currency: str
+    summary: Summary
+    rehabilitated_at: dt.datetime
+    returned_at: dt.datetime | None = None
+    order_reference: str | None = None
+
+    def returned(
+        self, returned_at: dt.datetime, order_reference: str, now: dt.datetime
+    ) -> Rehabilitation:
+        """The customer bought again at ``returned_at`` (between the rehabilitation and now,
+        give or take clock skew: a return stamped by another system's clock still counts)."""
+        if self.returned_at is not None:
+            raise DomainError.of(
+                "ALREADY_RETURNED", "this customer's return is already recorded", "customerId"
+            )
+        if returned_at > now + CLOCK_SKEW or returned_at < self.rehabilitated_at - CLOCK_SKEW:
+            raise DomainError.of(
+                "INVALID_TIME", "returnedAt is between the rehabilitation and now", "returnedAt"
+            )
+        return dataclasses.replace(self, returned_at=returned_at, order_reference=order_reference)

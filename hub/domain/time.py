@@ -12,3 +12,9 @@ import datetime as dt
 def rfc3339(value: dt.datetime) -> str:
     """``2026-01-31T12:00:00.000000Z`` for any aware datetime."""
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+#: Reports may be stamped a little ahead of the hub's clock (clock skew), not more.
+CLOCK_SKEW = dt.timedelta(minutes=5)
+#: How long before its placement a reported payment or contact may be dated.
+MAX_REPORT_AGE_BEFORE_PLACEMENT = dt.timedelta(days=365)

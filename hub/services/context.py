@@ -5,16 +5,51 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from hub.domain.organization import Organization
 from hub.services.idempotency import RequestHasher
 from hub.settings import Settings
 from hub.store.database import Database
 from hub.store.pii import FieldCipher
+from hub.store.unit_of_work import Store
 
 RULES_RECHECK_SECONDS = 5.0
+
+
+class OrganizationCache:
+    """Organizations by id, kept in process for ``ttl`` seconds.
+
+    Organizations never change after creation (there is no rename), so a short-lived copy is
+    safe; it spares a database read for every account's ``creditor`` and ``agency``.
+    """
+
+    def __init__(self, store: Store, ttl: float = 60.0, max_size: int = 10_000) -> None:
+        self.store = store
+        self.ttl = ttl
+        self.max_size = max_size
+        self._found: dict[str, tuple[float, Organization]] = {}
+
+    def cached(self, organization_id: str) -> Organization | None:
+        """The organization if a fresh copy is at hand, without waiting for anything."""
+        entry = self._found.get(organization_id)
+        return entry[1] if entry is not None and entry[0] > time.monotonic() else None
+
+    async def get_many(self, ids: Sequence[str]) -> dict[str, Organization]:
+        now = time.monotonic()
+        found = {i: entry[1] for i in ids if (entry := self._found.get(i)) and entry[0] > now}
+        missing = [i for i in ids if i not in found]
+        if missing:
+            async with self.store.read() as uow:
+                loaded = await uow.organizations.get_many(missing)
+            if len(self._found) + len(loaded) > self.max_size:
+                self._found.clear()
+            for org_id, organization in loaded.items():
+                self._found[org_id] = (now + self.ttl, organization)
+            found.update(loaded)
+        return found
 
 
 def utcnow() -> dt.datetime:
@@ -28,20 +63,21 @@ class ServiceContext:
     settings: Settings
     clock: Callable[[], dt.datetime] = field(default=utcnow)
     #: Organizations linked to visible accounts (creditor, agency), cached in process.
-    organizations: Any = field(default=None)
+    organizations: OrganizationCache = field(default=None)  # type: ignore[assignment]
     #: Keyed hashes of idempotent requests; keyed from ``cipher`` unless given.
     request_hasher: RequestHasher = field(default=None)  # type: ignore[assignment]
+    #: Storage: units of work with their repositories (``hub.store``).
+    store: Store = field(init=False, repr=False)
     #: The compliance rule packs (``hub.compliance.RuleRegistry``), loaded on first use.
     _rules: Any = field(default=None, repr=False)
     _rules_checked: float = field(default=0.0, repr=False)
 
     def __post_init__(self) -> None:
+        self.store = Store(self.db, self.cipher)
         if self.request_hasher is None:
             self.request_hasher = RequestHasher.from_cipher(self.cipher)
         if self.organizations is None:
-            from hub.services.organizations import OrganizationCache
-
-            self.organizations = OrganizationCache()
+            self.organizations = OrganizationCache(self.store)
 
     def rules(self) -> Any:
         """The rule packs in force. New or changed pack files are picked up without a

@@ -11,17 +11,14 @@ import json
 import os
 from typing import Any
 
-import sqlalchemy as sa
-
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
 from hub.domain.account import Product
 from hub.domain.money import Money
 from hub.domain.placement import CustomerDetails, Placement
-from hub.services import accounts as account_service
 from hub.services import organizations as organization_service
+from hub.services import placement as placement_service
 from hub.services.context import ServiceContext
-from hub.store.tables import routing_rules
 
 CREDITOR_NAME = "Demo Creditor"
 AGENCY_NAME = "Demo Agency"
@@ -87,7 +84,7 @@ async def ensure_demo(ctx: ServiceContext) -> dict[str, Any]:
         ("agency", OrganizationKind.AGENCY, AGENCY_NAME, agency),
     ):
         previous = saved.get(role)
-        if org is not None and previous and previous["organization_id"] == org["id"]:
+        if org is not None and previous and previous["organization_id"] == org.id:
             result[role] = previous
             continue
         if org is None:
@@ -95,9 +92,7 @@ async def ensure_demo(ctx: ServiceContext) -> dict[str, Any]:
                 ctx, kind=kind, name=name, country="SE"
             )
         else:
-            creds = await organization_service.create_client(
-                ctx, org["id"], name="demo", scopes=None
-            )
+            creds = await organization_service.create_client(ctx, org.id, name="demo", scopes=None)
         result[role] = {
             "organization_id": creds.organization_id,
             "client_id": creds.client_id,
@@ -105,16 +100,7 @@ async def ensure_demo(ctx: ServiceContext) -> dict[str, Any]:
         }
     creditor_id = result["creditor"]["organization_id"]
     agency_id = result["agency"]["organization_id"]
-    async with ctx.db.read() as conn:
-        has_rule = (
-            await conn.execute(
-                sa.select(routing_rules.c.id).where(
-                    routing_rules.c.creditor_id == creditor_id,
-                    routing_rules.c.agency_id == agency_id,
-                )
-            )
-        ).first()
-    if has_rule is None:
+    if not await organization_service.routes_to(ctx, creditor_id, agency_id):
         await organization_service.create_routing_rule(
             ctx, creditor_id=creditor_id, agency_id=agency_id, priority=100
         )
@@ -151,4 +137,4 @@ async def _place_demo_accounts(ctx: ServiceContext, creditor_id: str) -> None:
             _CUSTOMERS, start=1
         )
     ]
-    await account_service.place_accounts(ctx, principal, placements)
+    await placement_service.place_accounts(ctx, principal, placements)

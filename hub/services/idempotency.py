@@ -4,39 +4,36 @@ A key is scoped to the organization. The stored result is the id of what the fir
 created or changed; a replay returns that object as it is now. The same key with a different
 input, or for another operation, is refused with ``IDEMPOTENCY_KEY_REUSED``.
 
-What is stored of the request is a keyed hash: HMAC-SHA256, under a key derived from the
-PII encryption key, of the SHA-256 of the request. The request holds customer PII; a plain
-hash of it would let anyone who reads the table confirm guesses of a phone number.
-Hashes written by earlier versions (the bare SHA-256, 64 hex digits) are keyed in place by
-``rekey_stored_hashes`` (``evenly-hub migrate``, and ``serve`` before it starts), and a
-replay compares them in keyed form meanwhile, so a request stored before still replays.
+A request is its use case's command (a frozen dataclass): its fingerprint is computed from
+the command's fields by one function, ``fingerprint``, for every use case. What is stored of
+it is a keyed hash: HMAC-SHA256, under a key derived from the PII encryption key, of the
+SHA-256 of the request. The request holds customer PII; a plain hash of it would let anyone
+who reads the table confirm guesses of a phone number. Hashes written by earlier versions
+(the bare SHA-256, 64 hex digits) are keyed in place by ``rekey_stored_hashes``
+(``evenly-hub migrate``, and ``serve`` before it starts), and a replay compares them in
+keyed form meanwhile, so a request stored before still replays.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import enum
 import hashlib
 import hmac
-from collections.abc import Collection, Mapping
 from typing import Any
 
 import orjson
-import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.domain.errors import Problem
+from hub.domain.money import Money
+from hub.store.idempotency import NewKey, StoredKey
 from hub.store.pii import FieldCipher
-from hub.store.tables import idempotency_keys
 
 REUSED = "IDEMPOTENCY_KEY_REUSED"
-_FIND = sa.select(idempotency_keys).where(
-    idempotency_keys.c.organization_id == sa.bindparam("organization_id"),
-    idempotency_keys.c.key.in_(sa.bindparam("keys", expanding=True)),
-)
 #: Marks the keyed form; it and 61 hex digits (244 bits) fit the 64 characters of the column.
 KEYED_PREFIX = "k1:"
 _KEY_PURPOSE = b"evenly idempotency request hash v1"
-_REKEY_BATCH = 500
 
 
 class RequestHasher:
@@ -74,42 +71,52 @@ class RequestHasher:
         return KEYED_PREFIX + mac[: 64 - len(KEYED_PREFIX)]
 
 
-async def rekey_stored_hashes(engine: AsyncEngine, hasher: RequestHasher) -> int:
-    """Key the hashes stored by earlier versions in place; how many were rewritten.
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
 
-    Safe to run on several nodes at once: a row is only rewritten from the form it was read in.
-    """
-    legacy = (
-        sa.select(
-            idempotency_keys.c.organization_id,
-            idempotency_keys.c.key,
-            idempotency_keys.c.request_hash,
-        )
-        .where(idempotency_keys.c.request_hash.not_like(f"{KEYED_PREFIX}%"))
-        .limit(_REKEY_BATCH)
-    )
-    rewrite = (
-        idempotency_keys.update()
-        .where(
-            idempotency_keys.c.organization_id == sa.bindparam("_organization_id"),
-            idempotency_keys.c.key == sa.bindparam("_key"),
-            idempotency_keys.c.request_hash == sa.bindparam("_old"),
-        )
-        .values(request_hash=sa.bindparam("_new"))
-    )
-    rewritten = 0
-    while True:
-        async with engine.begin() as conn:
-            rows = (await conn.execute(legacy)).all()
-            batch = [
-                {"_organization_id": org, "_key": key, "_old": old, "_new": hasher.keyed(old)}
-                for org, key, old in rows
-            ]
-            if batch:
-                await conn.execute(rewrite, batch)
-        rewritten += len(batch)
-        if len(rows) < _REKEY_BATCH:
-            return rewritten
+
+def _wire(value: Any) -> Any:
+    """A command field as the request states it."""
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dt.date):  # datetimes too
+        return value.isoformat()
+    if isinstance(value, Money):
+        return dataclasses.asdict(value)
+    if isinstance(value, tuple | list):
+        return [_wire(item) for item in value]
+    return value
+
+
+def payload_of(command: Any) -> dict[str, Any]:
+    """The request a command stands for: its fields by their API names."""
+    return {_camel(f.name): _wire(getattr(command, f.name)) for f in dataclasses.fields(command)}
+
+
+def operation_of(command: Any) -> str:
+    """The operation a command stands for, by its API name (``RecordPayment``:
+    ``recordPayment``)."""
+    name = type(command).__name__
+    return name[0].lower() + name[1:]
+
+
+def fingerprint(hasher: RequestHasher, operation: str, command: Any) -> str:
+    """The stored form of a request (its keyed hash)."""
+    return hasher(operation, payload_of(command))
+
+
+def same_request(
+    hasher: RequestHasher, stored: StoredKey, operation: str, fingerprint_: str
+) -> bool:
+    """Whether a stored key was made by this same request."""
+    return stored.operation == operation and hasher.matches(stored.request_hash, fingerprint_)
+
+
+def new_key(
+    organization_id: str, key: str, operation: str, fingerprint_: str, now: dt.datetime
+) -> NewKey:
+    return NewKey(organization_id, key, operation, fingerprint_, now)
 
 
 def reused_problem(*path: str) -> Problem:
@@ -118,36 +125,3 @@ def reused_problem(*path: str) -> Problem:
         "this idempotency key was used with a different request",
         (*path, "idempotencyKey"),
     )
-
-
-async def find(
-    conn: AsyncConnection, organization_id: str, keys: Collection[str]
-) -> dict[str, Mapping[Any, Any]]:
-    """Stored keys among ``keys``, by key."""
-    if not keys:
-        return {}
-    rows = await conn.execute(_FIND, {"organization_id": organization_id, "keys": list(keys)})
-    return {r.key: r._mapping for r in rows}
-
-
-def record(
-    organization_id: str,
-    key: str,
-    operation: str,
-    hash_: str,
-    result: dict[str, Any],
-    now: dt.datetime,
-) -> dict[str, Any]:
-    return {
-        "organization_id": organization_id,
-        "key": key,
-        "operation": operation,
-        "request_hash": hash_,
-        "result": result,
-        "created_at": now,
-    }
-
-
-async def save(conn: AsyncConnection, rows: list[dict[str, Any]]) -> None:
-    if rows:
-        await conn.execute(idempotency_keys.insert(), rows)

@@ -1,21 +1,99 @@
-"""The maintenance loop: time-driven changes no request triggers.
+"""The maintenance sweep: time-driven changes no request triggers.
 
 Plans whose installment is overdue past the grace period break, and holds whose ``until``
-passed end. Every delivery worker runs this loop (``evenly-hub worker``, and ``serve``
-unless ``--no-worker``); several may run at once, as each change is a versioned account
-change that a second sweeper finds already done.
+passed end. The worker process runs ``run_maintenance`` beside delivery (``evenly-hub
+worker``, and ``serve`` unless ``--no-worker``); several may run at once, as each change is
+a versioned account change that a second sweeper finds already done.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
+import datetime as dt
 import logging
 
-from hub.services.collection import sweep
+from hub.auth.scopes import OrganizationKind
+from hub.auth.tokens import Principal
+from hub.domain.collection_state import Item
+from hub.domain.errors import DomainError
+from hub.domain.hold import Hold
+from hub.services.account_changes import change_account
 from hub.services.context import ServiceContext
+from hub.store.accounts import Loaded, Target
+from hub.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("evenly.maintenance")
+
+
+@dataclasses.dataclass
+class SweepReport:
+    plans_broken: int = 0
+    holds_released: int = 0
+
+
+async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepReport:
+    """Break plans past their grace period and end holds whose ``until`` passed."""
+    now = now or ctx.clock()
+    report = SweepReport()
+    async with ctx.store.read() as uow:
+        plans = await uow.items.running_plans()
+        holds = await uow.items.expired_holds(now)
+    grace = ctx.settings.plan_grace_days
+    for due in plans:
+        if due.plan.broken_by(due.paid_minor, today=now.date(), grace_days=grace):
+            plan_id = due.plan.id
+
+            async def break_plan(
+                _uow: UnitOfWork, loaded: Loaded, at: dt.datetime, plan_id: str = plan_id
+            ) -> Item:
+                return loaded.collection.break_plan(plan_id, at)
+
+            if await _system_change(ctx, due.agency_id, due.plan.account_id, now, break_plan):
+                report.plans_broken += 1
+    for expired in holds:
+
+        async def release(_uow: UnitOfWork, loaded: Loaded, at: dt.datetime) -> Item:
+            hold = loaded.target
+            assert isinstance(hold, Hold)
+            return loaded.collection.release_hold(hold, at)
+
+        if await _system_change(
+            ctx, expired.agency_id, expired.hold_id, now, release, target=Target.HOLD
+        ):
+            report.holds_released += 1
+    return report
+
+
+async def _system_change(
+    ctx: ServiceContext,
+    agency_id: str | None,
+    id_: str,
+    now: dt.datetime,
+    move: object,
+    target: Target | None = None,
+) -> bool:
+    """A change the hub makes itself, acting for the account's agency; False if moot."""
+    if agency_id is None:
+        return False
+    system = Principal(
+        client_id="hub", organization_id=agency_id, kind=OrganizationKind.AGENCY, scopes=frozenset()
+    )
+    try:
+        await change_account(
+            dataclasses.replace(ctx, clock=lambda: now),
+            system,
+            None,
+            None,
+            id_,
+            move,  # type: ignore[arg-type]
+            operation="sweep",
+            target=target,
+        )
+    except DomainError:
+        return False
+    return True
 
 
 async def run_maintenance(ctx: ServiceContext, stop: asyncio.Event) -> None:

@@ -27,8 +27,7 @@ from hub.domain.errors import DomainError
 from hub.domain.events import EVENT_TYPES, WEBHOOK_TEST
 from hub.services.context import ServiceContext
 from hub.services.events import notify_outbox, organization_event
-from hub.services.visibility import event_clause
-from hub.store.ids import new_id
+from hub.domain.ids import new_id
 from hub.store.tables import (
     events,
     webhook_attempts,
@@ -37,6 +36,7 @@ from hub.store.tables import (
     webhook_secrets,
     webhook_subscriptions,
 )
+from hub.store.visibility import event_clause
 
 Row = Mapping[Any, Any]
 MAX_ENDPOINTS = 20

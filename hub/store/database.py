@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 from hub.store import feed_horizon
 from hub.store.availability import unavailable_as_error
+from hub.store.dialect import Dialect, dialect_named
 
 
 def _json_dumps(value: Any) -> str:
@@ -33,7 +34,8 @@ class Database:
     ) -> None:
         self.url = url
         parsed = make_url(url)
-        self.dialect = parsed.get_backend_name()
+        #: What differs between the backends, chosen here once (``hub.store.dialect``).
+        self.dialect: Dialect = dialect_named(parsed.get_backend_name())
         kwargs: dict[str, Any] = {
             "echo": echo,
             "json_serializer": _json_dumps,
@@ -60,7 +62,7 @@ class Database:
 
     @property
     def is_sqlite(self) -> bool:
-        return self.dialect == "sqlite"
+        return self.dialect.is_sqlite
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncConnection]:
@@ -74,14 +76,12 @@ class Database:
 
     @asynccontextmanager
     async def optimistic(self) -> AsyncIterator[AsyncConnection]:
-        """A read-then-write unit whose write is checked by a version guard.
+        """A read-then-write unit whose write is one statement checked by a version guard.
 
-        On PostgreSQL reads run outside any transaction (no BEGIN round trip): call
-        ``writes_follow`` once the guarded reads are done, then ``single_statement`` before
-        the final write. If nothing ran in between, that write runs as one autocommitted
-        statement (no BEGIN, no COMMIT); otherwise everything since ``writes_follow`` is one
-        transaction, committed when the block ends or rolled back if it raises. On SQLite
-        the whole block is one transaction, as ``transaction()``.
+        On PostgreSQL every statement commits on its own (no BEGIN or COMMIT round trips):
+        the reads need no transaction, since the write checks the version they read, and the
+        write is a single statement (``hub.store.writes``). On SQLite the whole block is one
+        transaction, as ``transaction()``.
         """
         if self.is_sqlite:
             async with self.transaction() as conn:
@@ -99,21 +99,6 @@ class Database:
                     raise
                 written = self._written(conn)
         self._tell_listeners(*written)
-
-    @staticmethod
-    async def writes_follow(conn: AsyncConnection) -> None:
-        """In ``optimistic()``: statements from here on share one transaction, begun by
-        the first of them."""
-        if conn.dialect.name == "postgresql":
-            await conn.commit()  # ends the autocommit reads; sends nothing
-            await conn.execution_options(isolation_level="READ COMMITTED")
-
-    @staticmethod
-    async def single_statement(conn: AsyncConnection) -> None:
-        """In ``optimistic()``, before the last write: if no statement ran since
-        ``writes_follow``, let that write commit on its own."""
-        if conn.dialect.name == "postgresql" and not conn.in_transaction():
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
 
     @staticmethod
     def _written(conn: AsyncConnection) -> tuple[bool, bool]:

@@ -17,6 +17,7 @@ import asyncpg
 from sqlalchemy.engine import make_url
 
 from hub.store.database import Database
+from hub.store.outbox import EVENTS_CHANNEL
 
 
 class EventBus:
@@ -51,8 +52,6 @@ class EventBus:
         """PostgreSQL: LISTEN for other processes' commits until ``stop``; reconnects."""
         if self.db.is_sqlite:
             return
-        from hub.services.events import EVENTS_CHANNEL
-
         dsn = (
             make_url(self.db.url).set(drivername="postgresql").render_as_string(hide_password=False)
         )

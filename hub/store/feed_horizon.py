@@ -44,6 +44,7 @@ progress, and the feed only asks for the horizon for events at or above the snap
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -131,3 +132,13 @@ def backlog() -> sa.TextClause:
     """One row: ``waiting`` (committed events not readable yet) and
     ``oldest_writer_seconds`` (how long the oldest open hub transaction has run)."""
     return sa.text(_BACKLOG)
+
+
+@dataclass(frozen=True)
+class FeedBacklog:
+    """What the feed holds back right now (on SQLite, never anything)."""
+
+    #: Committed events that are not readable yet: they wait for an older transaction.
+    waiting: int = 0
+    #: How long the oldest open transaction of the hub (one with an id) has run, 0 if none.
+    oldest_writer_seconds: float = 0.0

@@ -17,10 +17,11 @@ import sqlalchemy as sa
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
 from hub.domain.errors import DomainError
-from hub.services import events as event_log
-from hub.services.accounts import Change, _versioned_update, change_account
-from hub.store.ids import new_id
+from hub.domain.ids import new_id
+from hub.domain.money import Money
+from hub.services.account_changes import change_account
 from hub.store.tables import accounts, events, payments, webhook_messages
+from hub.store.writes import Guard, Write
 from tests.api.test_outbox import _endpoint
 from tests.collection_ops import RECORD_PAYMENT, acknowledge, now, sek
 from tests.conftest import Backend, Caller, place
@@ -82,20 +83,14 @@ async def test_a_write_whose_guard_misses_writes_nothing(
         "reversed_at": None,
         "reversal_reason": None,
     }
-    stale = {"version": before[0] + 1, "_account_id": account["id"], "_read_version": 999}
-    db = backend.services.db
-    async with db.optimistic() as conn:
-        await db.writes_follow(conn)
-        await db.single_statement(conn)
-        matched = await event_log.append(
-            conn,
-            [event],
-            guard=(_versioned_update(("version",)), stale),
-            inserts=[(payments, payment)],
+    stale = Guard(account["id"], 999, {"version": before[0] + 1})
+    async with backend.services.store.change() as uow:
+        matched = await uow.dialect.write(
+            uow.conn, Write(guard=stale, inserts=[(payments, payment)], events=[event])
         )
         assert not matched
-        if db.is_sqlite:
-            await conn.rollback()  # as change_account's conflict does (SQLite runs in steps)
+        if uow.dialect.is_sqlite:
+            await uow.conn.rollback()  # as change_account's conflict does (SQLite runs in steps)
     assert await _counts(backend, account["id"]) == before
 
 
@@ -150,21 +145,25 @@ async def test_an_account_that_changes_under_every_attempt_is_a_concurrent_chang
     )
     attempts = 0
 
-    async def change(conn: Any, row: Any, at: dt.datetime) -> Change:
+    async def move(uow: Any, loaded: Any, at: dt.datetime) -> None:
         nonlocal attempts
         attempts += 1
-        # Another writer gets in first, every time.
-        await conn.execute(
+        # Another writer gets in first, every time (on PostgreSQL this statement commits on
+        # its own; on SQLite it is rolled back with the attempt).
+        await uow.conn.execute(
             accounts.update()
-            .where(accounts.c.id == row["id"])
+            .where(accounts.c.id == loaded.collection.account.id)
             .values(version=accounts.c.version + 1)
         )
-        done = Change(values={"balance_minor": row["balance_minor"] - 1})
-        done.emit("account.balance_adjusted", reason="never written")
-        return done
+        loaded.collection.adjust_balance(Money(-1, "SEK"), "never written", at)
 
     with pytest.raises(DomainError) as refused:
-        await change_account(backend.services, principal, account["id"], "test", {}, None, change)
+        await change_account(
+            backend.services, principal, None, None, account["id"], move, operation="test"
+        )
     assert [p.code for p in refused.value.problems] == ["CONCURRENT_CHANGE"]
     assert attempts > 1
-    assert await _counts(backend, account["id"]) == before
+    version, *written = await _counts(backend, account["id"])
+    assert written == list(before[1:])
+    bumped = 0 if backend.name == "sqlite" else attempts
+    assert version == before[0] + bumped

@@ -50,7 +50,13 @@ from hub.domain.errors import DomainError
 from hub.domain.money import Money
 from hub.domain.payment_plan import Cadence
 from hub.services import accounts as account_service
-from hub.services import collection
+from hub.services import closing as closing_service
+from hub.services import contacts as contacts_service
+from hub.services import disputes as disputes_service
+from hub.services import holds as holds_service
+from hub.services import maintenance as maintenance_service
+from hub.services import payments as payments_service
+from hub.services import plans as plans_service
 from hub.services.context import ServiceContext
 from hub.store.migrate import upgrade
 from hub.store.tables import accounts, events, payments
@@ -133,7 +139,7 @@ class AccountLifecycle(RuleBasedStateMachine):
     @rule()
     def acknowledge(self) -> None:
         self.attempt(
-            collection.acknowledge_placement(
+            account_service.acknowledge_placement(
                 self.ctx, self.world.agency, self.account_id, agency_reference=None
             )
         )
@@ -147,7 +153,7 @@ class AccountLifecycle(RuleBasedStateMachine):
         self, channel: ContactChannel, direction: ContactDirection, outcome: ContactOutcome
     ) -> None:
         self.attempt(
-            collection.log_contact_attempt(
+            contacts_service.log_contact_attempt(
                 self.ctx,
                 self.world.agency,
                 self.account_id,
@@ -161,7 +167,7 @@ class AccountLifecycle(RuleBasedStateMachine):
     @rule(installment=st.integers(1, 60_000), cadence=st.sampled_from(Cadence))
     def plan(self, installment: int, cadence: Cadence) -> None:
         self.attempt(
-            collection.create_payment_plan(
+            plans_service.create_payment_plan(
                 self.ctx,
                 self.world.agency,
                 self.account_id,
@@ -183,7 +189,7 @@ class AccountLifecycle(RuleBasedStateMachine):
         """A share of the current balance: sometimes all of it, sometimes too much."""
         amount = self.balance * percent // 100
         applied = self.attempt(
-            collection.record_payment(
+            payments_service.record_payment(
                 self.ctx,
                 self.world.creditor if direct else self.world.agency,
                 self.account_id,
@@ -199,13 +205,17 @@ class AccountLifecycle(RuleBasedStateMachine):
     @rule(payment=payments, succeeded=st.booleans())
     def settle(self, payment: str, succeeded: bool) -> None:
         self.attempt(
-            collection.settle_payment(self.ctx, self.world.agency, payment, succeeded=succeeded)
+            payments_service.settle_payment(
+                self.ctx, self.world.agency, payment, succeeded=succeeded
+            )
         )
 
     @rule(payment=payments)
     def reverse(self, payment: str) -> None:
         self.attempt(
-            collection.reverse_payment(self.ctx, self.world.agency, payment, reason="chargeback")
+            payments_service.reverse_payment(
+                self.ctx, self.world.agency, payment, reason="chargeback"
+            )
         )
 
     @rule(delta=st.integers(-20_000, 20_000))
@@ -225,7 +235,7 @@ class AccountLifecycle(RuleBasedStateMachine):
     @rule(target=disputes, reason=st.sampled_from(DisputeReason))
     def open_dispute(self, reason: DisputeReason) -> Any:
         applied = self.attempt(
-            collection.open_dispute(
+            disputes_service.open_dispute(
                 self.ctx, self.world.agency, self.account_id, reason=reason, details=None
             )
         )
@@ -234,7 +244,7 @@ class AccountLifecycle(RuleBasedStateMachine):
     @rule(dispute=disputes, outcome=st.sampled_from(DisputeOutcome))
     def resolve_dispute(self, dispute: str, outcome: DisputeOutcome) -> None:
         self.attempt(
-            collection.resolve_dispute(
+            disputes_service.resolve_dispute(
                 self.ctx, self.world.agency, dispute, outcome=outcome, notes=None
             )
         )
@@ -243,7 +253,7 @@ class AccountLifecycle(RuleBasedStateMachine):
     def hold(self, reason: HoldReason, days: int | None) -> Any:
         until = dt.datetime.now(dt.UTC) + dt.timedelta(days=days) if days else None
         applied = self.attempt(
-            collection.place_on_hold(
+            holds_service.place_on_hold(
                 self.ctx, self.world.agency, self.account_id, reason=reason, until=until, notes=None
             )
         )
@@ -251,14 +261,14 @@ class AccountLifecycle(RuleBasedStateMachine):
 
     @rule(hold=holds)
     def release(self, hold: str) -> None:
-        self.attempt(collection.release_hold(self.ctx, self.world.agency, hold))
+        self.attempt(holds_service.release_hold(self.ctx, self.world.agency, hold))
 
     # Closing moves come late in a run, so the moves before them get exercised.
     @precondition(lambda self: self.steps > 12)
     @rule(reason=st.sampled_from(CloseReason), settlement=st.none() | st.integers(1, 60_000))
     def close(self, reason: CloseReason, settlement: int | None) -> None:
         self.attempt(
-            collection.close_account(
+            closing_service.close_account(
                 self.ctx,
                 self.world.agency,
                 self.account_id,
@@ -271,13 +281,15 @@ class AccountLifecycle(RuleBasedStateMachine):
     @rule()
     def recall(self) -> None:
         self.attempt(
-            collection.recall_account(self.ctx, self.world.creditor, self.account_id, reason=None)
+            account_service.recall_account(
+                self.ctx, self.world.creditor, self.account_id, reason=None
+            )
         )
 
     @rule(days=st.integers(1, 200))
     def time_passes(self, days: int) -> None:
         later = dt.datetime.now(dt.UTC) + dt.timedelta(days=days)
-        self.world.run(collection.sweep(self.ctx, now=later))
+        self.world.run(maintenance_service.sweep(self.ctx, now=later))
 
     @invariant()
     def the_books_balance(self) -> None:

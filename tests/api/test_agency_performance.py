@@ -15,7 +15,13 @@ from hub.domain.collection import (
 )
 from hub.domain.money import Money
 from hub.domain.payment_plan import Cadence
-from hub.services import collection
+from hub.services import accounts as account_service
+from hub.services import contacts as contacts_service
+from hub.services import disputes as disputes_service
+from hub.services import maintenance as maintenance_service
+from hub.services import payments as payments_service
+from hub.services import plans as plans_service
+from hub.services import rehabilitation as rehabilitation_service
 from hub.services.performance import agency_performance, portfolio_status
 from tests.conftest import Backend
 from tests.scenario import Scenario
@@ -41,7 +47,7 @@ async def test_agency_performance_matches_a_hand_built_scenario(backend: Backend
     finnish_account = await s.place(creditor, 20_000, "EUR", "FI")
 
     async def pay(days: float, agency, account: str, amount: int, channel, currency="SEK"):  # type: ignore[no-untyped-def]
-        return await collection.record_payment(
+        return await payments_service.record_payment(
             s.at(days),
             agency,
             account,
@@ -52,8 +58,10 @@ async def test_agency_performance_matches_a_hand_built_scenario(backend: Backend
         )
 
     for account in (paid_at_once, paid_on_plan, disputed, broken):
-        await collection.acknowledge_placement(s.at(0.5), nordic, account, agency_reference=None)
-    await collection.log_contact_attempt(
+        await account_service.acknowledge_placement(
+            s.at(0.5), nordic, account, agency_reference=None
+        )
+    await contacts_service.log_contact_attempt(
         s.at(1),
         nordic,
         paid_at_once,
@@ -64,7 +72,7 @@ async def test_agency_performance_matches_a_hand_built_scenario(backend: Backend
     )
     await pay(2, nordic, paid_at_once, 100_000, PaymentChannel.AGENCY)
     for account, installment in ((paid_on_plan, 25_000), (broken, 5_000)):
-        await collection.create_payment_plan(
+        await plans_service.create_payment_plan(
             s.at(1),
             nordic,
             account,
@@ -75,48 +83,46 @@ async def test_agency_performance_matches_a_hand_built_scenario(backend: Backend
         )
     await pay(3, nordic, paid_on_plan, 25_000, PaymentChannel.PORTAL)
     await pay(10, nordic, paid_on_plan, 25_000, PaymentChannel.PORTAL)
-    await collection.open_dispute(
+    await disputes_service.open_dispute(
         s.at(1), nordic, disputed, reason=DisputeReason.NOT_MY_DEBT, details=None
     )
-    report = await collection.sweep(s.at(20), now=s.now)
+    report = await maintenance_service.sweep(s.at(20), now=s.now)
     assert report.plans_broken == 1
-    await collection.acknowledge_placement(
+    await account_service.acknowledge_placement(
         s.at(0.5), finnish, finnish_account, agency_reference=None
     )
     await pay(5, finnish, finnish_account, 10_000, PaymentChannel.AGENCY, "EUR")
     # The customer who paid at once buys again.
-    async with backend.services.db.read() as conn:
-        [rehab_customer] = [
-            r["customer_id"]
-            for r in (
-                await collection.list_rehabilitations(
-                    conn, creditor, since=None, before_id=None, limit=10
-                )
-            )[0]
-            if r["account_id"] == paid_at_once
-        ]
-    await collection.record_customer_return(
+    [rehab_customer] = [
+        r.customer_id
+        for r in (
+            await rehabilitation_service.list_rehabilitations(
+                backend.services, creditor, since=None, before_id=None, limit=10
+            )
+        )[0]
+        if r.account_id == paid_at_once
+    ]
+    await rehabilitation_service.record_customer_return(
         s.at(30), creditor, rehab_customer, returned_at=s.now, order_reference="ORD-AGAIN"
     )
     # A placement outside the period does not count.
     s.at(45)
     await s.place(creditor, 99_000)
 
-    async with backend.services.db.read() as conn:
-        rows = await agency_performance(
-            conn,
-            creditor.organization_id,
-            start=start - dt.timedelta(hours=1),
-            end=start + dt.timedelta(days=40),
-            country=None,
-        )
-        finnish_only = await agency_performance(
-            conn,
-            creditor.organization_id,
-            start=start - dt.timedelta(hours=1),
-            end=start + dt.timedelta(days=40),
-            country="FI",
-        )
+    rows = await agency_performance(
+        backend.services,
+        creditor,
+        start=start - dt.timedelta(hours=1),
+        end=start + dt.timedelta(days=40),
+        country=None,
+    )
+    finnish_only = await agency_performance(
+        backend.services,
+        creditor,
+        start=start - dt.timedelta(hours=1),
+        end=start + dt.timedelta(days=40),
+        country="FI",
+    )
     by_agency = {r.agency_id: r for r in rows}
     assert set(by_agency) == {nordic.organization_id, finnish.organization_id}
     se = by_agency[nordic.organization_id]
@@ -145,9 +151,8 @@ async def test_agency_performance_matches_a_hand_built_scenario(backend: Backend
     assert [r.agency_id for r in finnish_only] == [finnish.organization_id]
 
     # Both sides of a pair read the same portfolio.
-    async with backend.services.db.read() as conn:
-        mine = await portfolio_status(conn, creditor, start=None, end=None)
-        theirs = await portfolio_status(conn, nordic, start=None, end=None)
+    mine = await portfolio_status(backend.services, creditor, start=None, end=None)
+    theirs = await portfolio_status(backend.services, nordic, start=None, end=None)
     [shared] = [p for p in mine if p.agency_id == nordic.organization_id]
     assert [dataclass_tuple(p) for p in theirs] == [dataclass_tuple(shared)]
     assert dict(shared.by_status) == {"PAID": 2, "DISPUTED": 1, "IN_COLLECTION": 1, "PLACED": 1}

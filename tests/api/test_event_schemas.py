@@ -28,7 +28,7 @@ from hub.domain.events import (
     EVENT_TYPES,
     ORGANIZATION_EVENT_TYPES,
 )
-from hub.services.collection import sweep
+from hub.services.maintenance import sweep
 from tests.collection_ops import produce_collection_events
 from tests.conftest import PLACE, Backend, Caller, placement
 

@@ -19,11 +19,12 @@ import pytest
 import sqlalchemy as sa
 from prometheus_client.parser import text_string_to_metric_families
 
-from hub.services import events as event_log
 from hub.store import feed_horizon
+from hub.store.tables import events
 from tests.conftest import (
     Backend,
     Caller,
+    append_events,
     asyncpg_dsn,
     foreign_write_transaction,
     place,
@@ -59,7 +60,9 @@ async def test_an_event_that_commits_late_is_not_skipped(
         transaction = await slow.begin()
         if backend.name == "sqlite":
             await slow.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: the write lock is held
-        await event_log.append(slow, [late])  # draws its position now, commits later
+        await append_events(
+            backend.services.db, slow, [late]
+        )  # draws its position now, commits later
         quick = asyncio.create_task(place(creditor))
         await asyncio.sleep(0.3)
         if backend.name == "sqlite":
@@ -93,15 +96,13 @@ async def test_an_older_transaction_writing_last_comes_first(
         await older.execute(sa.select(sa.func.pg_current_xact_id()))  # its id is taken now
         younger = (await place(creditor))["account"]["id"]
         assert await _feed_ids(creditor, cursor) == []
-        await event_log.append(older, [late])
+        await append_events(backend.services.db, older, [late])
         await transaction.commit()
     ids = await _feed_ids(creditor, cursor)
     assert len(ids) == 2 and ids[0] == late["id"]
     async with backend.services.db.read() as conn:
         rows = await conn.execute(
-            sa.select(event_log.events.c.id, event_log.events.c.position).where(
-                event_log.events.c.id.in_(ids)
-            )
+            sa.select(events.c.id, events.c.position).where(events.c.id.in_(ids))
         )
         position = {row.id: row.position for row in rows}
     assert position[late["id"]] > position[ids[1]]  # the feed is not in position order here
@@ -213,7 +214,7 @@ async def test_a_hub_transaction_that_ends_while_a_reader_reads_still_bounds_it(
                 conn.execute(sa.select(sa.func.pg_sleep(0.5), feed_horizon.horizon()))
             )
             await asyncio.sleep(0.2)
-            await event_log.append(writer, [_late_event(creditor)])
+            await append_events(pg_backend.services.db, writer, [_late_event(creditor)])
             await transaction.commit()
             horizon = (await reading).one()[1]
     assert horizon <= txid
@@ -241,7 +242,7 @@ async def test_readers_racing_writers_and_other_programs_skip_nothing(
                 rows = [_late_event(creditor) for _ in range(chance.randint(1, 3))]
                 for row in rows:
                     row["id"] += f"_{chance.randrange(10**9)}"
-                await event_log.append(conn, rows)
+                await append_events(pg_backend.services.db, conn, rows)
                 await asyncio.sleep(chance.uniform(0, 0.05))
                 if chance.random() < 0.2:
                     await transaction.rollback()

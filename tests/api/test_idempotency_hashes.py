@@ -13,7 +13,8 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 
-from hub.services.idempotency import KEYED_PREFIX, rekey_stored_hashes
+from hub.services.idempotency import KEYED_PREFIX
+from hub.store.idempotency import rekey_stored_hashes
 from hub.store.tables import idempotency_keys
 from tests.conftest import PLACE, Backend, Caller, placement
 
@@ -141,14 +142,17 @@ async def test_a_request_stored_with_an_unkeyed_hash_still_replays_and_is_keyed_
         assert [e["code"] for e in refused["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
 
     await replays()
-    assert await rekey_stored_hashes(backend.services.db.engine, backend.services.request_hasher)
+    assert await rekey_stored_hashes(
+        backend.services.db.engine, backend.services.request_hasher.keyed
+    )
     for key in ("legacy-place", "legacy-adjust"):
         rekeyed = await stored_hash(backend, creditor.organization_id, key)
         assert rekeyed.startswith(KEYED_PREFIX)
         assert rekeyed != legacy
     await replays()
     assert (
-        await rekey_stored_hashes(backend.services.db.engine, backend.services.request_hasher) == 0
+        await rekey_stored_hashes(backend.services.db.engine, backend.services.request_hasher.keyed)
+        == 0
     )
 
 

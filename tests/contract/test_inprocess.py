@@ -34,8 +34,12 @@ from hub.domain.money import Money
 from hub.domain.payment_plan import Cadence
 from hub.domain.placement import CustomerDetails, Placement
 from hub.services import accounts as account_service
-from hub.services import collection
+from hub.services import disputes as disputes_service
+from hub.services import holds as holds_service
 from hub.services import organizations as organization_service
+from hub.services import payments as payments_service
+from hub.services import placement as placement_service
+from hub.services import plans as plans_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
 from hub.store.database import Database
@@ -77,7 +81,7 @@ def _build() -> tuple[Any, str]:
         principal = Principal(
             creditor.client_id, creditor.organization_id, OrganizationKind.CREDITOR, creditor.scopes
         )
-        await account_service.place_accounts(
+        await placement_service.place_accounts(
             ctx,
             principal,
             [
@@ -112,16 +116,15 @@ async def _collection_history(
 ) -> list[str]:
     """Accounts at every stage (acknowledged, on a plan, paid, disputed, on hold) and the ids
     of their payments, disputes, holds and customers, for generated operations to hit."""
-    async with ctx.db.read() as conn:
-        rows = await account_service.list_accounts(
-            conn, creditor, account_service.AccountFilter(), before_id=None, limit=10
-        )
-    ids = [r["id"] for r in rows] + [r["customer_id"] for r in rows]
-    first, second, third, fourth, fifth = (r["id"] for r in rows[:5])
+    rows = await account_service.list_accounts(
+        ctx, creditor, account_service.AccountFilter(), before_id=None, limit=10
+    )
+    ids = [r.id for r in rows] + [r.customer_id for r in rows]
+    first, second, third, fourth, fifth = (r.id for r in rows[:5])
     now = ctx.clock()
     for account_id in (first, second, third, fourth):
-        await collection.acknowledge_placement(ctx, agency, account_id, agency_reference="QA")
-    plan = await collection.create_payment_plan(
+        await account_service.acknowledge_placement(ctx, agency, account_id, agency_reference="QA")
+    plan = await plans_service.create_payment_plan(
         ctx,
         agency,
         first,
@@ -130,7 +133,7 @@ async def _collection_history(
         installment_amount=Money(3_000, "SEK"),
         installments=None,
     )
-    paid = await collection.record_payment(
+    paid = await payments_service.record_payment(
         ctx,
         agency,
         first,
@@ -139,7 +142,7 @@ async def _collection_history(
         channel=PaymentChannel.PORTAL,
         received_at=now,
     )
-    pending = await collection.record_payment(
+    pending = await payments_service.record_payment(
         ctx,
         agency,
         second,
@@ -149,13 +152,13 @@ async def _collection_history(
         received_at=now,
         pending=True,
     )
-    dispute = await collection.open_dispute(
+    dispute = await disputes_service.open_dispute(
         ctx, agency, third, reason=DisputeReason.WRONG_AMOUNT, details="QA"
     )
-    hold = await collection.place_on_hold(
+    hold = await holds_service.place_on_hold(
         ctx, agency, fourth, reason=HoldReason.HARDSHIP, until=None, notes=None
     )
-    await collection.record_payment(
+    await payments_service.record_payment(
         ctx,
         creditor,
         fifth,

@@ -12,9 +12,9 @@ import orjson
 import pytest
 from cryptography.exceptions import InvalidTag
 
+from hub.domain.ids import new_id
 from hub.services.idempotency import RequestHasher
 from hub.settings import Settings
-from hub.store.ids import new_id
 from hub.store.pii import FieldCipher
 
 # --- PII encryption ------------------------------------------------------------------------

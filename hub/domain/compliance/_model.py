@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from hub.domain.collection import ContactChannel, ContactDirection, ContactOutcome, HoldReason
-
-if TYPE_CHECKING:
-    from hub.domain.compliance._history import ContactHistory
-
+from hub.domain.compliance._history import ContactHistory
+from hub.domain.errors import Problem
 
 # The contact vocabularies are the collection domain's own (one definition, two names).
 Channel = ContactChannel
@@ -97,3 +94,16 @@ class Decision:
     next_allowed_at: dt.datetime | None
     pack: PackRef | None
     timezones: tuple[str, ...]
+
+    def refusal_problems(self) -> tuple[Problem, ...]:
+        """``CONTACT_NOT_PERMITTED``, once per refusing rule, naming it and when the contact
+        would be allowed."""
+        when = (
+            f"; allowed again at {self.next_allowed_at.isoformat()}"
+            if self.next_allowed_at is not None
+            else "; not allowed until the reason is lifted"
+        )
+        return tuple(
+            Problem("CONTACT_NOT_PERMITTED", f"{r.rule_id}: {r.message}{when}", ("occurredAt",))
+            for r in self.reasons
+        )

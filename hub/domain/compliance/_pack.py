@@ -9,7 +9,7 @@ the rules per channel, once, so that evaluating a contact only runs the rules th
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -251,70 +251,104 @@ def _compile(rule: Mapping[str, Any], calendar: HolidayCalendar | None) -> Globa
         rule["id"], rule["message"], rule["citation"], bool(rule.get("convention", False))
     )
     channels = frozenset(_channels(rule.get("channels")))
-    kind = rule["kind"]
-    if kind == "hours":
-        weekdays = rule.get("weekdays")
-        return HoursRule(
-            refusal,
-            channels,
-            _seconds(rule["start"]),
-            _seconds(rule["end"]),
-            None if weekdays is None else frozenset(WEEKDAYS.index(d) for d in weekdays),
-        )
-    if kind == "rest_days":
-        return RestDaysRule(
-            refusal,
-            channels,
-            frozenset(WEEKDAYS.index(d) for d in rule.get("weekdays", ())),
-            calendar if rule.get("public_holidays", False) else None,
-        )
-    if kind == "attempt_cap":
-        counted = rule.get("count_channels")
-        selector = Selector(
-            frozenset(_channels(counted)) if counted else channels,
-            frozenset({Direction.OUTBOUND}),
-        )
-        return WindowCapRule(
-            refusal,
-            channels,
-            selector,
-            rule["max_attempts"] - 1,
-            rule["days"],
-            rule.get("window", "calendar_days") == "calendar_days",
-        )
-    if kind == "cooldown":
-        after = rule["after"]
-        selector = Selector(
-            frozenset(_channels(after.get("channels"))),
-            frozenset(Direction),
-            frozenset(Outcome(o) for o in after["outcomes"]) if "outcomes" in after else None,
-        )
-        return WindowCapRule(
-            refusal,
-            channels,
-            selector,
-            0,
-            rule["days"],
-            rule.get("window", "calendar_days") == "calendar_days",
-        )
-    if kind == "opt_out":
-        return OptOutRule(refusal, channels)
-    if kind == "opt_out_notice":
-        return OptOutNoticeRule(refusal, channels)
-    if kind == "dispute":
-        return DisputeRule(refusal, channels)
-    if kind == "hold":
-        reasons = rule.get("reasons")
-        return HoldRule(
-            refusal,
-            channels,
-            frozenset(HoldReason(r) for r in reasons) if reasons else frozenset(HoldReason),
-        )
-    if kind == "validation_period":
-        return ValidationPeriodRule(
-            refusal, channels, rule["days"], rule["receipt_business_days"], calendar
-        )
-    raise InvalidRulePack([f"rule {rule['id']}: unknown kind {kind!r}"])
+    build = _BUILDERS.get(rule["kind"])
+    if build is None:
+        raise InvalidRulePack([f"rule {rule['id']}: unknown kind {rule['kind']!r}"])
+    return build(rule, refusal, channels, calendar)
+
+
+_Build = Callable[
+    [Mapping[str, Any], Refusal, frozenset[Channel], "HolidayCalendar | None"],
+    "GlobalRule | ZonalRule",
+]
+
+
+def _hours(rule: Mapping[str, Any], refusal: Refusal, channels: frozenset[Channel], _: Any) -> Any:
+    weekdays = rule.get("weekdays")
+    return HoursRule(
+        refusal,
+        channels,
+        _seconds(rule["start"]),
+        _seconds(rule["end"]),
+        None if weekdays is None else frozenset(WEEKDAYS.index(d) for d in weekdays),
+    )
+
+
+def _rest_days(
+    rule: Mapping[str, Any],
+    refusal: Refusal,
+    channels: frozenset[Channel],
+    calendar: HolidayCalendar | None,
+) -> Any:
+    return RestDaysRule(
+        refusal,
+        channels,
+        frozenset(WEEKDAYS.index(d) for d in rule.get("weekdays", ())),
+        calendar if rule.get("public_holidays", False) else None,
+    )
+
+
+def _attempt_cap(
+    rule: Mapping[str, Any], refusal: Refusal, channels: frozenset[Channel], _: Any
+) -> Any:
+    counted = rule.get("count_channels")
+    selector = Selector(
+        frozenset(_channels(counted)) if counted else channels,
+        frozenset({Direction.OUTBOUND}),
+    )
+    calendar_days = rule.get("window", "calendar_days") == "calendar_days"
+    return WindowCapRule(
+        refusal, channels, selector, rule["max_attempts"] - 1, rule["days"], calendar_days
+    )
+
+
+def _cooldown(
+    rule: Mapping[str, Any], refusal: Refusal, channels: frozenset[Channel], _: Any
+) -> Any:
+    after = rule["after"]
+    selector = Selector(
+        frozenset(_channels(after.get("channels"))),
+        frozenset(Direction),
+        frozenset(Outcome(o) for o in after["outcomes"]) if "outcomes" in after else None,
+    )
+    calendar_days = rule.get("window", "calendar_days") == "calendar_days"
+    return WindowCapRule(refusal, channels, selector, 0, rule["days"], calendar_days)
+
+
+def _hold(rule: Mapping[str, Any], refusal: Refusal, channels: frozenset[Channel], _: Any) -> Any:
+    reasons = rule.get("reasons")
+    return HoldRule(
+        refusal,
+        channels,
+        frozenset(HoldReason(r) for r in reasons) if reasons else frozenset(HoldReason),
+    )
+
+
+def _validation_period(
+    rule: Mapping[str, Any],
+    refusal: Refusal,
+    channels: frozenset[Channel],
+    calendar: HolidayCalendar | None,
+) -> Any:
+    return ValidationPeriodRule(
+        refusal, channels, rule["days"], rule["receipt_business_days"], calendar
+    )
+
+
+#: How each kind of rule in a pack file becomes a rule the engine evaluates.
+_BUILDERS: dict[str, _Build] = {
+    "hours": _hours,
+    "rest_days": _rest_days,
+    "attempt_cap": _attempt_cap,
+    "cooldown": _cooldown,
+    "opt_out": lambda _rule, refusal, channels, _calendar: OptOutRule(refusal, channels),
+    "opt_out_notice": lambda _rule, refusal, channels, _calendar: OptOutNoticeRule(
+        refusal, channels
+    ),
+    "dispute": lambda _rule, refusal, channels, _calendar: DisputeRule(refusal, channels),
+    "hold": _hold,
+    "validation_period": _validation_period,
+}
 
 
 def _channels(names: Sequence[str] | None) -> tuple[Channel, ...]:

@@ -1,0 +1,28 @@
+"""Organizations: the creditors and collection agencies on the hub, and their API clients."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Organization:
+    id: str
+    #: ``CREDITOR`` or ``AGENCY``.
+    kind: str
+    name: str
+    country: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiClient:
+    """An organization's API client: its secret is kept as a hash only."""
+
+    id: str
+    organization_id: str
+    organization_kind: str
+    secret_hash: str
+    scopes: frozenset[str]
+    revoked_at: dt.datetime | None

@@ -1,0 +1,222 @@
+"""What receivers get: the one place that turns domain events into published JSON.
+
+An event's ``data`` is what webhooks and the ``events`` feed carry (JSON Schema per type in
+``schema/webhooks/``). Account events show the account as it is after the whole change
+(``data.account``); none carries the customer's personal data, nor dispute details or
+notes: receivers fetch those through the API. Keys are written in a fixed order, so bodies
+are byte-for-byte stable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from hub.domain import events as E
+from hub.domain.account import Account
+from hub.domain.contact_attempt import ContactAttempt
+from hub.domain.dispute import Dispute
+from hub.domain.hold import Hold
+from hub.domain.ids import new_id
+from hub.domain.money import Money
+from hub.domain.payment import Payment
+from hub.domain.payment_plan import PaymentPlan
+from hub.domain.rehabilitation import Rehabilitation
+from hub.domain.time import rfc3339
+from hub.store.records import summary_json
+
+Json = dict[str, Any]
+
+
+def money(amount_minor: int, currency: str) -> Json:
+    return {"amountMinor": amount_minor, "currency": currency}
+
+
+def _money(value: Money) -> Json:
+    return money(value.amount_minor, value.currency)
+
+
+def _opt_time(value: dt.datetime | None) -> str | None:
+    return rfc3339(value) if value is not None else None
+
+
+def account_snapshot(account: Account) -> Json:
+    """The account as events show it (ids are the API's global ids)."""
+    return {
+        "id": account.id,
+        "reference": account.reference,
+        "status": account.status.value,
+        "product": account.product.value,
+        "country": account.country,
+        "customerId": account.customer_id,
+        "creditorId": account.creditor_id,
+        "agencyId": account.agency_id,
+        "originalAmount": money(account.original_amount_minor, account.currency),
+        "balance": money(account.balance_minor, account.currency),
+        "dueDate": account.due_date.isoformat(),
+        "placedAt": rfc3339(account.placed_at),
+    }
+
+
+def payment_view(p: Payment) -> Json:
+    return {
+        "id": p.id,
+        "amount": _money(p.amount),
+        "method": p.method.value,
+        "channel": p.channel.value,
+        "status": p.status.value,
+        "paymentPlanId": p.plan_id,
+        "receivedAt": rfc3339(p.received_at),
+        "reversedAt": _opt_time(p.reversed_at),
+        "reversalReason": p.reversal_reason,
+    }
+
+
+def plan_view(p: PaymentPlan) -> Json:
+    return {
+        "id": p.id,
+        "status": p.status.value,
+        "cadence": p.cadence.value,
+        "startDate": p.start_date.isoformat(),
+        "total": money(p.total_minor, p.currency),
+        "installments": [
+            {"dueDate": i.due_date.isoformat(), "amount": money(i.amount_minor, p.currency)}
+            for i in p.installments
+        ],
+        "pausedDays": p.paused_days,
+    }
+
+
+def dispute_view(d: Dispute) -> Json:
+    """Without details or notes: those may hold PII and stay behind the API."""
+    return {
+        "id": d.id,
+        "reason": d.reason.value,
+        "status": d.status.value,
+        "outcome": d.outcome.value if d.outcome else None,
+        "openedAt": rfc3339(d.opened_at),
+        "resolvedAt": _opt_time(d.resolved_at),
+    }
+
+
+def hold_view(h: Hold) -> Json:
+    return {
+        "id": h.id,
+        "reason": h.reason.value,
+        "status": h.status.value,
+        "until": _opt_time(h.until),
+        "placedAt": rfc3339(h.placed_at),
+        "releasedAt": _opt_time(h.released_at),
+    }
+
+
+def contact_view(c: ContactAttempt) -> Json:
+    return {
+        "id": c.id,
+        "channel": c.channel.value,
+        "direction": c.direction.value,
+        "outcome": c.outcome.value,
+        "occurredAt": rfc3339(c.occurred_at),
+        "rulePack": {"jurisdiction": c.rule_pack.jurisdiction, "version": c.rule_pack.version}
+        if c.rule_pack is not None
+        else None,
+    }
+
+
+def rehabilitation_view(r: Rehabilitation) -> Json:
+    return {
+        "id": r.id,
+        "customerId": r.customer_id,
+        **summary_json(r.summary, r.currency),
+        "rehabilitatedAt": rfc3339(r.rehabilitated_at),
+        "returnedAt": _opt_time(r.returned_at),
+        "orderReference": r.order_reference,
+    }
+
+
+def event_data(event: E.DomainEvent) -> Json:
+    """The fields an event adds to ``data`` beside ``account``."""
+    match event:
+        case E.AccountPlaced():
+            return {}
+        case E.AccountAssigned(agency_id=agency_id):
+            return {"agencyId": agency_id}
+        case E.AccountAcknowledged(agency_reference=reference):
+            return {"agencyReference": reference}
+        case E.BalanceAdjusted(adjustment=adjustment, previous_balance=previous, reason=reason):
+            return {
+                "adjustment": _money(adjustment),
+                "previousBalance": _money(previous),
+                "reason": reason,
+            }
+        case E.ContactAttempted(contact=contact):
+            return {"contactAttempt": contact_view(contact)}
+        case E.PlanChanged(plan=plan):
+            return {"paymentPlan": plan_view(plan)}
+        case E.PaymentChanged(payment=payment):
+            return {"payment": payment_view(payment)}
+        case E.DisputeChanged(dispute=dispute):
+            return {"dispute": dispute_view(dispute)}
+        case E.HoldChanged(hold=hold):
+            return {"hold": hold_view(hold)}
+        case E.AccountClosed(reason=reason, settlement=settlement):
+            return {
+                "reason": reason.value,
+                "settlementAmount": _money(settlement) if settlement is not None else None,
+            }
+        case E.AccountRecalled(reason=reason):
+            return {"reason": reason}
+        case E.RehabilitationChanged(rehabilitation=rehabilitation):
+            return {"rehabilitation": rehabilitation_view(rehabilitation)}
+        case E.ConsentChanged():
+            return {
+                "customerId": event.customer_id,
+                "channel": event.channel.value,
+                "granted": event.granted,
+                "optedOutChannels": [c.value for c in event.opted_out],
+            }
+    raise TypeError(f"no payload for {event!r}")
+
+
+def account_event_rows(
+    account: Account, first_sequence: int, events: Sequence[E.DomainEvent], now: dt.datetime
+) -> list[Json]:
+    """The event rows of one change: sequence numbers from ``first_sequence``, each showing
+    ``account`` as it is after the change, visible to its creditor and its agency (but win-back
+    news, which only the creditor sees)."""
+    snapshot = account_snapshot(account)
+    return [
+        {
+            "id": new_id("evt"),
+            "type": event.type,
+            "account_id": account.id,
+            "sequence": first_sequence + offset,
+            "creditor_id": account.creditor_id,
+            "agency_id": None if event.type in E.CREDITOR_ONLY else account.agency_id,
+            "data": {"account": snapshot, **event_data(event)},
+            "occurred_at": now,
+        }
+        for offset, event in enumerate(events)
+    ]
+
+
+def organization_event_row(
+    type_: str, organization_id: str, is_agency: bool, now: dt.datetime, data: Json
+) -> Json:
+    """An event about an organization itself (not an account), visible to it alone.
+
+    The audience columns say who sees an event: ``creditor_id`` for a creditor,
+    ``agency_id`` for an agency (``creditor_id`` then names the agency too, as it must not
+    be empty; no creditor has that id, so no creditor sees it).
+    """
+    return {
+        "id": new_id("evt"),
+        "type": type_,
+        "account_id": None,
+        "sequence": None,
+        "creditor_id": organization_id,
+        "agency_id": organization_id if is_agency else None,
+        "data": data,
+        "occurred_at": now,
+    }

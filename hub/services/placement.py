@@ -1,0 +1,228 @@
+"""Placing accounts: a creditor sends 1-500 accounts to collection at once.
+
+Each item succeeds or fails on its own; good items are committed together in one
+transaction, bad items are reported by index and write nothing. A placement is routed to
+an agency by the creditor's routing rules (``account.placed``, then ``account.assigned``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from hub.auth.tokens import Principal
+from hub.domain import events as E
+from hub.domain.account import Account
+from hub.domain.customer import Customer
+from hub.domain.errors import DomainError, Problem
+from hub.domain.placement import MAX_BATCH, Placement, normalize_placement, validate_placement
+from hub.services import idempotency, payloads
+from hub.services.account_changes import retrying
+from hub.services.context import ServiceContext
+from hub.store.placements import Placed, ReferenceTaken
+from hub.store.unit_of_work import UnitOfWork
+from hub.store.writes import Write
+
+_OPERATION = "placeAccount"
+
+
+@dataclass
+class PlacementOutcome:
+    """What happened to one placement: the account, or the problems that stopped it."""
+
+    account: Account | None = None
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    replayed: bool = False
+    #: The customer as placed (plaintext), so callers can show it without reading it back.
+    customer: Customer | None = None
+
+
+@dataclass
+class _Batch:
+    """A batch being placed: what was sent, in normal form, and what became of each item."""
+
+    sent: Sequence[Placement]
+    placements: list[Placement]
+    outcomes: list[PlacementOutcome]
+    hashes: dict[int, str] = field(default_factory=dict)
+    #: index -> account id placed by the first request with the same key
+    replay_of: dict[int, str] = field(default_factory=dict)
+    #: index -> earlier index in this batch with the same key
+    same_as: dict[int, int] = field(default_factory=dict)
+
+
+async def place_accounts(
+    ctx: ServiceContext, principal: Principal, placements: Sequence[Placement]
+) -> list[PlacementOutcome]:
+    """Place 1-500 accounts; each item succeeds or fails on its own, in one transaction."""
+    if not 1 <= len(placements) <= MAX_BATCH:
+        raise DomainError.of(
+            "BATCH_SIZE_OUT_OF_RANGE", f"a batch holds 1 to {MAX_BATCH} accounts", "items"
+        )
+    if not principal.is_creditor:
+        raise DomainError.of("CREDITOR_ONLY", "only a creditor places accounts")
+    # The first attempt inserts straight away and lets the unique index find duplicate
+    # references; if it finds any, the transaction is rolled back (so nothing, not even a
+    # customer update, is written for them) and the next attempt checks references first.
+    check_first = False
+
+    async def attempt() -> list[PlacementOutcome]:
+        nonlocal check_first
+        try:
+            async with ctx.store.transaction() as uow:
+                return await _place(ctx, uow, principal, placements, check_first)
+        except ReferenceTaken:
+            check_first = True
+            raise
+
+    return await retrying(ctx, attempt)
+
+
+def _request_payload(p: Placement) -> dict[str, Any]:
+    payload = dataclasses.asdict(p)
+    payload.pop("idempotency_key")
+    return payload
+
+
+def _duplicate(reference: str) -> Problem:
+    return Problem(
+        "DUPLICATE_REFERENCE",
+        f"an account with reference {reference!r} was already placed",
+        ("reference",),
+    )
+
+
+async def _place(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    principal: Principal,
+    sent: Sequence[Placement],
+    check_first: bool,
+) -> list[PlacementOutcome]:
+    now = ctx.clock()
+    # References are kept and compared in normal form; the idempotency hash covers the
+    # request as sent, so a retry is recognised by what the client sends again.
+    batch = _Batch(
+        sent,
+        [normalize_placement(p) for p in sent],
+        [PlacementOutcome(problems=validate_placement(p, now.date())) for p in sent],
+    )
+    await _match_keys(ctx, uow, principal, batch)
+    fresh = await _fresh(uow, principal, batch, check_first)
+    if fresh:
+        await _insert(ctx, uow, principal, batch, fresh, now)
+    if batch.replay_of:
+        found = await uow.accounts.get_many(principal, list(set(batch.replay_of.values())))
+        for i, account_id in batch.replay_of.items():
+            batch.outcomes[i].account = found.get(account_id)
+            batch.outcomes[i].replayed = True
+    for i, earlier in batch.same_as.items():
+        batch.outcomes[i] = dataclasses.replace(batch.outcomes[earlier], replayed=True)
+    return batch.outcomes
+
+
+async def _match_keys(
+    ctx: ServiceContext, uow: UnitOfWork, principal: Principal, batch: _Batch
+) -> None:
+    """Idempotency: replays return the first result; a changed request is refused.
+    Metadata that is not valid JSON cannot be hashed: such a request was never stored."""
+    keyed = {
+        i: p.idempotency_key
+        for i, p in enumerate(batch.sent)
+        if p.idempotency_key
+        and not any(problem.code == "INVALID_METADATA" for problem in batch.outcomes[i].problems)
+    }
+    if not keyed:
+        return
+    stored = await uow.idempotency.find_many(principal.organization_id, set(keyed.values()))
+    first_index: dict[str, int] = {}
+    for i, key in keyed.items():
+        batch.hashes[i] = ctx.request_hasher(_OPERATION, _request_payload(batch.sent[i]))
+        previous = stored.get(key)
+        earlier = first_index.setdefault(key, i)
+        outcome = batch.outcomes[i]
+        if previous is not None:
+            if ctx.request_hasher.matches(previous.request_hash, batch.hashes[i]):
+                batch.replay_of[i] = previous.result["account_id"]
+                outcome.problems.clear()
+            else:
+                outcome.problems.append(idempotency.reused_problem())
+        elif earlier != i:
+            if batch.hashes[earlier] == batch.hashes[i]:
+                batch.same_as[i] = earlier
+            else:
+                outcome.problems.append(idempotency.reused_problem())
+
+
+async def _fresh(
+    uow: UnitOfWork, principal: Principal, batch: _Batch, check_first: bool
+) -> list[int]:
+    """The items to place: valid, not replays, their reference placed once per creditor
+    (within the batch, and against stored accounts when ``check_first``)."""
+    outcomes, placements = batch.outcomes, batch.placements
+    fresh = [
+        i
+        for i, o in enumerate(outcomes)
+        if not o.problems and i not in batch.replay_of and i not in batch.same_as
+    ]
+    seen: set[str] = set()
+    for i in fresh:
+        ref = placements[i].reference
+        if ref in seen:
+            outcomes[i].problems.append(_duplicate(ref))
+        seen.add(ref)
+    if seen and check_first:
+        taken = await uow.placements.taken_references(principal.organization_id, seen)
+        for i in fresh:
+            if placements[i].reference in taken and not outcomes[i].problems:
+                outcomes[i].problems.append(_duplicate(placements[i].reference))
+    return [i for i in fresh if not outcomes[i].problems]
+
+
+async def _insert(
+    ctx: ServiceContext,
+    uow: UnitOfWork,
+    principal: Principal,
+    batch: _Batch,
+    fresh: list[int],
+    now: dt.datetime,
+) -> None:
+    org = principal.organization_id
+    placed = await uow.placements.insert(org, [batch.placements[i] for i in fresh], now)
+    rows: list[dict[str, Any]] = []
+    keys = []
+    for i, done in zip(fresh, placed, strict=True):
+        rows += _placement_events(done, now)
+        if done.account.agency_id is None:
+            batch.outcomes[i].warnings.append(
+                Problem(
+                    "ROUTING_NO_AGENCY",
+                    "no routing rule matches this account; it stays unassigned",
+                    (),
+                )
+            )
+        batch.outcomes[i].account = done.account
+        batch.outcomes[i].customer = done.customer
+        key = batch.placements[i].idempotency_key
+        if key:
+            new = idempotency.new_key(org, key, _OPERATION, batch.hashes[i], now)
+            keys.append(uow.idempotency.insert_of(new, {"account_id": done.account.id}))
+    await uow.dialect.write(uow.conn, Write(inserts=keys, events=rows))
+
+
+def _placement_events(placed: Placed, now: dt.datetime) -> list[dict[str, Any]]:
+    """``account.placed`` (showing the account before routing), and ``account.assigned``
+    when an agency took it; the agency sees the account's whole history, placement
+    included."""
+    account = placed.account
+    agency = account.agency_id
+    unrouted = dataclasses.replace(account, agency_id=None, version=1)
+    rows = payloads.account_event_rows(unrouted, 1, [E.AccountPlaced()], now)
+    if agency is not None:
+        rows[0]["agency_id"] = agency
+        rows += payloads.account_event_rows(account, 2, [E.AccountAssigned(agency)], now)
+    return rows

@@ -1,0 +1,232 @@
+"""Placing accounts in storage: the customers upserted, the accounts inserted and routed.
+
+A batch's customers are inserted or updated in one statement (the latest details sent for a
+customer win; opt-outs are replaced only when the placement gives them, so they outlive
+placements); its accounts in another, which assigns each its agency by the routing rules
+(``hub.store.routing``) in the same statement when the batch is small.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from hub.domain.account import Account, AccountStatus
+from hub.domain.collection import ContactChannel
+from hub.domain.customer import Customer
+from hub.domain.ids import new_id
+from hub.domain.placement import Placement
+from hub.store import records, routing
+from hub.store.customers import customer_key
+from hub.store.dialect import Dialect
+from hub.store.session import Session
+from hub.store.tables import accounts, customers
+
+# Up to this many rows of one (country, product), the INSERT routes the rows itself.
+_INLINE_ROUTING_ROWS = 5
+
+
+class ReferenceTaken(Exception):
+    """An insert met a reference already placed (by a concurrent placement, or one that was
+    not checked first); the caller rolls back and places again, checking references first."""
+
+
+@dataclass(frozen=True, slots=True)
+class Placed:
+    """A placed account (with the agency it was routed to) and its customer, as placed."""
+
+    account: Account
+    customer: Customer
+
+
+class Placements:
+    """The placements repository of a unit of work."""
+
+    def __init__(self, uow: Session) -> None:
+        self._uow = uow
+
+    async def taken_references(self, creditor_id: str, references: set[str]) -> set[str]:
+        """References among ``references`` that the creditor already placed."""
+        rows = await self._uow.conn.execute(
+            _taken_references_query(self._uow.dialect),
+            {"creditor_id": creditor_id, "references": list(references)},
+        )
+        return set(rows.scalars())
+
+    async def insert(
+        self, creditor_id: str, placements: Sequence[Placement], now: dt.datetime
+    ) -> list[Placed]:
+        """Insert the accounts of ``placements`` (references already checked in the
+        batch) and their customers; raises ``ReferenceTaken`` if a reference was placed
+        before (then the caller rolls back)."""
+        customer_of = await self._upsert_customers(creditor_id, placements, now)
+        rows = [
+            _account_row(creditor_id, p, customer_of[p.customer.reference].id, now)
+            for p in placements
+        ]
+        agencies = await self._insert_accounts(creditor_id, rows)
+        if len(agencies) != len(rows):
+            raise ReferenceTaken()
+        placed = []
+        for row, p in zip(rows, placements, strict=True):
+            agency = agencies[row["id"]]
+            row.update(agency_id=agency, version=1 if agency is None else 2)
+            placed.append(Placed(records.account_of(row), customer_of[p.customer.reference]))
+        return placed
+
+    async def _upsert_customers(
+        self, creditor_id: str, placements: Sequence[Placement], now: dt.datetime
+    ) -> dict[str, Customer]:
+        cipher = self._uow.cipher
+        details = {p.customer.reference: p.customer for p in placements}
+        rows = []
+        for ref, c in details.items():
+            key = customer_key(creditor_id, ref)
+            rows.append(
+                {
+                    "id": new_id("cus"),
+                    "creditor_id": creditor_id,
+                    "reference": ref,
+                    "name_enc": cipher.encrypt(c.name, key, "name"),
+                    "email_enc": cipher.encrypt_optional(c.email, key, "email"),
+                    "phone_enc": cipher.encrypt_optional(c.phone, key, "phone"),
+                    "country": c.country,
+                    "language": c.language,
+                    "timezone": c.timezone,
+                    "opted_out_channels": list(c.opted_out_channels)
+                    if c.opted_out_channels is not None
+                    else None,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+        stored = await self._uow.conn.execute(_customer_upsert(self._uow.dialect), rows)
+        out: dict[str, Customer] = {}
+        for ref, id_, created_at, channels in stored:
+            c = details[ref]
+            out[ref] = Customer(
+                id=id_,
+                creditor_id=creditor_id,
+                reference=ref,
+                name=c.name,
+                email=c.email,
+                phone=c.phone,
+                country=c.country,
+                language=c.language,
+                timezone=c.timezone,
+                opted_out_channels=tuple(ContactChannel(x) for x in channels or ()),
+                created_at=created_at,
+                updated_at=now,
+            )
+        return out
+
+    async def _insert_accounts(
+        self, creditor_id: str, rows: list[dict[str, Any]]
+    ) -> dict[str, str | None]:
+        """Insert the rows, routed; the agency of each row written, by account id."""
+        conn, dialect = self._uow.conn, self._uow.dialect
+        combinations = {(row["country"], row["product"]) for row in rows}
+        if len(combinations) == 1 and len(rows) <= _INLINE_ROUTING_ROWS:
+            # Few rows: let the INSERT route them itself, saving the round trip of a lookup.
+            parameters = [
+                {
+                    **row,
+                    **routing.route_parameters(creditor_id, row["country"], row["product"]),
+                    **routing.route_parameters(
+                        creditor_id, row["country"], row["product"], "route_v"
+                    ),
+                }
+                for row in rows
+            ]
+            inserted = await conn.execute(_account_insert(dialect, True), parameters)
+        else:
+            # Many rows: route each (country, product) combination once, then insert.
+            routes = await routing.route_many(conn, creditor_id, sorted(combinations))
+            for row in rows:
+                agency_id = routes[(row["country"], row["product"])]
+                row.update(agency_id=agency_id, version=1 if agency_id is None else 2)
+            inserted = await conn.execute(_account_insert(dialect, False), rows)
+        return {row[0]: row[1] for row in inserted}
+
+
+def _account_row(
+    creditor_id: str, p: Placement, customer_id: str, now: dt.datetime
+) -> dict[str, Any]:
+    return {
+        "id": new_id("acc"),
+        "creditor_id": creditor_id,
+        "reference": p.reference,
+        "customer_id": customer_id,
+        "product": p.product.value,
+        "currency": p.balance.currency,
+        "original_amount_minor": p.original_amount.amount_minor,
+        "balance_minor": p.balance.amount_minor,
+        "due_date": p.due_date,
+        "status": AccountStatus.PLACED.value,
+        "resume_status": None,
+        "country": p.customer.country,
+        "metadata": p.metadata,
+        "placed_at": now,
+        "updated_at": now,
+        "agency_reference": None,
+        "acknowledged_at": None,
+        "closed_at": None,
+    }
+
+
+@functools.cache
+def _taken_references_query(dialect: Dialect) -> sa.Select[Any]:
+    """References a creditor already placed, among some. Built once per dialect."""
+    return sa.select(accounts.c.reference).where(
+        accounts.c.creditor_id == sa.bindparam("creditor_id"),
+        dialect.one_of(accounts.c.reference, "references"),
+    )
+
+
+@functools.cache
+def _account_insert(dialect: Dialect, inline_routing: bool) -> Any:
+    """Insert accounts; returns the id and agency of each row written.
+
+    A reference that already exists is skipped, not an error: the rows that come back are
+    the ones written, so the caller sees duplicates without a failed statement. With
+    ``inline_routing`` the statement assigns each row its agency by the routing rules;
+    otherwise the rows carry ``agency_id`` and ``version``.
+    """
+    statement = dialect.insert(accounts)
+    if inline_routing:
+        agency = routing.agency_for_account("route")
+        # The version is the account's event count: placed, and assigned if an agency
+        # matched. (Each use of the rule needs its own parameters in a batched insert.)
+        version = sa.case((routing.agency_for_account("route_v").is_(None), 1), else_=2)
+        statement = statement.values(agency_id=agency, version=version)
+    return statement.on_conflict_do_nothing(
+        index_elements=[accounts.c.creditor_id, accounts.c.reference]
+    ).returning(accounts.c.id, accounts.c.agency_id)
+
+
+@functools.cache
+def _customer_upsert(dialect: Dialect) -> Any:
+    """Insert new customers, update known ones (by creditor and reference), return their ids."""
+    statement = dialect.insert(customers)
+    changed = ("name_enc", "email_enc", "phone_enc", "country", "language", "timezone")
+    # Opt-outs are only replaced when the placement gives them (they outlive placements).
+    consent = sa.func.coalesce(
+        statement.excluded["opted_out_channels"], customers.c.opted_out_channels
+    )
+    return statement.on_conflict_do_update(
+        index_elements=[customers.c.creditor_id, customers.c.reference],
+        set_={
+            **{name: statement.excluded[name] for name in (*changed, "updated_at")},
+            "opted_out_channels": consent,
+        },
+    ).returning(
+        customers.c.reference,
+        customers.c.id,
+        customers.c.created_at,
+        customers.c.opted_out_channels,
+    )

@@ -1,0 +1,82 @@
+"""A unit of work: one use case's storage work on one connection, with its repositories.
+
+``Store.change()`` is the unit for a read-then-write change checked by a version guard: on
+PostgreSQL its reads run outside any transaction and the change is written in one
+autocommitted statement (``Accounts.save``); on SQLite the whole block is one transaction
+(writers take turns there). ``Store.transaction()`` is one transaction for work of several
+statements (placing a batch, a customer's consent across accounts). ``Store.read()`` is for
+reads alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from functools import cached_property
+
+from hub.store.accounts import Accounts
+from hub.store.customers import Customers
+from hub.store.database import Database
+from hub.store.event_log import EventLog
+from hub.store.idempotency import IdempotencyKeys
+from hub.store.items import Items
+from hub.store.organizations import Organizations
+from hub.store.pii import FieldCipher
+from hub.store.placements import Placements
+from hub.store.session import Session
+
+
+class UnitOfWork(Session):
+    """A session with its repositories, one for each kind of thing the hub keeps."""
+
+    @cached_property
+    def accounts(self) -> Accounts:
+        return Accounts(self)
+
+    @cached_property
+    def items(self) -> Items:
+        return Items(self)
+
+    @cached_property
+    def events(self) -> EventLog:
+        return EventLog(self)
+
+    @cached_property
+    def customers(self) -> Customers:
+        return Customers(self)
+
+    @cached_property
+    def idempotency(self) -> IdempotencyKeys:
+        return IdempotencyKeys(self)
+
+    @cached_property
+    def placements(self) -> Placements:
+        return Placements(self)
+
+    @cached_property
+    def organizations(self) -> Organizations:
+        return Organizations(self)
+
+
+@dataclass(frozen=True)
+class Store:
+    """The hub's storage: the database and the cipher of the personal data it keeps."""
+
+    db: Database
+    cipher: FieldCipher
+
+    @asynccontextmanager
+    async def change(self) -> AsyncIterator[UnitOfWork]:
+        async with self.db.optimistic() as conn:
+            yield UnitOfWork(conn, self.db.dialect, self.cipher)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[UnitOfWork]:
+        async with self.db.transaction() as conn:
+            yield UnitOfWork(conn, self.db.dialect, self.cipher)
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[UnitOfWork]:
+        async with self.db.read() as conn:
+            yield UnitOfWork(conn, self.db.dialect, self.cipher)

@@ -1,0 +1,178 @@
+"""Writing a change all at once: the versioned account update, the rows the change adds and
+changes, its events and their outbox rows.
+
+A ``Write`` describes the rows; ``Dialect.write`` puts them in the database. On PostgreSQL
+that is one statement (data-modifying CTEs, every part conditional on the version guard,
+so it may commit on its own); on SQLite, one statement after the other in the caller's
+transaction. Statements are built once per shape of write (which tables, which columns,
+how many events) and reused: only the parameters change.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.store import outbox
+from hub.store.tables import accounts, events
+
+Values = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """The versioned update of one account: ``values`` are written only if the account is
+    still at ``read_version`` (an optimistic lock)."""
+
+    account_id: str
+    read_version: int
+    values: Values
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """What one change writes, all or nothing."""
+
+    guard: Guard | None = None
+    inserts: Sequence[tuple[sa.Table, Values]] = ()
+    #: (table, the row's id, new values)
+    updates: Sequence[tuple[sa.Table, str, Values]] = ()
+    events: Sequence[Values] = ()
+
+    def shape(self) -> Shape:
+        return Shape(
+            tuple(sorted(self.guard.values)) if self.guard is not None else None,
+            tuple((table, tuple(row)) for table, row in self.inserts),
+            tuple((table, tuple(sorted(row))) for table, _, row in self.updates),
+            len(self.events),
+        )
+
+    def parameters(self) -> dict[str, Any]:
+        """The bind parameters of the statement ``one_statement(self.shape())``."""
+        out: dict[str, Any] = {}
+        if self.guard is not None:
+            out.update({f"g_{name}": value for name, value in self.guard.values.items()})
+            out.update(g__id=self.guard.account_id, g__version=self.guard.read_version)
+        for j, (_, row) in enumerate(self.inserts):
+            out.update({f"i{j}_{name}": value for name, value in row.items()})
+        for j, (_, id_, row) in enumerate(self.updates):
+            out.update({f"u{j}_{name}": value for name, value in row.items()})
+            out[f"u{j}__id"] = id_
+        for i, row in enumerate(self.events):
+            out.update({f"e{i}_{name}": row[name] for name in outbox.EVENT_COLUMNS})
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Shape:
+    guard: tuple[str, ...] | None
+    inserts: tuple[tuple[sa.Table, tuple[str, ...]], ...]
+    updates: tuple[tuple[sa.Table, tuple[str, ...]], ...]
+    events: int
+
+
+def _bind(name: str, column: sa.Column[Any]) -> sa.BindParameter[Any]:
+    return sa.bindparam(name, type_=column.type)
+
+
+def _guard_update(columns: tuple[str, ...]) -> sa.Update:
+    return (
+        accounts.update()
+        .where(
+            accounts.c.id == sa.bindparam("g__id", type_=sa.String()),
+            accounts.c.version == sa.bindparam("g__version", type_=sa.Integer()),
+        )
+        .values({name: _bind(f"g_{name}", accounts.c[name]) for name in columns})
+    )
+
+
+def _row_update(j: int, table: sa.Table, columns: tuple[str, ...]) -> sa.Update:
+    return (
+        table.update()
+        .where(table.c.id == sa.bindparam(f"u{j}__id", type_=sa.String()))
+        .values({name: _bind(f"u{j}_{name}", table.c[name]) for name in columns})
+    )
+
+
+def _row_select(prefix: str, table: sa.Table, columns: Sequence[str]) -> sa.Select[Any]:
+    return sa.select(*(_bind(f"{prefix}_{c}", table.c[c]).label(c) for c in columns))
+
+
+@functools.lru_cache(maxsize=256)
+def one_statement(shape: Shape) -> sa.Select[Any]:
+    """PostgreSQL: the whole write as one statement returning (rows the guard matched,
+    outbox rows queued). With a guard, nothing is written unless it matched."""
+    ctes: list[Any] = []
+    matched: Any = sa.literal_column("1")
+    condition: sa.ColumnElement[bool] | None = None
+    if shape.guard is not None:
+        guarded = _guard_update(shape.guard).returning(sa.literal_column("1")).cte("guarded")
+        matched = sa.select(sa.func.count()).select_from(guarded).scalar_subquery()
+        condition = sa.exists(sa.select(sa.literal_column("1")).select_from(guarded))
+    for j, (table, columns) in enumerate(shape.inserts):
+        row = _row_select(f"i{j}", table, columns)
+        if condition is not None:
+            row = row.where(condition)
+        insert = table.insert().from_select(list(columns), row)
+        ctes.append(insert.returning(sa.literal_column("1")).cte(f"i{j}"))
+    for j, (table, columns) in enumerate(shape.updates):
+        update = _row_update(j, table, columns)
+        if condition is not None:
+            update = update.where(condition)
+        ctes.append(update.returning(sa.literal_column("1")).cte(f"u{j}"))
+    queued: Any = sa.literal_column("0")
+    columns_out: list[Any] = []
+    if shape.events:
+        rows = [_row_select(f"e{i}", events, outbox.EVENT_COLUMNS) for i in range(shape.events)]
+        if condition is not None:
+            rows = [row.where(condition) for row in rows]
+        queued, notified = outbox.append_ctes(rows)
+        columns_out.append(notified)
+    statement = sa.select(matched, queued, *columns_out)
+    for cte in ctes:  # a data-modifying CTE runs once attached, whether read or not
+        statement = statement.add_cte(cte)
+    return statement
+
+
+async def write_in_one_statement(conn: AsyncConnection, write: Write) -> bool:
+    """PostgreSQL: ``write`` as one statement; False if its guard matched no account (then
+    nothing was written)."""
+    if write.events:
+        conn.info["events_written"] = True
+    matched, queued, *_ = (
+        await conn.execute(one_statement(write.shape()), write.parameters())
+    ).one()
+    if queued:
+        conn.info["outbox_written"] = True
+    return write.guard is None or matched == 1
+
+
+_EVENT_IDS: sa.BindParameter[Any] = sa.bindparam("event_ids", expanding=True)
+
+
+async def write_in_steps(conn: AsyncConnection, write: Write) -> bool:
+    """SQLite: ``write`` one statement at a time in the caller's transaction; False if its
+    guard matched no account (the caller rolls back)."""
+    parameters = write.parameters()
+    if write.guard is not None:
+        guarded = await conn.execute(_guard_update(tuple(sorted(write.guard.values))), parameters)
+        if guarded.rowcount != 1:
+            return False
+    for table, row in write.inserts:
+        await conn.execute(table.insert(), dict(row))
+    for j, (table, _, row) in enumerate(write.updates):
+        await conn.execute(_row_update(j, table, tuple(sorted(row))), parameters)
+    if write.events:
+        conn.info["events_written"] = True
+        await conn.execute(events.insert(), [dict(row) for row in write.events])
+        fanned = await conn.execute(
+            outbox.outbox_for(_EVENT_IDS), {"event_ids": [row["id"] for row in write.events]}
+        )
+        if fanned.rowcount > 0:
+            conn.info["outbox_written"] = True
+    return True

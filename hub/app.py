@@ -25,6 +25,7 @@ from hub.auth.ratelimit import RateLimiter
 from hub.auth.tokens import TokenIssuer
 from hub.delivery.keys import WebhookSigningKey
 from hub.delivery.worker import DeliveryWorker
+from hub.domain.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable
 from hub.middleware import (
     BodySizeLimitMiddleware,
     ErrorResponseMiddleware,
@@ -35,7 +36,6 @@ from hub.process import tune_garbage_collector
 from hub.services import events as event_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
-from hub.store.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable
 from hub.store.event_bus import EventBus
 
 log = logging.getLogger("hub")

@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from hub.domain.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable
 from hub.observability import Metrics, new_request_id, request_id_var
-from hub.store.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable
 
 access_log = logging.getLogger("hub.access")
 log = logging.getLogger("hub")

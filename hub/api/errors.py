@@ -18,8 +18,7 @@ from typing import Any
 import strawberry
 from graphql import GraphQLError
 
-from hub.domain.errors import DomainError, Problem
-from hub.store.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable
+from hub.domain.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, DomainError, Problem
 
 log = logging.getLogger("hub.api")
 

@@ -25,10 +25,10 @@ from hub.auth.ratelimit import RateLimiter
 from hub.auth.scopes import InvalidScope, format_scopes, parse_scopes
 from hub.auth.secrets import SecretChecker
 from hub.auth.tokens import Principal, TokenIssuer
+from hub.domain.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
-from hub.store.availability import RETRY_AFTER_SECONDS, DatabaseUnavailable
 
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 #: Client ids are ``cli_`` and a ULID; a longer one cannot exist (and is not worth a bucket).

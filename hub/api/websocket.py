@@ -57,9 +57,9 @@ from hub.api.schema import HubSchema, operation_type
 from hub.auth.ratelimit import RateLimiter
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import InvalidToken, Principal
+from hub.domain.errors import DatabaseUnavailable
 from hub.observability import new_request_id, request_id_var
 from hub.services.context import ServiceContext
-from hub.store.availability import DatabaseUnavailable
 from hub.store.event_bus import EventBus
 
 log = logging.getLogger("hub.api")

@@ -39,3 +39,18 @@ class DomainError(Exception):
     @property
     def code(self) -> str:
         return self.problems[0].code
+
+
+#: What a client is told to wait before retrying (``Retry-After``): the hub serves again
+#: as soon as the database answers, so a short delay is enough.
+RETRY_AFTER_SECONDS = 1
+
+
+class DatabaseUnavailable(Exception):
+    """The database cannot be reached or used right now; retrying later may succeed.
+
+    Raised from the driver's error (``__cause__``), which is logged, never shown.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("the database is unavailable")

@@ -79,7 +79,7 @@ ORGANIZATION_EVENT_TYPES = frozenset({ENDPOINT_DISABLED, WEBHOOK_TEST})
 # --- what the domain records: typed events, published under the types above ----------------
 #
 # The aggregate (``hub.domain.collection_account``) records these as it changes an account;
-# ``hub.services.payloads`` is the one place that turns each into the JSON receivers get.
+# ``hub.domain.payloads`` is the one place that turns each into the JSON receivers get.
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from hub.domain.collection import ContactChannel, ContactDirection, ContactOutcome, PaymentChannel
 from hub.domain.errors import DomainError
@@ -111,3 +112,17 @@ class Rehabilitation:
                 "INVALID_TIME", "returnedAt is between the rehabilitation and now", "returnedAt"
             )
         return dataclasses.replace(self, returned_at=returned_at, order_reference=order_reference)
+
+
+def summary_json(summary: Summary, currency: str) -> dict[str, Any]:
+    """The summary as stored and published (``customer.rehabilitated``), in that key order."""
+    return {
+        "amountRecovered": {"amountMinor": summary.amount_recovered_minor, "currency": currency},
+        "daysToPay": summary.days_to_pay,
+        "daysToFirstPayment": summary.days_to_first_payment,
+        "paidOnPlan": summary.paid_on_plan,
+        "paidInFull": summary.paid_in_full,
+        "contactChannels": [c.value for c in summary.contact_channels],
+        "paymentChannels": [c.value for c in summary.payment_channels],
+        "selfServed": summary.self_served,
+    }

@@ -20,17 +20,16 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from sqlalchemy.exc import IntegrityError
-
 from hub.auth.tokens import Principal
+from hub.domain import payloads
 from hub.domain.account import Account
 from hub.domain.collection_state import Item, ItemKind
 from hub.domain.errors import DomainError
-from hub.services import idempotency, payloads
+from hub.services import idempotency
 from hub.services.context import ServiceContext
 from hub.store.accounts import Loaded, Target
-from hub.store.placements import ReferenceTaken
 from hub.store.unit_of_work import UnitOfWork
+from hub.store.writes import WriteConflict
 
 _T = TypeVar("_T")
 _WRITE_ATTEMPTS = 6
@@ -97,7 +96,7 @@ async def retrying(ctx: ServiceContext, attempt: Callable[[], Awaitable[_T]]) ->
                     "the account kept changing while this was written; try again",
                     "accountId",
                 ) from error
-        except (IntegrityError, ReferenceTaken):
+        except WriteConflict:
             if number == _WRITE_ATTEMPTS - 1:
                 raise
         await asyncio.sleep(random.uniform(0, _RETRY_PAUSE_SECONDS * 2**number))

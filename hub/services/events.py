@@ -1,6 +1,6 @@
 """The event feed: what every change recorded, in the order readers resume from.
 
-An event's ``data`` is what webhooks and the ``events`` feed carry; ``hub.services.payloads``
+An event's ``data`` is what webhooks and the ``events`` feed carry; ``hub.domain.payloads``
 builds it. The log itself, its order and when an event becomes readable, is
 ``hub.store.event_log``.
 """

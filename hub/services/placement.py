@@ -15,11 +15,12 @@ from typing import Any
 
 from hub.auth.tokens import Principal
 from hub.domain import events as E
+from hub.domain import payloads
 from hub.domain.account import Account
 from hub.domain.customer import Customer
 from hub.domain.errors import DomainError, Problem
 from hub.domain.placement import MAX_BATCH, Placement, normalize_placement, validate_placement
-from hub.services import idempotency, payloads
+from hub.services import idempotency
 from hub.services.account_changes import retrying
 from hub.services.context import ServiceContext
 from hub.store.placements import Placed, ReferenceTaken

@@ -25,9 +25,9 @@ from hub.auth.tokens import Principal
 from hub.delivery.urls import check_url
 from hub.domain.errors import DomainError
 from hub.domain.events import EVENT_TYPES, WEBHOOK_TEST
+from hub.domain.ids import new_id
 from hub.services.context import ServiceContext
 from hub.services.events import notify_outbox, organization_event
-from hub.domain.ids import new_id
 from hub.store.tables import (
     events,
     webhook_attempts,

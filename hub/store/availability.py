@@ -16,9 +16,7 @@ from contextlib import contextmanager
 
 import sqlalchemy as sa
 
-#: What a client is told to wait before retrying (``Retry-After``): the hub serves again
-#: as soon as the database answers, so a short delay is enough.
-RETRY_AFTER_SECONDS = 1
+from hub.domain.errors import DatabaseUnavailable
 
 # PostgreSQL SQLSTATEs: class 08 (connection exception), shutdowns, "cannot connect now"
 # (starting up or shutting down), too many connections.
@@ -52,16 +50,6 @@ _NETWORK_ERRNOS = frozenset(
         errno.ENETDOWN,
     }
 )
-
-
-class DatabaseUnavailable(Exception):
-    """The database cannot be reached or used right now; retrying later may succeed.
-
-    Raised from the driver's error (``__cause__``), which is logged, never shown.
-    """
-
-    def __init__(self) -> None:
-        super().__init__("the database is unavailable")
 
 
 def is_unavailable(error: BaseException) -> bool:

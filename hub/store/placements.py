@@ -26,12 +26,13 @@ from hub.store.customers import customer_key
 from hub.store.dialect import Dialect
 from hub.store.session import Session
 from hub.store.tables import accounts, customers
+from hub.store.writes import WriteConflict
 
 # Up to this many rows of one (country, product), the INSERT routes the rows itself.
 _INLINE_ROUTING_ROWS = 5
 
 
-class ReferenceTaken(Exception):
+class ReferenceTaken(WriteConflict):
     """An insert met a reference already placed (by a concurrent placement, or one that was
     not checked first); the caller rolls back and places again, checking references first."""
 

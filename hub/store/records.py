@@ -32,7 +32,7 @@ from hub.domain.hold import Hold, HoldStatus
 from hub.domain.money import Money
 from hub.domain.payment import Payment
 from hub.domain.payment_plan import Cadence, Installment, PaymentPlan, PlanStatus
-from hub.domain.rehabilitation import Rehabilitation, Summary
+from hub.domain.rehabilitation import Rehabilitation, Summary, summary_json
 from hub.store.pii import FieldCipher
 from hub.store.tables import (
     contact_attempts,
@@ -259,20 +259,6 @@ def contact_row(c: ContactAttempt) -> dict[str, Any]:
         "recorded_at": c.recorded_at,
         "rule_pack_jurisdiction": c.rule_pack.jurisdiction if c.rule_pack else None,
         "rule_pack_version": c.rule_pack.version if c.rule_pack else None,
-    }
-
-
-def summary_json(summary: Summary, currency: str) -> dict[str, Any]:
-    """The summary as stored and published (``customer.rehabilitated``), in that key order."""
-    return {
-        "amountRecovered": {"amountMinor": summary.amount_recovered_minor, "currency": currency},
-        "daysToPay": summary.days_to_pay,
-        "daysToFirstPayment": summary.days_to_first_payment,
-        "paidOnPlan": summary.paid_on_plan,
-        "paidInFull": summary.paid_in_full,
-        "contactChannels": [c.value for c in summary.contact_channels],
-        "paymentChannels": [c.value for c in summary.payment_channels],
-        "selfServed": summary.self_served,
     }
 
 

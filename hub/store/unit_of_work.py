@@ -10,10 +10,12 @@ reads alone.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import cached_property
+
+from sqlalchemy.exc import IntegrityError
 
 from hub.store.accounts import Accounts
 from hub.store.customers import Customers
@@ -25,6 +27,7 @@ from hub.store.organizations import Organizations
 from hub.store.pii import FieldCipher
 from hub.store.placements import Placements
 from hub.store.session import Session
+from hub.store.writes import WriteConflict
 
 
 class UnitOfWork(Session):
@@ -68,15 +71,26 @@ class Store:
 
     @asynccontextmanager
     async def change(self) -> AsyncIterator[UnitOfWork]:
-        async with self.db.optimistic() as conn:
-            yield UnitOfWork(conn, self.db.dialect, self.cipher)
+        with _conflicts_as_error():
+            async with self.db.optimistic() as conn:
+                yield UnitOfWork(conn, self.db.dialect, self.cipher)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[UnitOfWork]:
-        async with self.db.transaction() as conn:
-            yield UnitOfWork(conn, self.db.dialect, self.cipher)
+        with _conflicts_as_error():
+            async with self.db.transaction() as conn:
+                yield UnitOfWork(conn, self.db.dialect, self.cipher)
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[UnitOfWork]:
         async with self.db.read() as conn:
             yield UnitOfWork(conn, self.db.dialect, self.cipher)
+
+
+@contextmanager
+def _conflicts_as_error() -> Iterator[None]:
+    """A unique key that refused a row means a concurrent writer won a race."""
+    try:
+        yield
+    except IntegrityError as error:
+        raise WriteConflict() from error

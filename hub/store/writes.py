@@ -24,6 +24,11 @@ from hub.store.tables import accounts, events
 Values = Mapping[str, Any]
 
 
+class WriteConflict(Exception):
+    """A concurrent writer got there first (it wrote a row a unique key allows only once,
+    or changed the account read): run the use case again on fresh state."""
+
+
 @dataclass(frozen=True, slots=True)
 class Guard:
     """The versioned update of one account: ``values`` are written only if the account is

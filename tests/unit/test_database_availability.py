@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from hub.domain.errors import DomainError
-from hub.store.availability import DatabaseUnavailable, is_unavailable, unavailable_as_error
+from hub.domain.errors import DatabaseUnavailable
+from hub.store.availability import is_unavailable, unavailable_as_error
 
 
 def _sqlite_error(statement: str, path: str = ":memory:") -> sqlite3.Error:

@@ -22,9 +22,8 @@ from hub.domain.ids import new_id
 from hub.domain.money import Money
 from hub.domain.payment import Payment
 from hub.domain.payment_plan import PaymentPlan
-from hub.domain.rehabilitation import Rehabilitation
+from hub.domain.rehabilitation import Rehabilitation, summary_json
 from hub.domain.time import rfc3339
-from hub.store.records import summary_json
 
 Json = dict[str, Any]
 

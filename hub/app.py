@@ -58,6 +58,57 @@ def create_app(
         build_schema(settings), services, authenticator, rate_limiter, metrics
     )
 
+    signing_key = WebhookSigningKey.from_settings(settings)
+    bus = EventBus(services.db)
+    subscriptions = SubscriptionEndpoint(graphql.schema, services, authenticator, rate_limiter, bus)
+
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        stop = asyncio.Event()
+        listening = asyncio.create_task(bus.run(stop))
+        worker = None
+        if settings.in_process_worker:
+            worker = asyncio.create_task(
+                DeliveryWorker(services, signing_key, metrics=metrics).run(stop)
+            )
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                await worker
+            await listening
+            await services.db.dispose()
+
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", subscriptions),
+            Route(
+                "/oauth/token", TokenEndpoint(services, issuer, settings).handle, methods=["POST"]
+            ),
+            *_operator_routes(settings, services, metrics, signing_key),
+        ],
+        middleware=[
+            Middleware(RequestContextMiddleware, metrics=metrics),
+            Middleware(ErrorResponseMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers={HTTPException: _http_exception},
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    app.state.issuer = issuer
+    app.state.authenticator = authenticator
+    return app
+
+
+def _operator_routes(
+    settings: Settings, services: ServiceContext, metrics: Metrics, signing_key: WebhookSigningKey
+) -> list[Route]:
+    """What the operator and receivers read: health, metrics (behind their own token, if
+    one is set), and the webhook signing keys."""
+
     async def healthz(_: Request) -> Response:
         try:
             await services.db.ping()
@@ -98,54 +149,16 @@ def create_app(
             log.warning("feed metrics not read", extra={"error": type(error).__name__})
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
-    signing_key = WebhookSigningKey.from_settings(settings)
-    bus = EventBus(services.db)
-    subscriptions = SubscriptionEndpoint(graphql.schema, services, authenticator, rate_limiter, bus)
-
     async def webhook_keys(_: Request) -> Response:
         return JSONResponse(signing_key.jwks(), headers={"Cache-Control": "public, max-age=300"})
 
-    @asynccontextmanager
-    async def lifespan(_: Starlette) -> AsyncIterator[None]:
-        stop = asyncio.Event()
-        listening = asyncio.create_task(bus.run(stop))
-        worker = None
-        if settings.in_process_worker:
-            worker = asyncio.create_task(
-                DeliveryWorker(services, signing_key, metrics=metrics).run(stop)
-            )
-        try:
-            yield
-        finally:
-            stop.set()
-            if worker is not None:
-                await worker
-            await listening
-            await services.db.dispose()
-
-    app = Starlette(
-        routes=[
-            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", subscriptions),
-            Route(
-                "/oauth/token", TokenEndpoint(services, issuer, settings).handle, methods=["POST"]
-            ),
-            Route("/healthz", healthz, methods=["GET"]),
-            Route("/.well-known/webhook-keys", webhook_keys, methods=["GET"]),
-            *([Route("/metrics", prometheus, methods=["GET"])] if settings.metrics_token else []),
-        ],
-        middleware=[
-            Middleware(RequestContextMiddleware, metrics=metrics),
-            Middleware(ErrorResponseMiddleware),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
-        ],
-        exception_handlers={HTTPException: _http_exception},
-        lifespan=lifespan,
-    )
-    app.state.services = services
-    app.state.issuer = issuer
-    app.state.authenticator = authenticator
-    return app
+    routes = [
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/.well-known/webhook-keys", webhook_keys, methods=["GET"]),
+    ]
+    if settings.metrics_token:
+        routes.append(Route("/metrics", prometheus, methods=["GET"]))
+    return routes
 
 
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}

@@ -20,7 +20,7 @@ import time
 from typing import Any
 
 import orjson
-from graphql import ExecutionResult, OperationType
+from graphql import DocumentNode, ExecutionResult, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from strawberry.http.ides import get_graphql_ide_html
@@ -28,10 +28,10 @@ from strawberry.http.ides import get_graphql_ide_html
 from hub.api.authentication import BearerAuthenticator
 from hub.api.context import RequestContext
 from hub.api.errors import format_error, http_status
-from hub.api.request import RequestRefused, read_request
+from hub.api.request import GraphQLRequest, RequestRefused, read_request
 from hub.api.schema import HubSchema, operation_type
 from hub.auth.ratelimit import RateLimiter
-from hub.auth.tokens import InvalidToken
+from hub.auth.tokens import InvalidToken, Principal
 from hub.observability import Metrics
 from hub.services.context import ServiceContext
 
@@ -97,41 +97,10 @@ class GraphQLEndpoint:
             return self._ide(request)
         media_type = response_media_type(request.headers.get("accept", ""))
         try:
-            principal = await self.authenticator.authenticate(request.headers.get("authorization"))
-        except InvalidToken as error:
-            challenge = 'Bearer realm="evenly"'
-            if error.code != "UNAUTHENTICATED":
-                challenge += f', error="invalid_token", error_description="{error.message}"'
-            return error_response(
-                401, error.code, error.message, {"WWW-Authenticate": challenge}, media_type
-            )
-        wait = self.rate_limiter.take(principal.client_id)
-        if wait > 0:
-            return error_response(
-                429,
-                "RATE_LIMITED",
-                "too many requests for this API client; retry after the delay in Retry-After",
-                {"Retry-After": str(max(1, math.ceil(wait)))},
-                media_type,
-            )
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != JSON:
-            return error_response(
-                415,
-                "UNSUPPORTED_MEDIA_TYPE",
-                "send the request as Content-Type: application/json",
-                media_type=media_type,
-            )
-        try:
-            payload = orjson.loads(await request.body())
-        except orjson.JSONDecodeError:
-            return error_response(
-                400, "MALFORMED_JSON", "the request body is not valid JSON", media_type=media_type
-            )
-        try:
-            graphql_request = read_request(payload, self.schema.limits)
-        except RequestRefused as refused:
-            return error_response(400, refused.code, refused.message, media_type=media_type)
+            principal = await self._admit(request, media_type)
+            graphql_request = await self._read(request, media_type)
+        except _Refused as refused:
+            return refused.response
         request_id: str = request.scope.get("state", {}).get("request_id", "-")
         operation_name = graphql_request.operation_name
         started = time.perf_counter()
@@ -140,21 +109,9 @@ class GraphQLEndpoint:
         if prepared.document is None:
             result = ExecutionResult(data=None, errors=list(prepared.errors))
         else:
-            kind = operation_type(prepared.document, operation_name)
-            if kind is None:
-                return error_response(
-                    400,
-                    "BAD_REQUEST",
-                    "operationName does not match an operation",
-                    media_type=media_type,
-                )
-            if kind is OperationType.SUBSCRIPTION:
-                return error_response(
-                    400,
-                    "BAD_REQUEST",
-                    "only queries and mutations over HTTP; subscribe over websocket",
-                    media_type=media_type,
-                )
+            problem = _operation_problem(prepared.document, operation_name)
+            if problem is not None:
+                return error_response(400, "BAD_REQUEST", problem, media_type=media_type)
             context = RequestContext(self.services, principal, request_id)
             result = await self.schema.run(
                 prepared.document,
@@ -171,6 +128,62 @@ class GraphQLEndpoint:
         return Response(
             orjson.dumps(body), status_code=status, media_type=media_type, headers=headers
         )
+
+    async def _admit(self, request: Request, media_type: str) -> Principal:
+        """The caller, authenticated and within its rate limit."""
+        try:
+            principal = await self.authenticator.authenticate(request.headers.get("authorization"))
+        except InvalidToken as error:
+            challenge = 'Bearer realm="evenly"'
+            if error.code != "UNAUTHENTICATED":
+                challenge += f', error="invalid_token", error_description="{error.message}"'
+            raise _Refused(
+                error_response(
+                    401, error.code, error.message, {"WWW-Authenticate": challenge}, media_type
+                )
+            ) from None
+        wait = self.rate_limiter.take(principal.client_id)
+        if wait > 0:
+            raise _Refused(
+                error_response(
+                    429,
+                    "RATE_LIMITED",
+                    "too many requests for this API client; retry after the delay in Retry-After",
+                    {"Retry-After": str(max(1, math.ceil(wait)))},
+                    media_type,
+                )
+            )
+        return principal
+
+    async def _read(self, request: Request, media_type: str) -> GraphQLRequest:
+        """The GraphQL request in the body: JSON, of the shape and within the limits."""
+        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != JSON:
+            raise _Refused(
+                error_response(
+                    415,
+                    "UNSUPPORTED_MEDIA_TYPE",
+                    "send the request as Content-Type: application/json",
+                    media_type=media_type,
+                )
+            )
+        try:
+            payload = orjson.loads(await request.body())
+        except orjson.JSONDecodeError:
+            raise _Refused(
+                error_response(
+                    400,
+                    "MALFORMED_JSON",
+                    "the request body is not valid JSON",
+                    media_type=media_type,
+                )
+            ) from None
+        try:
+            return read_request(payload, self.schema.limits)
+        except RequestRefused as refused:
+            raise _Refused(
+                error_response(400, refused.code, refused.message, media_type=media_type)
+            ) from None
 
     def _ide(self, request: Request) -> Response:
         if self.graphiql and "text/html" in request.headers.get("accept", ""):
@@ -192,3 +205,21 @@ def response_body(result: ExecutionResult, request_id: str) -> tuple[dict[str, A
     if errors:
         body["errors"] = errors
     return body, executed
+
+
+class _Refused(Exception):
+    """A request refused before it runs, with the response that says why."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+def _operation_problem(document: DocumentNode, operation_name: str | None) -> str | None:
+    """Why the document's chosen operation cannot run over HTTP, if it cannot."""
+    kind = operation_type(document, operation_name)
+    if kind is None:
+        return "operationName does not match an operation"
+    if kind is OperationType.SUBSCRIPTION:
+        return "only queries and mutations over HTTP; subscribe over websocket"
+    return None

@@ -20,14 +20,6 @@ from hub.api.types import Event, event_key
 from hub.auth.scopes import Scope
 from hub.services import accounts as account_service
 from hub.services import events as event_service
-from hub.store.event_bus import EventBus
-
-_BATCH = 100
-#: How soon to read again when committed events wait behind an older open transaction of
-#: the hub; doubled while they keep waiting, up to the cap, so that a long transaction is
-#: not polled twenty times a second.
-_WAITING_RETRY_SECONDS = 0.05
-_WAITING_RETRY_MAX_SECONDS = 0.4
 
 Types = Annotated[
     list[str] | None,
@@ -46,35 +38,20 @@ async def _stream(
 ) -> AsyncGenerator[Event, None]:
     ctx = request_context(info)
     principal = ctx.require(Scope.EVENTS_READ)
-    bus: EventBus = ctx.event_bus
-    async with ctx.services.db.read() as conn:
-        if account_id is not None:
-            ctx.require(Scope.ACCOUNTS_READ)
-            if await account_service.get_account(conn, principal, account_id) is None:
-                raise ApiError("NOT_FOUND", "no such account")
-        if after is not None:
-            key = await event_key(conn, principal, after)
-        else:
-            key = await event_service.current_key(conn)
-    retry = _WAITING_RETRY_SECONDS
-    while True:
-        waiter = bus.waiter()
-        async with ctx.services.db.read() as conn:
-            batch = await event_service.list_events(
-                conn, principal, after=key, types=types, account_id=account_id, limit=_BATCH
-            )
-        for row in batch.rows:
-            key = event_service.key_of(row)
-            ctx.reset_loaders()  # nested fields read the account as it is now
-            yield Event.from_row(row)
-        if batch.rows or not batch.waiting:
-            retry = _WAITING_RETRY_SECONDS
-        if batch.waiting:
-            # Committed behind an older open transaction, whose end may bring no NOTIFY.
-            await bus.wait(waiter, at_most=retry)
-            retry = min(retry * 2, _WAITING_RETRY_MAX_SECONDS)
-        elif len(batch.rows) < _BATCH:
-            await bus.wait(waiter)
+    if account_id is not None:
+        ctx.require(Scope.ACCOUNTS_READ)
+        if await account_service.get_account(ctx.services, principal, account_id) is None:
+            raise ApiError("NOT_FOUND", "no such account")
+    if after is not None:
+        key = await event_key(ctx, principal, after)
+    else:
+        key = await event_service.current_key(ctx.services)
+    events = event_service.follow(
+        ctx.services, principal, ctx.event_bus, after=key, types=types, account_id=account_id
+    )
+    async for event in events:
+        ctx.reset_loaders()  # nested fields read the account as it is now
+        yield Event.from_record(event)
 
 
 @strawberry.type(description="Live updates over graphql-transport-ws.")

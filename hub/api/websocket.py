@@ -60,7 +60,7 @@ from hub.auth.tokens import InvalidToken, Principal
 from hub.domain.errors import DatabaseUnavailable
 from hub.observability import new_request_id, request_id_var
 from hub.services.context import ServiceContext
-from hub.store.event_bus import EventBus
+from hub.services.events import EventBus
 
 log = logging.getLogger("hub.api")
 

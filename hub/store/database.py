@@ -4,16 +4,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
-from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
-from hub.store import feed_horizon
 from hub.store.availability import unavailable_as_error
 from hub.store.dialect import Dialect, dialect_named
 
@@ -41,20 +38,10 @@ class Database:
             "json_serializer": _json_dumps,
             "json_deserializer": orjson.loads,
         }
-        if self.is_sqlite:
-            if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            kwargs["connect_args"] = {"timeout": 30}
-        else:
-            kwargs.update(
-                pool_size=pool_size, max_overflow=max(pool_size // 2, 1), pool_pre_ping=False
-            )
+        kwargs.update(self.dialect.engine_options(parsed, pool_size))
         kwargs.update(engine_options)
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
-        if self.is_sqlite:
-            _configure_sqlite(self.engine)
-        else:
-            _configure_postgresql(self.engine)
+        self.dialect.configure(self.engine)
         #: Called after a transaction that wrote outbox rows commits (in-process workers).
         self.outbox_listeners: list[Callable[[], None]] = []
         #: Called after a transaction that wrote events commits (live subscriptions).
@@ -83,7 +70,7 @@ class Database:
         write is a single statement (``hub.store.writes``). On SQLite the whole block is one
         transaction, as ``transaction()``.
         """
-        if self.is_sqlite:
+        if not self.dialect.writes_in_one_statement:
             async with self.transaction() as conn:
                 yield conn
             return
@@ -118,11 +105,7 @@ class Database:
         """A connection for reads (no write lock on SQLite)."""
         with unavailable_as_error():
             async with self.engine.connect() as conn:
-                if self.is_sqlite:
-                    await conn.execution_options(evenly_read_only=True)
-                else:
-                    # Single reads need no transaction: skip the BEGIN/ROLLBACK round trips.
-                    await conn.execution_options(isolation_level="AUTOCOMMIT")
+                await conn.execution_options(**self.dialect.read_options)
                 yield conn
 
     async def ping(self) -> None:
@@ -132,33 +115,3 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
-
-
-def _configure_postgresql(engine: AsyncEngine) -> None:
-    """Every connection announces itself as the hub's before its first transaction: feed
-    readers wait for the transactions of such connections alone (``hub.store.feed_horizon``)."""
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Outside any transaction, so the session keeps the lock until it disconnects.
-        dbapi_conn.run_async(lambda raw: raw.execute(feed_horizon.ANNOUNCE))
-
-
-def _configure_sqlite(engine: AsyncEngine) -> None:
-    """WAL, foreign keys, and ``BEGIN IMMEDIATE`` so concurrent writers wait instead of failing."""
-
-    @event.listens_for(engine.sync_engine, "connect")
-    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" hook below decide how transactions start.
-        dbapi_conn.isolation_level = None
-        cursor = dbapi_conn.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
-        cursor.close()
-
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(conn: Any) -> None:
-        read_only = conn.get_execution_options().get("evenly_read_only", False)
-        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")

@@ -7,12 +7,15 @@ rows that exist, how a column is matched against a list.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy import event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.engine import URL
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.domain.events import EventKey
 from hub.store import feed_horizon, writes
@@ -26,6 +29,36 @@ class Dialect:
 
     name = "sqlite"
     is_sqlite = True
+    #: A change's write is one statement, so its reads need no transaction around them.
+    writes_in_one_statement = False
+    #: How a connection for reads alone is set up (no write lock on SQLite).
+    read_options: Mapping[str, Any] = {"evenly_read_only": True}
+
+    def engine_options(self, url: URL, pool_size: int) -> dict[str, Any]:
+        """What the engine is created with, beside the hub's JSON functions."""
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+        return {"connect_args": {"timeout": 30}}
+
+    def configure(self, engine: AsyncEngine) -> None:
+        """WAL, foreign keys, and ``BEGIN IMMEDIATE`` so concurrent writers wait instead of
+        failing."""
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Let SQLAlchemy's "begin" hook below decide how transactions start.
+            dbapi_conn.isolation_level = None
+            cursor = dbapi_conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            read_only = conn.get_execution_options().get("evenly_read_only", False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     async def write(self, conn: AsyncConnection, write: writes.Write) -> bool:
         """Write a change (see ``hub.store.writes``); False if its version guard missed."""
@@ -67,6 +100,26 @@ class PostgreSQL(Dialect):
 
     name = "postgresql"
     is_sqlite = False
+    writes_in_one_statement = True
+    # Single reads need no transaction: skip the BEGIN/ROLLBACK round trips.
+    read_options: Mapping[str, Any] = {"isolation_level": "AUTOCOMMIT"}
+
+    def engine_options(self, url: URL, pool_size: int) -> dict[str, Any]:
+        return {
+            "pool_size": pool_size,
+            "max_overflow": max(pool_size // 2, 1),
+            "pool_pre_ping": False,
+        }
+
+    def configure(self, engine: AsyncEngine) -> None:
+        """Every connection announces itself as the hub's before its first transaction:
+        feed readers wait for the transactions of such connections alone
+        (``hub.store.feed_horizon``)."""
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            # Outside any transaction, so the session keeps the lock until it disconnects.
+            dbapi_conn.run_async(lambda raw: raw.execute(feed_horizon.ANNOUNCE))
 
     async def write(self, conn: AsyncConnection, write: writes.Write) -> bool:
         return await writes.write_in_one_statement(conn, write)

@@ -8,17 +8,23 @@ nothing" when the account moved on meanwhile, and to the retry that follows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
+from hub.domain.collection import PaymentChannel, PaymentMethod
 from hub.domain.errors import DomainError
 from hub.domain.ids import new_id
 from hub.domain.money import Money
+from hub.services import accounts as account_service
+from hub.services import payments as payment_service
 from hub.services.account_changes import change_account
 from hub.store.tables import accounts, events, payments, webhook_messages
 from hub.store.writes import Guard, Write
@@ -167,3 +173,72 @@ async def test_an_account_that_changes_under_every_attempt_is_a_concurrent_chang
     assert written == list(before[1:])
     bumped = 0 if backend.name == "sqlite" else attempts
     assert version == before[0] + bumped
+
+
+@contextlib.contextmanager
+def _round_trips(db: Any) -> Iterator[list[str]]:
+    """The requests the hub sends PostgreSQL meanwhile: statements, BEGINs and the ends of
+    transactions (COMMIT or ROLLBACK)."""
+    sent: list[str] = []
+    adapter = asyncpg_dialect.AsyncAdapt_asyncpg_connection
+    start, end = adapter._start_transaction, adapter._call_and_discard
+
+    async def counted_start(self: Any) -> None:
+        if self.isolation_level != "autocommit":
+            sent.append("BEGIN")
+        await start(self)
+
+    async def counted_end(self: Any, fn: Any) -> None:
+        sent.append("END")
+        await end(self, fn)
+
+    def statement(*args: Any) -> None:
+        sent.append(args[2].split(None, 1)[0])
+
+    sa.event.listen(db.engine.sync_engine, "before_cursor_execute", statement)
+    adapter._start_transaction = counted_start  # type: ignore[method-assign]
+    adapter._call_and_discard = counted_end  # type: ignore[method-assign]
+    try:
+        yield sent
+    finally:
+        adapter._start_transaction = start  # type: ignore[method-assign]
+        adapter._call_and_discard = end  # type: ignore[method-assign]
+        sa.event.remove(db.engine.sync_engine, "before_cursor_execute", statement)
+
+
+async def test_account_changes_take_few_round_trips(
+    routed: tuple[Caller, Caller], backend: Backend
+) -> None:
+    """Acknowledging and a payment are two round trips each (the account read with what the
+    change needs, then the write); the payment that closes the account adds the two reads of
+    its history (payments and contacts) for the rehabilitation summary."""
+    if backend.name != "postgresql":
+        pytest.skip("round trips to a database server")
+    creditor, agency_caller = routed
+    account = (await place(creditor))["account"]
+    agency = Principal(
+        agency_caller.client_id, agency_caller.organization_id, OrganizationKind.AGENCY, frozenset()
+    )
+    ctx = backend.services
+    with _round_trips(ctx.db) as sent:
+        await account_service.acknowledge_placement(
+            ctx, agency, account["id"], agency_reference=None
+        )
+    assert len(sent) == 2, sent
+
+    async def pay(amount: int) -> list[str]:
+        with _round_trips(ctx.db) as sent:
+            await payment_service.record_payment(
+                ctx,
+                agency,
+                account["id"],
+                amount=Money(amount, "SEK"),
+                method=PaymentMethod.CARD,
+                channel=PaymentChannel.AGENCY,
+                received_at=dt.datetime.now(dt.UTC),
+            )
+        return sent
+
+    assert len(await pay(40_000)) == 2
+    closing = await pay(60_000)
+    assert len(closing) == 4, closing

@@ -78,6 +78,17 @@ class Metrics:
             ["operation", "outcome"],
             registry=self.registry,
         )
+        self.graphql_latency = Histogram(
+            "evenly_graphql_operation_duration_seconds",
+            "GraphQL operation latency by root field.",
+            ["operation"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+        )
+        self._declare_delivery()
+        self._declare_feed()
+
+    def _declare_delivery(self) -> None:
         self.webhook_attempts = Counter(
             "evenly_webhook_attempts",
             "Webhook delivery attempts by outcome (delivered, retry, failed, gone).",
@@ -103,13 +114,8 @@ class Metrics:
             "Webhook messages waiting for delivery (pending or in flight).",
             registry=self.registry,
         )
-        self.graphql_latency = Histogram(
-            "evenly_graphql_operation_duration_seconds",
-            "GraphQL operation latency by root field.",
-            ["operation"],
-            registry=self.registry,
-            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-        )
+
+    def _declare_feed(self) -> None:
         self.feed_events_waiting = Gauge(
             "evenly_feed_events_waiting",
             "Committed events the feed does not hand out yet: they wait for an older open"

@@ -109,82 +109,13 @@ class TokenEndpoint:
             )
 
     async def _handle(self, request: Request) -> Response:
-        content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if content_type != "application/x-www-form-urlencoded":
-            return _oauth_error(
-                "invalid_request", "send the request as application/x-www-form-urlencoded"
-            )
         try:
-            pairs = parse_qsl(
-                (await request.body()).decode(), keep_blank_values=True, strict_parsing=False
-            )
-        except UnicodeDecodeError:
-            return _oauth_error("invalid_request", "the form body is not valid UTF-8")
-        form: dict[str, str] = {}
-        for key, value in pairs:
-            if key in form:
-                return _oauth_error("invalid_request", f"parameter {key} is repeated")
-            form[key] = value
-
-        grant_type = form.get("grant_type")
-        if grant_type is None:
-            return _oauth_error("invalid_request", "grant_type is required")
-        if grant_type != "client_credentials":
-            return _oauth_error("unsupported_grant_type", "only client_credentials is supported")
-
-        authorization = request.headers.get("authorization")
-        used_basic = authorization is not None
-        if authorization is not None:
-            credentials = _basic_credentials(authorization)
-            if credentials is None:
-                return self._invalid_client(used_basic, "malformed Basic credentials")
-            if "client_secret" in form:
-                return _oauth_error("invalid_request", "use one client authentication method")
-        elif "client_id" in form and "client_secret" in form:
-            credentials = (form["client_id"], form["client_secret"])
-        else:
-            return self._invalid_client(False, "client authentication is required")
-
-        requested: frozenset[str] | None = None
-        if "scope" in form:
-            try:
-                requested = parse_scopes(form["scope"])
-            except InvalidScope as error:
-                return _oauth_error("invalid_scope", str(error))
-            if not requested:
-                return _oauth_error("invalid_scope", "scope must name at least one scope")
-
-        client_id, secret = credentials
-        if len(client_id) > _MAX_CLIENT_ID:
-            return self._invalid_client(
-                used_basic, "unknown client, wrong secret or revoked client"
-            )
-        # Every attempt takes one try from the client id's and the address's budget of
-        # failures before its secret is checked; a success gives it back.
-        keys = (f"client:{client_id}", source_key(request.client.host if request.client else None))
-        wait = self.failures.take_all(keys)
-        if wait > 0:
-            return _oauth_error(
-                "slow_down",
-                "too many failed attempts for this client or from this address; "
-                "retry after the delay in Retry-After",
-                429,
-                {"Retry-After": str(max(1, math.ceil(wait)))},
-                code="RATE_LIMITED",
-            )
-        try:
-            principal = await organization_service.authenticate_client(
-                self.services, client_id, secret, self.checker
-            )
-        except DatabaseUnavailable:
-            self.failures.give_back(keys)  # not the client's failure
-            raise
-        if principal is None:
-            return self._invalid_client(
-                used_basic, "unknown client, wrong secret or revoked client"
-            )
-        self.failures.give_back(keys)
-
+            form = await _form(request)
+            client_id, secret, used_basic = self._credentials(request, form)
+            requested = _requested_scopes(form)
+            principal = await self._authenticate(request, client_id, secret, used_basic)
+        except _Refused as refused:
+            return refused.response
         if requested is not None:
             if not requested <= principal.scopes:
                 return _oauth_error(
@@ -203,7 +134,108 @@ class TokenEndpoint:
         }
         return Response(orjson.dumps(body), media_type="application/json", headers=_NO_STORE)
 
+    def _credentials(self, request: Request, form: dict[str, str]) -> tuple[str, str, bool]:
+        """The client id and secret, from HTTP Basic or the form; and whether Basic was used."""
+        authorization = request.headers.get("authorization")
+        if authorization is not None:
+            credentials = _basic_credentials(authorization)
+            if credentials is None:
+                raise _Refused(self._invalid_client(True, "malformed Basic credentials"))
+            if "client_secret" in form:
+                raise _Refused(
+                    _oauth_error("invalid_request", "use one client authentication method")
+                )
+            return (*credentials, True)
+        if "client_id" in form and "client_secret" in form:
+            return form["client_id"], form["client_secret"], False
+        raise _Refused(self._invalid_client(False, "client authentication is required"))
+
+    async def _authenticate(
+        self, request: Request, client_id: str, secret: str, used_basic: bool
+    ) -> Principal:
+        """The client's principal, within its budget of failed attempts."""
+        unknown = "unknown client, wrong secret or revoked client"
+        if len(client_id) > _MAX_CLIENT_ID:
+            raise _Refused(self._invalid_client(used_basic, unknown))
+        # Every attempt takes one try from the client id's and the address's budget of
+        # failures before its secret is checked; a success gives it back.
+        keys = (f"client:{client_id}", source_key(request.client.host if request.client else None))
+        wait = self.failures.take_all(keys)
+        if wait > 0:
+            raise _Refused(
+                _oauth_error(
+                    "slow_down",
+                    "too many failed attempts for this client or from this address; "
+                    "retry after the delay in Retry-After",
+                    429,
+                    {"Retry-After": str(max(1, math.ceil(wait)))},
+                    code="RATE_LIMITED",
+                )
+            )
+        try:
+            principal = await organization_service.authenticate_client(
+                self.services, client_id, secret, self.checker
+            )
+        except DatabaseUnavailable:
+            self.failures.give_back(keys)  # not the client's failure
+            raise
+        if principal is None:
+            raise _Refused(self._invalid_client(used_basic, unknown))
+        self.failures.give_back(keys)
+        return principal
+
     @staticmethod
     def _invalid_client(used_basic: bool, description: str) -> Response:
         headers = {"WWW-Authenticate": 'Basic realm="evenly"'} if used_basic else None
         return _oauth_error("invalid_client", description, status=401, headers=headers)
+
+
+class _Refused(Exception):
+    """A token request refused, with the response that says why."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__(response.status_code)
+        self.response = response
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """The form of a client credentials grant, each parameter once."""
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type != "application/x-www-form-urlencoded":
+        raise _Refused(
+            _oauth_error("invalid_request", "send the request as application/x-www-form-urlencoded")
+        )
+    try:
+        pairs = parse_qsl(
+            (await request.body()).decode(), keep_blank_values=True, strict_parsing=False
+        )
+    except UnicodeDecodeError:
+        raise _Refused(
+            _oauth_error("invalid_request", "the form body is not valid UTF-8")
+        ) from None
+    form: dict[str, str] = {}
+    for key, value in pairs:
+        if key in form:
+            raise _Refused(_oauth_error("invalid_request", f"parameter {key} is repeated"))
+        form[key] = value
+    grant_type = form.get("grant_type")
+    if grant_type is None:
+        raise _Refused(_oauth_error("invalid_request", "grant_type is required"))
+    if grant_type != "client_credentials":
+        raise _Refused(
+            _oauth_error("unsupported_grant_type", "only client_credentials is supported")
+        )
+    return form
+
+
+def _requested_scopes(form: dict[str, str]) -> frozenset[str] | None:
+    """The scopes asked for, if the form narrows them (RFC 6749 section 3.3)."""
+    if "scope" not in form:
+        return None
+    try:
+        requested = parse_scopes(form["scope"])
+    except InvalidScope as error:
+        raise _Refused(_oauth_error("invalid_scope", str(error))) from None
+    if not requested:
+        raise _Refused(_oauth_error("invalid_scope", "scope must name at least one scope"))
+    return requested

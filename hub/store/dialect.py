@@ -2,11 +2,13 @@
 
 The rest of the store asks its database's ``Dialect`` instead of testing the backend's name:
 how a change is written (one statement, or one step at a time), how inserts skip or update
-rows that exist, how a column is matched against a list.
+rows that exist, how a column is matched against a list, how due webhook messages are
+claimed, whether commits of other processes are announced (LISTEN/NOTIFY).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.domain.events import EventKey
-from hub.store import feed_horizon, writes
+from hub.store import claims, feed_horizon, writes
 from hub.store.feed_horizon import FeedBacklog
 from hub.store.outbox import OUTBOX_CHANNEL
 from hub.store.tables import events
@@ -26,6 +28,8 @@ class Dialect:
 
     name = "sqlite"
     is_sqlite = True
+    #: Whether other processes' commits are announced (NOTIFY); without it, poll.
+    notifies = False
 
     async def write(self, conn: AsyncConnection, write: writes.Write) -> bool:
         """Write a change (see ``hub.store.writes``); False if its version guard missed."""
@@ -61,12 +65,25 @@ class Dialect:
         """Messages were queued outside an event append: wake the workers at commit."""
         conn.info["outbox_written"] = True
 
+    async def claim(
+        self,
+        conn: AsyncConnection,
+        *,
+        limit: int,
+        closed: Sequence[str],
+        now: dt.datetime,
+        until: dt.datetime,
+    ) -> Sequence[Any]:
+        """Lease up to ``limit`` due webhook messages until ``until`` (``hub.store.claims``)."""
+        return await claims.claim_in_steps(conn, limit, closed, now, until)
+
 
 class PostgreSQL(Dialect):
     """PostgreSQL: concurrent writers, a change in one statement, LISTEN/NOTIFY."""
 
     name = "postgresql"
     is_sqlite = False
+    notifies = True
 
     async def write(self, conn: AsyncConnection, write: writes.Write) -> bool:
         return await writes.write_in_one_statement(conn, write)
@@ -95,6 +112,17 @@ class PostgreSQL(Dialect):
     async def announce_outbox(self, conn: AsyncConnection) -> None:
         conn.info["outbox_written"] = True
         await conn.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "queued")))
+
+    async def claim(
+        self,
+        conn: AsyncConnection,
+        *,
+        limit: int,
+        closed: Sequence[str],
+        now: dt.datetime,
+        until: dt.datetime,
+    ) -> Sequence[Any]:
+        return await claims.claim_skipping_locked(conn, limit, closed, now, until)
 
 
 _KNOWN: Sequence[Dialect] = (Dialect(), PostgreSQL())

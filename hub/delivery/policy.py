@@ -67,8 +67,10 @@ def disable_reason(
 
 
 def _duration(span: dt.timedelta) -> str:
+    """``5 days``, ``36 hours``, ``1 second``: the largest unit that divides the span."""
     seconds = int(span.total_seconds())
-    for unit, size in (("days", 86_400), ("hours", 3_600), ("minutes", 60)):
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)):
         if seconds >= size and seconds % size == 0:
-            return f"{seconds // size} {unit}"
-    return f"{seconds} second{'s' if seconds != 1 else ''}"
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"

@@ -261,7 +261,9 @@ class DeliveryWorker:
     async def _post(self, delivery: Delivery) -> Outcome:
         assert self._sender is not None
         outcome = await self._sender.post(delivery)
-        outcome = replace(outcome, next_at=policy.next_attempt(outcome, self.schedule))
+        next_at = policy.next_attempt(outcome, self.schedule)
+        if next_at is not None:
+            outcome = replace(outcome, next_at=next_at)
         if outcome.delivered:
             self.metrics.webhook_attempts.labels("delivered").inc()
             return outcome

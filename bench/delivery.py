@@ -14,7 +14,7 @@ every process it started, also on errors. It measures
       POSTing the same bodies the hub sends (``body_of``), signed in the loop like the hub
       (HMAC ``whsec_`` secret + Ed25519 key), to the receiver; no database.
     - hub: N ``account.placed`` events for one creditor with one endpoint are written with
-      ``hub.services.events.append`` (events + outbox rows, batches of 1,000 per transaction)
+      the event log's ``append`` (events + outbox rows, batches of 1,000 per transaction)
       while no worker runs, then ANALYZEd; then ONE ``evenly-hub worker`` process (concurrency and per-endpoint
       concurrency = ``--concurrency``) is started and timed until the receiver counted N
       deliveries, and until the N messages are recorded DELIVERED.
@@ -96,15 +96,15 @@ from placement import (
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
 from hub.delivery.keys import WebhookSigningKey
-from hub.delivery.worker import body_of
+from hub.delivery.sender import body_of
+from hub.domain.account import Account, AccountStatus, Product
 from hub.domain.events import ACCOUNT_PLACED
-from hub.services import events as event_service
-from hub.services import organizations as organization_service
-from hub.services import webhook_endpoints as endpoint_service
-from hub.services.context import ServiceContext
-from hub.services.events import account_snapshot
-from hub.settings import Settings
 from hub.domain.ids import new_id
+from hub.domain.payloads import account_snapshot
+from hub.services import endpoints as endpoint_service
+from hub.services import organizations as organization_service
+from hub.services.context import ServiceContext
+from hub.settings import Settings
 from hub.store.migrate import upgrade
 
 THROUGHPUT_TARGET = 0.6
@@ -138,7 +138,7 @@ async def new_creditor(ctx: ServiceContext, name: str, url: str) -> Creditor:
         ctx, principal, url=url, event_types=[ACCOUNT_PLACED], description="bench"
     )
     return Creditor(
-        creds.organization_id, creds.client_id, creds.client_secret, endpoint["id"], secret
+        creds.organization_id, creds.client_id, creds.client_secret, endpoint.id, secret
     )
 
 
@@ -156,28 +156,33 @@ async def prepare(settings: Settings, bulk_url: str, live_url: str) -> tuple[Cre
 
 
 def event_rows(creditor_id: str, n: int) -> list[dict[str, Any]]:
-    """N ``account.placed`` events as ``events.append`` takes them (data as the hub writes it).
+    """N ``account.placed`` events as the event log's ``append`` takes them (data as the hub
+    writes it).
 
     No accounts rows: ``events.account_id`` is nullable, and the worker reads only the event.
     """
     now = dt.datetime.now(dt.UTC)
     rows = []
     for i in range(n):
-        account = {
-            "id": new_id("acc"),
-            "reference": f"INV-{i:07d}",
-            "status": "PLACED",
-            "product": "BNPL_INVOICE",
-            "country": "SE",
-            "customer_id": new_id("cus"),
-            "creditor_id": creditor_id,
-            "agency_id": None,
-            "original_amount_minor": 125000,
-            "balance_minor": 100000,
-            "currency": "SEK",
-            "due_date": dt.date(2026, 9, 30),
-            "placed_at": now,
-        }
+        account = Account(
+            id=new_id("acc"),
+            creditor_id=creditor_id,
+            reference=f"INV-{i:07d}",
+            customer_id=new_id("cus"),
+            product=Product.BNPL_INVOICE,
+            currency="SEK",
+            original_amount_minor=125000,
+            balance_minor=100000,
+            due_date=dt.date(2026, 9, 30),
+            status=AccountStatus.PLACED,
+            resume_status=None,
+            agency_id=None,
+            country="SE",
+            metadata={},
+            placed_at=now,
+            updated_at=now,
+            version=1,
+        )
         rows.append(
             {
                 "id": new_id("evt"),
@@ -199,8 +204,8 @@ async def produce(settings: Settings, rows: list[dict[str, Any]]) -> float:
     try:
         started = time.perf_counter()
         for i in range(0, len(rows), APPEND_BATCH):
-            async with ctx.db.transaction() as conn:
-                await event_service.append(conn, rows[i : i + APPEND_BATCH])
+            async with ctx.store.transaction() as uow:
+                await uow.events.append(rows[i : i + APPEND_BATCH])
         return time.perf_counter() - started
     finally:
         await ctx.db.dispose()
@@ -688,7 +693,7 @@ def measure(
 
     produce_seconds = runner.run(produce(settings, rows))
     print(
-        f"  outbox written: {n} events + messages via events.append in batches of "
+        f"  outbox written: {n} events + messages via the event log's append in batches of "
         f"{APPEND_BATCH}: {produce_seconds:.2f}s ({n / produce_seconds:.0f} events/s)"
     )
     if not args.no_analyze:

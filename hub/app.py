@@ -35,6 +35,7 @@ from hub.observability import Metrics
 from hub.process import tune_garbage_collector
 from hub.services import events as event_service
 from hub.services.context import ServiceContext
+from hub.services.maintenance import run_maintenance
 from hub.settings import Settings
 from hub.store.event_bus import EventBus
 
@@ -66,17 +67,21 @@ def create_app(
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
         listening = asyncio.create_task(bus.run(stop))
-        worker = None
+        workers = []
         if settings.in_process_worker:
-            worker = asyncio.create_task(
-                DeliveryWorker(services, signing_key, metrics=metrics).run(stop)
+            worker = DeliveryWorker(
+                services.store, settings, signing_key, bus, clock=services.clock, metrics=metrics
             )
+            workers = [
+                asyncio.create_task(worker.run(stop)),
+                asyncio.create_task(run_maintenance(services, stop)),
+            ]
         try:
             yield
         finally:
             stop.set()
-            if worker is not None:
-                await worker
+            for task in workers:
+                await task
             await listening
             await services.db.dispose()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -122,7 +123,8 @@ def _print_demo(creds: dict[str, Any], host: str, port: int) -> None:
     "--metrics-port", type=int, default=None, help="Serve Prometheus metrics on this port."
 )
 def worker(metrics_port: int | None) -> None:
-    """Deliver webhooks: claim due outbox messages and POST them, until SIGTERM or SIGINT."""
+    """Deliver webhooks: claim due outbox messages and POST them, until SIGTERM or SIGINT.
+    Beside delivery, the maintenance sweep (broken plans, expired holds) runs on its own."""
     import signal
 
     from prometheus_client import start_http_server
@@ -131,6 +133,8 @@ def worker(metrics_port: int | None) -> None:
     from hub.delivery.worker import DeliveryWorker
     from hub.observability import Metrics, configure_logging
     from hub.process import tune_garbage_collector
+    from hub.services.maintenance import run_maintenance
+    from hub.store.event_bus import EventBus
 
     settings = Settings.from_env()
     configure_logging(settings.log_level, settings.log_format)
@@ -144,8 +148,11 @@ def worker(metrics_port: int | None) -> None:
         if metrics_port is not None:
             start_http_server(metrics_port, addr="127.0.0.1", registry=metrics.registry)
         key = WebhookSigningKey.from_settings(settings)
+        bus = EventBus(ctx.db)
+        worker = DeliveryWorker(ctx.store, settings, key, bus, clock=ctx.clock, metrics=metrics)
         tune_garbage_collector()
-        await DeliveryWorker(ctx, key, metrics=metrics).run(stop)
+        tasks = [bus.run(stop), worker.run(stop), run_maintenance(ctx, stop)]
+        await asyncio.gather(*tasks)
 
     _run(run)
 
@@ -248,17 +255,17 @@ def webhooks() -> None:
 @click.option("--organization", "organization_id", default=None, help="Only this organization.")
 def webhooks_status(organization_id: str | None) -> None:
     """Endpoints with their message counts by status (JSON lines)."""
-    from hub.services.webhook_endpoints import queue_summary
+    from hub.services.endpoints import queue_summary
 
     for entry in _run(lambda ctx: queue_summary(ctx, organization_id)):
-        click.echo(json.dumps(entry))
+        click.echo(json.dumps(dataclasses.asdict(entry)))
 
 
 @webhooks.command("retry")
 @click.argument("endpoint_id")
 def webhooks_retry(endpoint_id: str) -> None:
     """Queue an endpoint's FAILED deliveries again."""
-    from hub.services.webhook_endpoints import retry_failed
+    from hub.services.endpoints import retry_failed
 
     count = _run(lambda ctx: retry_failed(ctx, endpoint_id))
     click.echo(json.dumps({"endpoint_id": endpoint_id, "queued": count}))

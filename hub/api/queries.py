@@ -31,9 +31,9 @@ from hub.auth.scopes import Scope
 from hub.domain.collection_state import ItemKind
 from hub.domain.contact import is_country
 from hub.services import accounts as account_service
+from hub.services import endpoints as endpoint_service
 from hub.services import events as event_service
 from hub.services import items as item_service
-from hub.services import webhook_endpoints as endpoint_service
 
 MAX_NODES = 100
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from enum import Enum
 from typing import Annotated, Any
 
@@ -11,11 +11,11 @@ from strawberry.types import Info
 
 from hub.api.context import RequestContext, request_context, run_write
 from hub.api.errors import ApiError, UserError
+from hub.api.relay import After, Edge, First, Node, PageInfo, decode_cursor, page_of, page_size
 from hub.api.scalars import DateTime
-from hub.api.types import After, Edge, First, Node, PageInfo, decode_cursor, page_of, page_size
 from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
-from hub.services import webhook_endpoints as endpoint_service
+from hub.services import endpoints as endpoint_service
 
 _ONCE = "The signing secret (`whsec_…`). Shown only in this response: store it now."
 
@@ -44,6 +44,16 @@ class WebhookAttempt:
         "`REFUSED_ADDRESS: …` when the hub would not connect to a non-public address."
     )
 
+    @classmethod
+    def from_record(cls, attempt: endpoint_service.LoggedAttempt) -> WebhookAttempt:
+        return cls(
+            at=attempt.at,
+            status_code=attempt.status_code,
+            duration_ms=attempt.duration_ms,
+            response_snippet=attempt.response_snippet,
+            error=attempt.error,
+        )
+
 
 @strawberry.type(description="One event's delivery to one endpoint, with its attempts.")
 class WebhookDelivery:
@@ -58,6 +68,18 @@ class WebhookDelivery:
     )
     delivered_at: DateTime | None = strawberry.field(description="When the receiver accepted it.")
     attempts: list[WebhookAttempt] = strawberry.field(description="Every attempt, oldest first.")
+
+    @classmethod
+    def from_record(cls, delivery: endpoint_service.LoggedDelivery) -> WebhookDelivery:
+        return cls(
+            id=strawberry.ID(f"whm_{delivery.id}"),
+            event_id=strawberry.ID(delivery.event_id),
+            event_type=delivery.event_type,
+            status=DeliveryStatus(delivery.status),
+            next_attempt_at=delivery.next_attempt_at if delivery.status == "PENDING" else None,
+            delivered_at=delivery.delivered_at,
+            attempts=[WebhookAttempt.from_record(a) for a in delivery.attempts],
+        )
 
 
 @strawberry.type(description="A page of deliveries, newest first.")
@@ -99,50 +121,30 @@ class WebhookEndpoint(Node):
         before = decode_cursor("delivery", after) if after is not None else None
         if before is not None and not before.isdigit():
             raise ApiError("INVALID_CURSOR", "the cursor is not valid for this connection")
-        async with ctx.services.db.read() as conn:
-            rows, attempts = await endpoint_service.list_deliveries(
-                conn,
-                principal,
-                str(self.id),
-                status=status.name if status is not None else None,
-                before_id=int(before) if before is not None else None,
-                limit=limit + 1,
-            )
-
-        def delivery(r: Mapping[Any, Any]) -> WebhookDelivery:
-            return WebhookDelivery(
-                id=strawberry.ID(f"whm_{r['id']}"),
-                event_id=strawberry.ID(r["event_id"]),
-                event_type=r["event_type"],
-                status=DeliveryStatus(r["status"]),
-                next_attempt_at=r["next_attempt_at"] if r["status"] == "PENDING" else None,
-                delivered_at=r["delivered_at"],
-                attempts=[
-                    WebhookAttempt(
-                        at=a["at"],
-                        status_code=a["status_code"],
-                        duration_ms=a["duration_ms"],
-                        response_snippet=a["response_snippet"],
-                        error=a["error"],
-                    )
-                    for a in attempts[r["id"]]
-                ],
-            )
-
-        edges, nodes, page = page_of(rows, limit, "delivery", lambda r: r["id"], delivery)
+        found = await endpoint_service.list_deliveries(
+            ctx.services,
+            principal,
+            str(self.id),
+            status=status.name if status is not None else None,
+            before_id=int(before) if before is not None else None,
+            limit=limit + 1,
+        )
+        edges, nodes, page = page_of(
+            found, limit, "delivery", lambda d: d.id, WebhookDelivery.from_record
+        )
         return WebhookDeliveryConnection(edges=edges, nodes=nodes, page_info=page)
 
     @classmethod
-    def from_row(cls, row: Mapping[Any, Any]) -> WebhookEndpoint:
+    def from_record(cls, endpoint: endpoint_service.Endpoint) -> WebhookEndpoint:
         return cls(
-            id=strawberry.ID(row["id"]),
-            url=row["url"],
-            description=row["description"],
-            event_types=list(row["event_types"]),
-            enabled=row["enabled"],
-            disabled_reason=row["disabled_reason"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
+            id=strawberry.ID(endpoint.id),
+            url=endpoint.url,
+            description=endpoint.description,
+            event_types=list(endpoint.event_types),
+            enabled=endpoint.enabled,
+            disabled_reason=endpoint.disabled_reason,
+            created_at=endpoint.created_at,
+            updated_at=endpoint.updated_at,
         )
 
 
@@ -259,12 +261,11 @@ class WebhookQuery:
         principal = ctx.require(Scope.WEBHOOKS_MANAGE)
         limit = page_size(first)
         after_id = decode_cursor("webhook_endpoint", after) if after is not None else None
-        async with ctx.services.db.read() as conn:
-            rows = await endpoint_service.list_endpoints(
-                conn, principal, after_id=after_id, limit=limit + 1
-            )
+        found = await endpoint_service.list_endpoints(
+            ctx.services, principal, after_id=after_id, limit=limit + 1
+        )
         edges, nodes, page = page_of(
-            rows, limit, "webhook_endpoint", lambda r: r["id"], WebhookEndpoint.from_row
+            found, limit, "webhook_endpoint", lambda e: e.id, WebhookEndpoint.from_record
         )
         return WebhookEndpointConnection(edges=edges, nodes=nodes, page_info=page)
 
@@ -276,9 +277,8 @@ class WebhookQuery:
     ) -> WebhookEndpoint | None:
         ctx = request_context(info)
         principal = ctx.require(Scope.WEBHOOKS_MANAGE)
-        async with ctx.services.db.read() as conn:
-            row = await endpoint_service.get_endpoint(conn, principal, str(id))
-        return WebhookEndpoint.from_row(row) if row is not None else None
+        found = await endpoint_service.get_endpoint(ctx.services, principal, str(id))
+        return WebhookEndpoint.from_record(found) if found is not None else None
 
 
 @strawberry.type(description="Webhook endpoint writes.")
@@ -301,9 +301,11 @@ class WebhookMutation:
                 description=input.description,
             ),
         )
-        row, secret = result if result is not None else (None, None)
+        endpoint, secret = result if result is not None else (None, None)
         return WebhookEndpointSecretPayload(
-            webhook_endpoint=WebhookEndpoint.from_row(row) if row is not None else None,
+            webhook_endpoint=WebhookEndpoint.from_record(endpoint)
+            if endpoint is not None
+            else None,
             secret=secret,
             user_errors=errors,
         )
@@ -316,7 +318,7 @@ class WebhookMutation:
         info: Info,
         input: Annotated[UpdateWebhookEndpointInput, strawberry.argument(description=_Input)],
     ) -> WebhookEndpointPayload:
-        row, errors = await _managed(
+        endpoint, errors = await _managed(
             info,
             lambda ctx, principal: endpoint_service.update_endpoint(
                 ctx.services,
@@ -328,7 +330,9 @@ class WebhookMutation:
             ),
         )
         return WebhookEndpointPayload(
-            webhook_endpoint=WebhookEndpoint.from_row(row) if row is not None else None,
+            webhook_endpoint=WebhookEndpoint.from_record(endpoint)
+            if endpoint is not None
+            else None,
             user_errors=errors,
         )
 
@@ -340,14 +344,16 @@ class WebhookMutation:
         info: Info,
         input: Annotated[WebhookEndpointIdInput, strawberry.argument(description=_Input)],
     ) -> WebhookEndpointPayload:
-        row, errors = await _managed(
+        endpoint, errors = await _managed(
             info,
             lambda ctx, principal: endpoint_service.enable_endpoint(
                 ctx.services, principal, str(input.id)
             ),
         )
         return WebhookEndpointPayload(
-            webhook_endpoint=WebhookEndpoint.from_row(row) if row is not None else None,
+            webhook_endpoint=WebhookEndpoint.from_record(endpoint)
+            if endpoint is not None
+            else None,
             user_errors=errors,
         )
 
@@ -425,9 +431,11 @@ class WebhookMutation:
                 ctx.services, principal, str(input.id), overlap_seconds=input.overlap_seconds
             ),
         )
-        row, secret = result if result is not None else (None, None)
+        endpoint, secret = result if result is not None else (None, None)
         return WebhookEndpointSecretPayload(
-            webhook_endpoint=WebhookEndpoint.from_row(row) if row is not None else None,
+            webhook_endpoint=WebhookEndpoint.from_record(endpoint)
+            if endpoint is not None
+            else None,
             secret=secret,
             user_errors=errors,
         )

@@ -1,1 +1,2 @@
-"""Webhook delivery: endpoint URL safety, the outbox relay and the delivery worker."""
+"""Webhook delivery: the worker over the store's delivery queue, its sender, and the pure
+policy of retries, pauses and disabled endpoints."""

@@ -15,7 +15,7 @@ import datetime as dt
 from collections import deque
 from dataclasses import dataclass, field
 
-from hub.delivery.claims import Delivery
+from hub.store.delivery_queue import Delivery
 
 
 @dataclass(eq=False)

@@ -2,7 +2,7 @@
 
 Checking a URL when it is saved is not enough: a name can later resolve to a private
 address (DNS rebinding), and the rules may have become stricter since the URL was saved.
-Two gates, both deciding with ``hub.delivery.urls.is_public_address``:
+Two gates, both deciding with ``hub.domain.webhook_urls.is_public_address``:
 
 - ``PublicOnlyResolver`` refuses a name when any address it resolves to is not public;
 - ``public_socket_factory`` refuses every socket whose peer is not public, so IP literals
@@ -22,7 +22,7 @@ from typing import Any
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from hub.delivery.urls import is_public_address
+from hub.domain.webhook_urls import is_public_address
 
 
 class UnsafeAddress(OSError):

@@ -2,11 +2,13 @@
 
 The rest of the store asks its database's ``Dialect`` instead of testing the backend's name:
 how a change is written (one statement, or one step at a time), how inserts skip or update
-rows that exist, how a column is matched against a list.
+rows that exist, how a column is matched against a list, how due webhook messages are
+claimed, whether commits of other processes are announced (LISTEN/NOTIFY).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.domain.events import EventKey
-from hub.store import feed_horizon, writes
+from hub.store import claims, feed_horizon, writes
 from hub.store.feed_horizon import FeedBacklog
 from hub.store.outbox import OUTBOX_CHANNEL
 from hub.store.tables import events
@@ -60,6 +62,9 @@ class Dialect:
             read_only = conn.get_execution_options().get("evenly_read_only", False)
             conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
+    #: Whether other processes' commits are announced (NOTIFY); without it, poll.
+    notifies = False
+
     async def write(self, conn: AsyncConnection, write: writes.Write) -> bool:
         """Write a change (see ``hub.store.writes``); False if its version guard missed."""
         return await writes.write_in_steps(conn, write)
@@ -94,6 +99,18 @@ class Dialect:
         """Messages were queued outside an event append: wake the workers at commit."""
         conn.info["outbox_written"] = True
 
+    async def claim(
+        self,
+        conn: AsyncConnection,
+        *,
+        limit: int,
+        closed: Sequence[str],
+        now: dt.datetime,
+        until: dt.datetime,
+    ) -> Sequence[Any]:
+        """Lease up to ``limit`` due webhook messages until ``until`` (``hub.store.claims``)."""
+        return await claims.claim_in_steps(conn, limit, closed, now, until)
+
 
 class PostgreSQL(Dialect):
     """PostgreSQL: concurrent writers, a change in one statement, LISTEN/NOTIFY."""
@@ -120,6 +137,8 @@ class PostgreSQL(Dialect):
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
             # Outside any transaction, so the session keeps the lock until it disconnects.
             dbapi_conn.run_async(lambda raw: raw.execute(feed_horizon.ANNOUNCE))
+
+    notifies = True
 
     async def write(self, conn: AsyncConnection, write: writes.Write) -> bool:
         return await writes.write_in_one_statement(conn, write)
@@ -148,6 +167,17 @@ class PostgreSQL(Dialect):
     async def announce_outbox(self, conn: AsyncConnection) -> None:
         conn.info["outbox_written"] = True
         await conn.execute(sa.select(sa.func.pg_notify(OUTBOX_CHANNEL, "queued")))
+
+    async def claim(
+        self,
+        conn: AsyncConnection,
+        *,
+        limit: int,
+        closed: Sequence[str],
+        now: dt.datetime,
+        until: dt.datetime,
+    ) -> Sequence[Any]:
+        return await claims.claim_skipping_locked(conn, limit, closed, now, until)
 
 
 _KNOWN: Sequence[Dialect] = (Dialect(), PostgreSQL())

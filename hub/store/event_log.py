@@ -22,6 +22,7 @@ already).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ from hub.auth.tokens import Principal
 from hub.domain.events import EventKey, RecordedEvent
 from hub.store.feed_horizon import FeedBacklog
 from hub.store.session import Session
-from hub.store.tables import events
+from hub.store.tables import events, webhook_messages
 from hub.store.visibility import event_clause
 from hub.store.writes import Write
 
@@ -71,6 +72,29 @@ class EventLog:
     async def append(self, rows: Sequence[Mapping[str, Any]]) -> None:
         """Append events (with their outbox rows) outside an account change."""
         await self._uow.dialect.write(self._uow.conn, Write(events=rows))
+
+    async def append_for_endpoint(
+        self, rows: Sequence[Mapping[str, Any]], endpoint_id: str, now: dt.datetime
+    ) -> None:
+        """Append events queued for one endpoint alone, whatever it and others subscribe to
+        (test deliveries), and wake the delivery workers at commit."""
+        self._uow.conn.info["events_written"] = True
+        await self._uow.conn.execute(events.insert(), [dict(row) for row in rows])
+        await self._uow.conn.execute(
+            webhook_messages.insert(),
+            [
+                {
+                    "endpoint_id": endpoint_id,
+                    "event_id": row["id"],
+                    "status": "PENDING",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "created_at": now,
+                }
+                for row in rows
+            ],
+        )
+        await self.announce_outbox()
 
     async def announce_outbox(self) -> None:
         """Messages were queued outside an append (replays, retries): wake the delivery

@@ -20,6 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from hub.store.accounts import Accounts
 from hub.store.customers import Customers
 from hub.store.database import Database
+from hub.store.delivery_log import DeliveryLog
+from hub.store.delivery_queue import DeliveryQueue
+from hub.store.endpoints import Endpoints
 from hub.store.event_log import EventLog
 from hub.store.idempotency import IdempotencyKeys
 from hub.store.items import Items
@@ -60,6 +63,18 @@ class UnitOfWork(Session):
     @cached_property
     def organizations(self) -> Organizations:
         return Organizations(self)
+
+    @cached_property
+    def endpoints(self) -> Endpoints:
+        return Endpoints(self)
+
+    @cached_property
+    def delivery_log(self) -> DeliveryLog:
+        return DeliveryLog(self)
+
+    @cached_property
+    def delivery_queue(self) -> DeliveryQueue:
+        return DeliveryQueue(self)
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from hub.delivery import claims, recording
-from hub.delivery.recording import Outcome, Release
+from hub.delivery import recording
+from hub.store.delivery_queue import Delivery, Outcome, Release
 from tests.api.conftest import GraphQL, OwnHub
 
 CREATE = """mutation($url: String!) { createWebhookEndpoint(input: {url: $url}) {
@@ -27,13 +27,13 @@ async def _queued(gql: GraphQL) -> str:
     return endpoint_id
 
 
-async def _claim(hub: OwnHub, now: dt.datetime) -> dict[str, claims.Delivery]:
-    async with hub.services.db.transaction() as conn:
-        claimed = await claims.claim(conn, limit=10, closed=[], now=now, lease=LEASE)
+async def _claim(hub: OwnHub, now: dt.datetime) -> dict[str, Delivery]:
+    async with hub.services.store.transaction() as uow:
+        claimed = await uow.delivery_queue.claim(limit=10, closed=[], now=now, lease=LEASE)
     return {d.endpoint_id: d for d in claimed}
 
 
-def _outcome(delivery: claims.Delivery, status: int, snippet: str, at: dt.datetime) -> Outcome:
+def _outcome(delivery: Delivery, status: int, snippet: str, at: dt.datetime) -> Outcome:
     retry = None if 200 <= status < 300 else at + dt.timedelta(hours=1)
     return Outcome(delivery, at, 12, status, snippet, None, None, retry)
 
@@ -57,7 +57,7 @@ async def test_an_outcome_that_cannot_be_stored_fails_no_other_endpoints_outcome
     bad = _outcome(claimed[bad_endpoint], 500, "\udcff\x00", now)
     good = _outcome(claimed[good_endpoint], 204, "", now)
     unwritten = await recording.record(
-        own_hub.services.db, [bad, good], now=now, disable_after=DISABLE_AFTER
+        own_hub.services.store, [bad, good], now=now, disable_after=DISABLE_AFTER
     )
     assert unwritten == []
     [delivered] = await _deliveries(healthy, good_endpoint)
@@ -82,7 +82,7 @@ async def test_a_worker_that_lost_its_lease_overwrites_nothing(own_hub: OwnHub) 
     current = await _claim(own_hub, later)
     assert set(current) == {first, second}
     written = await recording.record(
-        own_hub.services.db,
+        own_hub.services.store,
         [_outcome(stale[first], 204, "", now), Release(stale[second], None)],
         now=later,
         disable_after=DISABLE_AFTER,
@@ -95,7 +95,7 @@ async def test_a_worker_that_lost_its_lease_overwrites_nothing(own_hub: OwnHub) 
     assert unsent == {"status": "SENDING", "attempts": []}
     # The worker that holds them now records normally.
     await recording.record(
-        own_hub.services.db,
+        own_hub.services.store,
         [_outcome(current[first], 204, "", later), Release(current[second], None)],
         now=later,
         disable_after=DISABLE_AFTER,

@@ -19,6 +19,7 @@ from prometheus_client import generate_latest
 from hub.delivery.keys import WebhookSigningKey
 from hub.delivery.worker import DeliveryWorker
 from hub.observability import Metrics
+from hub.store.event_bus import EventBus
 from hub.store.tables import webhook_endpoints
 from tests.api.conftest import GraphQL, OwnHub
 
@@ -55,7 +56,15 @@ async def _one_attempt(hub: OwnHub, gql: GraphQL, endpoint_id: str) -> tuple[dic
     """Send a test webhook with a worker running; its first attempt and the worker's metrics."""
     metrics = Metrics()
     key = WebhookSigningKey(generate_signing_key())
-    worker = DeliveryWorker(hub.services, key, metrics=metrics)
+    services = hub.services
+    worker = DeliveryWorker(
+        services.store,
+        services.settings,
+        key,
+        EventBus(services.db),
+        clock=services.clock,
+        metrics=metrics,
+    )
     stop = asyncio.Event()
     running = asyncio.create_task(worker.run(stop))
     try:

@@ -2,7 +2,7 @@
 
 The schemas in schema/webhooks describe the whole webhook body ``{"type", "timestamp",
 "data"}``; the ``events`` feed carries the same ``data``, so events read from the feed and
-wrapped by ``hub.delivery.worker.body_of`` must validate against the schema of their type.
+wrapped by ``hub.delivery.sender.body_of`` must validate against the schema of their type.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ import yaml
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker
 from referencing import Registry, Resource
 
-from hub.delivery import recording
-from hub.delivery.worker import body_of
+from hub.delivery import policy
+from hub.delivery.sender import body_of
 from hub.domain.events import (
     ACCOUNT_ASSIGNED,
     ACCOUNT_BALANCE_ADJUSTED,
@@ -306,10 +306,8 @@ async def test_every_event_on_the_feed_validates_as_a_webhook_body(
     test_event_id = await send_test_webhook(creditor.data, endpoint_id)
     # endpoint.disabled comes from the delivery worker only: write it the way the worker does
     # when a receiver answers 410 (tests/e2e/test_event_schemas_e2e.py does it for real).
-    async with backend.services.db.transaction() as conn:
-        await recording.disable_endpoint(
-            conn, endpoint_id, "the receiver answered 410 Gone", dt.datetime.now(dt.UTC)
-        )
+    async with backend.services.store.transaction() as uow:
+        await uow.endpoints.disable(endpoint_id, policy.GONE, dt.datetime.now(dt.UTC))
 
     events = await feed(creditor)
     assert {e["type"] for e in events} == set(EVENT_TYPES)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from typing import Any
 
 import httpx
@@ -10,7 +11,6 @@ import sqlalchemy as sa
 
 from hub.app import create_app
 from hub.auth.scopes import OrganizationKind
-from hub.services import webhook_endpoints as endpoint_service
 from tests.conftest import Backend, Caller, get_token
 
 CREATE = """mutation($input: CreateWebhookEndpointInput!) {
@@ -42,6 +42,12 @@ async def _dev_http(backend: Backend) -> httpx.AsyncClient:
     return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://hub.test")
 
 
+async def _signing_secrets(backend: Backend, endpoint_id: str, at: dt.datetime) -> list[str]:
+    """The secrets the endpoint's deliveries are signed with at ``at``, as workers read them."""
+    async with backend.services.store.read() as uow:
+        return (await uow.endpoints.signing_state(endpoint_id, at)).secrets
+
+
 async def _create(caller: Caller, **fields: Any) -> dict[str, Any]:
     payload: dict[str, Any] = (
         await caller.data(CREATE, {"input": {"url": "https://8.8.8.8/hooks", **fields}})
@@ -69,10 +75,8 @@ async def test_create_returns_the_secret_once_and_stores_it_encrypted(
         {"id": endpoint["id"]},
     )
     assert node["node"]["url"] == "https://8.8.8.8/hooks"
+    secrets = await _signing_secrets(backend, endpoint["id"], backend.services.clock())
     async with backend.services.db.read() as conn:
-        secrets = await endpoint_service.signing_secrets(
-            conn, backend.services, endpoint["id"], backend.services.clock()
-        )
         raw = await conn.exec_driver_sql("SELECT secret_enc FROM webhook_secrets")
         blobs = [bytes(r[0]) for r in raw]
     assert secrets == [created["secret"]]
@@ -132,8 +136,6 @@ async def test_update_changes_only_what_is_given(creditor: Caller) -> None:
 async def test_rotation_keeps_the_old_secret_signing_for_the_overlap(
     creditor: Caller, backend: Backend
 ) -> None:
-    import datetime as dt
-
     created = await _create(creditor)
     endpoint_id = created["webhookEndpoint"]["id"]
     rotated = (await creditor.data(ROTATE, {"input": {"id": endpoint_id, "overlapSeconds": 3600}}))[
@@ -141,11 +143,8 @@ async def test_rotation_keeps_the_old_secret_signing_for_the_overlap(
     ]
     assert rotated["userErrors"] == [] and rotated["secret"] != created["secret"]
     now = backend.services.clock()
-    async with backend.services.db.read() as conn:
-        during = await endpoint_service.signing_secrets(conn, backend.services, endpoint_id, now)
-        after = await endpoint_service.signing_secrets(
-            conn, backend.services, endpoint_id, now + dt.timedelta(hours=2)
-        )
+    during = await _signing_secrets(backend, endpoint_id, now)
+    after = await _signing_secrets(backend, endpoint_id, now + dt.timedelta(hours=2))
     assert during == [rotated["secret"], created["secret"]]
     assert after == [rotated["secret"]]
     bad = (await creditor.data(ROTATE, {"input": {"id": endpoint_id, "overlapSeconds": -1}}))[
@@ -166,10 +165,7 @@ async def test_at_most_three_secrets_sign_however_often_one_rotates(
         )["rotateWebhookSecret"]
         assert rotated["userErrors"] == []
         issued.append(rotated["secret"])
-    async with backend.services.db.read() as conn:
-        live = await endpoint_service.signing_secrets(
-            conn, backend.services, endpoint_id, backend.services.clock()
-        )
+    live = await _signing_secrets(backend, endpoint_id, backend.services.clock())
     # Each rotation ended the oldest overlap: the newest and the two before it sign.
     assert live == issued[::-1][:3]
 

@@ -10,8 +10,7 @@ import asyncpg
 import pytest
 import sqlalchemy as sa
 
-from hub.domain.errors import DomainError
-from hub.domain.errors import DatabaseUnavailable
+from hub.domain.errors import DatabaseUnavailable, DomainError
 from hub.store.availability import is_unavailable, unavailable_as_error
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from hub.delivery.claims import Delivery
 from hub.delivery.pacing import Lanes
+from hub.store.delivery_queue import Delivery
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
 _ids = itertools.count(1)

@@ -11,8 +11,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from hub.delivery.resolver import UnsafeAddress, public_socket_factory
-from hub.delivery.urls import check_url, embedded_ipv4, is_public_address, parse_url
 from hub.domain.errors import DomainError
+from hub.domain.webhook_urls import embedded_ipv4, is_public_address, parse_url
+from hub.services.webhook_urls import check_url
 
 REFUSED = [
     ("http://example.com/hook", False, "WEBHOOK_URL_NOT_ALLOWED"),

@@ -6,18 +6,17 @@ multicast addresses are refused, for IP literals and for every address a name re
 An IPv6 address that carries an IPv4 address (IPv4-mapped, -compatible and -translated,
 NAT64 ``64:ff9b::/96``, 6to4 ``2002::/16``) is judged by the IPv4 address it carries; the
 local-use NAT64 prefix ``64:ff9b:1::/48``, Teredo and site-local addresses are refused
-outright. ``is_public_address`` is the one rule: the check runs when an endpoint is saved and
-again at every connection (``hub.delivery.resolver``), so a name that later resolves
-somewhere private (DNS rebinding) is still refused. With ``EVENLY_ALLOW_INSECURE_WEBHOOKS=1``
+outright. ``is_public_address`` is the one rule: the check runs when an endpoint is saved
+(``hub.services.webhook_urls`` resolves the name) and again at every connection
+(``hub.delivery.resolver``), so a name that later resolves somewhere private (DNS
+rebinding) is still refused. With ``EVENLY_ALLOW_INSECURE_WEBHOOKS=1``
 (development and tests) ``http`` and loopback addresses are allowed too; other private
 addresses never are.
 """
 
 from __future__ import annotations
 
-import asyncio
 import ipaddress
-import socket
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -37,35 +36,36 @@ class Target:
     port: int
 
 
-def _refuse(message: str, code: str = "INVALID_WEBHOOK_URL") -> DomainError:
+def refuse(message: str, code: str = "INVALID_WEBHOOK_URL") -> DomainError:
+    """A refused webhook URL, on the input's ``url`` field."""
     return DomainError.of(code, message, "url")
 
 
 def parse_url(url: str, *, allow_insecure: bool) -> Target:
     """The URL's target, or ``INVALID_WEBHOOK_URL`` / ``WEBHOOK_URL_NOT_ALLOWED``.
 
-    Checks the form and any IP literal; names are checked by ``resolve``.
+    Checks the form and any IP literal; names are checked where they are resolved.
     """
     if len(url) > MAX_URL_LENGTH or not url.isprintable() or any(c.isspace() for c in url):
-        raise _refuse(f"a webhook URL is at most {MAX_URL_LENGTH} printable characters")
+        raise refuse(f"a webhook URL is at most {MAX_URL_LENGTH} printable characters")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as error:
-        raise _refuse(f"not a valid URL: {error}") from error
+        raise refuse(f"not a valid URL: {error}") from error
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
-        raise _refuse("a webhook URL must use https")
+        raise refuse("a webhook URL must use https")
     if scheme == "http" and not allow_insecure:
-        raise _refuse("a webhook URL must use https", "WEBHOOK_URL_NOT_ALLOWED")
+        raise refuse("a webhook URL must use https", "WEBHOOK_URL_NOT_ALLOWED")
     if parts.username is not None or parts.password is not None:
-        raise _refuse("a webhook URL may not contain credentials")
+        raise refuse("a webhook URL may not contain credentials")
     if parts.fragment:
-        raise _refuse("a webhook URL may not contain a fragment")
+        raise refuse("a webhook URL may not contain a fragment")
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
-        raise _refuse("a webhook URL needs a host")
-    literal = _ip(host)
+        raise refuse("a webhook URL needs a host")
+    literal = ip_literal(host)
     if literal is not None:
         check_address(literal, allow_insecure=allow_insecure)
     elif host == "localhost" or host.endswith(".localhost"):
@@ -120,43 +120,13 @@ def is_public_address(address: IPAddress, *, allow_loopback: bool = False) -> bo
 def check_address(address: IPAddress, *, allow_insecure: bool) -> None:
     """Refuse an address that is not public (loopback only with ``allow_insecure``)."""
     if not is_public_address(address, allow_loopback=allow_insecure):
-        raise _refuse(
+        raise refuse(
             f"webhooks may not target the non-public address {address}", "WEBHOOK_URL_NOT_ALLOWED"
         )
 
 
-async def resolve(target: Target, *, allow_insecure: bool) -> list[IPAddress]:
-    """Every address the target's host resolves to, all of them checked."""
-    literal = _ip(target.host)
-    if literal is not None:
-        return [literal]
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(
-            target.host, target.port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
-        )
-    except OSError as error:
-        raise _refuse(
-            f"the host {target.host} does not resolve", "WEBHOOK_URL_UNRESOLVABLE"
-        ) from error
-    addresses = []
-    for *_, sockaddr in infos:
-        address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-        check_address(address, allow_insecure=allow_insecure)
-        addresses.append(address)
-    if not addresses:
-        raise _refuse(f"the host {target.host} does not resolve", "WEBHOOK_URL_UNRESOLVABLE")
-    return addresses
-
-
-async def check_url(url: str, *, allow_insecure: bool) -> Target:
-    """Parse and resolve ``url``; raise a DomainError if the hub must not call it."""
-    target = parse_url(url, allow_insecure=allow_insecure)
-    await resolve(target, allow_insecure=allow_insecure)
-    return target
-
-
-def _ip(host: str) -> IPAddress | None:
+def ip_literal(host: str) -> IPAddress | None:
+    """The address a host names literally (``[…]`` for IPv6), if it is one."""
     try:
         return ipaddress.ip_address(host.strip("[]"))
     except ValueError:

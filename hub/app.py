@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.applications import Starlette
@@ -63,6 +63,39 @@ def create_app(
     bus = EventBus(services.db)
     subscriptions = SubscriptionEndpoint(graphql.schema, services, authenticator, rate_limiter, bus)
 
+    app = Starlette(
+        routes=[
+            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
+            WebSocketRoute("/graphql", subscriptions),
+            Route(
+                "/oauth/token", TokenEndpoint(services, issuer, settings).handle, methods=["POST"]
+            ),
+            *_operator_routes(settings, services, metrics, signing_key),
+        ],
+        middleware=[
+            Middleware(RequestContextMiddleware, metrics=metrics),
+            Middleware(ErrorResponseMiddleware),
+            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
+        ],
+        exception_handlers={HTTPException: _http_exception},
+        lifespan=_lifespan(settings, services, bus, signing_key, metrics),
+    )
+    app.state.services = services
+    app.state.issuer = issuer
+    app.state.authenticator = authenticator
+    return app
+
+
+def _lifespan(
+    settings: Settings,
+    services: ServiceContext,
+    bus: EventBus,
+    signing_key: WebhookSigningKey,
+    metrics: Metrics,
+) -> Callable[[Starlette], AbstractAsyncContextManager[None]]:
+    """While the app serves: the event bus listens and, unless ``--no-worker``, the delivery
+    worker and the maintenance sweep run beside the API."""
+
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         stop = asyncio.Event()
@@ -85,27 +118,7 @@ def create_app(
             await listening
             await services.db.dispose()
 
-    app = Starlette(
-        routes=[
-            Route("/graphql", graphql.handle, methods=["GET", "POST"]),
-            WebSocketRoute("/graphql", subscriptions),
-            Route(
-                "/oauth/token", TokenEndpoint(services, issuer, settings).handle, methods=["POST"]
-            ),
-            *_operator_routes(settings, services, metrics, signing_key),
-        ],
-        middleware=[
-            Middleware(RequestContextMiddleware, metrics=metrics),
-            Middleware(ErrorResponseMiddleware),
-            Middleware(BodySizeLimitMiddleware, max_bytes=settings.max_body_bytes),
-        ],
-        exception_handlers={HTTPException: _http_exception},
-        lifespan=lifespan,
-    )
-    app.state.services = services
-    app.state.issuer = issuer
-    app.state.authenticator = authenticator
-    return app
+    return lifespan
 
 
 def _operator_routes(

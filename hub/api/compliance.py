@@ -167,9 +167,7 @@ class ComplianceQuery:
                 )
                 for r in decision.reasons
             ],
-            next_allowed_at=DateTime(decision.next_allowed_at)
-            if decision.next_allowed_at
-            else None,
+            next_allowed_at=decision.next_allowed_at,
             rule_pack=_ref(decision.pack),
             timezones=list(decision.timezones),
         )

@@ -9,7 +9,7 @@ case-insensitive; a non-string fails coercion with code ``BAD_USER_INPUT``.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, NewType
+from typing import TYPE_CHECKING, Any, NewType
 
 import strawberry
 
@@ -41,7 +41,11 @@ def _parse_datetime(value: Any) -> dt.datetime:
     return parsed.astimezone(dt.UTC)
 
 
-DateTime = NewType("DateTime", dt.datetime)
+if TYPE_CHECKING:
+    # To the type checker an instant is a datetime; to strawberry, its own scalar.
+    DateTime = dt.datetime
+else:
+    DateTime = NewType("DateTime", dt.datetime)
 
 
 def _parse_date(value: Any) -> dt.date:

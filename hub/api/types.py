@@ -210,7 +210,7 @@ class Event(Node):
             type=e.type,
             sequence=e.sequence,
             occurred_at=e.occurred_at,
-            data=e.data,
+            data=JSON(e.data),
             account_id=e.account_id,
         )
 

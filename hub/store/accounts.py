@@ -316,9 +316,13 @@ async def _load(
         target_row = _prefixed(row, table, "target_")
         assert target_row is not None
         known = loaded.read.get(target_row["id"])
-        item = known if known is not None and not isinstance(known, Account) else None
-        loaded.target = item or _item(table, target_row, cipher)
-        loaded.read[loaded.target.id] = loaded.target
+        target_item: Item = (
+            known
+            if known is not None and not isinstance(known, Account)
+            else _item(table, target_row, cipher)
+        )
+        loaded.target = target_item
+        loaded.read[target_item.id] = target_item
     return loaded
 
 

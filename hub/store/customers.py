@@ -78,7 +78,7 @@ class Customers:
             .values(opted_out_channels=[c.value for c in channels], updated_at=now)
         )
 
-    def _customer(self, row: Mapping[str, Any]) -> Customer:
+    def _customer(self, row: Mapping[Any, Any]) -> Customer:
         visible = bool(row["pii_visible"])
         key = customer_key(row["creditor_id"], row["reference"])
 

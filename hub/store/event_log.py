@@ -48,7 +48,7 @@ class EventBatch:
     waiting: bool = False
 
 
-def _recorded(row: Mapping[str, Any]) -> RecordedEvent:
+def _recorded(row: Mapping[Any, Any]) -> RecordedEvent:
     return RecordedEvent(
         id=row["id"],
         type=row["type"],

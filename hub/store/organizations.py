@@ -15,7 +15,7 @@ from hub.store.tables import api_clients, organizations, routing_rules
 from hub.store.visibility import organization_clause
 
 
-def _organization(row: Mapping[str, Any]) -> Organization:
+def _organization(row: Mapping[Any, Any]) -> Organization:
     return Organization(row["id"], row["kind"], row["name"], row["country"], row["created_at"])
 
 

@@ -43,7 +43,7 @@ from hub.store.tables import (
     rehabilitations,
 )
 
-Row = Mapping[str, Any]
+Row = Mapping[Any, Any]
 
 
 def _status(value: str | None) -> AccountStatus | None:

@@ -126,12 +126,14 @@ async def test_graphiql_is_served_to_browsers(http: httpx.AsyncClient) -> None:
 
 
 async def test_operation_labels_name_only_fields_of_the_schema(
-    http: httpx.AsyncClient, creditor: Caller
+    operated: httpx.AsyncClient, creditor: Caller
 ) -> None:
+    auth = {"Authorization": f"Bearer {creditor.token}"}
     for i in range(20):
-        await creditor.graphql(f"{{ madeUpField{i} viewer {{ clientId }} }}")
-    await creditor.graphql("{ madeUpAlone }")
-    text = (await http.get("/metrics")).text
+        query = f"{{ madeUpField{i} viewer {{ clientId }} }}"
+        await operated.post("/graphql", json={"query": query}, headers=auth)
+    await operated.post("/graphql", json={"query": "{ madeUpAlone }"}, headers=auth)
+    text = await _metrics(operated)
     assert "madeUp" not in text
     # A document that does not validate is counted under one label.
     assert 'evenly_graphql_operations_total{operation="invalid",outcome="error"}' in text

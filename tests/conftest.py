@@ -13,7 +13,7 @@ import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -167,6 +167,26 @@ async def http(app: Starlette) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
         yield client
+
+
+METRICS_TOKEN = "metrics-token-for-tests"
+
+
+@pytest.fixture
+async def operated(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of an app on the backend whose operator set ``EVENLY_METRICS_TOKEN``."""
+    settings = replace(backend.settings, metrics_token=METRICS_TOKEN)
+    app = create_app(settings, replace(backend.services, settings=settings))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
+        yield client
+
+
+async def scrape_metrics(http: httpx.AsyncClient) -> str:
+    """``GET /metrics`` with the operator's token (of an ``operated`` app)."""
+    response = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+    assert response.status_code == 200, response.text
+    return response.text
 
 
 @dataclass

@@ -12,7 +12,7 @@ only on documents within the limits:
   alone), and at most one ``__schema``; one response key at most 30 times at one level
   (graphql-core's overlapping-fields check compares those pairwise);
 - literals: no NUL character in strings, lists within the list limit, no integer of
-  more than 20 digits;
+  more than 100 digits;
 - cost: one per field; a field taking ``first`` (or ``ids``) multiplies the cost of what it
   selects by that page size: its literal value, or the largest allowed when it is a variable.
   Introspection (``__schema``, ``__type``) costs nothing and has no depth here, so GraphiQL
@@ -56,7 +56,10 @@ _INTROSPECTION = frozenset({"__schema", "__type"})
 #: Measures stop growing here: anything this large is over every limit already.
 _CAP = 10**12
 #: Longer integer literals are refused before anything converts them (Int is 32-bit).
-_MAX_INT_DIGITS = 20
+#: Longer integer literals are refused before they are converted (Python refuses past 4,300
+#: digits); shorter ones that are too large for their type get that type's own error (an
+#: Int's, or INVALID_METADATA in metadata).
+_MAX_INT_DIGITS = 100
 _NUL = "text values must not contain the NUL character (U+0000)"
 #: How often one response key may appear at one level of a selection (fragments expanded).
 _MAX_REPEATS = 30
@@ -74,8 +77,10 @@ class Limits:
     max_query_tokens: int = 2_000
     #: Items in one list, in variables or in the query text.
     max_list_items: int = 1_000
-    #: Levels of lists and objects in the variables.
-    max_input_depth: int = 32
+    #: Levels of lists and objects in the variables: room for metadata nested as deep as a
+    #: placement's metadata may not be (so it is refused with INVALID_METADATA, per item),
+    #: far below what would strain a parser or an encoder.
+    max_input_depth: int = 300
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:

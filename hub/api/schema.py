@@ -136,6 +136,8 @@ class HubSchema(strawberry.Schema):
             if "nested too deeply" in error.message:
                 return _refused("the query is nested too deeply", "QUERY_TOO_DEEP")
             return Prepared(None, (error,))
+        except RecursionError:  # the parser's own bound on nesting (values, selections)
+            return _refused("the query is nested too deeply", "QUERY_TOO_DEEP")
         problems = check_document(document, limits)
         if problems:
             return Prepared(None, tuple(problems))

@@ -28,6 +28,7 @@ from tests.conftest import (
     asyncpg_dsn,
     foreign_write_transaction,
     place,
+    scrape_metrics,
 )
 
 FEED = "query($after: String) { events(first: 100, after: $after) { nodes { id } pageInfo { endCursor } } }"
@@ -124,7 +125,7 @@ async def test_a_cursor_out_of_range_or_malformed_is_invalid(creditor: Caller) -
 
 
 async def _feed_metrics(http: httpx.AsyncClient) -> dict[str, float]:
-    text = (await http.get("/metrics")).text
+    text = await scrape_metrics(http)
     return {
         sample.name: sample.value
         for family in text_string_to_metric_families(text)
@@ -142,7 +143,7 @@ def pg_backend(backend: Backend) -> Backend:
 
 
 async def test_a_write_transaction_in_another_database_holds_nothing_back(
-    pg_backend: Backend, creditor: Caller, http: httpx.AsyncClient, other_database: str
+    pg_backend: Backend, creditor: Caller, operated: httpx.AsyncClient, other_database: str
 ) -> None:
     """The cluster's oldest open transaction is another database's: the feed does not wait
     for it (the hub's transactions are the only ones that write events)."""
@@ -152,7 +153,7 @@ async def test_a_write_transaction_in_another_database_holds_nothing_back(
         placed = [(await place(creditor))["account"]["id"] for _ in range(10)]
         ids = await _feed_ids(creditor, cursor)
         assert len(ids) == 10
-        metrics = await _feed_metrics(http)
+        metrics = await _feed_metrics(operated)
     assert metrics["evenly_feed_events_waiting"] == 0
     assert metrics["evenly_feed_oldest_writer_seconds"] == 0
     feed = await creditor.data("{ events(first: 100) { nodes { id data } } }")
@@ -174,7 +175,7 @@ async def test_a_transaction_in_this_database_that_writes_no_events_holds_nothin
 
 
 async def test_events_waiting_for_an_open_hub_transaction_show_in_the_metrics(
-    pg_backend: Backend, creditor: Caller, http: httpx.AsyncClient
+    pg_backend: Backend, creditor: Caller, operated: httpx.AsyncClient
 ) -> None:
     await place(creditor)
     cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
@@ -184,12 +185,12 @@ async def test_events_waiting_for_an_open_hub_transaction_show_in_the_metrics(
         await place(creditor)
         await place(creditor)
         await asyncio.sleep(0.3)
-        held = await _feed_metrics(http)
+        held = await _feed_metrics(operated)
         assert await _feed_ids(creditor, cursor) == []
         await transaction.rollback()
     assert held["evenly_feed_oldest_writer_seconds"] >= 0.3
     assert held["evenly_feed_events_waiting"] == len(await _feed_ids(creditor, cursor)) == 2
-    assert await _feed_metrics(http) == {
+    assert await _feed_metrics(operated) == {
         "evenly_feed_events_waiting": 0,
         "evenly_feed_oldest_writer_seconds": 0,
     }

@@ -5,32 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 
 from hub.app import create_app
 from hub.observability import JsonFormatter
-from tests.conftest import Backend, Caller, get_token
-
-METRICS_TOKEN = "metrics-token-for-tests"
-
-
-@pytest.fixture
-async def operated(backend: Backend) -> AsyncIterator[httpx.AsyncClient]:
-    """A client of an app whose operator set ``EVENLY_METRICS_TOKEN``."""
-    settings = dataclasses.replace(backend.settings, metrics_token=METRICS_TOKEN)
-    app = create_app(settings, dataclasses.replace(backend.services, settings=settings))
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://hub.test") as client:
-        yield client
-
-
-async def _metrics(http: httpx.AsyncClient) -> str:
-    response = await http.get("/metrics", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
-    assert response.status_code == 200, response.text
-    return response.text
+from tests.conftest import METRICS_TOKEN, Backend, Caller, get_token
+from tests.conftest import scrape_metrics as _metrics
 
 
 async def test_healthz_checks_the_database(http: httpx.AsyncClient) -> None:
@@ -126,12 +108,14 @@ async def test_graphiql_is_served_to_browsers(http: httpx.AsyncClient) -> None:
 
 
 async def test_operation_labels_name_only_fields_of_the_schema(
-    http: httpx.AsyncClient, creditor: Caller
+    operated: httpx.AsyncClient, creditor: Caller
 ) -> None:
+    auth = {"Authorization": f"Bearer {creditor.token}"}
     for i in range(20):
-        await creditor.graphql(f"{{ madeUpField{i} viewer {{ clientId }} }}")
-    await creditor.graphql("{ madeUpAlone }")
-    text = (await http.get("/metrics")).text
+        query = f"{{ madeUpField{i} viewer {{ clientId }} }}"
+        await operated.post("/graphql", json={"query": query}, headers=auth)
+    await operated.post("/graphql", json={"query": "{ madeUpAlone }"}, headers=auth)
+    text = await _metrics(operated)
     assert "madeUp" not in text
     # A document that does not validate is counted under one label.
     assert 'evenly_graphql_operations_total{operation="invalid",outcome="error"}' in text

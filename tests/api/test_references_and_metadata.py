@@ -82,12 +82,12 @@ async def test_metadata_the_hub_cannot_keep_is_invalid_metadata_and_writes_nothi
     assert (await creditor.data(COUNT))["accounts"]["totalCount"] == 0
 
 
-async def test_a_literal_too_deep_for_the_graphql_parser_is_a_parse_error(
+async def test_a_literal_too_deep_for_the_graphql_parser_is_refused_as_too_deep(
     creditor: Caller,
 ) -> None:
     body = await creditor.graphql(place_literal(literal(nested(260))))
-    assert body["data"] is None
-    assert [e["extensions"]["code"] for e in body["errors"]] == ["GRAPHQL_PARSE_FAILED"]
+    assert "data" not in body  # refused before execution
+    assert [e["extensions"]["code"] for e in body["errors"]] == ["QUERY_TOO_DEEP"]
     assert (await creditor.data(COUNT))["accounts"]["totalCount"] == 0
 
 

@@ -356,7 +356,7 @@ async def test_other_programs_open_transactions_hold_no_subscriber_back(
                 streamed.append(event["id"])
             assert set(streamed) <= set(await creditor.feed_ids())
             await asyncio.sleep(1)  # the other programs' transactions are older than that
-            text = (await creditor.client.get("/metrics")).text
+            text = creditor.hub.metrics()
         metrics = {
             sample.name: sample.value
             for family in text_string_to_metric_families(text)

@@ -14,8 +14,8 @@ from hub.api.errors import UserError
 from hub.api.items import Dispute
 from hub.api.types import Account
 from hub.auth.scopes import Scope
-from hub.domain.collection import MAX_TEXT
 from hub.domain.collection_state import ItemKind
+from hub.domain.vocabulary import MAX_TEXT
 from hub.services import disputes as service
 from hub.services.account_changes import Applied
 

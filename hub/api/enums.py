@@ -13,7 +13,8 @@ import strawberry
 
 from hub.auth.scopes import OrganizationKind
 from hub.domain.account import AccountStatus, Product
-from hub.domain.collection import (
+from hub.domain.payment_plan import Cadence, PlanStatus
+from hub.domain.vocabulary import (
     CloseReason,
     ContactChannel,
     ContactDirection,
@@ -25,7 +26,6 @@ from hub.domain.collection import (
     PaymentMethod,
     PaymentStatus,
 )
-from hub.domain.payment_plan import Cadence, PlanStatus
 
 __all__ = [
     "AccountStatus",

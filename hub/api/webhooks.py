@@ -248,6 +248,10 @@ async def _managed(
 _Input = "The mutation's input."
 
 
+def _endpoint_or_none(endpoint: endpoint_service.Endpoint | None) -> WebhookEndpoint | None:
+    return WebhookEndpoint.from_record(endpoint) if endpoint is not None else None
+
+
 @strawberry.type(description="Webhook endpoint reads.")
 class WebhookQuery:
     @strawberry.field(description="Your webhook endpoints, oldest first. Needs `webhooks:manage`.")
@@ -303,9 +307,7 @@ class WebhookMutation:
         )
         endpoint, secret = result if result is not None else (None, None)
         return WebhookEndpointSecretPayload(
-            webhook_endpoint=WebhookEndpoint.from_record(endpoint)
-            if endpoint is not None
-            else None,
+            webhook_endpoint=_endpoint_or_none(endpoint),
             secret=secret,
             user_errors=errors,
         )
@@ -330,9 +332,7 @@ class WebhookMutation:
             ),
         )
         return WebhookEndpointPayload(
-            webhook_endpoint=WebhookEndpoint.from_record(endpoint)
-            if endpoint is not None
-            else None,
+            webhook_endpoint=_endpoint_or_none(endpoint),
             user_errors=errors,
         )
 
@@ -351,9 +351,7 @@ class WebhookMutation:
             ),
         )
         return WebhookEndpointPayload(
-            webhook_endpoint=WebhookEndpoint.from_record(endpoint)
-            if endpoint is not None
-            else None,
+            webhook_endpoint=_endpoint_or_none(endpoint),
             user_errors=errors,
         )
 
@@ -433,9 +431,7 @@ class WebhookMutation:
         )
         endpoint, secret = result if result is not None else (None, None)
         return WebhookEndpointSecretPayload(
-            webhook_endpoint=WebhookEndpoint.from_record(endpoint)
-            if endpoint is not None
-            else None,
+            webhook_endpoint=_endpoint_or_none(endpoint),
             secret=secret,
             user_errors=errors,
         )

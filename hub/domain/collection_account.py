@@ -16,18 +16,6 @@ from collections.abc import Sequence
 
 from hub.domain import events as E
 from hub.domain.account import AccountStatus, Action, check_adjusted_balance, transition
-from hub.domain.collection import (
-    CloseReason,
-    ContactChannel,
-    ContactDirection,
-    ContactOutcome,
-    DisputeOutcome,
-    DisputeReason,
-    HoldReason,
-    PaymentChannel,
-    PaymentMethod,
-    PaymentStatus,
-)
 from hub.domain.collection_state import (
     CollectionState,
     closed_refusal,
@@ -50,6 +38,18 @@ from hub.domain.payment_plan import (
     build_schedule,
 )
 from hub.domain.rehabilitation import Rehabilitation
+from hub.domain.vocabulary import (
+    CloseReason,
+    ContactChannel,
+    ContactDirection,
+    ContactOutcome,
+    DisputeOutcome,
+    DisputeReason,
+    HoldReason,
+    PaymentChannel,
+    PaymentMethod,
+    PaymentStatus,
+)
 
 
 class CollectionAccount(CollectionState):

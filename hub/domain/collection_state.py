@@ -12,10 +12,6 @@ from enum import StrEnum
 
 from hub.domain import events as E
 from hub.domain.account import Account, AccountStatus, Action, transition
-from hub.domain.collection import (
-    CloseReason,
-    PaymentStatus,
-)
 from hub.domain.compliance import Refusal
 from hub.domain.contact_attempt import ContactAttempt
 from hub.domain.dispute import Dispute
@@ -30,6 +26,10 @@ from hub.domain.payment_plan import (
 )
 from hub.domain.rehabilitation import ContactFact, PaymentFact, Rehabilitation, summarize
 from hub.domain.time import CLOCK_SKEW, MAX_REPORT_AGE_BEFORE_PLACEMENT
+from hub.domain.vocabulary import (
+    CloseReason,
+    PaymentStatus,
+)
 
 #: Anything an account holds that a change may create or change.
 Item = Payment | PaymentPlan | Dispute | Hold | ContactAttempt | Rehabilitation

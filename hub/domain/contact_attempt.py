@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from hub.domain.collection import ContactChannel, ContactDirection, ContactOutcome
+from hub.domain.vocabulary import ContactChannel, ContactDirection, ContactOutcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from hub.domain.collection import ContactChannel
+from hub.domain.vocabulary import ContactChannel
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hub.domain.collection import DisputeOutcome, DisputeReason
 from hub.domain.errors import DomainError
 from hub.domain.lifecycle import Lifecycle
+from hub.domain.vocabulary import DisputeOutcome, DisputeReason
 
 
 class DisputeStatus(StrEnum):

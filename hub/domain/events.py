@@ -10,7 +10,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from hub.domain.collection import CloseReason, ContactChannel
 from hub.domain.contact_attempt import ContactAttempt
 from hub.domain.dispute import Dispute
 from hub.domain.hold import Hold
@@ -18,6 +17,7 @@ from hub.domain.money import Money
 from hub.domain.payment import Payment
 from hub.domain.payment_plan import PaymentPlan
 from hub.domain.rehabilitation import Rehabilitation
+from hub.domain.vocabulary import CloseReason, ContactChannel
 
 ACCOUNT_PLACED = "account.placed"
 ACCOUNT_ASSIGNED = "account.assigned"

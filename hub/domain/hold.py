@@ -8,9 +8,9 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hub.domain.collection import HoldReason
 from hub.domain.errors import DomainError
 from hub.domain.lifecycle import Lifecycle
+from hub.domain.vocabulary import HoldReason
 
 
 class HoldStatus(StrEnum):

@@ -12,10 +12,10 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from hub.domain.collection import PaymentChannel, PaymentMethod, PaymentStatus
 from hub.domain.errors import DomainError
 from hub.domain.lifecycle import Lifecycle
 from hub.domain.money import Money
+from hub.domain.vocabulary import PaymentChannel, PaymentMethod, PaymentStatus
 
 
 class PaymentAction(StrEnum):

@@ -12,9 +12,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from hub.domain.collection import ContactChannel, ContactDirection, ContactOutcome, PaymentChannel
 from hub.domain.errors import DomainError
 from hub.domain.time import CLOCK_SKEW
+from hub.domain.vocabulary import ContactChannel, ContactDirection, ContactOutcome, PaymentChannel
 
 
 @dataclass(frozen=True, slots=True)

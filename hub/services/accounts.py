@@ -9,9 +9,9 @@ from dataclasses import dataclass
 
 from hub.auth.tokens import Principal
 from hub.domain.account import Account
-from hub.domain.collection import check_text
 from hub.domain.errors import DomainError
 from hub.domain.money import Money
+from hub.domain.vocabulary import check_text
 from hub.services.account_changes import Applied, change_account
 from hub.services.context import ServiceContext
 from hub.store.accounts import AccountFilter, Loaded

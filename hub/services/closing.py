@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hub.auth.tokens import Principal
-from hub.domain.collection import CloseReason
 from hub.domain.collection_state import Item
 from hub.domain.money import Money
+from hub.domain.vocabulary import CloseReason
 from hub.services.account_changes import Applied, change_account
 from hub.services.context import ServiceContext
 from hub.store.accounts import Loaded

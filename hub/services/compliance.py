@@ -11,7 +11,6 @@ from collections.abc import Sequence
 
 from hub.auth.tokens import Principal
 from hub.domain.account import Account, AccountStatus
-from hub.domain.collection import ContactChannel
 from hub.domain.collection_account import CollectionAccount
 from hub.domain.collection_state import closed_refusal
 from hub.domain.compliance import (
@@ -23,6 +22,7 @@ from hub.domain.compliance import (
     debtor_timezones,
 )
 from hub.domain.contact_attempt import ContactAttempt
+from hub.domain.vocabulary import ContactChannel
 from hub.services.account_changes import not_found
 from hub.services.context import ServiceContext
 from hub.store.unit_of_work import UnitOfWork

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from hub.auth.tokens import Principal
-from hub.domain.collection import ContactChannel
 from hub.domain.customer import Customer
 from hub.domain.errors import DomainError
+from hub.domain.vocabulary import ContactChannel
 from hub.services import idempotency
 from hub.services.account_changes import retrying, save_change
 from hub.services.context import ServiceContext

@@ -7,8 +7,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hub.auth.tokens import Principal
-from hub.domain.collection import ContactChannel, ContactDirection, ContactOutcome
 from hub.domain.collection_state import Item
+from hub.domain.vocabulary import ContactChannel, ContactDirection, ContactOutcome
 from hub.services import compliance
 from hub.services.account_changes import Applied, change_account
 from hub.services.context import ServiceContext

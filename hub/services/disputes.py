@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 
 from hub.auth.tokens import Principal
-from hub.domain.collection import DisputeOutcome, DisputeReason, check_text
 from hub.domain.collection_state import Item
 from hub.domain.dispute import Dispute
+from hub.domain.vocabulary import DisputeOutcome, DisputeReason, check_text
 from hub.services.account_changes import Applied, change_account
 from hub.services.context import ServiceContext
 from hub.store.accounts import Loaded, Target

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
-from hub.domain.collection import PaymentChannel, PaymentMethod, check_text
 from hub.domain.collection_state import Item
 from hub.domain.errors import DomainError
 from hub.domain.money import Money
 from hub.domain.payment import Payment
+from hub.domain.vocabulary import PaymentChannel, PaymentMethod, check_text
 from hub.services.account_changes import Applied, change_account
 from hub.services.context import ServiceContext
 from hub.store.accounts import Loaded, Target

@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from hub.auth.tokens import Principal
-from hub.domain.collection import check_text
 from hub.domain.collection_state import Item
 from hub.domain.errors import DomainError
 from hub.domain.rehabilitation import Rehabilitation
+from hub.domain.vocabulary import check_text
 from hub.services.account_changes import Applied, change_account
 from hub.services.context import ServiceContext
 from hub.store.accounts import Loaded, Target

@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.tokens import Principal
 from hub.domain.account import OPEN, Account
-from hub.domain.collection import PaymentStatus
 from hub.domain.collection_account import CollectionAccount
 from hub.domain.collection_state import History, Item
 from hub.domain.contact_attempt import ContactAttempt
 from hub.domain.placement import normalize_reference
+from hub.domain.vocabulary import PaymentStatus
 from hub.store import records
 from hub.store.pii import FieldCipher
 from hub.store.session import Session

@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.auth.tokens import Principal
-from hub.domain.collection import ContactChannel
 from hub.domain.customer import Customer, Debtor
+from hub.domain.vocabulary import ContactChannel
 from hub.store.session import Session
 from hub.store.tables import customers
 from hub.store.visibility import customer_clause, customer_pii_clause

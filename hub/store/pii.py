@@ -1,7 +1,7 @@
 """Encryption at rest of customer PII (name, email, phone) with AES-256-GCM.
 
 Each value is bound to its record and column through the associated data (customers use
-their creditor and reference, see ``hub.services.customers.customer_key``), so a
+their creditor and reference, see ``hub.store.customers.customer_key``), so a
 ciphertext copied into another customer's row or another column fails to decrypt.
 Layout: version byte (1) | 12-byte nonce | ciphertext with tag.
 """

@@ -17,10 +17,10 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.domain.account import Account, AccountStatus
-from hub.domain.collection import ContactChannel
 from hub.domain.customer import Customer
 from hub.domain.ids import new_id
 from hub.domain.placement import Placement
+from hub.domain.vocabulary import ContactChannel
 from hub.store import records, routing
 from hub.store.customers import customer_key
 from hub.store.dialect import Dialect

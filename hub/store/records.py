@@ -15,7 +15,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.domain.account import Account, AccountStatus, Product
-from hub.domain.collection import (
+from hub.domain.contact_attempt import ContactAttempt, RulePackRef
+from hub.domain.dispute import Dispute, DisputeStatus
+from hub.domain.hold import Hold, HoldStatus
+from hub.domain.money import Money
+from hub.domain.payment import Payment
+from hub.domain.payment_plan import Cadence, Installment, PaymentPlan, PlanStatus
+from hub.domain.rehabilitation import Rehabilitation, Summary, summary_json
+from hub.domain.vocabulary import (
     ContactChannel,
     ContactDirection,
     ContactOutcome,
@@ -26,13 +33,6 @@ from hub.domain.collection import (
     PaymentMethod,
     PaymentStatus,
 )
-from hub.domain.contact_attempt import ContactAttempt, RulePackRef
-from hub.domain.dispute import Dispute, DisputeStatus
-from hub.domain.hold import Hold, HoldStatus
-from hub.domain.money import Money
-from hub.domain.payment import Payment
-from hub.domain.payment_plan import Cadence, Installment, PaymentPlan, PlanStatus
-from hub.domain.rehabilitation import Rehabilitation, Summary, summary_json
 from hub.store.pii import FieldCipher
 from hub.store.tables import (
     contact_attempts,

@@ -148,7 +148,7 @@ class Event(SQLModel, table=True):
     )
     #: The writing transaction's id (PostgreSQL's ``pg_current_xact_id()``, a server default
     #: set by migration 0005; 0 on SQLite). The feed's order is (txid, position): see
-    #: ``hub.services.events``.
+    #: ``hub.store.event_log``.
     txid: int | None = Field(
         default=None,
         sa_column=sa.Column(sa.BigInteger, nullable=False, server_default=sa.text("0")),

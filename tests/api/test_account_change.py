@@ -19,10 +19,10 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
-from hub.domain.collection import PaymentChannel, PaymentMethod
 from hub.domain.errors import DomainError
 from hub.domain.ids import new_id
 from hub.domain.money import Money
+from hub.domain.vocabulary import PaymentChannel, PaymentMethod
 from hub.services import accounts as account_service
 from hub.services import payments as payment_service
 from hub.services.account_changes import change_account

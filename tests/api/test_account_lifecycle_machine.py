@@ -35,7 +35,10 @@ from hypothesis.stateful import (
 )
 
 from hub.auth.scopes import OrganizationKind
-from hub.domain.collection import (
+from hub.domain.errors import DomainError
+from hub.domain.money import Money
+from hub.domain.payment_plan import Cadence
+from hub.domain.vocabulary import (
     CloseReason,
     ContactChannel,
     ContactDirection,
@@ -46,9 +49,6 @@ from hub.domain.collection import (
     PaymentChannel,
     PaymentMethod,
 )
-from hub.domain.errors import DomainError
-from hub.domain.money import Money
-from hub.domain.payment_plan import Cadence
 from hub.services import accounts as account_service
 from hub.services import closing as closing_service
 from hub.services import contacts as contacts_service

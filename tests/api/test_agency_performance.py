@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from hub.auth.scopes import OrganizationKind
-from hub.domain.collection import (
+from hub.domain.money import Money
+from hub.domain.payment_plan import Cadence
+from hub.domain.vocabulary import (
     ContactChannel,
     ContactDirection,
     ContactOutcome,
@@ -13,8 +15,6 @@ from hub.domain.collection import (
     PaymentChannel,
     PaymentMethod,
 )
-from hub.domain.money import Money
-from hub.domain.payment_plan import Cadence
 from hub.services import accounts as account_service
 from hub.services import contacts as contacts_service
 from hub.services import disputes as disputes_service

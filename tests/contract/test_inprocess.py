@@ -29,10 +29,10 @@ from hub.app import create_app
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
 from hub.domain.account import Product
-from hub.domain.collection import DisputeReason, HoldReason, PaymentChannel, PaymentMethod
 from hub.domain.money import Money
 from hub.domain.payment_plan import Cadence
 from hub.domain.placement import CustomerDetails, Placement
+from hub.domain.vocabulary import DisputeReason, HoldReason, PaymentChannel, PaymentMethod
 from hub.services import accounts as account_service
 from hub.services import disputes as disputes_service
 from hub.services import holds as holds_service

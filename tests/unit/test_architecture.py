@@ -8,6 +8,7 @@ Modules stay small and functions short, so each rule has room to be found.
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -171,3 +172,37 @@ def test_modules_stay_small_and_functions_short(path: Path) -> None:
         and node.end_lineno - node.lineno + 1 > MAX_FUNCTION_LINES
     ]
     assert not long, ", ".join(long)
+
+
+DOC = HUB.parent / "docs" / "architecture.md"
+
+
+def _module_map() -> dict[str, set[str]]:
+    """The architecture document's module map: each package's bullet and the files it names."""
+    section = DOC.read_text().split("## Modules", 1)[1].split("\n## ", 1)[0]
+    named: dict[str, set[str]] = {}
+    for bullet in section.split("\n- ")[1:]:
+        package = bullet.split("`", 2)[1]
+        named[package] = set(re.findall(r"`([\w/]+(?:\.py)?/?)`", bullet)) - {package}
+    return named
+
+
+def test_every_path_the_architecture_document_names_exists() -> None:
+    missing = [
+        path
+        for path in re.findall(r"`(hub/[\w/.]+)", DOC.read_text())
+        if not (HUB.parent / path).exists()
+    ]
+    assert not missing, f"docs/architecture.md names paths that are gone: {missing}"
+
+
+@pytest.mark.parametrize("package", ["domain", "store", "services", "api", "delivery"])
+def test_the_module_map_names_every_module_of_a_package(package: str) -> None:
+    named = _module_map()[f"hub/{package}"]
+    present = {
+        p.name if p.is_file() else p.name + "/"
+        for p in (HUB / package).iterdir()
+        if (p.suffix == ".py" and p.name != "__init__.py") or (p.is_dir() and p.name[0] != "_")
+    }
+    assert named <= present, f"named but not there: {sorted(named - present)}"
+    assert present <= named, f"not in the module map: {sorted(present - named)}"

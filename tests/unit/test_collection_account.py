@@ -16,7 +16,14 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from hub.domain import events as E
 from hub.domain.account import Account, AccountStatus, Product
-from hub.domain.collection import (
+from hub.domain.collection_account import CollectionAccount
+from hub.domain.collection_state import History
+from hub.domain.compliance import Decision, PackRef, Refusal
+from hub.domain.errors import DomainError
+from hub.domain.money import Money
+from hub.domain.payment import Payment
+from hub.domain.payment_plan import Cadence, PlanStatus
+from hub.domain.vocabulary import (
     CloseReason,
     ContactChannel,
     ContactDirection,
@@ -28,13 +35,6 @@ from hub.domain.collection import (
     PaymentMethod,
     PaymentStatus,
 )
-from hub.domain.collection_account import CollectionAccount
-from hub.domain.collection_state import History
-from hub.domain.compliance import Decision, PackRef, Refusal
-from hub.domain.errors import DomainError
-from hub.domain.money import Money
-from hub.domain.payment import Payment
-from hub.domain.payment_plan import Cadence, PlanStatus
 
 PLACED_AT = dt.datetime(2026, 3, 2, 9, tzinfo=dt.UTC)
 S = AccountStatus

@@ -9,14 +9,6 @@ from enum import StrEnum
 
 import pytest
 
-from hub.domain.collection import (
-    DisputeOutcome,
-    DisputeReason,
-    HoldReason,
-    PaymentChannel,
-    PaymentMethod,
-    PaymentStatus,
-)
 from hub.domain.dispute import DISPUTE_LIFECYCLE, Dispute, DisputeAction, DisputeStatus
 from hub.domain.errors import DomainError
 from hub.domain.hold import HOLD_LIFECYCLE, Hold, HoldAction, HoldStatus
@@ -30,6 +22,14 @@ from hub.domain.payment_plan import (
     PaymentPlan,
     PlanAction,
     PlanStatus,
+)
+from hub.domain.vocabulary import (
+    DisputeOutcome,
+    DisputeReason,
+    HoldReason,
+    PaymentChannel,
+    PaymentMethod,
+    PaymentStatus,
 )
 
 NOW = dt.datetime(2026, 6, 1, 12, tzinfo=dt.UTC)

@@ -7,10 +7,10 @@ from bisect import bisect_left
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from hub.domain.collection import ContactChannel as Channel
-from hub.domain.collection import ContactDirection as Direction
-from hub.domain.collection import ContactOutcome as Outcome
 from hub.domain.compliance._calendar import to_us
+from hub.domain.vocabulary import ContactChannel as Channel
+from hub.domain.vocabulary import ContactDirection as Direction
+from hub.domain.vocabulary import ContactOutcome as Outcome
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,9 +6,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from hub.domain.collection import ContactChannel, ContactDirection, ContactOutcome, HoldReason
 from hub.domain.compliance._history import ContactHistory
 from hub.domain.errors import Problem
+from hub.domain.vocabulary import ContactChannel, ContactDirection, ContactOutcome, HoldReason
 
 # The contact vocabularies are the collection domain's own (one definition, two names).
 Channel = ContactChannel

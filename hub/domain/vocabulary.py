@@ -1,7 +1,9 @@
-"""What an agency reports while it works an account: contacts, payments, disputes, holds.
+"""The words of what an agency reports while it works an account.
 
-The vocabularies (enums) of those reports and the rules on money moving through payments.
-The moves between account states stay in ``hub.domain.account``.
+The vocabularies (enums) of contacts, payments, disputes, holds and closings, and the rule
+on free text the hub stores. Each report's own record and lifecycle live in its module
+(``payment``, ``dispute``, ``hold``, ``contact_attempt``); the moves between account states
+stay in ``hub.domain.account``.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from enum import StrEnum
 
 from hub.domain.account import Action
 from hub.domain.errors import DomainError
-from hub.domain.money import Money
 
 
 class ContactChannel(StrEnum):
@@ -137,27 +138,4 @@ def check_text(value: str | None, field: str, *, required: bool = False, limit: 
     if len(value) > limit or not all(ch.isprintable() or ch in "\n\t" for ch in value):
         raise DomainError.of(
             "INVALID_TEXT", f"{field} is at most {limit} printable characters", field
-        )
-
-
-def check_payment(amount: Money, currency: str, balance: int, in_flight: int) -> None:
-    """A payment of ``amount`` on an account owing ``balance`` with ``in_flight`` pending.
-
-    Payments are positive, in the account's currency, and never exceed what is still owed
-    once the payments in flight are counted: the hub refuses overpayment.
-    """
-    if amount.currency != currency:
-        raise DomainError.of(
-            "CURRENCY_MISMATCH", f"the account is in {currency}", "amount", "currency"
-        )
-    if amount.amount_minor <= 0:
-        raise DomainError.of("INVALID_AMOUNT", "a payment is a positive amount", "amount")
-    owed = balance - in_flight
-    if amount.amount_minor > owed:
-        raise DomainError.of(
-            "OVERPAYMENT",
-            f"the payment exceeds what is owed ({owed} minor units"
-            + (f" after {in_flight} in flight)" if in_flight else ")"),
-            "amount",
-            "amountMinor",
         )

@@ -60,7 +60,7 @@ from placement import (
 
 from hub.api.context import RequestContext
 from hub.app import create_app
-from hub.services import accounts as account_service
+from hub.services import placement as placement_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
 
@@ -148,8 +148,8 @@ def instrument(app: Any, services: ServiceContext, rec: Recorder) -> None:
     rec.watch(services.db.engine)
     authenticator = app.state.authenticator
     authenticator.authenticate = rec.timed("authenticate", authenticator.authenticate)
-    account_service.place_accounts = rec.timed(  # type: ignore[assignment]
-        "service place_accounts", account_service.place_accounts
+    placement_service.place_accounts = rec.timed(  # type: ignore[assignment]
+        "service place_accounts", placement_service.place_accounts
     )
     RequestContext._load_customers = rec.timed(  # type: ignore[method-assign]
         "dataloader customers", RequestContext._load_customers

@@ -54,7 +54,7 @@ class Write:
             tuple(sorted(self.guard.values)) if self.guard is not None else None,
             tuple((table, tuple(row)) for table, row in self.inserts),
             tuple((table, tuple(sorted(row))) for table, _, row in self.updates),
-            len(self.events),
+            outbox.event_shape(len(self.events)) if self.events else 0,
         )
 
     def parameters(self) -> dict[str, Any]:
@@ -68,8 +68,8 @@ class Write:
         for j, (_, id_, row) in enumerate(self.updates):
             out.update({f"u{j}_{name}": value for name, value in row.items()})
             out[f"u{j}__id"] = id_
-        for i, row in enumerate(self.events):
-            out.update({f"e{i}_{name}": row[name] for name in outbox.EVENT_COLUMNS})
+        if self.events:
+            out.update(outbox.event_parameters(self.events))
         return out
 
 
@@ -78,6 +78,7 @@ class Shape:
     guard: tuple[str, ...] | None
     inserts: tuple[tuple[sa.Table, tuple[str, ...]], ...]
     updates: tuple[tuple[sa.Table, tuple[str, ...]], ...]
+    #: How the events travel (``outbox.event_shape``); 0 without events.
     events: int
 
 
@@ -133,10 +134,7 @@ def one_statement(shape: Shape) -> sa.Select[Any]:
     queued: Any = sa.literal_column("0")
     columns_out: list[Any] = []
     if shape.events:
-        rows = [_row_select(f"e{i}", events, outbox.EVENT_COLUMNS) for i in range(shape.events)]
-        if condition is not None:
-            rows = [row.where(condition) for row in rows]
-        queued, notified = outbox.append_ctes(rows)
+        queued, notified = outbox.append_ctes(outbox.event_rows(shape.events, condition))
         columns_out.append(notified)
     statement = sa.select(matched, queued, *columns_out)
     for cte in ctes:  # a data-modifying CTE runs once attached, whether read or not

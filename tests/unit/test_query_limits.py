@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from functools import cache
 
 import pytest
@@ -229,24 +228,23 @@ def doubling_fragments(levels: int) -> str:
     return f"{{ ...F{levels} }} " + " ".join(fragments)
 
 
-def prepare_codes(query: str) -> tuple[list[str], float]:
-    """The codes with which the hub's schema refuses ``query``, and how long that took."""
-    started = time.perf_counter()
+def prepare_codes(query: str) -> list[str]:
+    """The codes with which the hub's schema refuses ``query``."""
     prepared = build_schema().prepare(query)
-    elapsed = time.perf_counter() - started
-    return [str((e.extensions or {}).get("code")) for e in prepared.errors], elapsed
+    return [str((e.extensions or {}).get("code")) for e in prepared.errors]
 
 
 def test_doubling_fragments_are_refused_at_once_without_being_expanded() -> None:
-    # 2**22 spreads: graphql-core's own validation takes seconds, doubling with each level.
-    codes, elapsed = prepare_codes(doubling_fragments(22))
+    # 2**60 spreads: anything that expanded them (graphql-core's own validation takes seconds
+    # at 2**22, doubling with each level) would never return; counting each fragment once
+    # answers at once.
+    codes = prepare_codes(doubling_fragments(60))
     # Too many fields, and __typename too often at one level.
     assert codes and set(codes) == {"TOO_MANY_FIELDS", "QUERY_TOO_COMPLEX"}
-    assert elapsed < 0.5, elapsed
 
 
 def test_a_few_doubling_fragments_within_the_limits_pass() -> None:
-    assert prepare_codes(doubling_fragments(4))[0] == []  # 16 fields
+    assert prepare_codes(doubling_fragments(4)) == []  # 16 fields
 
 
 def test_fragments_spread_twice_count_their_aliases_twice() -> None:
@@ -259,7 +257,7 @@ def test_fragments_spread_twice_count_their_aliases_twice() -> None:
 
 
 def test_fragment_cycles_are_refused_before_anything_expands_them() -> None:
-    codes, _ = prepare_codes("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
+    codes = prepare_codes("{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }")
     assert codes == ["GRAPHQL_VALIDATION_FAILED"]
 
 
@@ -286,24 +284,23 @@ def test_fields_beyond_the_limit_are_refused() -> None:
 
 def test_a_field_repeated_many_times_is_refused_quickly() -> None:
     # Within the field limit, but graphql-core's overlap check is quadratic in repetitions.
-    codes, elapsed = prepare_codes("{ " + "viewer { clientId } " * 400 + "}")
-    assert codes == ["QUERY_TOO_COMPLEX"]
-    assert elapsed < 0.5, elapsed
-    assert prepare_codes("{ " + "viewer { clientId } " * 30 + "}")[0] == []
+    # Refused by the hub's own count (one response key at most 30 times at one level) before
+    # graphql-core's quadratic check runs.
+    assert prepare_codes("{ " + "viewer { clientId } " * 400 + "}") == ["QUERY_TOO_COMPLEX"]
+    assert prepare_codes("{ " + "viewer { clientId } " * 30 + "}") == []
 
 
 # --- the query text ------------------------------------------------------------------------
 
 
 def test_query_text_over_the_size_limit_is_refused_unparsed() -> None:
-    codes, elapsed = prepare_codes("{ viewer { clientId } }" + " " * 100_000)
-    assert codes == ["QUERY_TOO_LARGE"]
-    assert elapsed < 0.05, elapsed
+    assert prepare_codes("{ viewer { clientId } }" + " " * 100_000) == ["QUERY_TOO_LARGE"]
+    # Unparsed: a syntax error past the limit is never reached.
+    assert prepare_codes("{ viewer { clientId } }" + " " * 100_000 + "{{{") == ["QUERY_TOO_LARGE"]
 
 
 def test_query_text_over_the_token_limit_is_refused() -> None:
-    codes, _ = prepare_codes("{ " + "__typename " * 2_001 + "}")
-    assert codes == ["QUERY_TOO_LARGE"]
+    assert prepare_codes("{ " + "__typename " * 2_001 + "}") == ["QUERY_TOO_LARGE"]
 
 
 @pytest.mark.parametrize(
@@ -321,7 +318,7 @@ def test_query_text_over_the_token_limit_is_refused() -> None:
     ids=["long int", "long list", "long nested list", "NUL", "NUL in a default"],
 )
 def test_literals_out_of_bounds_have_a_code(query: str, code: str) -> None:
-    assert prepare_codes(query)[0] == [code]
+    assert prepare_codes(query) == [code]
 
 
 # --- validation errors about variables -----------------------------------------------------
@@ -338,7 +335,7 @@ def test_literals_out_of_bounds_have_a_code(query: str, code: str) -> None:
     ids=["unused", "undefined", "wrong position", "not an input type"],
 )
 def test_variable_mistakes_are_bad_user_input(query: str) -> None:
-    codes, _ = prepare_codes(query)
+    codes = prepare_codes(query)
     assert codes and set(codes) == {"BAD_USER_INPUT"}
 
 
@@ -350,8 +347,7 @@ def test_fragments_that_overlap_too_much_to_check_quickly_are_too_complex() -> N
         )
         return "{ viewer { " + " ".join(f"...F{i}" for i in range(count)) + f" }} }} {fragments}"
 
-    # Each field 25 times at one level, within that limit, but 25 fragments compared pairwise.
-    codes, elapsed = prepare_codes(query(25))
-    assert codes == ["QUERY_TOO_COMPLEX"]
-    assert elapsed < 0.5, elapsed
-    assert prepare_codes(query(5))[0] == []
+    # Each field 25 times at one level, within that limit, but 25 fragments compared pairwise:
+    # more than the hub's overlap budget (graphql-core's own budget lets it through).
+    assert prepare_codes(query(25)) == ["QUERY_TOO_COMPLEX"]
+    assert prepare_codes(query(5)) == []

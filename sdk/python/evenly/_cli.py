@@ -23,7 +23,7 @@ from evenly import _config
 from evenly._client import Evenly
 from evenly._exceptions import EvenlyError
 from evenly._files import count_accounts, read_accounts
-from evenly._models import Event
+from evenly._models import AccountStatus, Event
 from evenly._placement import PlacementError, PlacementResult
 from evenly.webhooks import WebhookVerificationError, verify
 
@@ -167,7 +167,12 @@ def _describe(error: PlacementError) -> str:
 
 
 @accounts.command("list")
-@click.option("--status", multiple=True, help="Only these statuses (repeat).")
+@click.option(
+    "--status",
+    multiple=True,
+    type=click.Choice([s.value for s in AccountStatus]),
+    help="Only accounts in this status (repeat for several).",
+)
 @click.option("--country", help="Only customers of this country.")
 @click.option("--reference", help="Exactly this reference.")
 @click.option("--limit", default=20, show_default=True, type=click.IntRange(1))
@@ -238,12 +243,26 @@ def _follow(
 ) -> Iterator[Event]:
     after, from_start = start
     stream = client.events.stream(
-        after=after, types=types, from_start=from_start, poll_interval=poll_interval
+        after=after,
+        types=types,
+        from_start=from_start,
+        poll_interval=poll_interval,
+        on_disconnect=_say_disconnected,
+        on_reconnect=_say_reconnected,
     )
     for count, event in enumerate(stream, 1):
         yield event
         if exit_after is not None and count >= exit_after:
             return
+
+
+def _say_disconnected(error: Exception, delay: float) -> None:
+    click.echo(f"Lost the hub ({error}); trying again in {delay:.1f}s…", err=True)
+
+
+def _say_reconnected(after: str | None) -> None:
+    where = f"after {after}" if after else "from the start"
+    click.echo(f"Reconnected to the hub; resuming {where}.", err=True)
 
 
 @events.command("tail")
@@ -349,6 +368,13 @@ def webhooks() -> None:
     """Webhook tools."""
 
 
+RAW_BODY_HINT = (
+    "hint: the signature covers the exact bytes the hub sent. A body that was parsed and "
+    "serialized again (another key order, other spacing, other escapes) no longer matches: "
+    "pass the raw body as received, and the secret (whsec_…) of the endpoint it was sent to."
+)
+
+
 @webhooks.command("verify")
 @click.option("--secret", "secrets", multiple=True, required=True, help="whsec_ secret (repeat).")
 @click.option(
@@ -383,6 +409,8 @@ def verify_command(
         event = verify(body, received, list(secrets), **options)
     except WebhookVerificationError as error:
         click.echo(f"invalid: {error.reason}: {error}", err=True)
+        if error.reason == "no_matching_signature":
+            click.echo(RAW_BODY_HINT, err=True)
         sys.exit(1)
     click.echo(f"valid: {event.type} {event.id}")
     click.echo(event.model_dump_json(indent=2))

@@ -17,7 +17,11 @@ from evenly._operations import EVENTS
 from evenly._pagination import MAX_PAGE_SIZE, AsyncPaginator, Page, SyncPaginator, connection
 from evenly._streaming import (
     DEFAULT_POLL_INTERVAL,
+    HUB_LOST,
     SUBPROTOCOL,
+    DisconnectCallback,
+    ReconnectCallback,
+    Reconnection,
     SubscriptionSession,
     SubscriptionUnavailable,
     websocket_url,
@@ -76,41 +80,70 @@ class Events(SyncResource):
         from_start: bool = False,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         subscribe: bool = True,
+        reconnect: bool = True,
+        on_disconnect: DisconnectCallback | None = None,
+        on_reconnect: ReconnectCallback | None = None,
     ) -> Iterator[Event]:
         """The events after ``after`` (default: from now; ``from_start``: the whole feed),
         then each new one as it happens.
 
         Never ends by itself. Uses the ``organizationEvents`` subscription when the hub has
         it (and ``subscribe``), else polls the feed every ``poll_interval`` seconds; if the
-        subscription drops, polling goes on from the last event yielded.
+        subscription drops, polling goes on from the last event yielded. When the hub cannot
+        be reached it tries again with backoff (``reconnect=False``: raise instead) and
+        resumes after the last event yielded; ``on_disconnect(error, delay)`` and
+        ``on_reconnect(after)`` hear of it.
         """
-        if after is None and from_start:
-            # Read from the beginning until there is an event to follow on from.
-            while after is None:
-                for event in self.list(types=types):
-                    yield event
+        link = Reconnection(on_disconnect, on_reconnect)
+        while True:
+            try:
+                if after is None and not from_start:
+                    # "From now" is where the feed ends now: a reconnection resumes there.
+                    after = self.latest_cursor(types=types)
+                    from_start = after is None  # an empty feed: whatever comes is new
+                for event in self._follow(after, types, poll_interval, subscribe, link):
                     after = event.id
-                if after is None:
-                    time.sleep(poll_interval)
+                    yield event
+            except HUB_LOST as error:
+                if not reconnect:
+                    raise
+                time.sleep(link.lost(error))
+
+    def _follow(
+        self,
+        after: str | None,
+        types: Sequence[str] | None,
+        interval: float,
+        subscribe: bool,
+        link: Reconnection,
+    ) -> Iterator[Event]:
+        """The events after ``after`` (None: from the beginning) until the hub is lost."""
+        while after is None:
+            # Read from the beginning until there is an event to follow on from.
+            for event in self.list(types=types):
+                link.answered(after)
+                yield event
+                after = event.id
+            link.answered(after)
+            if after is None:
+                time.sleep(interval)
         if subscribe and self._client._subscriptions_available is not False:
             session = SubscriptionSession(self._client._access_token(), types, after)
             try:
-                yield from self._subscribe(session)
-                return
+                yield from self._subscribe(session, link)
             except _UNSUPPORTED:
                 self._client._subscriptions_available = False
             except _DROPPED:
                 pass
             after = session.after
-        if after is None:
-            after = self.latest_cursor(types=types)
-        yield from self._poll(after, types, poll_interval)
+        yield from self._poll(after, types, interval, link)
 
-    def _subscribe(self, session: SubscriptionSession) -> Iterator[Event]:
+    def _subscribe(self, session: SubscriptionSession, link: Reconnection) -> Iterator[Event]:
         url = websocket_url(self._client.base_url)
         with sync_connect(url, subprotocols=[SUBPROTOCOL], open_timeout=10) as socket:  # type: ignore[list-item]
             socket.send(session.init_message())
             session.check_ack(socket.recv(timeout=10))
+            link.answered(session.after)
             socket.send(session.subscribe_message())
             while True:
                 got = session.read(socket.recv())
@@ -123,15 +156,16 @@ class Events(SyncResource):
                     yield got
 
     def _poll(
-        self, after: str | None, types: Sequence[str] | None, interval: float
+        self, after: str | None, types: Sequence[str] | None, interval: float, link: Reconnection
     ) -> Iterator[Event]:
         while True:
-            paginator = self.list(after=after, types=types)
             seen = False
-            for event in paginator:
+            for event in self.list(after=after, types=types):
+                link.answered(after)
                 seen = True
                 yield event
                 after = event.id
+            link.answered(after)
             if not seen:
                 time.sleep(interval)
 
@@ -167,37 +201,63 @@ class AsyncEvents(AsyncResource):
         from_start: bool = False,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         subscribe: bool = True,
+        reconnect: bool = True,
+        on_disconnect: DisconnectCallback | None = None,
+        on_reconnect: ReconnectCallback | None = None,
     ) -> AsyncIterator[Event]:
         """The events after ``after`` (default: from now; ``from_start``: the whole feed),
         then each new one as it happens; see ``Evenly.events.stream``."""
-        if after is None and from_start:
-            while after is None:
-                async for event in self.list(types=types):
-                    yield event
+        link = Reconnection(on_disconnect, on_reconnect)
+        while True:
+            try:
+                if after is None and not from_start:
+                    after = await self.latest_cursor(types=types)
+                    from_start = after is None
+                async for event in self._follow(after, types, poll_interval, subscribe, link):
                     after = event.id
-                if after is None:
-                    await asyncio.sleep(poll_interval)
+                    yield event
+            except HUB_LOST as error:
+                if not reconnect:
+                    raise
+                await asyncio.sleep(link.lost(error))
+
+    async def _follow(
+        self,
+        after: str | None,
+        types: Sequence[str] | None,
+        interval: float,
+        subscribe: bool,
+        link: Reconnection,
+    ) -> AsyncIterator[Event]:
+        while after is None:
+            async for event in self.list(types=types):
+                link.answered(after)
+                yield event
+                after = event.id
+            link.answered(after)
+            if after is None:
+                await asyncio.sleep(interval)
         if subscribe and self._client._subscriptions_available is not False:
             session = SubscriptionSession(await self._client._access_token(), types, after)
             try:
-                async for event in self._subscribe(session):
+                async for event in self._subscribe(session, link):
                     yield event
-                return
             except _UNSUPPORTED:
                 self._client._subscriptions_available = False
             except _DROPPED:
                 pass
             after = session.after
-        if after is None:
-            after = await self.latest_cursor(types=types)
-        async for event in self._poll(after, types, poll_interval):
+        async for event in self._poll(after, types, interval, link):
             yield event
 
-    async def _subscribe(self, session: SubscriptionSession) -> AsyncIterator[Event]:
+    async def _subscribe(
+        self, session: SubscriptionSession, link: Reconnection
+    ) -> AsyncIterator[Event]:
         url = websocket_url(self._client.base_url)
         async with async_connect(url, subprotocols=[SUBPROTOCOL], open_timeout=10) as socket:  # type: ignore[list-item]
             await socket.send(session.init_message())
             session.check_ack(await asyncio.wait_for(socket.recv(), 10))
+            link.answered(session.after)
             await socket.send(session.subscribe_message())
             while True:
                 got: Any = session.read(await socket.recv())
@@ -210,13 +270,15 @@ class AsyncEvents(AsyncResource):
                     yield got
 
     async def _poll(
-        self, after: str | None, types: Sequence[str] | None, interval: float
+        self, after: str | None, types: Sequence[str] | None, interval: float, link: Reconnection
     ) -> AsyncIterator[Event]:
         while True:
             seen = False
             async for event in self.list(after=after, types=types):
+                link.answered(after)
                 seen = True
                 yield event
                 after = event.id
+            link.answered(after)
             if not seen:
                 await asyncio.sleep(interval)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -340,3 +341,54 @@ def test_example_servers_document_their_port_option() -> None:
         )
         assert done.returncode == 0, done.stderr
         assert "--port" in done.stdout and default in done.stdout
+
+
+def run_agency_worker(
+    hub: Hub, agency: Credentials, state: Path
+) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, str(EXAMPLES / "agency_worker.py"), "--once", "--state", str(state)]
+    env = {**os.environ, **hub.client_env(agency)}
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_agency_worker_skips_accounts_no_longer_placed_and_moves_on(
+    parties: Parties, tmp_path: Path
+) -> None:
+    hub = parties.hub
+    creditor, agency = hub.organization("creditor"), hub.organization("agency")
+    hub.route(creditor, agency)
+    state = tmp_path / "agency-worker.json"
+    with (
+        evenly.Evenly(creditor.client_id, creditor.client_secret, base_url=hub.url) as ours,
+        evenly.Evenly(agency.client_id, agency.client_secret, base_url=hub.url) as theirs,
+    ):
+        recalled, acknowledged, waiting = (
+            ours.accounts.place(**new_account()).account for _ in range(3)
+        )
+        ours.accounts.recall(recalled.id, reason="paid us directly")
+        theirs.agency.acknowledge(acknowledged.id, agency_reference="BY-HAND")
+
+        first = run_agency_worker(hub, agency, state)
+        assert first.returncode == 0, first.stderr
+        assert f"skipped {recalled.id} (" in first.stderr
+        assert f"skipped {acknowledged.id} (INVALID_STATE_TRANSITION)" in first.stderr
+        assert "took on 1 account(s)" in first.stderr
+        assignments = list(theirs.events.list(types=["account.assigned"]))
+        assert [e.data["account"]["id"] for e in assignments] == [
+            recalled.id,
+            acknowledged.id,
+            waiting.id,
+        ]
+        assert json.loads(state.read_text()) == {"after": assignments[-1].id}
+        assert theirs.accounts.get(waiting.id).status is evenly.AccountStatus.ACKNOWLEDGED
+        assert ours.accounts.get(recalled.id).status is evenly.AccountStatus.RECALLED
+        assert theirs.accounts.get(acknowledged.id).agency_reference == "BY-HAND"
+
+        later = ours.accounts.place(**new_account()).account
+        second = run_agency_worker(hub, agency, state)  # the restart goes on from there
+        assert second.returncode == 0, second.stderr
+        assert "skipped" not in second.stderr and "took on 1 account(s)" in second.stderr
+        [newest] = theirs.events.list(after=assignments[-1].id, types=["account.assigned"])
+        assert newest.data["account"]["id"] == later.id
+        assert json.loads(state.read_text()) == {"after": newest.id}
+        assert theirs.accounts.get(later.id).status is evenly.AccountStatus.ACKNOWLEDGED

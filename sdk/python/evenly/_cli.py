@@ -22,7 +22,13 @@ from evenly_webhooks import generate_secret, headers
 from evenly import _config
 from evenly._client import Evenly
 from evenly._exceptions import EvenlyError
-from evenly._files import count_accounts, read_accounts
+from evenly._files import (
+    FileFormatError,
+    check_csv_header,
+    count_accounts,
+    is_csv,
+    read_numbered_accounts,
+)
 from evenly._models import AccountStatus, Event
 from evenly._placement import PlacementError, PlacementResult
 from evenly.webhooks import WebhookVerificationError, verify
@@ -97,35 +103,61 @@ def accounts() -> None:
     required=True,
     help="A .csv or .jsonl file of accounts.",
 )
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 500))
-@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 32))
+@click.option(
+    "--batch-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 500),
+    help="Accounts per placeAccounts call.",
+)
+@click.option(
+    "--concurrency",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Batches in flight at once.",
+)
 @click.option(
     "--errors",
     "errors_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write every refused item to this JSONL file.",
+    help="Write every refused item to this JSONL file (its line in --file, reference, errors).",
 )
-@click.option("--progress/--no-progress", default=True, show_default=True)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Draw a progress bar on stderr. [default: when stderr is a terminal]",
+)
 def place_accounts(
-    path: Path, batch_size: int, concurrency: int, errors_path: Path | None, progress: bool
+    path: Path, batch_size: int, concurrency: int, errors_path: Path | None, progress: bool | None
 ) -> None:
     """Place every account of a file; safe to run again after an interruption.
 
     CSV columns: reference, customer_reference, customer_name, customer_country,
     customer_email, customer_phone, customer_language, customer_timezone,
-    original_amount_minor, balance_minor, currency, due_date, product, metadata.
-    JSONL: one object per line with the fields of evenly.NewAccount.
+    original_amount_minor, balance_minor, currency, due_date, product, metadata; the first
+    eight are required, the others may be left out. JSONL: one object per line with the
+    fields of evenly.NewAccount. Refused items are reported by their line in the file.
     """
+    if is_csv(path):
+        try:
+            check_csv_header(path)
+        except FileFormatError as error:
+            raise click.BadParameter(str(error), param_hint="'--file'") from error
+    if progress is None:
+        progress = sys.stderr.isatty()
+    lines = _Lines()
     errors_out: TextIO | None = errors_path.open("w") if errors_path else None
 
     def on_result(result: PlacementResult | PlacementError) -> None:
+        line = lines.settle(result)
         if errors_out is not None and isinstance(result, PlacementError):
-            errors_out.write(json.dumps(_error_record(result)) + "\n")
+            errors_out.write(json.dumps(_error_record(line, result)) + "\n")
 
     try:
         with client_from_settings() as client:
             report = client.accounts.place_many(
-                read_accounts(path),
+                lines.track(read_numbered_accounts(path)),
                 batch_size=batch_size,
                 concurrency=concurrency,
                 progress=progress,
@@ -143,16 +175,35 @@ def place_accounts(
         f"failed {report.failed_count:,}, in {report.elapsed:.1f}s"
     )
     for refused in report.errors[:20]:
-        click.echo(f"  item {refused.index + 1}: {_describe(refused)}", err=True)
+        click.echo(f"  line {lines.refused[refused.index]}: {_describe(refused)}", err=True)
     if len(report.errors) > 20:
         click.echo(f"  … and {len(report.errors) - 20:,} more", err=True)
     if report.failed_count:
         sys.exit(1)
 
 
-def _error_record(error: PlacementError) -> dict[str, Any]:
+class _Lines:
+    """The file line of each item in flight, and of each refused one."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, int] = {}
+        self.refused: dict[int, int] = {}
+
+    def track(self, numbered: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+        for index, (line, account) in enumerate(numbered):
+            self.pending[index] = line
+            yield account
+
+    def settle(self, result: PlacementResult | PlacementError) -> int:
+        line = self.pending.pop(result.index)
+        if isinstance(result, PlacementError):
+            self.refused[result.index] = line
+        return line
+
+
+def _error_record(line: int, error: PlacementError) -> dict[str, Any]:
     return {
-        "index": error.index,
+        "line": line,
         "reference": error.reference,
         "errors": [e.model_dump(mode="json") for e in error.errors],
     }
@@ -175,7 +226,9 @@ def _describe(error: PlacementError) -> str:
 )
 @click.option("--country", help="Only customers of this country.")
 @click.option("--reference", help="Exactly this reference.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(1), help="At most this many."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_accounts(
     status: Sequence[str], country: str | None, reference: str | None, limit: int, as_json: bool

@@ -36,6 +36,13 @@ _UNSUPPORTED = (SubscriptionUnavailable, websockets.exceptions.InvalidHandshake)
 _DROPPED = (websockets.exceptions.WebSocketException, OSError, TimeoutError)
 
 
+def _hub_failing(error: Exception) -> bool:
+    """A refused upgrade that says the hub is unwell (5xx, e.g. while it restarts), not that
+    it has no subscriptions: poll for now, subscribe again next time."""
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    return isinstance(status, int) and status >= 500
+
+
 def _list_calls(types: Sequence[str] | None) -> Callable[[str | None, int], Call[Page[Event]]]:
     parse = connection(["events"], Event)
     type_list = list(types) if types else None
@@ -131,8 +138,9 @@ class Events(SyncResource):
             session = SubscriptionSession(self._client._access_token(), types, after)
             try:
                 yield from self._subscribe(session, link)
-            except _UNSUPPORTED:
-                self._client._subscriptions_available = False
+            except _UNSUPPORTED as error:
+                if not _hub_failing(error):
+                    self._client._subscriptions_available = False
             except _DROPPED:
                 pass
             after = session.after
@@ -242,8 +250,9 @@ class AsyncEvents(AsyncResource):
             try:
                 async for event in self._subscribe(session, link):
                     yield event
-            except _UNSUPPORTED:
-                self._client._subscriptions_available = False
+            except _UNSUPPORTED as error:
+                if not _hub_failing(error):
+                    self._client._subscriptions_available = False
             except _DROPPED:
                 pass
             after = session.after

@@ -283,12 +283,12 @@ def test_agency_worker_acknowledges_assignments_and_records_payments_once(
 
 
 def serve_example(
-    name: str, port: int, env: dict[str, str], tmp_path: Path
+    name: str, port: int, env: dict[str, str], tmp_path: Path, python: str = sys.executable
 ) -> subprocess.Popen[bytes]:
     """``python examples/<name> --port <port>`` as a user runs it, once it answers HTTP."""
     log = (tmp_path / f"{name}.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, str(EXAMPLES / name), "--port", str(port)],
+        [python, str(EXAMPLES / name), "--port", str(port)],
         env=env,
         cwd=tmp_path,
         stdout=log,

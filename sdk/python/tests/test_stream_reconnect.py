@@ -53,7 +53,8 @@ def wait_until(predicate: Any, timeout: float = 60.0) -> None:
 
 def place(hub: Hub, creds: Credentials) -> str:
     with evenly.Evenly(creds.client_id, creds.client_secret, base_url=hub.url) as sdk:
-        return sdk.accounts.place(**new_account()).account.id
+        placed: evenly.Placement = sdk.accounts.place(**new_account())
+    return placed.account.id
 
 
 class Collector:

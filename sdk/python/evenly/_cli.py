@@ -135,9 +135,10 @@ def place_accounts(
 
     CSV columns: reference, customer_reference, customer_name, customer_country,
     customer_email, customer_phone, customer_language, customer_timezone,
-    original_amount_minor, balance_minor, currency, due_date, product, metadata; the first
-    eight are required, the others may be left out. JSONL: one object per line with the
-    fields of evenly.NewAccount. Refused items are reported by their line in the file.
+    original_amount_minor, balance_minor, currency, due_date, product, metadata, in any
+    order. Contact details, product and metadata may be left out; the others are required.
+    JSONL: one object per line with the fields of evenly.NewAccount. Refused items are
+    reported by their line in the file.
     """
     if is_csv(path):
         try:

@@ -146,6 +146,8 @@ def place_accounts(
         click.echo(f"  item {refused.index + 1}: {_describe(refused)}", err=True)
     if len(report.errors) > 20:
         click.echo(f"  … and {len(report.errors) - 20:,} more", err=True)
+    if report.stopped_by is not None:
+        raise _fail(report.stopped_by)
     if report.failed_count:
         sys.exit(1)
 

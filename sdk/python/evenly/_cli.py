@@ -23,6 +23,7 @@ from evenly import _config
 from evenly._client import Evenly
 from evenly._exceptions import EvenlyError
 from evenly._files import count_accounts, read_accounts
+from evenly._mcp_command import mcp_command
 from evenly._models import Event
 from evenly._placement import PlacementError, PlacementResult
 from evenly.webhooks import WebhookVerificationError, verify
@@ -404,6 +405,8 @@ def _parse_headers(text: str) -> dict[str, str]:
             out[name.strip().lower()] = value.strip()
     return out
 
+
+main.add_command(mcp_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -40,7 +40,21 @@ def _client() -> AsyncEvenly:
 )
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
-def mcp_command(allow_write: bool, show_pii: bool, transport: str, host: str, port: int) -> None:
+@click.option(
+    "--confirmation-ttl",
+    default=300,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds a preview's confirmation token stays valid.",
+)
+def mcp_command(
+    allow_write: bool,
+    show_pii: bool,
+    transport: str,
+    host: str,
+    port: int,
+    confirmation_ttl: int,
+) -> None:
     """Serve the hub's flows to AI assistants over MCP (read-only unless --allow-write)."""
     try:
         from evenly.mcp_server.server import ServerOptions, build_server
@@ -48,7 +62,9 @@ def mcp_command(allow_write: bool, show_pii: bool, transport: str, host: str, po
         raise click.ClickException(
             f"the MCP server needs the mcp extra: pip install 'evenly[mcp]' ({error})"
         ) from error
-    options = ServerOptions(allow_write=allow_write, show_pii=show_pii)
+    options = ServerOptions(
+        allow_write=allow_write, show_pii=show_pii, confirmation_ttl_seconds=confirmation_ttl
+    )
 
     async def serve() -> None:
         async with _client() as client:

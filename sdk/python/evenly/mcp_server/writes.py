@@ -157,6 +157,8 @@ class WriteTools:
         self.ctx = ctx
         self.confirmations = confirmations
         self.scopes = scopes
+        # Results of committed tokens, answered again to a repeat; a token past its expiry is
+        # refused before this is read, so its entry goes at the next commit.
         self._committed: dict[str, dict[str, Any]] = {}
 
     async def preview(self, action: WriteAction, arguments: Mapping[str, Any]) -> dict[str, Any]:
@@ -194,6 +196,7 @@ class WriteTools:
             raise ConfirmationError("UNKNOWN_ACTION", f"no write action {action_name!r}")
         args = _canonical(arguments)
         self.confirmations.check(token, action.name, args)
+        self._forget_expired()
         if token in self._committed:
             return {**self._committed[token], "repeated": True}
         key = self.confirmations.idempotency_key(token)
@@ -201,6 +204,14 @@ class WriteTools:
         done = {"action": action.name, "result": self.ctx.show(result), "repeated": False}
         self._committed[token] = done
         return done
+
+    def remembered(self) -> list[str]:
+        """The committed tokens whose results a repeat would get."""
+        return list(self._committed)
+
+    def _forget_expired(self) -> None:
+        for token in [t for t in self._committed if self.confirmations.expired(t)]:
+            del self._committed[token]
 
 
 def _canonical(arguments: Mapping[str, Any]) -> Arguments:

@@ -6,7 +6,6 @@ import dataclasses
 from typing import Any
 
 import pytest
-
 from evenly.mcp_server.confirmation import ConfirmationError, Confirmations
 from evenly.mcp_server.writes import WRITE_ACTIONS, WriteTools
 

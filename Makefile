@@ -18,7 +18,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt webhooks/pyproj
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed sdk/python/pyproject.toml
-	$(PIP) install --quiet -c constraints.txt -e './webhooks[test]' -e '.[dev]' -e ./sdk/python
+	$(PIP) install --quiet -c constraints.txt -e './webhooks[test]' -e '.[dev]' -e './sdk/python[mcp]'
 	touch $@
 
 ## Install, migrate, seed demo organizations and accounts, serve on http://127.0.0.1:8000

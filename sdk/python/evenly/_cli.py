@@ -23,6 +23,7 @@ from evenly import _config
 from evenly._client import Evenly
 from evenly._exceptions import EvenlyError
 from evenly._files import count_accounts, read_accounts
+from evenly._mcp_command import mcp_command
 from evenly._models import Event
 from evenly._placement import PlacementError, PlacementResult
 from evenly.webhooks import WebhookVerificationError, verify
@@ -146,6 +147,8 @@ def place_accounts(
         click.echo(f"  item {refused.index + 1}: {_describe(refused)}", err=True)
     if len(report.errors) > 20:
         click.echo(f"  … and {len(report.errors) - 20:,} more", err=True)
+    if report.stopped_by is not None:
+        raise _fail(report.stopped_by)
     if report.failed_count:
         sys.exit(1)
 
@@ -402,6 +405,8 @@ def _parse_headers(text: str) -> dict[str, str]:
             out[name.strip().lower()] = value.strip()
     return out
 
+
+main.add_command(mcp_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -13,7 +13,7 @@ from websockets.sync.client import connect as sync_connect
 
 from evenly._base_client import Call
 from evenly._models import Event
-from evenly._operations import EVENTS
+from evenly._operations import ACCOUNT_TIMELINE, EVENTS, LATEST_CURSOR
 from evenly._pagination import MAX_PAGE_SIZE, AsyncPaginator, Page, SyncPaginator, connection
 from evenly._streaming import (
     DEFAULT_POLL_INTERVAL,
@@ -32,7 +32,10 @@ _UNSUPPORTED = (SubscriptionUnavailable, websockets.exceptions.InvalidHandshake)
 _DROPPED = (websockets.exceptions.WebSocketException, OSError, TimeoutError)
 
 
-def _list_calls(types: Sequence[str] | None) -> Callable[[str | None, int], Call[Page[Event]]]:
+_PageCalls = Callable[[str | None, int], Call[Page[Event]]]
+
+
+def _list_calls(types: Sequence[str] | None) -> _PageCalls:
     parse = connection(["events"], Event)
     type_list = list(types) if types else None
 
@@ -40,6 +43,44 @@ def _list_calls(types: Sequence[str] | None) -> Callable[[str | None, int], Call
         return Call(EVENTS, {"first": first, "after": after, "types": type_list}, parse)
 
     return make
+
+
+def timeline_calls(account_id: str) -> _PageCalls:
+    """Pages of one account's events (``account { events }``), oldest first."""
+    parse = connection(["account", "events"], Event)
+
+    def make(after: str | None, first: int) -> Call[Page[Event]]:
+        return Call(ACCOUNT_TIMELINE, {"id": account_id, "first": first, "after": after}, parse)
+
+    return make
+
+
+def _feed_calls(types: Sequence[str] | None, account_id: str | None) -> _PageCalls:
+    """What a poll reads: the feed, or one account's events (its types kept by the hub's
+    subscription, so filtered here when polling)."""
+    if account_id is None:
+        return _list_calls(types)
+    make = timeline_calls(account_id)
+    if not types:
+        return make
+    wanted = set(types)
+
+    def filtered(after: str | None, first: int) -> Call[Page[Event]]:
+        call = make(after, first)
+        read = call.parse
+
+        def parse(data: dict[str, Any], request_id: str | None) -> Page[Event]:
+            page = read(data, request_id)
+            items = [e for e in page.items if e.type in wanted]
+            return Page(items, page.end_cursor, page.has_next_page)
+
+        return Call(call.document, call.variables, parse)
+
+    return filtered
+
+
+def _latest_cursor_call() -> Call[str]:
+    return Call(LATEST_CURSOR, {}, lambda data, _: str(data["events"]["latestCursor"]))
 
 
 class Events(SyncResource):
@@ -61,12 +102,27 @@ class Events(SyncResource):
             self._client.execute, _list_calls(types), after=after, page_size=page_size, limit=limit
         )
 
-    def latest_cursor(self, *, types: Sequence[str] | None = None) -> str | None:
-        """The cursor after the newest event now (reads through the feed to find it)."""
-        paginator = self.list(types=types)
-        for _ in paginator.pages():
-            pass
-        return paginator.cursor
+    def latest_cursor(self, *, types: Sequence[str] | None = None) -> str:
+        """The cursor after the newest readable event now: one request, however long the
+        feed (the hub's ``events { latestCursor }``). The same for any ``types``."""
+        return self._client.execute(_latest_cursor_call())
+
+    def timeline(
+        self,
+        account_id: str,
+        *,
+        after: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+    ) -> SyncPaginator[Event]:
+        """One account's events, oldest first (its history as the feed recorded it)."""
+        return SyncPaginator(
+            self._client.execute,
+            timeline_calls(account_id),
+            after=after,
+            page_size=page_size,
+            limit=limit,
+        )
 
     def stream(
         self,
@@ -76,24 +132,27 @@ class Events(SyncResource):
         from_start: bool = False,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         subscribe: bool = True,
+        account_id: str | None = None,
     ) -> Iterator[Event]:
         """The events after ``after`` (default: from now; ``from_start``: the whole feed),
-        then each new one as it happens.
+        then each new one as it happens; with ``account_id``, only that account's.
 
-        Never ends by itself. Uses the ``organizationEvents`` subscription when the hub has
-        it (and ``subscribe``), else polls the feed every ``poll_interval`` seconds; if the
-        subscription drops, polling goes on from the last event yielded.
+        Never ends by itself. Uses the ``organizationEvents`` (``accountEvents``)
+        subscription when the hub has it (and ``subscribe``), else polls every
+        ``poll_interval`` seconds; if the subscription drops, polling goes on from the last
+        event yielded.
         """
+        pages = _feed_calls(types, account_id)
         if after is None and from_start:
             # Read from the beginning until there is an event to follow on from.
             while after is None:
-                for event in self.list(types=types):
+                for event in SyncPaginator(self._client.execute, pages):
                     yield event
                     after = event.id
                 if after is None:
                     time.sleep(poll_interval)
         if subscribe and self._client._subscriptions_available is not False:
-            session = SubscriptionSession(self._client._access_token(), types, after)
+            session = SubscriptionSession(self._client._access_token(), types, after, account_id)
             try:
                 yield from self._subscribe(session)
                 return
@@ -103,8 +162,8 @@ class Events(SyncResource):
                 pass
             after = session.after
         if after is None:
-            after = self.latest_cursor(types=types)
-        yield from self._poll(after, types, poll_interval)
+            after = self.latest_cursor()
+        yield from self._poll(after, pages, poll_interval)
 
     def _subscribe(self, session: SubscriptionSession) -> Iterator[Event]:
         url = websocket_url(self._client.base_url)
@@ -122,16 +181,14 @@ class Events(SyncResource):
                     self._client._subscriptions_available = True
                     yield got
 
-    def _poll(
-        self, after: str | None, types: Sequence[str] | None, interval: float
-    ) -> Iterator[Event]:
+    def _poll(self, after: str | None, pages: _PageCalls, interval: float) -> Iterator[Event]:
         while True:
-            paginator = self.list(after=after, types=types)
+            paginator = SyncPaginator(self._client.execute, pages, after=after)
             seen = False
             for event in paginator:
                 seen = True
                 yield event
-                after = event.id
+            after = paginator.cursor
             if not seen:
                 time.sleep(interval)
 
@@ -152,12 +209,26 @@ class AsyncEvents(AsyncResource):
             self._client.execute, _list_calls(types), after=after, page_size=page_size, limit=limit
         )
 
-    async def latest_cursor(self, *, types: Sequence[str] | None = None) -> str | None:
-        """The cursor after the newest event now (reads through the feed to find it)."""
-        paginator = self.list(types=types)
-        async for _ in paginator.pages():
-            pass
-        return paginator.cursor
+    async def latest_cursor(self, *, types: Sequence[str] | None = None) -> str:
+        """The cursor after the newest readable event now; see ``Evenly.events.latest_cursor``."""
+        return await self._client.execute(_latest_cursor_call())
+
+    def timeline(
+        self,
+        account_id: str,
+        *,
+        after: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+    ) -> AsyncPaginator[Event]:
+        """One account's events, oldest first."""
+        return AsyncPaginator(
+            self._client.execute,
+            timeline_calls(account_id),
+            after=after,
+            page_size=page_size,
+            limit=limit,
+        )
 
     async def stream(
         self,
@@ -167,18 +238,21 @@ class AsyncEvents(AsyncResource):
         from_start: bool = False,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         subscribe: bool = True,
+        account_id: str | None = None,
     ) -> AsyncIterator[Event]:
         """The events after ``after`` (default: from now; ``from_start``: the whole feed),
         then each new one as it happens; see ``Evenly.events.stream``."""
+        pages = _feed_calls(types, account_id)
         if after is None and from_start:
             while after is None:
-                async for event in self.list(types=types):
+                async for event in AsyncPaginator(self._client.execute, pages):
                     yield event
                     after = event.id
                 if after is None:
                     await asyncio.sleep(poll_interval)
         if subscribe and self._client._subscriptions_available is not False:
-            session = SubscriptionSession(await self._client._access_token(), types, after)
+            token = await self._client._access_token()
+            session = SubscriptionSession(token, types, after, account_id)
             try:
                 async for event in self._subscribe(session):
                     yield event
@@ -189,8 +263,8 @@ class AsyncEvents(AsyncResource):
                 pass
             after = session.after
         if after is None:
-            after = await self.latest_cursor(types=types)
-        async for event in self._poll(after, types, poll_interval):
+            after = await self.latest_cursor()
+        async for event in self._poll(after, pages, poll_interval):
             yield event
 
     async def _subscribe(self, session: SubscriptionSession) -> AsyncIterator[Event]:
@@ -210,13 +284,14 @@ class AsyncEvents(AsyncResource):
                     yield got
 
     async def _poll(
-        self, after: str | None, types: Sequence[str] | None, interval: float
+        self, after: str | None, pages: _PageCalls, interval: float
     ) -> AsyncIterator[Event]:
         while True:
+            paginator = AsyncPaginator(self._client.execute, pages, after=after)
             seen = False
-            async for event in self.list(after=after, types=types):
+            async for event in paginator:
                 seen = True
                 yield event
-                after = event.id
+            after = paginator.cursor
             if not seen:
                 await asyncio.sleep(interval)

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
-LINTED := hub tests bench webhooks schema/contract sdk/python examples
+LINTED := hub tests bench webhooks schema/contract sdk/python examples scripts
 
 .PHONY: run test lint format bench schema clean
 

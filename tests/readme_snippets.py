@@ -33,7 +33,8 @@ class Block:
 
     @property
     def where(self) -> str:
-        return f"{self.readme.relative_to(REPO_ROOT)}:{self.line}"
+        name = self.readme.relative_to(REPO_ROOT) if self.readme.is_relative_to(REPO_ROOT) else self.readme
+        return f"{name}:{self.line}"
 
 
 def blocks(readme: Path) -> list[Block]:

@@ -133,7 +133,7 @@ def _run_graphql(block: Block, terminal: Terminal, base_url: str) -> None:
         assert isinstance(definition, OperationDefinitionNode), block.where
         query = print_ast(definition)
         variables = {}
-        for declared in definition.variable_definitions:
+        for declared in definition.variable_definitions or ():
             value = terminal.value(declared.variable.name.value)
             if value is not None:
                 variables[declared.variable.name.value] = value

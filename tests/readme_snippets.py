@@ -33,7 +33,11 @@ class Block:
 
     @property
     def where(self) -> str:
-        name = self.readme.relative_to(REPO_ROOT) if self.readme.is_relative_to(REPO_ROOT) else self.readme
+        name = (
+            self.readme.relative_to(REPO_ROOT)
+            if self.readme.is_relative_to(REPO_ROOT)
+            else self.readme
+        )
         return f"{name}:{self.line}"
 
 

@@ -131,7 +131,9 @@ def shell_exports(creds: dict[str, Any], base_url: str) -> list[str]:
 def write_shell_env(data_dir: Path, creds: dict[str, Any], base_url: str) -> Path:
     """Write :func:`shell_exports` to ``<data_dir>/demo.env`` (mode 0600): ``. .evenly/demo.env``."""
     path = data_dir / "demo.env"
-    header = "# The demo organizations of `evenly-hub serve --demo`; load with `. .evenly/demo.env`\n"
+    header = (
+        "# The demo organizations of `evenly-hub serve --demo`; load with `. .evenly/demo.env`\n"
+    )
     _write_private(path, header + "\n".join(shell_exports(creds, base_url)) + "\n")
     return path
 

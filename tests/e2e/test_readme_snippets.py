@@ -29,6 +29,8 @@ import shlex
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -199,33 +201,27 @@ def _start_hub(work: Path, env: dict[str, str]) -> tuple[subprocess.Popen[bytes]
     raise AssertionError((work.parent / "hub.log").read_text())
 
 
-@pytest.mark.slow
-@pytest.mark.timeout(1200)
-def test_every_readme_step_runs_in_order_twice(tmp_path: Path) -> None:
+@dataclass
+class Checkout:
+    """A scratch checkout whose ``.evenly`` belongs to a running ``serve --demo``."""
+
+    work: Path
+    env: dict[str, str]
+    base_url: str
+
+
+@pytest.fixture
+def checkout(tmp_path: Path) -> Iterator[Checkout]:
     work = _scratch_checkout(tmp_path)
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENLY_")}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["HOME"] = str(tmp_path / "home")  # `evenly login` and friends write under it
     env["XDG_CONFIG_HOME"] = str(tmp_path / "home" / ".config")
-    # `make run` keeps everything in ./.evenly; the README's receiver is on loopback.
+    # The README's webhook receiver is on loopback, which the demo hub accepts.
     env["EVENLY_ALLOW_INSECURE_WEBHOOKS"] = "1"
     hub, base_url = _start_hub(work, env)
     try:
-        for round_ in (1, 2):
-            scratch = tmp_path / f"round-{round_}"
-            scratch.mkdir()
-            terminal = Terminal(work, env, scratch)
-            try:
-                for readme in READMES:
-                    for block in steps(readme):
-                        if block.lang == "sh":
-                            _check_output(block, *terminal.run(block.text))
-                        elif block.lang == "graphql":
-                            _run_graphql(block, terminal, base_url)
-                        else:
-                            _run_python(block, terminal, work)
-            finally:
-                terminal.close()
+        yield Checkout(work, env, base_url)
         assert hub.poll() is None, "the hub stopped while the steps ran"
         log = (tmp_path / "hub.log").read_text()
         assert "Traceback" not in log, log[-4000:]
@@ -236,3 +232,42 @@ def test_every_readme_step_runs_in_order_twice(tmp_path: Path) -> None:
         except subprocess.TimeoutExpired:
             hub.kill()
             hub.wait()
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_every_readme_step_runs_in_order_twice(checkout: Checkout, tmp_path: Path) -> None:
+    for round_ in (1, 2):
+        scratch = tmp_path / f"round-{round_}"
+        scratch.mkdir()
+        terminal = Terminal(checkout.work, checkout.env, scratch)
+        try:
+            for readme in READMES:
+                for block in steps(readme):
+                    if block.lang == "sh":
+                        _check_output(block, *terminal.run(block.text))
+                    elif block.lang == "graphql":
+                        _run_graphql(block, terminal, checkout.base_url)
+                    else:
+                        _run_python(block, terminal, checkout.work)
+        finally:
+            terminal.close()
+
+
+def test_the_quickstart_says_in_one_line_why_it_got_no_token(
+    checkout: Checkout, tmp_path: Path
+) -> None:
+    [quickstart] = [b for b in steps(READMES[0], ("sh",)) if "token()" in b.text]
+    terminal = Terminal(checkout.work, checkout.env, tmp_path)
+    try:
+        _check_output(quickstart, *terminal.run(quickstart.text))
+        _, out, err = terminal.run('token "$CREDITOR_CLIENT_ID" wrong-secret')
+        assert out == ""
+        assert err.splitlines()[0] == (
+            "token: invalid_client: unknown client, wrong secret or revoked client"
+        ), err
+        _, out, err = terminal.run(f"EVENLY_BASE_URL=http://127.0.0.1:{free_port()} token a b")
+        assert out == "" and err.startswith("token: no answer from the hub at "), err
+        assert "Traceback" not in err
+    finally:
+        terminal.close()

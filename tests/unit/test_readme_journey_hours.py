@@ -25,7 +25,9 @@ def journey() -> str:
 
 
 def contacts(text: str) -> list[tuple[Channel, str]]:
-    found = re.findall(r"logContactAttempt\(input: \{[^}]*?channel: (\w+),\s*direction: (\w+)", text)
+    found = re.findall(
+        r"logContactAttempt\(input: \{[^}]*?channel: (\w+),\s*direction: (\w+)", text
+    )
     assert found, "the journey logs no contact"
     return [(Channel(channel), direction) for channel, direction in found]
 
@@ -63,7 +65,9 @@ def test_the_journeys_outbound_contacts_are_allowed_at_every_moment_of_the_year(
         if direction == "INBOUND":
             continue  # never refused: the hub records what the customer started
         refused = refusals(channel, country, tz, phone)
-        assert refused == [], f"{channel} to {country} refused at {len(refused)} moments: {refused[:3]}"
+        assert refused == [], (
+            f"{channel} to {country} refused at {len(refused)} moments: {refused[:3]}"
+        )
 
 
 def test_a_text_message_at_2140_would_be_refused_with_the_message_the_readme_quotes() -> None:

@@ -208,6 +208,7 @@ class Checkout:
     work: Path
     env: dict[str, str]
     base_url: str
+    log: Path
 
 
 @pytest.fixture
@@ -221,7 +222,7 @@ def checkout(tmp_path: Path) -> Iterator[Checkout]:
     env["EVENLY_ALLOW_INSECURE_WEBHOOKS"] = "1"
     hub, base_url = _start_hub(work, env)
     try:
-        yield Checkout(work, env, base_url)
+        yield Checkout(work, env, base_url, tmp_path / "hub.log")
         assert hub.poll() is None, "the hub stopped while the steps ran"
         log = (tmp_path / "hub.log").read_text()
         assert "Traceback" not in log, log[-4000:]
@@ -252,6 +253,28 @@ def test_every_readme_step_runs_in_order_twice(checkout: Checkout, tmp_path: Pat
                         _run_python(block, terminal, checkout.work)
         finally:
             terminal.close()
+
+
+def test_make_run_prints_the_export_lines_it_writes_to_demo_env(checkout: Checkout) -> None:
+    exports = [
+        line
+        for line in (checkout.work / ".evenly" / "demo.env").read_text().splitlines()
+        if line.startswith("export ")
+    ]
+    names = {word.split("=")[0] for line in exports for word in line.split()[1:]}
+    assert names == {
+        "EVENLY_BASE_URL",
+        "CREDITOR_CLIENT_ID",
+        "CREDITOR_CLIENT_SECRET",
+        "AGENCY_CLIENT_ID",
+        "AGENCY_CLIENT_SECRET",
+        "EVENLY_CLIENT_ID",
+        "EVENLY_CLIENT_SECRET",
+    }
+    assert f"export EVENLY_BASE_URL={checkout.base_url}" in exports
+    banner = checkout.log.read_text()
+    assert all(f"  {line}\n" in banner for line in exports), banner
+    assert oct((checkout.work / ".evenly" / "demo.env").stat().st_mode & 0o777) == "0o600"
 
 
 def test_the_quickstart_says_in_one_line_why_it_got_no_token(

@@ -2,7 +2,8 @@
 hub as ``make run`` starts it.
 
 The hub is ``evenly-hub serve --demo`` (in-process webhook worker, SQLite, keys generated)
-with its own data directory and a free port. The steps run in a scratch copy of the
+with its own data directory and a free port, taking http and loopback webhook URLs
+(``EVENLY_ALLOW_INSECURE_WEBHOOKS=1``) for the READMEs' receivers on this machine. The steps run in a scratch copy of the
 repository's layout (its files linked, ``.evenly`` being the hub's data directory), so
 ``. .evenly/demo.env`` loads that hub's address and credentials, as it does after
 ``make run``. Each round is a new terminal:

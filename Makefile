@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
-LINTED := hub tests bench webhooks schema/contract sdk/python examples
+LINTED := hub tests bench webhooks schema/contract sdk/python examples scripts
 
 .PHONY: run test lint format bench schema clean
 
@@ -18,7 +18,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt webhooks/pyproj
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed sdk/python/pyproject.toml
-	$(PIP) install --quiet -c constraints.txt -e './webhooks[test]' -e '.[dev]' -e ./sdk/python
+	$(PIP) install --quiet -c constraints.txt -e './webhooks[test]' -e '.[dev]' -e './sdk/python[mcp]'
 	touch $@
 
 ## Install, migrate, seed demo organizations and accounts, serve on http://127.0.0.1:8000
@@ -26,9 +26,9 @@ run: $(VENV)/.installed
 	$(BIN)/evenly-hub serve --demo
 
 ## Install dev dependencies, check lint and types, run the whole test suite (hub, then SDK)
+## on SQLite and PostgreSQL: where no PostgreSQL answers (outside CI), on a throwaway one
 test: $(VENV)/.installed-dev lint
-	$(BIN)/pytest
-	$(BIN)/pytest sdk/python/tests
+	$(BIN)/python -m tests.postgres_cluster sh -c '$(BIN)/pytest && $(BIN)/pytest sdk/python/tests'
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check $(LINTED)

@@ -18,6 +18,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from hub.api.authentication import BearerAuthenticator
 from hub.api.http import GraphQLEndpoint
+from hub.api.ide import graphiql_assets
 from hub.api.oauth import TokenEndpoint
 from hub.api.schema import build_schema
 from hub.api.websocket import SubscriptionEndpoint
@@ -71,6 +72,7 @@ def create_app(
                 "/oauth/token", TokenEndpoint(services, issuer, settings).handle, methods=["POST"]
             ),
             *_operator_routes(settings, services, metrics, signing_key),
+            *([graphiql_assets()] if settings.graphiql else []),
         ],
         middleware=[
             Middleware(RequestContextMiddleware, metrics=metrics),

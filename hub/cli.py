@@ -108,13 +108,21 @@ def serve(
 
 
 def _print_demo(creds: dict[str, Any], host: str, port: int) -> None:
+    from hub.services.demo import shell_exports, write_shell_env
+
     base = f"http://{host}:{port}"
+    env_file = write_shell_env(Settings.from_env().data_dir, creds, base)
     click.echo("Demo organizations (credentials kept in the data directory):", err=True)
     click.echo(json.dumps(creds, indent=2), err=True)
     c = creds["creditor"]
     click.echo(
         f"\nGet a creditor token:\n  curl -s -u {c['client_id']}:{c['client_secret']} "
         f"-d grant_type=client_credentials {base}/oauth/token\nGraphiQL: {base}/graphql\n",
+        err=True,
+    )
+    exports = "\n".join(f"  {line}" for line in shell_exports(creds, base))
+    click.echo(
+        f"The README's snippets, in another terminal: . {env_file}\nor paste:\n{exports}\n",
         err=True,
     )
 

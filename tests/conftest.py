@@ -1,8 +1,10 @@
 """Shared fixtures: a migrated database per backend (SQLite and PostgreSQL), the app, clients.
 
 Every test that touches storage runs on both backends through the ``backend`` parameter.
-PostgreSQL tests create their own database and drop it at the end. Without a reachable
-server they are skipped locally, and fail under ``CI=true``.
+PostgreSQL tests create their own database and drop it at the end, on the server at
+``EVENLY_TEST_POSTGRES_URL`` (default ``127.0.0.1:5432``). Where nothing answers there, the
+first of them starts a throwaway server for the session (``tests/postgres_cluster.py``);
+under ``CI=true`` the running server is used, and an unreachable one fails the tests.
 """
 
 from __future__ import annotations
@@ -30,11 +32,24 @@ from hub.settings import Settings
 from hub.store.database import Database
 from hub.store.migrate import upgrade
 from hub.store.writes import Write
+from tests.postgres_cluster import use_postgres_for_tests
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 POSTGRES_ADMIN_URL = os.environ.get(
     "EVENLY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
+_postgres_admin_url: str | None = None
+
+
+def postgres_admin_url() -> str:
+    """The PostgreSQL server the tests use: ``POSTGRES_ADMIN_URL``, or a throwaway server
+    where nothing answers there (started on first use, stopped at exit)."""
+    global _postgres_admin_url
+    if _postgres_admin_url is None:
+        _postgres_admin_url = use_postgres_for_tests(POSTGRES_ADMIN_URL, IN_CI)
+    return _postgres_admin_url
+
+
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -53,10 +68,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 async def _create_postgres_database() -> str:
     name = f"evenly_test_{uuid.uuid4().hex[:12]}"
+    admin_url = postgres_admin_url()
     try:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+        conn = await asyncpg.connect(admin_url, timeout=5)
     except (OSError, asyncpg.PostgresError) as error:
-        message = f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {error}"
+        message = f"PostgreSQL is not reachable at {admin_url}: {error}"
         if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
@@ -68,7 +84,7 @@ async def _create_postgres_database() -> str:
 
 
 async def _drop_postgres_database(name: str) -> None:
-    conn = await asyncpg.connect(POSTGRES_ADMIN_URL, timeout=5)
+    conn = await asyncpg.connect(postgres_admin_url(), timeout=5)
     try:
         await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
@@ -76,7 +92,7 @@ async def _drop_postgres_database(name: str) -> None:
 
 
 def postgres_url(database: str) -> str:
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
+    base = postgres_admin_url().rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://")
     return f"{base}/{database}"
 
 

@@ -22,12 +22,12 @@ from typing import Any
 import orjson
 from graphql import DocumentNode, ExecutionResult, OperationType
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
-from strawberry.http.ides import get_graphql_ide_html
+from starlette.responses import Response
 
 from hub.api.authentication import BearerAuthenticator
 from hub.api.context import RequestContext
 from hub.api.errors import format_error, http_status
+from hub.api.ide import graphiql_page
 from hub.api.request import GraphQLRequest, RequestRefused, read_request
 from hub.api.schema import HubSchema, operation_type
 from hub.auth.ratelimit import RateLimiter
@@ -187,7 +187,7 @@ class GraphQLEndpoint:
 
     def _ide(self, request: Request) -> Response:
         if self.graphiql and "text/html" in request.headers.get("accept", ""):
-            return HTMLResponse(get_graphql_ide_html(graphql_ide="graphiql"))
+            return graphiql_page()
         return error_response(
             405, "METHOD_NOT_ALLOWED", "send GraphQL operations with POST", {"Allow": "POST"}
         )

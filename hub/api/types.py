@@ -16,7 +16,17 @@ from hub.api.enums import AccountStatus, ContactChannel, Product
 from hub.api.errors import ApiError
 from hub.api.items import ContactAttempt, Dispute, Hold, Payment, PaymentPlan
 from hub.api.objects import Money, Organization
-from hub.api.relay import After, Edge, First, Node, PageInfo, decode_cursor, page_of, page_size
+from hub.api.relay import (
+    After,
+    Edge,
+    First,
+    Node,
+    PageInfo,
+    decode_cursor,
+    encode_cursor,
+    page_of,
+    page_size,
+)
 from hub.api.scalars import CountryCode, DateTime, Email, PhoneNumber
 from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
@@ -26,6 +36,7 @@ from hub.domain.collection_state import ItemKind
 from hub.domain.events import EventKey, RecordedEvent
 from hub.services import accounts as account_service
 from hub.services import events as event_service
+from hub.services.context import ServiceContext
 
 _PII_HIDDEN = (
     "null for an agency that no longer collects any of the customer's accounts "
@@ -239,6 +250,19 @@ class EventConnection:
     edges: list[Edge[Event]] = strawberry.field(description="Events with their cursors.")
     nodes: list[Event] = strawberry.field(description="The events of this page.")
     page_info: PageInfo = strawberry.field(description="Paging information.")
+    services: strawberry.Private[ServiceContext]
+
+    @strawberry.field(
+        description=(
+            "The cursor after the newest readable event of the whole feed, now: pass it as "
+            "`after` to read (or subscribe to) only what happens from here on. Independent of "
+            "this page and its filters; one indexed read, however long the feed."
+        )
+    )
+    async def latest_cursor(self) -> str:
+        return encode_cursor(
+            "event", key_cursor_value(await event_service.current_key(self.services))
+        )
 
 
 async def load_event_page(
@@ -259,13 +283,18 @@ async def load_event_page(
     edges, nodes, info = page_of(
         batch.events, limit, "event", event_cursor_value, Event.from_record
     )
-    return EventConnection(edges=edges, nodes=nodes, page_info=info)
+    return EventConnection(edges=edges, nodes=nodes, page_info=info, services=ctx.services)
 
 
 def event_cursor_value(event: RecordedEvent) -> str:
     """``txid:position``, or just ``position`` when txid is 0 (SQLite, and events written
     before txids were kept: their older cursors stay valid)."""
-    txid, position = event.key
+    return key_cursor_value(event.key)
+
+
+def key_cursor_value(key: EventKey) -> str:
+    """The cursor value of a feed key (see ``event_cursor_value``)."""
+    txid, position = key
     return f"{txid}:{position}" if txid else str(position)
 
 

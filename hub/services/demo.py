@@ -1,7 +1,8 @@
 """Demo data for ``evenly-hub serve --demo``: a creditor, an agency, a routing rule, accounts.
 
 Running it again reuses the same organizations and prints the same credentials, which are
-kept in ``<data_dir>/demo-credentials.json`` (the database only holds secret hashes).
+kept in ``<data_dir>/demo-credentials.json`` (the database only holds secret hashes), and as
+shell ``export`` lines in ``<data_dir>/demo.env``, which the README's snippets source.
 """
 
 from __future__ import annotations
@@ -9,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import shlex
+from pathlib import Path
 from typing import Any
 
 from hub.auth.scopes import OrganizationKind
@@ -105,11 +108,41 @@ async def ensure_demo(ctx: ServiceContext) -> dict[str, Any]:
             ctx, creditor_id=creditor_id, agency_id=agency_id, priority=100
         )
         await _place_demo_accounts(ctx, creditor_id)
+    _write_private(path, json.dumps(result, indent=2))
+    return result
+
+
+def shell_exports(creds: dict[str, Any], base_url: str) -> list[str]:
+    """``export`` lines for both demo organizations, ready to paste into a shell.
+
+    ``CREDITOR_*`` and ``AGENCY_*`` are what the README's curl snippets use; ``EVENLY_*``
+    (the creditor's) are what the SDK and the ``evenly`` command read.
+    """
+    c, a = creds["creditor"], creds["agency"]
+    q = shlex.quote
+    return [
+        f"export EVENLY_BASE_URL={q(base_url)}",
+        f"export CREDITOR_CLIENT_ID={q(c['client_id'])} CREDITOR_CLIENT_SECRET={q(c['client_secret'])}",
+        f"export AGENCY_CLIENT_ID={q(a['client_id'])} AGENCY_CLIENT_SECRET={q(a['client_secret'])}",
+        f"export EVENLY_CLIENT_ID={q(c['client_id'])} EVENLY_CLIENT_SECRET={q(c['client_secret'])}",
+    ]
+
+
+def write_shell_env(data_dir: Path, creds: dict[str, Any], base_url: str) -> Path:
+    """Write :func:`shell_exports` to ``<data_dir>/demo.env`` (mode 0600): ``. .evenly/demo.env``."""
+    path = data_dir / "demo.env"
+    header = (
+        "# The demo organizations of `evenly-hub serve --demo`; load with `. .evenly/demo.env`\n"
+    )
+    _write_private(path, header + "\n".join(shell_exports(creds, base_url)) + "\n")
+    return path
+
+
+def _write_private(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as f:
-        json.dump(result, f, indent=2)
-    return result
+        f.write(text)
 
 
 async def _place_demo_accounts(ctx: ServiceContext, creditor_id: str) -> None:

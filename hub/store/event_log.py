@@ -150,7 +150,11 @@ class EventLog:
 
     async def current_key(self) -> EventKey:
         """A key that every readable event is at or before, and every later one after:
-        where a reader starts that wants only what is new."""
+        where a reader starts that wants only what is new (the ``latestCursor`` of the
+        ``events`` feed). The newest readable key under the snapshot rule above: on
+        PostgreSQL the horizon itself, ``(horizon, 0)``, since every event of a transaction
+        at or past it is still to become readable; on SQLite the largest position. One
+        indexed read, whatever the feed's length."""
         return await self._uow.dialect.current_key(self._uow.conn)
 
     async def backlog(self) -> FeedBacklog:

@@ -129,6 +129,13 @@ async def pg_hub_server(tmp_path: Path) -> AsyncIterator[HubServer]:
         yield server
 
 
+@pytest.fixture
+async def sqlite_hub_server(tmp_path: Path) -> AsyncIterator[HubServer]:
+    """An unstarted server on SQLite (for what does not depend on the backend: web pages)."""
+    async for server in _hub_server("sqlite", tmp_path):
+        yield server
+
+
 async def _hub_server(backend: str, tmp_path: Path) -> AsyncIterator[HubServer]:
     pg_name = None
     env = {k: v for k, v in os.environ.items() if not k.startswith("EVENLY_")}

@@ -26,8 +26,8 @@ import websockets
 
 from tests.conftest import IN_CI, PLACE, placement
 from tests.e2e.conftest import HubServer
-from tests.e2e.postgres_cluster import PostgresCluster
 from tests.e2e.ws_client import Subscriber, subscriber
+from tests.postgres_cluster import PostgresCluster
 
 LEAKS = ("Traceback", "asyncpg", "sqlalchemy", "SELECT", "INSERT", "Errno", "postgres")
 PLACED = 'subscription($after: String) { organizationEvents(types: ["account.placed"], after: $after) { id data } }'

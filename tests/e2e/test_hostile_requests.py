@@ -25,7 +25,12 @@ pytestmark = pytest.mark.slow
 
 #: How long each kind of request is sent, back to back, while /healthz is measured.
 ATTACK_SECONDS = 4.0
+#: /healthz answers within this (p99) while each runs, or within HEALTHZ_LOAD_FACTOR times
+#: its p99 beside normal queries in the same run, if that is more: on a machine busy with other
+#: work the probe waits for the CPU either way. A stall is seconds (the unguarded hub blocked
+#: /healthz for 4.8 s to 21.7 s under these requests).
 HEALTHZ_P99_SECONDS = 0.100
+HEALTHZ_LOAD_FACTOR = 3
 RSS_GROWTH_BYTES = 64 * 1024 * 1024
 
 
@@ -175,7 +180,8 @@ async def test_hostile_requests_neither_stall_nor_bloat_the_server(probed: HubSe
         f"server RSS: {baseline / 2**20:.1f} MiB before, {after / 2**20:.1f} MiB after;"
         f" /metrics grew by {metrics_growth} bytes after 1,500 made-up root fields"
     )
+    limit = max(HEALTHZ_P99_SECONDS, HEALTHZ_LOAD_FACTOR * report[0][4])
     for name, _, _, _, healthz, _ in report:
-        assert healthz < HEALTHZ_P99_SECONDS, (name, healthz)
+        assert healthz < limit, (name, healthz, limit)
     assert after - baseline < RSS_GROWTH_BYTES, (baseline, after)
     assert metrics_growth < 10_000, metrics_growth

@@ -6,12 +6,22 @@
 
 ``Evenly`` and ``AsyncEvenly`` carry the resources (``accounts``, ``events``,
 ``webhook_endpoints``, ``agency``, ``payments``, ``customers``, ``rehabilitation``,
-``performance``); errors are in ``evenly._exceptions``' hierarchy, all ``EvenlyError``;
+``performance``, ``compliance``); errors are in ``evenly._exceptions``' hierarchy, all ``EvenlyError``;
 ``evenly.webhooks`` verifies deliveries.
 """
 
 from evenly import webhooks
 from evenly._client import AsyncEvenly, Evenly
+from evenly._compliance_models import (
+    ComplianceReportEntry,
+    ComplianceRule,
+    ComplianceSource,
+    ConsentResult,
+    ContactPermission,
+    ContactRefusal,
+    RulePack,
+    RulePackRef,
+)
 from evenly._exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -94,11 +104,17 @@ __all__ = [
     "AuthenticationError",
     "Cadence",
     "CloseReason",
+    "ComplianceReportEntry",
+    "ComplianceRule",
+    "ComplianceSource",
+    "ConsentResult",
     "ContactAttempt",
     "ContactAttemptResult",
     "ContactChannel",
     "ContactDirection",
     "ContactOutcome",
+    "ContactPermission",
+    "ContactRefusal",
     "Customer",
     "DeliveryStatus",
     "Dispute",
@@ -138,6 +154,8 @@ __all__ = [
     "Product",
     "RateLimitError",
     "Rehabilitation",
+    "RulePack",
+    "RulePackRef",
     "ServerError",
     "StatusCount",
     "SyncPaginator",

@@ -29,6 +29,7 @@ from evenly._files import (
     is_csv,
     read_numbered_accounts,
 )
+from evenly._mcp_command import mcp_command
 from evenly._models import AccountStatus, Event
 from evenly._placement import PlacementError, PlacementResult
 from evenly.webhooks import WebhookVerificationError, verify
@@ -176,9 +177,12 @@ def place_accounts(
         f"failed {report.failed_count:,}, in {report.elapsed:.1f}s"
     )
     for refused in report.errors[:20]:
-        click.echo(f"  line {lines.refused[refused.index]}: {_describe(refused)}", err=True)
+        line = lines.refused.get(refused.index, "?")
+        click.echo(f"  line {line}: {_describe(refused)}", err=True)
     if len(report.errors) > 20:
         click.echo(f"  … and {len(report.errors) - 20:,} more", err=True)
+    if report.stopped_by is not None:
+        raise _fail(report.stopped_by)
     if report.failed_count:
         sys.exit(1)
 
@@ -484,6 +488,8 @@ def _parse_headers(text: str) -> dict[str, str]:
             out[name.strip().lower()] = value.strip()
     return out
 
+
+main.add_command(mcp_command)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

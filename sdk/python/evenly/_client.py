@@ -26,6 +26,7 @@ from evenly.resources.collection import (
     Performance,
     Rehabilitations,
 )
+from evenly.resources.compliance import AsyncCompliance, Compliance
 from evenly.resources.events import AsyncEvents, Events
 from evenly.resources.webhook_endpoints import AsyncWebhookEndpoints, WebhookEndpoints
 
@@ -76,6 +77,7 @@ class Evenly(BaseClient):
         self.customers = Customers(self)
         self.rehabilitation = Rehabilitations(self)
         self.performance = Performance(self)
+        self.compliance = Compliance(self)
 
     def viewer(self) -> Viewer:
         """The API client these credentials belong to, its scopes and organization."""
@@ -160,6 +162,7 @@ class AsyncEvenly(BaseClient):
         self.customers = AsyncCustomers(self)
         self.rehabilitation = AsyncRehabilitations(self)
         self.performance = AsyncPerformance(self)
+        self.compliance = AsyncCompliance(self)
 
     async def viewer(self) -> Viewer:
         """The API client these credentials belong to, its scopes and organization."""

@@ -159,6 +159,8 @@ class Customer(EvenlyModel):
     country: str
     language: str | None = None
     timezone: str | None = None
+    #: ``ContactChannel`` values the customer refused (``compliance.set_channel_consent``).
+    opted_out_channels: list[str] = Field(default_factory=list)
 
 
 class Account(EvenlyModel):

@@ -233,8 +233,51 @@ PORTFOLIO_STATUS = (
     " creditor { ...OrganizationFields } agency { ...OrganizationFields } } }\n" + ORGANIZATION
 )
 
+# One indexed read on the hub, however long the feed: where a stream "from now" starts.
+LATEST_CURSOR = "query LatestCursor { events(first: 0) { latestCursor } }"
+
+ACCOUNT_TIMELINE = (
+    "query AccountTimeline($id: ID!, $first: Int!, $after: String)"
+    " { account(id: $id) { events(first: $first, after: $after)"
+    f" {{ nodes {{ ...EventFields }} {PAGE_INFO} }} }} }}\n" + EVENT
+)
+
+ACCOUNT_EVENTS = (
+    "subscription AccountEvents($accountId: ID!, $types: [String!], $after: String)"
+    " { accountEvents(accountId: $accountId, types: $types, after: $after) { ...EventFields } }\n"
+    + EVENT
+)
+
+# --- compliance: may a debtor be contacted, what allowed each contact, the rule packs -----
+
+RULE_PACK_REF = "rulePack { jurisdiction version }"
+
+CONTACT_PERMISSION = (
+    "query ContactPermission($accountId: ID!, $channel: ContactChannel!, $at: DateTime)"
+    " { contactPermission(accountId: $accountId, channel: $channel, at: $at)"
+    " { allowed reasons { ruleId message citation convention } nextAllowedAt"
+    f" {RULE_PACK_REF} timezones }} }}"
+)
+
+COMPLIANCE_REPORT = (
+    "query ComplianceReport($accountId: ID!) { complianceReport(accountId: $accountId)"
+    f" {{ contactAttempt {{ ...ContactAttemptFields }} {RULE_PACK_REF} }} }}\n" + CONTACT_ATTEMPT
+)
+
+RULE_PACKS = (
+    "query RulePacks($jurisdiction: CountryCode) { rulePacks(jurisdiction: $jurisdiction)"
+    " { jurisdiction version effectiveFrom title timezones"
+    " rules { id kind channels citation convention message } sources { id title url } } }"
+)
+
+SET_CHANNEL_CONSENT = (
+    "mutation SetChannelConsent($input: SetChannelConsentInput!)"
+    " { setChannelConsent(input: $input) { customer { id reference personalDataVisible name"
+    f" email phone country language timezone optedOutChannels }} {USER_ERRORS} }} }}"
+)
+
 # Sent over graphql-transport-ws, not POST /graphql; validated only once the hub has it.
-SUBSCRIPTIONS = {"ORGANIZATION_EVENTS": ORGANIZATION_EVENTS}
+SUBSCRIPTIONS = {"ORGANIZATION_EVENTS": ORGANIZATION_EVENTS, "ACCOUNT_EVENTS": ACCOUNT_EVENTS}
 
 OPERATIONS = {
     name: value

@@ -86,7 +86,12 @@ class PlacementProgress:
 
 @dataclass
 class PlacementReport:
-    """What ``place_many`` did: counts, every error, and the placed accounts if kept."""
+    """What ``place_many`` did: counts, every error, and the placed accounts if kept.
+
+    ``stopped_by`` is the authentication, permission or connection error that ended the run
+    early (the items of its batch are among ``errors``; items after it were not sent), or
+    None when every item was sent. Running the same input again is safe.
+    """
 
     placed_count: int = 0
     replayed_count: int = 0
@@ -94,6 +99,7 @@ class PlacementReport:
     errors: list[PlacementError] = field(default_factory=list)
     placed: list[PlacementResult] = field(default_factory=list)
     elapsed: float = 0.0
+    stopped_by: EvenlyError | None = None
 
     @property
     def total(self) -> int:
@@ -101,7 +107,7 @@ class PlacementReport:
 
     @property
     def ok(self) -> bool:
-        return self.failed_count == 0
+        return self.failed_count == 0 and self.stopped_by is None
 
 
 @dataclass(slots=True)
@@ -270,10 +276,9 @@ class PlacementRun:
             self.progress.close()
         self.report.placed.sort(key=lambda r: r.index)
         self.report.errors.sort(key=lambda e: e.index)
-        if self.fatal is not None:
-            # Nothing more can succeed (credentials, scope, hub unreachable). Running the same
-            # input again is safe: the idempotency keys make placed items replays.
-            raise self.fatal
+        # Nothing more could succeed (credentials, scope, hub unreachable): the run stopped,
+        # and says so. Running the same input again is safe (the keys make replays).
+        self.report.stopped_by = self.fatal
         return self.report
 
 

@@ -28,7 +28,7 @@ from evenly._exceptions import (
     ServerError,
 )
 from evenly._models import Event
-from evenly._operations import ORGANIZATION_EVENTS
+from evenly._operations import ACCOUNT_EVENTS, ORGANIZATION_EVENTS
 
 SUBPROTOCOL = "graphql-transport-ws"
 DEFAULT_POLL_INTERVAL = 1.0
@@ -82,9 +82,12 @@ class SubscriptionSession:
     token: str
     types: Sequence[str] | None
     after: str | None
+    #: Only this account's events (``accountEvents``), else the organization's.
+    account_id: str | None = None
 
     def __post_init__(self) -> None:
         self.id = uuid.uuid4().hex
+        self.field = "organizationEvents" if self.account_id is None else "accountEvents"
 
     def init_message(self) -> str:
         return json.dumps(
@@ -92,16 +95,19 @@ class SubscriptionSession:
         )
 
     def subscribe_message(self) -> str:
-        variables = {"types": list(self.types) if self.types else None, "after": self.after}
+        variables: dict[str, Any] = {
+            "types": list(self.types) if self.types else None,
+            "after": self.after,
+        }
+        query, name = ORGANIZATION_EVENTS, "OrganizationEvents"
+        if self.account_id is not None:
+            query, name = ACCOUNT_EVENTS, "AccountEvents"
+            variables["accountId"] = self.account_id
         return json.dumps(
             {
                 "id": self.id,
                 "type": "subscribe",
-                "payload": {
-                    "query": ORGANIZATION_EVENTS,
-                    "variables": variables,
-                    "operationName": "OrganizationEvents",
-                },
+                "payload": {"query": query, "variables": variables, "operationName": name},
             }
         )
 
@@ -127,7 +133,7 @@ class SubscriptionSession:
             body = message.get("payload") or {}
             if body.get("errors"):
                 raise _subscription_error(body["errors"][0])
-            event = Event.model_validate(body["data"]["organizationEvents"])
+            event = Event.model_validate(body["data"][self.field])
             self.after = event.id
             return event
         return "ignored"

@@ -41,7 +41,7 @@ def test_fresh_venv_installs_the_sdk_alone_and_runs_the_quickstart(
     assert "evenly-hub" not in listed and "starlette" not in listed.lower()
 
     script = tmp_path / "quickstart.py"
-    script.write_text(quickstart().replace("INV-1001", f"INV-{tmp_path.name}"))
+    script.write_text(quickstart().replace("INV-2001", f"INV-{tmp_path.name}"))
     env = parties.hub.client_env(parties.creditor)
     for attempt in ("first", "second"):
         done = subprocess.run(

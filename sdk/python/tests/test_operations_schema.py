@@ -10,7 +10,7 @@ import re
 from pathlib import Path
 
 import pytest
-from evenly import _models, _operations
+from evenly import _compliance_models, _models, _operations
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -77,6 +77,14 @@ def test_every_operation_is_listed() -> None:
         (_models.PaymentResult, "PaymentPayload"),
         (_models.DisputeResult, "DisputePayload"),
         (_models.HoldResult, "HoldPayload"),
+        (_compliance_models.ContactPermission, "ContactPermission"),
+        (_compliance_models.ContactRefusal, "ContactRefusal"),
+        (_compliance_models.RulePackRef, "RulePackRef"),
+        (_compliance_models.ComplianceReportEntry, "ComplianceReportEntry"),
+        (_compliance_models.RulePack, "CompliancePack"),
+        (_compliance_models.ComplianceRule, "ComplianceRule"),
+        (_compliance_models.ComplianceSource, "ComplianceSource"),
+        (_compliance_models.ConsentResult, "SetChannelConsentPayload"),
     ],
 )
 def test_model_fields_exist_in_the_schema(

@@ -228,7 +228,9 @@ class Accounts(SyncResource):
 
         ``items`` are ``NewAccount`` objects or mappings of the same fields (snake_case or
         camelCase), read lazily: a generator over a file of millions of lines is fine.
-        Refused items do not stop the run; they are in ``report.errors``. Re-running the same
+        Refused items do not stop the run; they are in ``report.errors``. An authentication,
+        permission or connection failure does: the report of what was done comes back with
+        the error in ``report.stopped_by`` (``report.ok`` is False). Re-running the same
         input is safe (see ``placement_key``). ``progress=True`` draws a bar on stderr;
         ``on_result`` sees every item's outcome as it comes; ``keep_placed=False`` keeps only
         counts and errors in the report (constant memory).

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import websockets
@@ -13,7 +14,7 @@ from websockets.sync.client import connect as sync_connect
 
 from evenly._base_client import Call
 from evenly._models import Event
-from evenly._operations import EVENTS
+from evenly._operations import ACCOUNT_TIMELINE, EVENTS, LATEST_CURSOR
 from evenly._pagination import MAX_PAGE_SIZE, AsyncPaginator, Page, SyncPaginator, connection
 from evenly._streaming import (
     DEFAULT_POLL_INTERVAL,
@@ -36,6 +37,9 @@ _UNSUPPORTED = (SubscriptionUnavailable, websockets.exceptions.InvalidHandshake)
 _DROPPED = (websockets.exceptions.WebSocketException, OSError, TimeoutError)
 
 
+_PageCalls = Callable[[str | None, int], Call[Page[Event]]]
+
+
 def _hub_failing(error: Exception) -> bool:
     """A refused upgrade that says the hub is unwell (5xx, e.g. while it restarts), not that
     it has no subscriptions: poll for now, subscribe again next time."""
@@ -43,7 +47,7 @@ def _hub_failing(error: Exception) -> bool:
     return isinstance(status, int) and status >= 500
 
 
-def _list_calls(types: Sequence[str] | None) -> Callable[[str | None, int], Call[Page[Event]]]:
+def _list_calls(types: Sequence[str] | None) -> _PageCalls:
     parse = connection(["events"], Event)
     type_list = list(types) if types else None
 
@@ -51,6 +55,61 @@ def _list_calls(types: Sequence[str] | None) -> Callable[[str | None, int], Call
         return Call(EVENTS, {"first": first, "after": after, "types": type_list}, parse)
 
     return make
+
+
+def timeline_calls(account_id: str) -> _PageCalls:
+    """Pages of one account's events (``account { events }``), oldest first."""
+    parse = connection(["account", "events"], Event)
+
+    def make(after: str | None, first: int) -> Call[Page[Event]]:
+        return Call(ACCOUNT_TIMELINE, {"id": account_id, "first": first, "after": after}, parse)
+
+    return make
+
+
+def _feed_calls(types: Sequence[str] | None, account_id: str | None) -> _PageCalls:
+    """What a poll reads: the feed, or one account's events (its types kept by the hub's
+    subscription, so filtered here when polling)."""
+    if account_id is None:
+        return _list_calls(types)
+    make = timeline_calls(account_id)
+    if not types:
+        return make
+    wanted = set(types)
+
+    def filtered(after: str | None, first: int) -> Call[Page[Event]]:
+        call = make(after, first)
+        read = call.parse
+
+        def parse(data: dict[str, Any], request_id: str | None) -> Page[Event]:
+            page = read(data, request_id)
+            items = [e for e in page.items if e.type in wanted]
+            return Page(items, page.end_cursor, page.has_next_page)
+
+        return Call(call.document, call.variables, parse)
+
+    return filtered
+
+
+def _latest_cursor_call() -> Call[str]:
+    return Call(LATEST_CURSOR, {}, lambda data, _: str(data["events"]["latestCursor"]))
+
+
+@dataclass(frozen=True)
+class _Follow:
+    """What one stream follows, and how."""
+
+    types: Sequence[str] | None
+    account_id: str | None
+    interval: float
+    subscribe: bool
+
+    @property
+    def pages(self) -> _PageCalls:
+        return _feed_calls(self.types, self.account_id)
+
+    def session(self, token: str, after: str | None) -> SubscriptionSession:
+        return SubscriptionSession(token, self.types, after, self.account_id)
 
 
 class Events(SyncResource):
@@ -72,12 +131,27 @@ class Events(SyncResource):
             self._client.execute, _list_calls(types), after=after, page_size=page_size, limit=limit
         )
 
-    def latest_cursor(self, *, types: Sequence[str] | None = None) -> str | None:
-        """The cursor after the newest event now (reads through the feed to find it)."""
-        paginator = self.list(types=types)
-        for _ in paginator.pages():
-            pass
-        return paginator.cursor
+    def latest_cursor(self, *, types: Sequence[str] | None = None) -> str:
+        """The cursor after the newest readable event now: one request, however long the
+        feed (the hub's ``events { latestCursor }``). The same for any ``types``."""
+        return self._client.execute(_latest_cursor_call())
+
+    def timeline(
+        self,
+        account_id: str,
+        *,
+        after: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+    ) -> SyncPaginator[Event]:
+        """One account's events, oldest first (its history as the feed recorded it)."""
+        return SyncPaginator(
+            self._client.execute,
+            timeline_calls(account_id),
+            after=after,
+            page_size=page_size,
+            limit=limit,
+        )
 
     def stream(
         self,
@@ -87,28 +161,29 @@ class Events(SyncResource):
         from_start: bool = False,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         subscribe: bool = True,
+        account_id: str | None = None,
         reconnect: bool = True,
         on_disconnect: DisconnectCallback | None = None,
         on_reconnect: ReconnectCallback | None = None,
     ) -> Iterator[Event]:
         """The events after ``after`` (default: from now; ``from_start``: the whole feed),
-        then each new one as it happens.
+        then each new one as it happens; with ``account_id``, only that account's.
 
-        Never ends by itself. Uses the ``organizationEvents`` subscription when the hub has
-        it (and ``subscribe``), else polls the feed every ``poll_interval`` seconds; if the
-        subscription drops, polling goes on from the last event yielded. When the hub cannot
-        be reached it tries again with backoff (``reconnect=False``: raise instead) and
-        resumes after the last event yielded; ``on_disconnect(error, delay)`` and
-        ``on_reconnect(after)`` hear of it.
+        Never ends by itself. Uses the ``organizationEvents`` (``accountEvents``)
+        subscription when the hub has it (and ``subscribe``), else polls every
+        ``poll_interval`` seconds; if the subscription drops, polling goes on from the last
+        event yielded. When the hub cannot be reached it tries again with backoff
+        (``reconnect=False``: raise instead) and resumes after the last event yielded;
+        ``on_disconnect(error, delay)`` and ``on_reconnect(after)`` hear of it.
         """
+        follow = _Follow(types, account_id, poll_interval, subscribe)
         link = Reconnection(on_disconnect, on_reconnect)
         while True:
             try:
                 if after is None and not from_start:
                     # "From now" is where the feed ends now: a reconnection resumes there.
-                    after = self.latest_cursor(types=types)
-                    from_start = after is None  # an empty feed: whatever comes is new
-                for event in self._follow(after, types, poll_interval, subscribe, link):
+                    after = self.latest_cursor()
+                for event in self._follow(after, follow, link):
                     after = event.id
                     yield event
             except HUB_LOST as error:
@@ -116,26 +191,19 @@ class Events(SyncResource):
                     raise
                 time.sleep(link.lost(error))
 
-    def _follow(
-        self,
-        after: str | None,
-        types: Sequence[str] | None,
-        interval: float,
-        subscribe: bool,
-        link: Reconnection,
-    ) -> Iterator[Event]:
+    def _follow(self, after: str | None, follow: _Follow, link: Reconnection) -> Iterator[Event]:
         """The events after ``after`` (None: from the beginning) until the hub is lost."""
         while after is None:
             # Read from the beginning until there is an event to follow on from.
-            for event in self.list(types=types):
+            for event in SyncPaginator(self._client.execute, follow.pages):
                 link.answered(after)
                 yield event
                 after = event.id
             link.answered(after)
             if after is None:
-                time.sleep(interval)
-        if subscribe and self._client._subscriptions_available is not False:
-            session = SubscriptionSession(self._client._access_token(), types, after)
+                time.sleep(follow.interval)
+        if follow.subscribe and self._client._subscriptions_available is not False:
+            session = follow.session(self._client._access_token(), after)
             try:
                 yield from self._subscribe(session, link)
             except _UNSUPPORTED as error:
@@ -144,7 +212,7 @@ class Events(SyncResource):
             except _DROPPED:
                 pass
             after = session.after
-        yield from self._poll(after, types, interval, link)
+        yield from self._poll(after, follow, link)
 
     def _subscribe(self, session: SubscriptionSession, link: Reconnection) -> Iterator[Event]:
         url = websocket_url(self._client.base_url)
@@ -163,19 +231,18 @@ class Events(SyncResource):
                     self._client._subscriptions_available = True
                     yield got
 
-    def _poll(
-        self, after: str | None, types: Sequence[str] | None, interval: float, link: Reconnection
-    ) -> Iterator[Event]:
+    def _poll(self, after: str | None, follow: _Follow, link: Reconnection) -> Iterator[Event]:
         while True:
+            paginator = SyncPaginator(self._client.execute, follow.pages, after=after)
             seen = False
-            for event in self.list(after=after, types=types):
+            for event in paginator:
                 link.answered(after)
                 seen = True
                 yield event
-                after = event.id
             link.answered(after)
+            after = paginator.cursor
             if not seen:
-                time.sleep(interval)
+                time.sleep(follow.interval)
 
 
 class AsyncEvents(AsyncResource):
@@ -194,12 +261,26 @@ class AsyncEvents(AsyncResource):
             self._client.execute, _list_calls(types), after=after, page_size=page_size, limit=limit
         )
 
-    async def latest_cursor(self, *, types: Sequence[str] | None = None) -> str | None:
-        """The cursor after the newest event now (reads through the feed to find it)."""
-        paginator = self.list(types=types)
-        async for _ in paginator.pages():
-            pass
-        return paginator.cursor
+    async def latest_cursor(self, *, types: Sequence[str] | None = None) -> str:
+        """The cursor after the newest readable event now; see ``Evenly.events.latest_cursor``."""
+        return await self._client.execute(_latest_cursor_call())
+
+    def timeline(
+        self,
+        account_id: str,
+        *,
+        after: str | None = None,
+        page_size: int = MAX_PAGE_SIZE,
+        limit: int | None = None,
+    ) -> AsyncPaginator[Event]:
+        """One account's events, oldest first."""
+        return AsyncPaginator(
+            self._client.execute,
+            timeline_calls(account_id),
+            after=after,
+            page_size=page_size,
+            limit=limit,
+        )
 
     async def stream(
         self,
@@ -209,19 +290,20 @@ class AsyncEvents(AsyncResource):
         from_start: bool = False,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         subscribe: bool = True,
+        account_id: str | None = None,
         reconnect: bool = True,
         on_disconnect: DisconnectCallback | None = None,
         on_reconnect: ReconnectCallback | None = None,
     ) -> AsyncIterator[Event]:
         """The events after ``after`` (default: from now; ``from_start``: the whole feed),
         then each new one as it happens; see ``Evenly.events.stream``."""
+        follow = _Follow(types, account_id, poll_interval, subscribe)
         link = Reconnection(on_disconnect, on_reconnect)
         while True:
             try:
                 if after is None and not from_start:
-                    after = await self.latest_cursor(types=types)
-                    from_start = after is None
-                async for event in self._follow(after, types, poll_interval, subscribe, link):
+                    after = await self.latest_cursor()
+                async for event in self._follow(after, follow, link):
                     after = event.id
                     yield event
             except HUB_LOST as error:
@@ -230,23 +312,18 @@ class AsyncEvents(AsyncResource):
                 await asyncio.sleep(link.lost(error))
 
     async def _follow(
-        self,
-        after: str | None,
-        types: Sequence[str] | None,
-        interval: float,
-        subscribe: bool,
-        link: Reconnection,
+        self, after: str | None, follow: _Follow, link: Reconnection
     ) -> AsyncIterator[Event]:
         while after is None:
-            async for event in self.list(types=types):
+            async for event in AsyncPaginator(self._client.execute, follow.pages):
                 link.answered(after)
                 yield event
                 after = event.id
             link.answered(after)
             if after is None:
-                await asyncio.sleep(interval)
-        if subscribe and self._client._subscriptions_available is not False:
-            session = SubscriptionSession(await self._client._access_token(), types, after)
+                await asyncio.sleep(follow.interval)
+        if follow.subscribe and self._client._subscriptions_available is not False:
+            session = follow.session(await self._client._access_token(), after)
             try:
                 async for event in self._subscribe(session, link):
                     yield event
@@ -256,7 +333,7 @@ class AsyncEvents(AsyncResource):
             except _DROPPED:
                 pass
             after = session.after
-        async for event in self._poll(after, types, interval, link):
+        async for event in self._poll(after, follow, link):
             yield event
 
     async def _subscribe(
@@ -279,15 +356,16 @@ class AsyncEvents(AsyncResource):
                     yield got
 
     async def _poll(
-        self, after: str | None, types: Sequence[str] | None, interval: float, link: Reconnection
+        self, after: str | None, follow: _Follow, link: Reconnection
     ) -> AsyncIterator[Event]:
         while True:
+            paginator = AsyncPaginator(self._client.execute, follow.pages, after=after)
             seen = False
-            async for event in self.list(after=after, types=types):
+            async for event in paginator:
                 link.answered(after)
                 seen = True
                 yield event
-                after = event.id
             link.answered(after)
+            after = paginator.cursor
             if not seen:
-                await asyncio.sleep(interval)
+                await asyncio.sleep(follow.interval)

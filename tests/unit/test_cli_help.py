@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 import pytest
 from click.testing import CliRunner
@@ -52,8 +54,12 @@ def test_create_client_help_explains_json() -> None:
     assert "--json Print the credentials as one JSON object." in " ".join(result.output.split())
 
 
-def test_an_unknown_product_is_refused_before_anything_is_written() -> None:
+def test_an_unknown_product_is_refused_before_anything_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVENLY_DATA_DIR", str(tmp_path / "data"))
     args = ["admin", "create-routing-rule", "--creditor", "org_1", "--agency", "org_2"]
     result = CliRunner().invoke(main, [*args, "--product", "MORTGAGE"])
     assert result.exit_code == 2
     assert "'MORTGAGE' is not one of" in result.output
+    assert not (tmp_path / "data").exists()  # refused while parsing: no database opened

@@ -5,29 +5,42 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.engine import make_url
 
 from hub.auth.scopes import OrganizationKind
-from hub.domain.errors import DomainError
+from hub.domain.errors import DatabaseUnavailable, DomainError
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
+from hub.store.availability import is_unavailable
+from hub.store.migrate import schema_state, sqlite_file
 
 T = TypeVar("T")
 
 
-def _run(work: Callable[[ServiceContext], Awaitable[T]]) -> T:
-    """Run one use case with a fresh service context; domain errors exit with status 1."""
+def _run(work: Callable[[ServiceContext], Awaitable[T]], *, creates: bool = False) -> T:
+    """Run one use case with a fresh service context; domain errors exit with status 1.
+
+    Unless the command ``creates`` the database (``migrate``, ``serve``), the database must
+    exist and be migrated, and nothing is created on disk: no data directory, no key.
+    """
 
     async def main() -> T:
         try:
-            ctx = ServiceContext.from_settings(Settings.from_env())
+            settings = Settings.from_env()
         except ValueError as error:  # a setting that cannot be used: say which, no traceback
+            raise click.ClickException(str(error)) from error
+        await _require_database(settings, creates=creates)
+        try:
+            ctx = ServiceContext.from_settings(settings)
+        except ValueError as error:
             raise click.ClickException(str(error)) from error
         try:
             return await work(ctx)
@@ -39,6 +52,80 @@ def _run(work: Callable[[ServiceContext], Awaitable[T]]) -> T:
     except DomainError as error:
         click.echo(json.dumps({"error": error.code, "message": str(error)}), err=True)
         sys.exit(1)
+    except (click.ClickException, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        message = _database_failure(error)
+        if message is None:
+            raise
+        raise click.ClickException(message) from error
+
+
+_FIX = (
+    "run `evenly-hub migrate` with the same settings to create it, or set EVENLY_DATA_DIR "
+    "or EVENLY_DATABASE_URL to the hub's data"
+)
+
+
+def _database_named(settings: Settings) -> str:
+    """The database a command uses, as the user configured it (no password)."""
+    if settings.database_url:
+        url = make_url(settings.database_url).render_as_string(hide_password=True)
+        return f"EVENLY_DATABASE_URL={url}"
+    return f"the data directory {settings.data_dir.resolve()} (EVENLY_DATA_DIR, default ./.evenly)"
+
+
+async def _require_database(settings: Settings, *, creates: bool) -> None:
+    """Refuse, with what was looked at and the fix, a database that is out of reach; unless
+    the command ``creates`` it, also one that is missing or not migrated, and a PII key that
+    would have to be generated."""
+    where = _database_named(settings)
+    url = settings.resolved_database_url
+    file = sqlite_file(url)
+    if creates:
+        if file is None:  # a server database: reachable before anything is written here
+            await schema_state(url)
+        return
+    if file is not None and not file.is_file():
+        raise click.ClickException(f"no hub database {file.resolve()} in {where}; {_FIX}")
+    state = await schema_state(url)
+    if not state.is_current:
+        done = f"at revision {state.current}" if state.current else "empty"
+        raise click.ClickException(
+            f"the database in {where} is not migrated ({done}; this hub needs "
+            f"{state.head}); run `evenly-hub migrate`, or set EVENLY_DATA_DIR or "
+            "EVENLY_DATABASE_URL to the hub's data"
+        )
+    key = settings.data_dir / "encryption.key"
+    if not (settings.encryption_key or settings.encryption_key_file or key.is_file()):
+        raise click.ClickException(
+            f"no PII key: EVENLY_ENCRYPTION_KEY and EVENLY_ENCRYPTION_KEY_FILE are unset and "
+            f"{key.resolve()} does not exist; set one of them, or EVENLY_DATA_DIR to the "
+            "hub's data directory"
+        )
+
+
+def _database_failure(error: BaseException) -> str | None:
+    """What to tell the user when ``error`` means the database is out of reach or missing
+    (``None``: another failure, left to show itself)."""
+    seen = [error]
+    while seen[-1].__cause__ is not None and len(seen) < 16:
+        seen.append(seen[-1].__cause__)
+    seen += [orig for e in seen if isinstance(orig := getattr(e, "orig", None), BaseException)]
+    where = _database_named(Settings.from_env())
+    if any(getattr(e, "sqlstate", None) == "3D000" for e in seen):  # no such database
+        return (
+            f"the database does not exist ({where}); create it (`createdb`) and run "
+            "`evenly-hub migrate`, or set EVENLY_DATABASE_URL to the hub's database"
+        )
+    if not isinstance(error, DatabaseUnavailable) and not is_unavailable(error):
+        return None
+    lines = str(seen[-1] if len(seen) > 1 else error).strip().splitlines()
+    reason = lines[0][:200] if lines else "unavailable"
+    return (
+        f"cannot reach the database in {where}: {reason}; start it, or set "
+        "EVENLY_DATABASE_URL to the hub's database"
+    )
 
 
 async def _migrate(ctx: ServiceContext) -> None:
@@ -59,7 +146,7 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Bring the database to the newest schema (alembic upgrade head)."""
-    _run(_migrate)
+    _run(_migrate, creates=True)
     click.echo("database is up to date")
 
 
@@ -75,26 +162,41 @@ def migrate() -> None:
 def serve(
     host: str, port: int, demo: bool, no_migrate: bool, workers: int, no_worker: bool
 ) -> None:
-    """Serve the API with uvicorn (uvloop, httptools), and deliver webhooks unless --no-worker."""
+    """Serve the API with uvicorn (uvloop, httptools), and deliver webhooks unless --no-worker.
+
+    The port is taken first; with --demo, receivers on this machine may take webhooks
+    (EVENLY_ALLOW_LOOPBACK_WEBHOOKS, unless set to 0), and the banner comes once it serves.
+    """
     import os
 
-    import uvicorn
+    from hub.serving import PortUnavailable, open_listener, run_server
 
     os.environ["EVENLY_IN_PROCESS_WORKER"] = "0" if no_worker else "1"
-    from hub.observability import configure_logging
-
+    if demo:
+        os.environ.setdefault("EVENLY_ALLOW_LOOPBACK_WEBHOOKS", "1")
+    try:
+        sock = open_listener(host, port)
+    except PortUnavailable as error:
+        raise click.ClickException(str(error)) from error
+    port = sock.getsockname()[1]
     settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
-    if not no_migrate:
-        _run(_migrate)
+    _configure_logging(settings)
+    _run(_nothing if no_migrate else _migrate, creates=not no_migrate)
+    creds = None
     if demo:
         from hub.services.demo import ensure_demo
 
         creds = _run(ensure_demo)
-        _print_demo(creds, host, port)
-    uvicorn.run(
-        "hub.app:create_served_app",
-        factory=True,
+
+    def announce() -> None:
+        logging.getLogger("hub.serve").info("serving on http://%s:%d", host, port)
+        if creds is not None:
+            _print_demo(creds, host, port)
+        _print_webhook_allowance(settings)
+
+    run_server(
+        sock,
+        announce,
         host=host,
         port=port,
         loop="uvloop",
@@ -104,6 +206,36 @@ def serve(
         access_log=False,
         server_header=False,
     )
+
+
+def _configure_logging(settings: Settings) -> None:
+    from hub.observability import configure_logging
+
+    try:
+        configure_logging(settings.log_level, settings.log_format)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+
+
+async def _nothing(ctx: ServiceContext) -> None:
+    """No work: ``_run`` checks the database is there and migrated."""
+
+
+def _print_webhook_allowance(settings: Settings) -> None:
+    """The development webhook setting in force, when one is (after the demo banner)."""
+    if settings.allow_insecure_webhooks:
+        click.echo(
+            "Webhooks: http URLs and receivers on this machine are allowed "
+            "(EVENLY_ALLOW_INSECURE_WEBHOOKS=1); private addresses are not.",
+            err=True,
+        )
+    elif settings.allow_loopback_webhooks:
+        click.echo(
+            "Webhooks: receivers on this machine (http://127.0.0.1, http://localhost) are "
+            "allowed (EVENLY_ALLOW_LOOPBACK_WEBHOOKS=1, on for --demo); private addresses "
+            "are not.",
+            err=True,
+        )
 
 
 def _print_demo(creds: dict[str, Any], host: str, port: int) -> None:
@@ -131,13 +263,13 @@ def worker(metrics_port: int | None) -> None:
 
     from hub.delivery.keys import WebhookSigningKey
     from hub.delivery.worker import DeliveryWorker
-    from hub.observability import Metrics, configure_logging
+    from hub.observability import Metrics
     from hub.process import tune_garbage_collector
     from hub.services.maintenance import run_maintenance
     from hub.store.event_bus import EventBus
 
     settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
+    _configure_logging(settings)
 
     async def run(ctx: ServiceContext) -> None:
         stop = asyncio.Event()

@@ -12,15 +12,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-from sqlalchemy.engine import make_url
 
 from hub.auth.scopes import OrganizationKind
-from hub.domain.errors import DatabaseUnavailable, DomainError
+from hub.domain.errors import DomainError
+from hub.preflight import database_failure, require_database
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
-from hub.store.availability import is_unavailable
-from hub.store.migrate import schema_state, sqlite_file
 
 T = TypeVar("T")
 
@@ -37,7 +35,7 @@ def _run(work: Callable[[ServiceContext], Awaitable[T]], *, creates: bool = Fals
             settings = Settings.from_env()
         except ValueError as error:  # a setting that cannot be used: say which, no traceback
             raise click.ClickException(str(error)) from error
-        await _require_database(settings, creates=creates)
+        await require_database(settings, creates=creates)
         try:
             ctx = ServiceContext.from_settings(settings)
         except ValueError as error:
@@ -55,77 +53,10 @@ def _run(work: Callable[[ServiceContext], Awaitable[T]], *, creates: bool = Fals
     except (click.ClickException, KeyboardInterrupt):
         raise
     except Exception as error:
-        message = _database_failure(error)
+        message = database_failure(error)
         if message is None:
             raise
         raise click.ClickException(message) from error
-
-
-_FIX = (
-    "run `evenly-hub migrate` with the same settings to create it, or set EVENLY_DATA_DIR "
-    "or EVENLY_DATABASE_URL to the hub's data"
-)
-
-
-def _database_named(settings: Settings) -> str:
-    """The database a command uses, as the user configured it (no password)."""
-    if settings.database_url:
-        url = make_url(settings.database_url).render_as_string(hide_password=True)
-        return f"EVENLY_DATABASE_URL={url}"
-    return f"the data directory {settings.data_dir.resolve()} (EVENLY_DATA_DIR, default ./.evenly)"
-
-
-async def _require_database(settings: Settings, *, creates: bool) -> None:
-    """Refuse, with what was looked at and the fix, a database that is out of reach; unless
-    the command ``creates`` it, also one that is missing or not migrated, and a PII key that
-    would have to be generated."""
-    where = _database_named(settings)
-    url = settings.resolved_database_url
-    file = sqlite_file(url)
-    if creates:
-        if file is None:  # a server database: reachable before anything is written here
-            await schema_state(url)
-        return
-    if file is not None and not file.is_file():
-        raise click.ClickException(f"no hub database {file.resolve()} in {where}; {_FIX}")
-    state = await schema_state(url)
-    if not state.is_current:
-        done = f"at revision {state.current}" if state.current else "empty"
-        raise click.ClickException(
-            f"the database in {where} is not migrated ({done}; this hub needs "
-            f"{state.head}); run `evenly-hub migrate`, or set EVENLY_DATA_DIR or "
-            "EVENLY_DATABASE_URL to the hub's data"
-        )
-    key = settings.data_dir / "encryption.key"
-    if not (settings.encryption_key or settings.encryption_key_file or key.is_file()):
-        raise click.ClickException(
-            f"no PII key: EVENLY_ENCRYPTION_KEY and EVENLY_ENCRYPTION_KEY_FILE are unset and "
-            f"{key.resolve()} does not exist; set one of them, or EVENLY_DATA_DIR to the "
-            "hub's data directory"
-        )
-
-
-def _database_failure(error: BaseException) -> str | None:
-    """What to tell the user when ``error`` means the database is out of reach or missing
-    (``None``: another failure, left to show itself)."""
-    seen = [error]
-    while seen[-1].__cause__ is not None and len(seen) < 16:
-        seen.append(seen[-1].__cause__)
-    seen += [orig for e in seen if isinstance(orig := getattr(e, "orig", None), BaseException)]
-    where = _database_named(Settings.from_env())
-    if any(getattr(e, "sqlstate", None) == "3D000" for e in seen):  # no such database
-        return (
-            f"the database does not exist ({where}); create it (`createdb`) and run "
-            "`evenly-hub migrate`, or set EVENLY_DATABASE_URL to the hub's database"
-        )
-    if not isinstance(error, DatabaseUnavailable) and not is_unavailable(error):
-        return None
-    lines = str(seen[-1] if len(seen) > 1 else error).strip().splitlines()
-    reason = lines[0][:200] if lines else "unavailable"
-    return (
-        f"cannot reach the database in {where}: {reason}; start it, or set "
-        "EVENLY_DATABASE_URL to the hub's database"
-    )
 
 
 async def _migrate(ctx: ServiceContext) -> None:

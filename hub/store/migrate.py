@@ -36,6 +36,11 @@ async def upgrade(engine: AsyncEngine) -> None:
         await conn.run_sync(_upgrade)
 
 
+def displayed_url(url: str) -> str:
+    """``url`` with its password hidden, to name it in a message."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def sqlite_file(url: str) -> Path | None:
     """The file a SQLite URL names (``None`` for other backends and in-memory databases)."""
     parsed = make_url(url)

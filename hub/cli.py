@@ -110,8 +110,7 @@ def serve(
     except PortUnavailable as error:
         raise click.ClickException(str(error)) from error
     port = sock.getsockname()[1]
-    settings = Settings.from_env()
-    _configure_logging(settings)
+    settings = _configure_logging()
     _run(_nothing if no_migrate else _migrate, creates=not no_migrate)
     creds = None
     if demo:
@@ -139,13 +138,16 @@ def serve(
     )
 
 
-def _configure_logging(settings: Settings) -> None:
+def _configure_logging() -> Settings:
+    """The settings, with logging set up as they say; a bad value exits with its name."""
     from hub.observability import configure_logging
 
     try:
+        settings = Settings.from_env()
         configure_logging(settings.log_level, settings.log_format)
     except ValueError as error:
         raise click.ClickException(str(error)) from error
+    return settings
 
 
 async def _nothing(ctx: ServiceContext) -> None:
@@ -199,8 +201,7 @@ def worker(metrics_port: int | None) -> None:
     from hub.services.maintenance import run_maintenance
     from hub.store.event_bus import EventBus
 
-    settings = Settings.from_env()
-    _configure_logging(settings)
+    settings = _configure_logging()
 
     async def run(ctx: ServiceContext) -> None:
         stop = asyncio.Event()

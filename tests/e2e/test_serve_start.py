@@ -140,3 +140,38 @@ def test_the_log_format_setting_wins_over_the_terminal(tmp_path: Path) -> None:
     output = _serve_until_banner(tmp_path, terminal=True, EVENLY_LOG_FORMAT="json")
     before = output.partition(_secret(tmp_path))[0]
     assert '{"ts"' in before and " INFO " not in before, output
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_make_run_on_a_fresh_machine_prints_no_install_warnings_and_the_banner(
+    tmp_path: Path,
+) -> None:
+    """``make run PORT=…`` with a new virtualenv: the install is quiet (no setuptools
+    warnings), and what it prints before the credentials is the hub's own log."""
+    venv, data_dir = tmp_path / "venv", tmp_path / "data"
+    argv = ["make", "-s", "-C", str(REPOSITORY), f"VENV={venv}", f"PORT={free_port()}", "run"]
+    process = subprocess.Popen(  # its own process group: make, pip, then the hub
+        argv,
+        env=_env(data_dir),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    assert process.stdout is not None
+    output = b""
+    deadline = time.monotonic() + 800
+    try:
+        while b"private addresses are not" not in output and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 1)
+            chunk = os.read(process.stdout.fileno(), 65536) if ready else b""
+            if ready and not chunk:
+                break
+            output += chunk
+    finally:
+        os.killpg(process.pid, signal.SIGINT)
+        process.wait(timeout=60)
+    text = output.decode(errors="replace")
+    assert _secret(data_dir) in text, text
+    assert "warning" not in text.lower() and "setuptools" not in text, text
+    assert "alembic" not in text, text

@@ -61,9 +61,15 @@ def _run(work: Callable[[ServiceContext], Awaitable[T]], *, creates: bool = Fals
 
 async def _migrate(ctx: ServiceContext) -> None:
     from hub.store.idempotency import rekey_stored_hashes
-    from hub.store.migrate import upgrade
+    from hub.store.migrate import schema_state, upgrade
 
+    # alembic's own lines are quiet (``hub.observability``): one line says what changed.
+    before = await schema_state(ctx.db.url)
     await upgrade(ctx.db.engine)
+    if not before.is_current:
+        logging.getLogger("hub.migrate").info(
+            "database migrated from %s to %s", before.current or "empty", before.head
+        )
     # Needs the PII key, so it runs here rather than as an alembic revision.
     await rekey_stored_hashes(ctx.db.engine, ctx.request_hasher.keyed)
 

@@ -3,27 +3,29 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip
+# make run PORT=8001: serve on another port.
+PORT ?= 8000
 LINTED := hub tests bench webhooks schema/contract sdk/python examples scripts
 
 .PHONY: run test lint format bench schema clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install --quiet --upgrade pip
+	$(PIP) install -qq --upgrade pip
 
 # webhooks/ (evenly-webhooks) is installed from this repository before the hub and the SDK
 # (sdk/python, package evenly) that use it.
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt webhooks/pyproject.toml
-	$(PIP) install --quiet -c constraints.txt -e ./webhooks -e .
+	$(PIP) install -qq -c constraints.txt -e ./webhooks -e .
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed sdk/python/pyproject.toml
-	$(PIP) install --quiet -c constraints.txt -e './webhooks[test]' -e '.[dev]' -e './sdk/python[mcp]'
+	$(PIP) install -qq -c constraints.txt -e './webhooks[test]' -e '.[dev]' -e './sdk/python[mcp]'
 	touch $@
 
-## Install, migrate, seed demo organizations and accounts, serve on http://127.0.0.1:8000
+## Install, migrate, seed demo organizations and accounts, serve on http://127.0.0.1:$(PORT)
 run: $(VENV)/.installed
-	$(BIN)/evenly-hub serve --demo
+	$(BIN)/evenly-hub serve --demo --port $(PORT)
 
 ## Install dev dependencies, check lint and types, run the whole test suite (hub, then SDK)
 ## on SQLite and PostgreSQL: where no PostgreSQL answers (outside CI), on a throwaway one

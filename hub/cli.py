@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import logging
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 from hub.auth.scopes import OrganizationKind
 from hub.domain.account import Product
 from hub.domain.errors import DomainError
+from hub.preflight import database_failure, require_database
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
@@ -22,13 +24,22 @@ from hub.settings import Settings
 T = TypeVar("T")
 
 
-def _run(work: Callable[[ServiceContext], Awaitable[T]]) -> T:
-    """Run one use case with a fresh service context; domain errors exit with status 1."""
+def _run(work: Callable[[ServiceContext], Awaitable[T]], *, creates: bool = False) -> T:
+    """Run one use case with a fresh service context; domain errors exit with status 1.
+
+    Unless the command ``creates`` the database (``migrate``, ``serve``), the database must
+    exist and be migrated, and nothing is created on disk: no data directory, no key.
+    """
 
     async def main() -> T:
         try:
-            ctx = ServiceContext.from_settings(Settings.from_env())
+            settings = Settings.from_env()
         except ValueError as error:  # a setting that cannot be used: say which, no traceback
+            raise click.ClickException(str(error)) from error
+        await require_database(settings, creates=creates)
+        try:
+            ctx = ServiceContext.from_settings(settings)
+        except ValueError as error:
             raise click.ClickException(str(error)) from error
         try:
             return await work(ctx)
@@ -40,13 +51,26 @@ def _run(work: Callable[[ServiceContext], Awaitable[T]]) -> T:
     except DomainError as error:
         click.echo(json.dumps({"error": error.code, "message": str(error)}), err=True)
         sys.exit(1)
+    except (click.ClickException, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        message = database_failure(error)
+        if message is None:
+            raise
+        raise click.ClickException(message) from error
 
 
 async def _migrate(ctx: ServiceContext) -> None:
     from hub.store.idempotency import rekey_stored_hashes
-    from hub.store.migrate import upgrade
+    from hub.store.migrate import schema_state, upgrade
 
+    # alembic's own lines are quiet (``hub.observability``): one line says what changed.
+    before = await schema_state(ctx.db.url)
     await upgrade(ctx.db.engine)
+    if not before.is_current:
+        logging.getLogger("hub.migrate").info(
+            "database migrated from %s to %s", before.current or "empty", before.head
+        )
     # Needs the PII key, so it runs here rather than as an alembic revision.
     await rekey_stored_hashes(ctx.db.engine, ctx.request_hasher.keyed)
 
@@ -60,7 +84,7 @@ def main() -> None:
 @main.command()
 def migrate() -> None:
     """Bring the database to the newest schema (alembic upgrade head)."""
-    _run(_migrate)
+    _run(_migrate, creates=True)
     click.echo("database is up to date")
 
 
@@ -76,26 +100,40 @@ def migrate() -> None:
 def serve(
     host: str, port: int, demo: bool, no_migrate: bool, workers: int, no_worker: bool
 ) -> None:
-    """Serve the API with uvicorn (uvloop, httptools), and deliver webhooks unless --no-worker."""
+    """Serve the API with uvicorn (uvloop, httptools), and deliver webhooks unless --no-worker.
+
+    The port is taken first; with --demo, receivers on this machine may take webhooks
+    (EVENLY_ALLOW_LOOPBACK_WEBHOOKS, unless set to 0), and the banner comes once it serves.
+    """
     import os
 
-    import uvicorn
+    from hub.serving import PortUnavailable, open_listener, run_server
 
     os.environ["EVENLY_IN_PROCESS_WORKER"] = "0" if no_worker else "1"
-    from hub.observability import configure_logging
-
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
-    if not no_migrate:
-        _run(_migrate)
+    if demo:
+        os.environ.setdefault("EVENLY_ALLOW_LOOPBACK_WEBHOOKS", "1")
+    try:
+        sock = open_listener(host, port)
+    except PortUnavailable as error:
+        raise click.ClickException(str(error)) from error
+    port = sock.getsockname()[1]
+    settings = _configure_logging()
+    _run(_nothing if no_migrate else _migrate, creates=not no_migrate)
+    creds = None
     if demo:
         from hub.services.demo import ensure_demo
 
         creds = _run(ensure_demo)
-        _print_demo(creds, host, port)
-    uvicorn.run(
-        "hub.app:create_served_app",
-        factory=True,
+
+    def announce() -> None:
+        logging.getLogger("hub.serve").info("serving on http://%s:%d", host, port)
+        if creds is not None:
+            _print_demo(creds, host, port)
+        _print_webhook_allowance(settings)
+
+    run_server(
+        sock,
+        announce,
         host=host,
         port=port,
         loop="uvloop",
@@ -105,6 +143,39 @@ def serve(
         access_log=False,
         server_header=False,
     )
+
+
+def _configure_logging() -> Settings:
+    """The settings, with logging set up as they say; a bad value exits with its name."""
+    from hub.observability import configure_logging
+
+    try:
+        settings = Settings.from_env()
+        configure_logging(settings.log_level, settings.log_format)
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    return settings
+
+
+async def _nothing(ctx: ServiceContext) -> None:
+    """No work: ``_run`` checks the database is there and migrated."""
+
+
+def _print_webhook_allowance(settings: Settings) -> None:
+    """The development webhook setting in force, when one is (after the demo banner)."""
+    if settings.allow_insecure_webhooks:
+        click.echo(
+            "Webhooks: http URLs and receivers on this machine are allowed "
+            "(EVENLY_ALLOW_INSECURE_WEBHOOKS=1); private addresses are not.",
+            err=True,
+        )
+    elif settings.allow_loopback_webhooks:
+        click.echo(
+            "Webhooks: receivers on this machine (http://127.0.0.1, http://localhost) are "
+            "allowed (EVENLY_ALLOW_LOOPBACK_WEBHOOKS=1, on for --demo); private addresses "
+            "are not.",
+            err=True,
+        )
 
 
 def _print_demo(creds: dict[str, Any], host: str, port: int) -> None:
@@ -140,13 +211,12 @@ def worker(metrics_port: int | None) -> None:
 
     from hub.delivery.keys import WebhookSigningKey
     from hub.delivery.worker import DeliveryWorker
-    from hub.observability import Metrics, configure_logging
+    from hub.observability import Metrics
     from hub.process import tune_garbage_collector
     from hub.services.maintenance import run_maintenance
     from hub.store.event_bus import EventBus
 
-    settings = Settings.from_env()
-    configure_logging(settings.log_level, settings.log_format)
+    settings = _configure_logging()
 
     async def run(ctx: ServiceContext) -> None:
         stop = asyncio.Event()

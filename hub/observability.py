@@ -44,15 +44,55 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, default=str)
 
 
-def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
+class TextFormatter(logging.Formatter):
+    """One readable line: time, level, logger, message, then the request id and ``extra``
+    fields as ``key=value`` (for a terminal)."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)-7s %(name)s: %(message)s", "%H:%M:%S")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        extra = {k: v for k, v in vars(record).items() if k not in _TEXT_SKIPPED}
+        if request_id_var.get() != "-":
+            extra = {"request_id": request_id_var.get(), **extra}
+        if extra:
+            first, newline, rest = line.partition("\n")  # a traceback stays below
+            line = first + " " + " ".join(f"{k}={v}" for k, v in extra.items()) + newline + rest
+        return line
+
+
+# uvicorn's colored copy of a message is for its own formatter, not for these lines.
+_TEXT_SKIPPED = _STANDARD_ATTRS | {"color_message"}
+#: Loggers whose INFO lines are start-up noise: alembic's (plugins, "Context impl…",
+#: each revision run). ``evenly-hub migrate`` says itself what it did.
+_QUIET_LOGGERS = ("alembic",)
+
+
+def resolve_log_format(fmt: str, stream: Any = None) -> str:
+    """``json`` or ``text``: ``auto`` is text on a terminal and JSON anywhere else (a pipe,
+    a file, a container's log collector)."""
+    if fmt not in ("auto", "json", "text"):
+        raise ValueError(f"EVENLY_LOG_FORMAT={fmt!r}: use auto, json or text")
+    if fmt != "auto":
+        return fmt
+    stream = sys.stderr if stream is None else stream
+    isatty = getattr(stream, "isatty", None)
+    return "text" if isatty is not None and isatty() else "json"
+
+
+def configure_logging(level: str = "INFO", fmt: str = "auto") -> None:
+    """Log to stderr at ``level`` in ``fmt`` (``auto``, ``json`` or ``text``)."""
     handler = logging.StreamHandler(sys.stderr)
-    if fmt == "json":
+    if resolve_log_format(fmt) == "json":
         handler.setFormatter(JsonFormatter())
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler.setFormatter(TextFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    for name in _QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
 
 
 class Metrics:

@@ -66,6 +66,9 @@ class Settings:
     max_query_tokens: int = 2_000
     #: Allow http and loopback webhook URLs (development and tests only).
     allow_insecure_webhooks: bool = False
+    #: Allow webhook receivers on this machine (localhost, 127.0.0.0/8, ::1), http or https;
+    #: never other private addresses. ``evenly-hub serve --demo`` turns it on by default.
+    allow_loopback_webhooks: bool = False
     #: How long a rotated webhook secret keeps signing alongside the new one.
     webhook_secret_overlap_seconds: int = 86_400
     #: ``whsk_…`` Ed25519 key for ``v1a`` webhook signatures. Generated into data_dir if empty.
@@ -92,8 +95,9 @@ class Settings:
     #: Bearer token that ``GET /metrics`` requires; without one the API serves no metrics.
     metrics_token: str = ""
     log_level: str = "INFO"
-    #: Log format: "json" (structured, one object a line) or "text".
-    log_format: str = "json"
+    #: Log format: "json" (structured, one object a line), "text" (readable lines), or
+    #: "auto": text when stderr is a terminal, else JSON.
+    log_format: str = "auto"
     issuer: str = "evenly-hub"
     #: Extra directory of compliance rule packs (``<jurisdiction>/<version>.toml``), read
     #: beside the packs shipped in ``hub/compliance/packs``.
@@ -120,6 +124,11 @@ class Settings:
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.data_dir / 'evenly.db').as_posix()}"
+
+    @property
+    def webhooks_may_reach_loopback(self) -> bool:
+        """Whether deliveries may connect to loopback addresses (either setting allows it)."""
+        return self.allow_insecure_webhooks or self.allow_loopback_webhooks
 
     @property
     def retry_schedule(self) -> list[float]:

@@ -9,7 +9,8 @@ Two gates, both deciding with ``hub.domain.webhook_urls.is_public_address``:
   (which aiohttp never hands to a resolver) and cached answers are checked too.
 
 Both raise ``UnsafeAddress``; ``refusal_of`` finds it inside aiohttp's connection errors, and
-the delivery log records it as ``REFUSED_ADDRESS``.
+the delivery log records it as ``REFUSED_ADDRESS``. Loopback addresses pass only with
+``allow_loopback`` (``Settings.webhooks_may_reach_loopback``: either development setting).
 """
 
 from __future__ import annotations
@@ -22,42 +23,42 @@ from typing import Any
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import ThreadedResolver
 
-from hub.domain.webhook_urls import is_public_address
+from hub.domain.webhook_urls import is_public_address, refusal_reason
 
 
 class UnsafeAddress(OSError):
     """The host resolved to an address webhooks may not reach."""
 
 
-def _check(host: str, allow_insecure: bool) -> None:
+def _check(host: str, allow_loopback: bool) -> None:
     address = ipaddress.ip_address(host.split("%")[0])
-    if not is_public_address(address, allow_loopback=allow_insecure):
-        raise UnsafeAddress(f"webhooks may not target the non-public address {address}")
+    if not is_public_address(address, allow_loopback=allow_loopback):
+        raise UnsafeAddress(refusal_reason(address))
 
 
 class PublicOnlyResolver(AbstractResolver):
-    def __init__(self, *, allow_insecure: bool) -> None:
+    def __init__(self, *, allow_loopback: bool) -> None:
         self._inner = ThreadedResolver()
-        self._allow_insecure = allow_insecure
+        self._allow_loopback = allow_loopback
 
     async def resolve(
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
         for result in results:
-            _check(result["host"], self._allow_insecure)
+            _check(result["host"], self._allow_loopback)
         return results
 
     async def close(self) -> None:
         await self._inner.close()
 
 
-def public_socket_factory(*, allow_insecure: bool) -> Callable[[Any], socket.socket]:
+def public_socket_factory(*, allow_loopback: bool) -> Callable[[Any], socket.socket]:
     """An aiohttp ``socket_factory``: a socket for a public peer, else ``UnsafeAddress``."""
 
     def create(addr_info: Any) -> socket.socket:
         family, type_, proto, _, sockaddr = addr_info
-        _check(str(sockaddr[0]), allow_insecure)
+        _check(str(sockaddr[0]), allow_loopback)
         return socket.socket(family=family, type=type_, proto=proto)
 
     return create

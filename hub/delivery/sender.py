@@ -85,7 +85,7 @@ class Sender:
         *,
         connections: int,
         timeout_seconds: float,
-        allow_insecure: bool,
+        allow_loopback: bool,
         signing_key: WebhookSigningKey,
         secrets: SigningSecrets,
         clock: Callable[[], dt.datetime],
@@ -94,8 +94,8 @@ class Sender:
         """A sender with up to ``connections`` open at once, for the block."""
         connector = aiohttp.TCPConnector(
             limit=connections,
-            resolver=PublicOnlyResolver(allow_insecure=allow_insecure),
-            socket_factory=public_socket_factory(allow_insecure=allow_insecure),
+            resolver=PublicOnlyResolver(allow_loopback=allow_loopback),
+            socket_factory=public_socket_factory(allow_loopback=allow_loopback),
         )
         limits = aiohttp.ClientTimeout(total=timeout_seconds, connect=min(5.0, timeout_seconds))
         async with aiohttp.ClientSession(

@@ -110,7 +110,7 @@ class DeliveryWorker:
             async with Sender.open(
                 connections=self.concurrency + self._slow_room,
                 timeout_seconds=self.timeout,
-                allow_insecure=self.settings.allow_insecure_webhooks,
+                allow_loopback=self.settings.webhooks_may_reach_loopback,
                 signing_key=self.signing_key,
                 secrets=SigningSecrets(self.store, self.clock, self.lease),
                 clock=self.clock,

@@ -9,9 +9,17 @@ local-use NAT64 prefix ``64:ff9b:1::/48``, Teredo and site-local addresses are r
 outright. ``is_public_address`` is the one rule: the check runs when an endpoint is saved
 (``hub.services.webhook_urls`` resolves the name) and again at every connection
 (``hub.delivery.resolver``), so a name that later resolves somewhere private (DNS
-rebinding) is still refused. With ``EVENLY_ALLOW_INSECURE_WEBHOOKS=1``
-(development and tests) ``http`` and loopback addresses are allowed too; other private
-addresses never are.
+rebinding) is still refused.
+
+Two development settings widen the rule, and a refusal names the one that would allow the
+URL (none allows a private, link-local or metadata address):
+
+- ``EVENLY_ALLOW_LOOPBACK_WEBHOOKS=1`` (``allow_loopback``; ``evenly-hub serve --demo``
+  turns it on): receivers on this machine, ``http`` or ``https``: ``localhost``,
+  ``*.localhost`` and loopback literals (127.0.0.0/8, ``[::1]``). ``http`` to any other
+  host stays refused.
+- ``EVENLY_ALLOW_INSECURE_WEBHOOKS=1`` (``allow_insecure``; tests): ``http`` to any host,
+  and loopback addresses.
 """
 
 from __future__ import annotations
@@ -23,6 +31,8 @@ from urllib.parse import urlsplit
 from hub.domain.errors import DomainError
 
 MAX_URL_LENGTH = 2048
+LOOPBACK_SETTING = "EVENLY_ALLOW_LOOPBACK_WEBHOOKS"
+INSECURE_SETTING = "EVENLY_ALLOW_INSECURE_WEBHOOKS"
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
@@ -41,10 +51,11 @@ def refuse(message: str, code: str = "INVALID_WEBHOOK_URL") -> DomainError:
     return DomainError.of(code, message, "url")
 
 
-def parse_url(url: str, *, allow_insecure: bool) -> Target:
+def parse_url(url: str, *, allow_insecure: bool, allow_loopback: bool = False) -> Target:
     """The URL's target, or ``INVALID_WEBHOOK_URL`` / ``WEBHOOK_URL_NOT_ALLOWED``.
 
-    Checks the form and any IP literal; names are checked where they are resolved.
+    Checks the form and any IP literal (``localhost`` names count as 127.0.0.1); other
+    names are checked where they are resolved. ``allow_insecure`` implies ``allow_loopback``.
     """
     if len(url) > MAX_URL_LENGTH or not url.isprintable() or any(c.isspace() for c in url):
         raise refuse(f"a webhook URL is at most {MAX_URL_LENGTH} printable characters")
@@ -56,8 +67,6 @@ def parse_url(url: str, *, allow_insecure: bool) -> Target:
     scheme = parts.scheme.lower()
     if scheme not in ("https", "http"):
         raise refuse("a webhook URL must use https")
-    if scheme == "http" and not allow_insecure:
-        raise refuse("a webhook URL must use https", "WEBHOOK_URL_NOT_ALLOWED")
     if parts.username is not None or parts.password is not None:
         raise refuse("a webhook URL may not contain credentials")
     if parts.fragment:
@@ -65,11 +74,26 @@ def parse_url(url: str, *, allow_insecure: bool) -> Target:
     host = (parts.hostname or "").rstrip(".").lower()
     if not host:
         raise refuse("a webhook URL needs a host")
-    literal = ip_literal(host)
-    if literal is not None:
-        check_address(literal, allow_insecure=allow_insecure)
-    elif host == "localhost" or host.endswith(".localhost"):
-        check_address(ipaddress.ip_address("127.0.0.1"), allow_insecure=allow_insecure)
+    address = ip_literal(host)
+    if address is None and (host == "localhost" or host.endswith(".localhost")):
+        address = ipaddress.ip_address("127.0.0.1")
+    loopback_allowed = allow_insecure or allow_loopback
+    if address is not None:
+        check_address(address, allow_insecure=loopback_allowed)
+    if scheme == "http" and not allow_insecure:
+        if address is None or not is_loopback(address):
+            raise refuse(
+                f"a webhook URL must use https (http only to this machine with "
+                f"{LOOPBACK_SETTING}=1, or anywhere with {INSECURE_SETTING}=1: development "
+                "and tests only)",
+                "WEBHOOK_URL_NOT_ALLOWED",
+            )
+        if not loopback_allowed:
+            raise refuse(
+                f"a webhook URL must use https; http to this machine is allowed with "
+                f"{LOOPBACK_SETTING}=1 (development only; on under `evenly-hub serve --demo`)",
+                "WEBHOOK_URL_NOT_ALLOWED",
+            )
     return Target(url, scheme, host, port or (443 if scheme == "https" else 80))
 
 
@@ -117,12 +141,32 @@ def is_public_address(address: IPAddress, *, allow_loopback: bool = False) -> bo
     return address.is_global and not address.is_multicast
 
 
+def is_loopback(address: IPAddress) -> bool:
+    """Whether ``address`` is this machine (an IPv6 form carrying 127.x counts)."""
+    if isinstance(address, ipaddress.IPv6Address):
+        embedded = embedded_ipv4(address)
+        if embedded is not None:
+            return embedded.is_loopback
+    return address.is_loopback
+
+
+def refusal_reason(address: IPAddress) -> str:
+    """Why webhooks may not reach ``address``, naming the setting that would allow it."""
+    if is_loopback(address):
+        return (
+            f"webhooks may not target the loopback address {address} unless "
+            f"{LOOPBACK_SETTING}=1 (development only; on under `evenly-hub serve --demo`)"
+        )
+    return (
+        f"webhooks may not target the non-public address {address} (no setting allows "
+        "private, link-local or metadata addresses)"
+    )
+
+
 def check_address(address: IPAddress, *, allow_insecure: bool) -> None:
     """Refuse an address that is not public (loopback only with ``allow_insecure``)."""
     if not is_public_address(address, allow_loopback=allow_insecure):
-        raise refuse(
-            f"webhooks may not target the non-public address {address}", "WEBHOOK_URL_NOT_ALLOWED"
-        )
+        raise refuse(refusal_reason(address), "WEBHOOK_URL_NOT_ALLOWED")
 
 
 def ip_literal(host: str) -> IPAddress | None:

@@ -41,7 +41,11 @@ async def create_endpoint(
     description: str = "",
 ) -> tuple[Endpoint, str]:
     """A new endpoint and its first signing secret (``whsec_…``, returned only now)."""
-    await check_url(url, allow_insecure=ctx.settings.allow_insecure_webhooks)
+    await check_url(
+        url,
+        allow_insecure=ctx.settings.allow_insecure_webhooks,
+        allow_loopback=ctx.settings.allow_loopback_webhooks,
+    )
     types = tuple(rules.check_event_types(event_types))
     now = ctx.clock()
     endpoint = Endpoint(
@@ -74,7 +78,11 @@ async def update_endpoint(
 ) -> Endpoint:
     """Change an endpoint's URL, event types or description (only what is given)."""
     if url is not None:
-        await check_url(url, allow_insecure=ctx.settings.allow_insecure_webhooks)
+        await check_url(
+            url,
+            allow_insecure=ctx.settings.allow_insecure_webhooks,
+            allow_loopback=ctx.settings.allow_loopback_webhooks,
+        )
     types = rules.check_event_types(event_types) if event_types is not None else None
     if description is not None:
         rules.check_description(description)

@@ -13,7 +13,7 @@ import socket
 from hub.domain.webhook_urls import IPAddress, Target, check_address, ip_literal, parse_url, refuse
 
 
-async def resolve(target: Target, *, allow_insecure: bool) -> list[IPAddress]:
+async def resolve(target: Target, *, allow_loopback: bool) -> list[IPAddress]:
     """Every address the target's host resolves to, all of them checked."""
     literal = ip_literal(target.host)
     if literal is not None:
@@ -30,15 +30,19 @@ async def resolve(target: Target, *, allow_insecure: bool) -> list[IPAddress]:
     addresses = []
     for *_, sockaddr in infos:
         address = ipaddress.ip_address(str(sockaddr[0]).split("%")[0])
-        check_address(address, allow_insecure=allow_insecure)
+        check_address(address, allow_insecure=allow_loopback)
         addresses.append(address)
     if not addresses:
         raise refuse(f"the host {target.host} does not resolve", "WEBHOOK_URL_UNRESOLVABLE")
     return addresses
 
 
-async def check_url(url: str, *, allow_insecure: bool) -> Target:
-    """Parse and resolve ``url``; raise a DomainError if the hub must not call it."""
-    target = parse_url(url, allow_insecure=allow_insecure)
-    await resolve(target, allow_insecure=allow_insecure)
+async def check_url(url: str, *, allow_insecure: bool, allow_loopback: bool = False) -> Target:
+    """Parse and resolve ``url``; raise a DomainError if the hub must not call it.
+
+    ``allow_insecure`` and ``allow_loopback`` are the two development settings (see
+    ``hub.domain.webhook_urls``).
+    """
+    target = parse_url(url, allow_insecure=allow_insecure, allow_loopback=allow_loopback)
+    await resolve(target, allow_loopback=allow_insecure or allow_loopback)
     return target

@@ -64,6 +64,27 @@ def is_unavailable(error: BaseException) -> bool:
     return False
 
 
+def is_missing_database(error: BaseException) -> bool:
+    """Whether ``error`` (or what caused it) says the database the URL names does not exist
+    on a reachable server (PostgreSQL ``3D000``): not an outage, a set-up step not done."""
+    return any(getattr(e, "sqlstate", None) == "3D000" for e in _causes(error))
+
+
+def root_cause(error: BaseException) -> BaseException:
+    """The driver's error behind ``error`` (the last of its causes), to name in a message."""
+    return _causes(error)[-1]
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    found: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in found and len(found) < 16:
+        found.append(current)
+        orig = getattr(current, "orig", None)
+        current = current.__cause__ or (orig if isinstance(orig, BaseException) else None)
+    return found
+
+
 def _says_unavailable(error: BaseException) -> bool:
     if isinstance(error, DatabaseUnavailable | sa.exc.TimeoutError | sa.exc.DisconnectionError):
         return True  # the pool had no connection to give in time, or found one dead

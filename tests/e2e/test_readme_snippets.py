@@ -2,8 +2,8 @@
 hub as ``make run`` starts it.
 
 The hub is ``evenly-hub serve --demo`` (in-process webhook worker, SQLite, keys generated)
-with its own data directory and a free port, taking http and loopback webhook URLs
-(``EVENLY_ALLOW_INSECURE_WEBHOOKS=1``) for the READMEs' receivers on this machine. The steps run in a scratch copy of the
+with its own data directory and a free port; ``--demo`` itself lets the READMEs' receivers
+on this machine in (no ``EVENLY_ALLOW_*`` setting is passed). The steps run in a scratch copy of the
 repository's layout (its files linked, ``.evenly`` being the hub's data directory), so
 ``. .evenly/demo.env`` loads that hub's address and credentials, as it does after
 ``make run``. Each round is a new terminal:
@@ -219,8 +219,6 @@ def checkout(tmp_path: Path) -> Iterator[Checkout]:
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["HOME"] = str(tmp_path / "home")  # `evenly login` and friends write under it
     env["XDG_CONFIG_HOME"] = str(tmp_path / "home" / ".config")
-    # The README's webhook receiver is on loopback, which the demo hub accepts.
-    env["EVENLY_ALLOW_INSECURE_WEBHOOKS"] = "1"
     hub, base_url = _start_hub(work, env)
     try:
         yield Checkout(work, env, base_url, tmp_path / "hub.log")

@@ -157,7 +157,7 @@ def test_an_ipv6_transition_address_stands_for_the_ipv4_address_it_carries(
 
 def test_one_rule_decides_at_save_time_and_at_connect_time() -> None:
     """Every address the save-time check refuses, the connect-time gate refuses too."""
-    create = public_socket_factory(allow_insecure=False)
+    create = public_socket_factory(allow_loopback=False)
     literals = 0
     for url, insecure, code in REFUSED:
         try:
@@ -182,3 +182,77 @@ def test_loopback_is_public_only_for_development() -> None:
         assert is_public_address(ipaddress.ip_address(host), allow_loopback=True), host
         assert not is_public_address(ipaddress.ip_address(host)), host
     assert not is_public_address(ipaddress.ip_address("10.0.0.1"), allow_loopback=True)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8080/hook",
+        "http://127.10.0.1/hook",
+        "http://localhost:4242/webhooks",
+        "http://[::1]:9/x",
+        "https://127.0.0.1/hook",
+    ],
+)
+def test_the_loopback_allowance_opens_receivers_on_this_machine(url: str) -> None:
+    target = asyncio.run(check_url(url, allow_insecure=False, allow_loopback=True))
+    assert target.url == url
+    with pytest.raises(DomainError) as refused:
+        asyncio.run(check_url(url, allow_insecure=False))
+    assert "EVENLY_ALLOW_LOOPBACK_WEBHOOKS=1" in refused.value.problems[0].message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://10.0.0.1/hook",
+        "https://172.16.5.4/hook",
+        "http://192.168.1.1/hook",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[fd00::1]/hook",
+        "http://[fe80::1]/hook",
+        "http://[64:ff9b::a9fe:a9fe]/latest/meta-data",
+        "http://[::ffff:10.0.0.1]/hook",
+        "http://100.64.0.1/hook",
+    ],
+)
+def test_the_loopback_allowance_never_opens_private_or_metadata_addresses(url: str) -> None:
+    with pytest.raises(DomainError) as refused:
+        asyncio.run(check_url(url, allow_insecure=False, allow_loopback=True))
+    assert refused.value.code == "WEBHOOK_URL_NOT_ALLOWED"
+    assert "no setting allows" in refused.value.problems[0].message
+
+
+def test_the_loopback_allowance_keeps_https_for_other_hosts() -> None:
+    with pytest.raises(DomainError) as refused:
+        asyncio.run(
+            check_url("http://93.184.216.34/hook", allow_insecure=False, allow_loopback=True)
+        )
+    assert refused.value.code == "WEBHOOK_URL_NOT_ALLOWED"
+    assert "EVENLY_ALLOW_INSECURE_WEBHOOKS=1" in refused.value.problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("url", "setting"),
+    [
+        ("http://127.0.0.1:8000/hook", "EVENLY_ALLOW_LOOPBACK_WEBHOOKS=1"),
+        ("http://localhost/hook", "EVENLY_ALLOW_LOOPBACK_WEBHOOKS=1"),
+        ("https://[::1]/hook", "EVENLY_ALLOW_LOOPBACK_WEBHOOKS=1"),
+        ("http://example.com/hook", "EVENLY_ALLOW_INSECURE_WEBHOOKS=1"),
+    ],
+)
+def test_a_refusal_names_the_setting_that_would_allow_it(url: str, setting: str) -> None:
+    with pytest.raises(DomainError) as refused:
+        asyncio.run(check_url(url, allow_insecure=False))
+    assert setting in refused.value.problems[0].message
+
+
+def test_the_connect_time_gate_follows_the_loopback_allowance() -> None:
+    loopback = (socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", 8000))
+    with pytest.raises(UnsafeAddress, match="EVENLY_ALLOW_LOOPBACK_WEBHOOKS=1"):
+        public_socket_factory(allow_loopback=False)(loopback)
+    public_socket_factory(allow_loopback=True)(loopback).close()
+    for host in ("10.0.0.1", "169.254.169.254", "192.168.0.1"):
+        private = (socket.AF_INET, socket.SOCK_STREAM, 6, "", (host, 80))
+        with pytest.raises(UnsafeAddress, match="no setting allows"):
+            public_socket_factory(allow_loopback=True)(private)

@@ -4,8 +4,10 @@ Orders are kept in memory to keep the example short; ``POST /jobs/place-overdue`
 daily cron job would call. Placing is safe to repeat: the SDK derives the idempotency key
 from the order's reference, so a second run (or a retry after a timeout) places nothing twice.
 
+    pip install ./webhooks './sdk/python[examples]'   # the SDK, Starlette and uvicorn
     export EVENLY_CLIENT_ID=… EVENLY_CLIENT_SECRET=… EVENLY_BASE_URL=http://127.0.0.1:8000
     python examples/checkout_placement.py          # serves on http://127.0.0.1:4243
+    python examples/checkout_placement.py --port 5001   # or on another port
 
     curl -X POST localhost:4243/orders -H 'content-type: application/json' -d '{"id": "ORD-1",
       "customer": {"id": "C-1", "name": "Astrid Lindqvist", "email": "astrid@example.com",
@@ -123,7 +125,17 @@ def create_app(client_factory: Any = evenly.AsyncEvenly) -> Starlette:
     )
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     import uvicorn
 
-    uvicorn.run(create_app(), host="127.0.0.1", port=4243)
+    parser = argparse.ArgumentParser(description="A checkout backend that places overdue orders.")
+    parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    parser.add_argument("--port", type=int, default=4243, help="default: %(default)s")
+    args = parser.parse_args(argv)
+    uvicorn.run(create_app(), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -6,9 +6,11 @@
 * On start it reads ``events(after:)`` from the last event it read there, so whatever was
   missed while it was down is handled before (and deduped against) new deliveries.
 
+    pip install ./webhooks './sdk/python[examples]'   # the SDK, Starlette and uvicorn
     export EVENLY_CLIENT_ID=… EVENLY_CLIENT_SECRET=… EVENLY_BASE_URL=http://127.0.0.1:8000
     export WEBHOOK_SECRET=whsec_…               # from webhook_endpoints.create(...).secret
     python examples/webhook_receiver.py         # serves on http://127.0.0.1:4242/webhooks
+    python examples/webhook_receiver.py --port 5000   # or on another port
 
 Locally, ``evenly listen --forward-to http://127.0.0.1:4242/webhooks`` delivers the events
 signed with the secret it prints.
@@ -98,8 +100,18 @@ def create_app(secret: str, inbox: Inbox, client_factory: Any = evenly.AsyncEven
     return Starlette(routes=[Route("/webhooks", receive, methods=["POST"])], lifespan=lifespan)
 
 
-if __name__ == "__main__":
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+
     import uvicorn
 
+    parser = argparse.ArgumentParser(description="Receive the hub's webhooks on /webhooks.")
+    parser.add_argument("--host", default="127.0.0.1", help="default: %(default)s")
+    parser.add_argument("--port", type=int, default=4242, help="default: %(default)s")
+    args = parser.parse_args(argv)
     inbox = Inbox(Path(os.environ.get("INBOX_DB", "webhook-inbox.db")))
-    uvicorn.run(create_app(os.environ["WEBHOOK_SECRET"], inbox), host="127.0.0.1", port=4242)
+    uvicorn.run(create_app(os.environ["WEBHOOK_SECRET"], inbox), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from hub.auth.scopes import OrganizationKind
+from hub.domain.account import Product
 from hub.domain.errors import DomainError
 from hub.preflight import database_failure, require_database
 from hub.services import organizations as organization_service
@@ -241,8 +242,13 @@ def admin() -> None:
 
 
 @admin.command("create-organization")
-@click.option("--kind", type=click.Choice(["creditor", "agency"]), required=True)
-@click.option("--name", required=True)
+@click.option(
+    "--kind",
+    type=click.Choice(["creditor", "agency"]),
+    required=True,
+    help="A creditor places accounts; an agency collects them.",
+)
+@click.option("--name", required=True, help="The organization's display name.")
 @click.option("--country", required=True, help="ISO 3166-1 alpha-2 code.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def create_organization(kind: str, name: str, country: str, as_json: bool) -> None:
@@ -256,12 +262,14 @@ def create_organization(kind: str, name: str, country: str, as_json: bool) -> No
 
 
 @admin.command("create-client")
-@click.option("--organization", "organization_id", required=True)
-@click.option("--name", default="api", show_default=True)
+@click.option(
+    "--organization", "organization_id", required=True, help="The organization's id (org_…)."
+)
+@click.option("--name", default="api", show_default=True, help="A label for the client.")
 @click.option(
     "--scope", "scopes", multiple=True, help="Repeat for each scope; all of the kind's if omitted."
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the credentials as one JSON object.")
 def create_client(organization_id: str, name: str, scopes: tuple[str, ...], as_json: bool) -> None:
     """Add an API client to an organization."""
     creds = _run(
@@ -281,14 +289,23 @@ def revoke_client(client_id: str) -> None:
 
 
 @admin.command("create-routing-rule")
-@click.option("--creditor", "creditor_id", required=True)
-@click.option("--agency", "agency_id", required=True)
-@click.option("--country", default=None)
-@click.option("--product", default=None)
+@click.option("--creditor", "creditor_id", required=True, help="The creditor's id (org_…).")
+@click.option("--agency", "agency_id", required=True, help="The agency's id (org_…).")
+@click.option(
+    "--country",
+    default=None,
+    help="Only customers of this country (ISO 3166-1 alpha-2); default: any country.",
+)
+@click.option(
+    "--product",
+    default=None,
+    type=click.Choice([p.value for p in Product]),
+    help="Only accounts of this product; default: any product.",
+)
 @click.option(
     "--priority", default=100, show_default=True, type=int, help="Lower numbers match first."
 )
-@click.option("--json", "as_json", is_flag=True)
+@click.option("--json", "as_json", is_flag=True, help='Print {"routing_rule_id": …} as JSON.')
 def create_routing_rule(
     creditor_id: str,
     agency_id: str,

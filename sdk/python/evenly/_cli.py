@@ -22,9 +22,15 @@ from evenly_webhooks import generate_secret, headers
 from evenly import _config
 from evenly._client import Evenly
 from evenly._exceptions import EvenlyError
-from evenly._files import count_accounts, read_accounts
+from evenly._files import (
+    FileFormatError,
+    check_csv_header,
+    count_accounts,
+    is_csv,
+    read_numbered_accounts,
+)
 from evenly._mcp_command import mcp_command
-from evenly._models import Event
+from evenly._models import AccountStatus, Event
 from evenly._placement import PlacementError, PlacementResult
 from evenly.webhooks import WebhookVerificationError, verify
 
@@ -98,35 +104,62 @@ def accounts() -> None:
     required=True,
     help="A .csv or .jsonl file of accounts.",
 )
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 500))
-@click.option("--concurrency", default=4, show_default=True, type=click.IntRange(1, 32))
+@click.option(
+    "--batch-size",
+    default=500,
+    show_default=True,
+    type=click.IntRange(1, 500),
+    help="Accounts per placeAccounts call.",
+)
+@click.option(
+    "--concurrency",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 32),
+    help="Batches in flight at once.",
+)
 @click.option(
     "--errors",
     "errors_path",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write every refused item to this JSONL file.",
+    help="Write every refused item to this JSONL file (its line in --file, reference, errors).",
 )
-@click.option("--progress/--no-progress", default=True, show_default=True)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Draw a progress bar on stderr. [default: when stderr is a terminal]",
+)
 def place_accounts(
-    path: Path, batch_size: int, concurrency: int, errors_path: Path | None, progress: bool
+    path: Path, batch_size: int, concurrency: int, errors_path: Path | None, progress: bool | None
 ) -> None:
     """Place every account of a file; safe to run again after an interruption.
 
     CSV columns: reference, customer_reference, customer_name, customer_country,
     customer_email, customer_phone, customer_language, customer_timezone,
-    original_amount_minor, balance_minor, currency, due_date, product, metadata.
-    JSONL: one object per line with the fields of evenly.NewAccount.
+    original_amount_minor, balance_minor, currency, due_date, product, metadata, in any
+    order. Contact details, product and metadata may be left out; the others are required.
+    JSONL: one object per line with the fields of evenly.NewAccount. Refused items are
+    reported by their line in the file.
     """
+    if is_csv(path):
+        try:
+            check_csv_header(path)
+        except FileFormatError as error:
+            raise click.BadParameter(str(error), param_hint="'--file'") from error
+    if progress is None:
+        progress = sys.stderr.isatty()
+    lines = _Lines()
     errors_out: TextIO | None = errors_path.open("w") if errors_path else None
 
     def on_result(result: PlacementResult | PlacementError) -> None:
+        line = lines.settle(result)
         if errors_out is not None and isinstance(result, PlacementError):
-            errors_out.write(json.dumps(_error_record(result)) + "\n")
+            errors_out.write(json.dumps(_error_record(line, result)) + "\n")
 
     try:
         with client_from_settings() as client:
             report = client.accounts.place_many(
-                read_accounts(path),
+                lines.track(read_numbered_accounts(path)),
                 batch_size=batch_size,
                 concurrency=concurrency,
                 progress=progress,
@@ -144,7 +177,8 @@ def place_accounts(
         f"failed {report.failed_count:,}, in {report.elapsed:.1f}s"
     )
     for refused in report.errors[:20]:
-        click.echo(f"  item {refused.index + 1}: {_describe(refused)}", err=True)
+        line = lines.refused.get(refused.index, "?")
+        click.echo(f"  line {line}: {_describe(refused)}", err=True)
     if len(report.errors) > 20:
         click.echo(f"  … and {len(report.errors) - 20:,} more", err=True)
     if report.stopped_by is not None:
@@ -153,9 +187,28 @@ def place_accounts(
         sys.exit(1)
 
 
-def _error_record(error: PlacementError) -> dict[str, Any]:
+class _Lines:
+    """The file line of each item in flight, and of each refused one."""
+
+    def __init__(self) -> None:
+        self.pending: dict[int, int] = {}
+        self.refused: dict[int, int] = {}
+
+    def track(self, numbered: Iterator[tuple[int, dict[str, Any]]]) -> Iterator[dict[str, Any]]:
+        for index, (line, account) in enumerate(numbered):
+            self.pending[index] = line
+            yield account
+
+    def settle(self, result: PlacementResult | PlacementError) -> int:
+        line = self.pending.pop(result.index)
+        if isinstance(result, PlacementError):
+            self.refused[result.index] = line
+        return line
+
+
+def _error_record(line: int, error: PlacementError) -> dict[str, Any]:
     return {
-        "index": error.index,
+        "line": line,
         "reference": error.reference,
         "errors": [e.model_dump(mode="json") for e in error.errors],
     }
@@ -170,10 +223,17 @@ def _describe(error: PlacementError) -> str:
 
 
 @accounts.command("list")
-@click.option("--status", multiple=True, help="Only these statuses (repeat).")
+@click.option(
+    "--status",
+    multiple=True,
+    type=click.Choice([s.value for s in AccountStatus]),
+    help="Only accounts in this status (repeat for several).",
+)
 @click.option("--country", help="Only customers of this country.")
 @click.option("--reference", help="Exactly this reference.")
-@click.option("--limit", default=20, show_default=True, type=click.IntRange(1))
+@click.option(
+    "--limit", default=20, show_default=True, type=click.IntRange(1), help="At most this many."
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
 def list_accounts(
     status: Sequence[str], country: str | None, reference: str | None, limit: int, as_json: bool
@@ -241,12 +301,26 @@ def _follow(
 ) -> Iterator[Event]:
     after, from_start = start
     stream = client.events.stream(
-        after=after, types=types, from_start=from_start, poll_interval=poll_interval
+        after=after,
+        types=types,
+        from_start=from_start,
+        poll_interval=poll_interval,
+        on_disconnect=_say_disconnected,
+        on_reconnect=_say_reconnected,
     )
     for count, event in enumerate(stream, 1):
         yield event
         if exit_after is not None and count >= exit_after:
             return
+
+
+def _say_disconnected(error: Exception, delay: float) -> None:
+    click.echo(f"Lost the hub ({error}); trying again in {delay:.1f}s…", err=True)
+
+
+def _say_reconnected(after: str | None) -> None:
+    where = f"after {after}" if after else "from the start"
+    click.echo(f"Reconnected to the hub; resuming {where}.", err=True)
 
 
 @events.command("tail")
@@ -352,6 +426,13 @@ def webhooks() -> None:
     """Webhook tools."""
 
 
+RAW_BODY_HINT = (
+    "hint: the signature covers the exact bytes the hub sent. A body that was parsed and "
+    "serialized again (another key order, other spacing, other escapes) no longer matches: "
+    "pass the raw body as received, and the secret (whsec_…) of the endpoint it was sent to."
+)
+
+
 @webhooks.command("verify")
 @click.option("--secret", "secrets", multiple=True, required=True, help="whsec_ secret (repeat).")
 @click.option(
@@ -386,6 +467,8 @@ def verify_command(
         event = verify(body, received, list(secrets), **options)
     except WebhookVerificationError as error:
         click.echo(f"invalid: {error.reason}: {error}", err=True)
+        if error.reason == "no_matching_signature":
+            click.echo(RAW_BODY_HINT, err=True)
         sys.exit(1)
     click.echo(f"valid: {event.type} {event.id}")
     click.echo(event.model_dump_json(indent=2))

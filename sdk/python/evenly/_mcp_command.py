@@ -38,8 +38,16 @@ def _client() -> AsyncEvenly:
     show_default=True,
     help="stdio for a local client; http: streamable HTTP on --host:--port, path /mcp.",
 )
-@click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8765, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--host", default="127.0.0.1", show_default=True, help="Where --transport http listens."
+)
+@click.option(
+    "--port",
+    default=8765,
+    show_default=True,
+    type=click.IntRange(1, 65535),
+    help="The port --transport http listens on.",
+)
 @click.option(
     "--confirmation-ttl",
     default=300,

@@ -4,22 +4,71 @@ The subscription speaks graphql-transport-ws on ``/graphql`` (the access token g
 ``connection_init`` payload). A hub without it (no websocket route, or no such field)
 refuses the connection or the subscription; the stream then polls the feed instead, from
 the same ``after``, so no event is skipped either way.
+
+When the hub cannot be reached (it restarts, the network drops), the stream waits and tries
+again, 0.5 s, 1 s, 2 s, … up to 30 s apart, for as long as it takes, and resumes after the
+last event it yielded: no event twice, none skipped. ``on_disconnect(error, delay)`` hears
+of each failed attempt, ``on_reconnect(after)`` of the hub answering again.
 """
 
 from __future__ import annotations
 
 import json
+import random
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from evenly._exceptions import AuthenticationError, EvenlyError, PermissionError
+from evenly._exceptions import (
+    APIConnectionError,
+    AuthenticationError,
+    EvenlyError,
+    PermissionError,
+    ServerError,
+)
 from evenly._models import Event
 from evenly._operations import ACCOUNT_EVENTS, ORGANIZATION_EVENTS
 
 SUBPROTOCOL = "graphql-transport-ws"
 DEFAULT_POLL_INTERVAL = 1.0
+FIRST_RECONNECT_DELAY = 0.5
+MAX_RECONNECT_DELAY = 30.0
+
+# The hub is not there, or not well: wait and try again (the SDK's own retries are spent).
+HUB_LOST = (APIConnectionError, ServerError)
+
+DisconnectCallback = Callable[[Exception, float], None]
+ReconnectCallback = Callable[[str | None], None]
+
+
+class Reconnection:
+    """How long to wait before reaching for the hub again, and who to tell."""
+
+    def __init__(
+        self,
+        on_disconnect: DisconnectCallback | None = None,
+        on_reconnect: ReconnectCallback | None = None,
+    ) -> None:
+        self.on_disconnect = on_disconnect
+        self.on_reconnect = on_reconnect
+        self.failures = 0
+
+    def lost(self, error: Exception) -> float:
+        """Seconds to wait after ``error`` (doubling from 0.5 s to 30 s, ±10 %)."""
+        self.failures += 1
+        delay = min(MAX_RECONNECT_DELAY, FIRST_RECONNECT_DELAY * 2.0 ** (self.failures - 1))
+        delay *= random.uniform(0.9, 1.1)
+        if self.on_disconnect is not None:
+            self.on_disconnect(error, delay)
+        return delay
+
+    def answered(self, after: str | None) -> None:
+        """The hub answered: if it had been lost, say so once."""
+        if self.failures:
+            self.failures = 0
+            if self.on_reconnect is not None:
+                self.on_reconnect(after)
 
 
 class SubscriptionUnavailable(Exception):

@@ -140,9 +140,16 @@ async def test_accounts_place_from_csv_with_errors_then_again(
     )
     assert done.returncode == 1
     assert "placed 4 (of which 0 already placed), failed 1" in done.stdout
-    assert "INVALID_EMAIL" in done.stderr
+    assert f"  line 5: {accounts[3]['reference']}: INVALID_EMAIL at customer.email" in done.stderr
     refused = [json.loads(line) for line in errors.read_text().splitlines()]
-    assert refused[0]["index"] == 3 and refused[0]["errors"][0]["code"] == "INVALID_EMAIL"
+    assert refused == [
+        {
+            "line": 5,  # the header is line 1: the fourth account is on line 5
+            "reference": accounts[3]["reference"],
+            "errors": [refused[0]["errors"][0]],
+        }
+    ]
+    assert refused[0]["errors"][0]["code"] == "INVALID_EMAIL"
     placed = sdk.accounts.get(reference=accounts[0]["reference"])
     assert placed.metadata == {"order": "1"}
 
@@ -157,10 +164,10 @@ async def test_accounts_place_from_jsonl_and_list(
     path = tmp_path / "accounts.jsonl"
     path.write_text("".join(json.dumps(a) + "\n" for a in accounts))
     env = cli_env(parties, tmp_path)
-    done = await asyncio.to_thread(run, env, "accounts", "place", "--file", str(path))
+    done = await asyncio.to_thread(run, env, "accounts", "place", "--file", str(path), "--progress")
     assert done.returncode == 0, done.stderr
     assert "placed 3" in done.stdout
-    assert "3/3" in done.stderr  # the progress bar
+    assert "3/3" in done.stderr  # the progress bar, asked for
 
     listed = await asyncio.to_thread(
         run, env, "accounts", "list", "--reference", accounts[1]["reference"], "--json"
@@ -279,3 +286,117 @@ def test_webhooks_verify_command(tmp_path: Path) -> None:
     )
     assert tampered.returncode == 1
     assert "no_matching_signature" in tampered.stderr
+
+    reserialized = json.dumps(json.loads(body), indent=2).encode()  # what a JSON parser sends on
+    again = run(env, "webhooks", "verify", "--secret", secret, *as_lines, stdin=reserialized)
+    assert again.returncode == 1
+    assert "invalid: no_matching_signature" in again.stderr
+    assert "serialized again" in again.stderr and "raw body" in again.stderr
+
+
+def _csv_line(account: dict[str, Any], metadata: str = "") -> str:
+    c = account["customer"]
+    cells = [
+        account["reference"],
+        c["reference"],
+        c["name"],
+        c["country"],
+        c["email"],
+        c["phone"],
+        c["language"],
+        c["timezone"],
+        str(account["original_amount"]["amount_minor"]),
+        str(account["balance"]["amount_minor"]),
+        account["balance"]["currency"],
+        account["due_date"],
+        account["product"],
+        metadata,
+    ]
+    return ",".join(cells)
+
+
+async def test_accounts_place_reports_refused_rows_by_their_line_in_the_file(
+    parties: Parties, tmp_path: Path
+) -> None:
+    from evenly._files import CSV_COLUMNS
+
+    accounts = [new_account() for _ in range(4)]
+    accounts[2]["customer"]["email"] = "broken"
+    accounts[3]["balance"]["amount_minor"] = "lots"  # refused by the SDK, before sending
+    text = "\n".join(
+        [
+            ",".join(CSV_COLUMNS),  # line 1
+            _csv_line(accounts[0]),  # line 2
+            "",  # line 3: blank
+            _csv_line(accounts[1], '"{""note"": ""two"",\n""lines"": 2}"'),  # lines 4-5
+            _csv_line(accounts[2]),  # line 6
+            _csv_line(accounts[3]),  # line 7
+        ]
+    )
+    path = tmp_path / "accounts.csv"
+    path.write_text(text + "\n")
+    errors = tmp_path / "errors.jsonl"
+    env = cli_env(parties, tmp_path)
+    done = await asyncio.to_thread(
+        run, env, "accounts", "place", "--file", str(path), "--errors", str(errors)
+    )
+    assert done.returncode == 1, done.stderr
+    assert "placed 2 (of which 0 already placed), failed 2" in done.stdout
+    assert f"  line 6: {accounts[2]['reference']}: INVALID_EMAIL" in done.stderr
+    assert f"  line 7: {accounts[3]['reference']}: INVALID_INPUT at balance.amount_minor" in (
+        done.stderr
+    )
+    refused = [json.loads(line) for line in errors.read_text().splitlines()]
+    assert sorted((r["line"], r["reference"]) for r in refused) == [
+        (6, accounts[2]["reference"]),
+        (7, accounts[3]["reference"]),
+    ]
+    assert "placing" not in done.stderr  # stderr is a pipe here: no progress bar
+
+
+async def test_accounts_place_refuses_a_csv_header_that_does_not_fit_before_sending(
+    parties: Parties, tmp_path: Path, sdk: evenly.Evenly
+) -> None:
+    from evenly._files import CSV_COLUMNS
+
+    account = new_account()
+    columns = [c for c in CSV_COLUMNS if c != "due_date"]
+    columns[columns.index("customer_country")] = "country"
+    row = _csv_line(account).split(",")
+    del row[CSV_COLUMNS.index("due_date")]
+    path = tmp_path / "export.csv"
+    path.write_text(",".join(columns) + "\n" + ",".join(row) + "\n")
+    done = await asyncio.to_thread(
+        run, cli_env(parties, tmp_path), "accounts", "place", "--file", str(path)
+    )
+    assert done.returncode == 2
+    message = " ".join(done.stderr.split())
+    assert "export.csv, line 1: missing columns: customer_country, due_date" in message
+    assert "unknown columns: 'country'" in message
+    assert "INVALID_INPUT" not in done.stderr and "placed" not in done.stdout
+    with pytest.raises(evenly.NotFoundError):
+        sdk.accounts.get(reference=account["reference"])
+
+
+def test_every_cli_option_says_what_it_is_for(tmp_path: Path) -> None:
+    import click
+    from evenly._cli import main
+
+    def commands(group: click.Group, path: str) -> Iterator[tuple[str, click.Command]]:
+        for name, command in group.commands.items():
+            if isinstance(command, click.Group):
+                yield from commands(command, f"{path} {name}")
+            else:
+                yield f"{path} {name}", command
+
+    undocumented = [
+        f"{path} {option.opts[0]}"
+        for path, command in commands(main, "evenly")
+        for option in command.params
+        if isinstance(option, click.Option) and not option.hidden and not option.help
+    ]
+    assert undocumented == []
+    listed = run(cli_env(None, tmp_path), "accounts", "list", "--help")
+    assert "[" + "|".join(evenly.AccountStatus) + "]" in "".join(listed.stdout.split())
+    refused = run(cli_env(None, tmp_path), "accounts", "list", "--status", "OPEN")
+    assert refused.returncode == 2 and "'OPEN' is not one of" in refused.stderr

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import datetime as dt
+import json
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ import httpx
 import pytest
 import uvicorn
 from conftest import REPO_ROOT, Credentials, Hub, Parties, free_port, new_account
+from evenly_webhooks import generate_secret, headers
 from starlette.testclient import TestClient
 
 EXAMPLES = REPO_ROOT / "examples"
@@ -278,3 +280,115 @@ def test_agency_worker_acknowledges_assignments_and_records_payments_once(
         assert again.account.balance.amount_minor == 75000
         assert again.payment.channel is evenly.PaymentChannel.PORTAL
         assert ours.accounts.get(first[0].id).balance.amount_minor == 75000
+
+
+def serve_example(
+    name: str, port: int, env: dict[str, str], tmp_path: Path, python: str = sys.executable
+) -> subprocess.Popen[bytes]:
+    """``python examples/<name> --port <port>`` as a user runs it, once it answers HTTP."""
+    log = (tmp_path / f"{name}.log").open("wb")
+    process = subprocess.Popen(
+        [python, str(EXAMPLES / name), "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        assert process.poll() is None, (tmp_path / f"{name}.log").read_text()
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/", timeout=1)
+            return process
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    process.kill()
+    raise AssertionError(f"{name} did not serve on {port}")
+
+
+def test_example_servers_serve_on_the_port_given(parties: Parties, tmp_path: Path) -> None:
+    env = {**os.environ, **parties.hub.client_env(parties.creditor)}
+    secret = generate_secret()
+    receiver_port, checkout_port = free_port(), free_port()
+    receiver = serve_example(
+        "webhook_receiver.py", receiver_port, {**env, "WEBHOOK_SECRET": secret}, tmp_path
+    )
+    checkout = serve_example("checkout_placement.py", checkout_port, env, tmp_path)
+    try:
+        body = b'{"type":"webhook.test","timestamp":"2026-01-01T00:00:00Z","data":{}}'
+        signed = headers(body, msg_id="evt_port", timestamp=int(time.time()), secrets=[secret])
+        url = f"http://127.0.0.1:{receiver_port}/webhooks"
+        assert httpx.post(url, content=body, headers=signed).status_code == 204
+        assert httpx.post(url, content=body, headers={}).status_code == 400
+        order = {"id": f"ORD-{uuid.uuid4().hex[:8]}", "customer": {}, "amount_minor": 1}
+        order.update(currency="SEK", due="2026-01-31")
+        created = httpx.post(f"http://127.0.0.1:{checkout_port}/orders", json=order)
+        assert created.status_code == 201 and created.json() == {"id": order["id"]}
+    finally:
+        for process in (receiver, checkout):
+            process.terminate()
+            process.wait(15)
+    assert (tmp_path / "webhook-inbox.db").exists()  # the receiver's inbox, in its directory
+
+
+def test_example_servers_document_their_port_option() -> None:
+    for name, default in (("webhook_receiver.py", "4242"), ("checkout_placement.py", "4243")):
+        done = subprocess.run(
+            [sys.executable, str(EXAMPLES / name), "--help"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "--port" in done.stdout and default in done.stdout
+
+
+def run_agency_worker(
+    hub: Hub, agency: Credentials, state: Path
+) -> subprocess.CompletedProcess[str]:
+    argv = [sys.executable, str(EXAMPLES / "agency_worker.py"), "--once", "--state", str(state)]
+    env = {**os.environ, **hub.client_env(agency)}
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_agency_worker_skips_accounts_no_longer_placed_and_moves_on(
+    parties: Parties, tmp_path: Path
+) -> None:
+    hub = parties.hub
+    creditor, agency = hub.organization("creditor"), hub.organization("agency")
+    hub.route(creditor, agency)
+    state = tmp_path / "agency-worker.json"
+    with (
+        evenly.Evenly(creditor.client_id, creditor.client_secret, base_url=hub.url) as ours,
+        evenly.Evenly(agency.client_id, agency.client_secret, base_url=hub.url) as theirs,
+    ):
+        recalled, acknowledged, waiting = (
+            ours.accounts.place(**new_account()).account for _ in range(3)
+        )
+        ours.accounts.recall(recalled.id, reason="paid us directly")
+        theirs.agency.acknowledge(acknowledged.id, agency_reference="BY-HAND")
+
+        first = run_agency_worker(hub, agency, state)
+        assert first.returncode == 0, first.stderr
+        assert f"skipped {recalled.id} (" in first.stderr
+        assert f"skipped {acknowledged.id} (INVALID_STATE_TRANSITION)" in first.stderr
+        assert "took on 1 account(s)" in first.stderr
+        assignments = list(theirs.events.list(types=["account.assigned"]))
+        assert [e.data["account"]["id"] for e in assignments] == [
+            recalled.id,
+            acknowledged.id,
+            waiting.id,
+        ]
+        assert json.loads(state.read_text()) == {"after": assignments[-1].id}
+        assert theirs.accounts.get(waiting.id).status is evenly.AccountStatus.ACKNOWLEDGED
+        assert ours.accounts.get(recalled.id).status is evenly.AccountStatus.RECALLED
+        assert theirs.accounts.get(acknowledged.id).agency_reference == "BY-HAND"
+
+        later = ours.accounts.place(**new_account()).account
+        second = run_agency_worker(hub, agency, state)  # the restart goes on from there
+        assert second.returncode == 0, second.stderr
+        assert "skipped" not in second.stderr and "took on 1 account(s)" in second.stderr
+        [newest] = theirs.events.list(after=assignments[-1].id, types=["account.assigned"])
+        assert newest.data["account"]["id"] == later.id
+        assert json.loads(state.read_text()) == {"after": newest.id}
+        assert theirs.accounts.get(later.id).status is evenly.AccountStatus.ACKNOWLEDGED

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import threading
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import evenly
@@ -157,6 +159,25 @@ async def test_events_stream_polls_when_asked(client: Any) -> None:
     assert client._subscriptions_available is None
 
 
+def unwell_server() -> int:
+    """A local HTTP server that answers every request 503, as a restarting proxy would."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self) -> None:
+            self.send_response(503)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return int(server.server_port)
+
+
 async def first_event(stream: Any) -> Any:
     if hasattr(stream, "__aiter__"):
         return await stream.__anext__()
@@ -165,7 +186,7 @@ async def first_event(stream: Any) -> Any:
 
 @pytest.mark.parametrize(
     ("socket", "available"),
-    [("hub", True), ("refused", None), ("no-websocket-route", False)],
+    [("hub", True), ("refused", None), ("no-websocket-route", False), ("unwell", None)],
 )
 async def test_events_stream_from_now_gets_only_new_events(
     client: Any, socket: str, available: bool | None, monkeypatch: pytest.MonkeyPatch
@@ -174,6 +195,11 @@ async def test_events_stream_from_now_gets_only_new_events(
     if socket == "refused":  # no websocket to be had now: this stream polls
         monkeypatch.setattr(
             "evenly.resources.events.websocket_url", lambda base: "ws://127.0.0.1:9/graphql"
+        )
+    elif socket == "unwell":  # the upgrade is answered 503: poll now, subscribe next time
+        port = unwell_server()
+        monkeypatch.setattr(
+            "evenly.resources.events.websocket_url", lambda base: f"ws://127.0.0.1:{port}/graphql"
         )
     elif socket == "no-websocket-route":  # a hub without subscriptions: polls from now on
         monkeypatch.setattr(

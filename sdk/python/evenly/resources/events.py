@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import websockets
@@ -17,7 +18,11 @@ from evenly._operations import ACCOUNT_TIMELINE, EVENTS, LATEST_CURSOR
 from evenly._pagination import MAX_PAGE_SIZE, AsyncPaginator, Page, SyncPaginator, connection
 from evenly._streaming import (
     DEFAULT_POLL_INTERVAL,
+    HUB_LOST,
     SUBPROTOCOL,
+    DisconnectCallback,
+    ReconnectCallback,
+    Reconnection,
     SubscriptionSession,
     SubscriptionUnavailable,
     websocket_url,
@@ -33,6 +38,13 @@ _DROPPED = (websockets.exceptions.WebSocketException, OSError, TimeoutError)
 
 
 _PageCalls = Callable[[str | None, int], Call[Page[Event]]]
+
+
+def _hub_failing(error: Exception) -> bool:
+    """A refused upgrade that says the hub is unwell (5xx, e.g. while it restarts), not that
+    it has no subscriptions: poll for now, subscribe again next time."""
+    status = getattr(getattr(error, "response", None), "status_code", None)
+    return isinstance(status, int) and status >= 500
 
 
 def _list_calls(types: Sequence[str] | None) -> _PageCalls:
@@ -81,6 +93,23 @@ def _feed_calls(types: Sequence[str] | None, account_id: str | None) -> _PageCal
 
 def _latest_cursor_call() -> Call[str]:
     return Call(LATEST_CURSOR, {}, lambda data, _: str(data["events"]["latestCursor"]))
+
+
+@dataclass(frozen=True)
+class _Follow:
+    """What one stream follows, and how."""
+
+    types: Sequence[str] | None
+    account_id: str | None
+    interval: float
+    subscribe: bool
+
+    @property
+    def pages(self) -> _PageCalls:
+        return _feed_calls(self.types, self.account_id)
+
+    def session(self, token: str, after: str | None) -> SubscriptionSession:
+        return SubscriptionSession(token, self.types, after, self.account_id)
 
 
 class Events(SyncResource):
@@ -133,6 +162,9 @@ class Events(SyncResource):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         subscribe: bool = True,
         account_id: str | None = None,
+        reconnect: bool = True,
+        on_disconnect: DisconnectCallback | None = None,
+        on_reconnect: ReconnectCallback | None = None,
     ) -> Iterator[Event]:
         """The events after ``after`` (default: from now; ``from_start``: the whole feed),
         then each new one as it happens; with ``account_id``, only that account's.
@@ -140,36 +172,54 @@ class Events(SyncResource):
         Never ends by itself. Uses the ``organizationEvents`` (``accountEvents``)
         subscription when the hub has it (and ``subscribe``), else polls every
         ``poll_interval`` seconds; if the subscription drops, polling goes on from the last
-        event yielded.
+        event yielded. When the hub cannot be reached it tries again with backoff
+        (``reconnect=False``: raise instead) and resumes after the last event yielded;
+        ``on_disconnect(error, delay)`` and ``on_reconnect(after)`` hear of it.
         """
-        pages = _feed_calls(types, account_id)
-        if after is None and from_start:
-            # Read from the beginning until there is an event to follow on from.
-            while after is None:
-                for event in SyncPaginator(self._client.execute, pages):
-                    yield event
-                    after = event.id
-                if after is None:
-                    time.sleep(poll_interval)
-        if subscribe and self._client._subscriptions_available is not False:
-            session = SubscriptionSession(self._client._access_token(), types, after, account_id)
+        follow = _Follow(types, account_id, poll_interval, subscribe)
+        link = Reconnection(on_disconnect, on_reconnect)
+        while True:
             try:
-                yield from self._subscribe(session)
-                return
-            except _UNSUPPORTED:
-                self._client._subscriptions_available = False
+                if after is None and not from_start:
+                    # "From now" is where the feed ends now: a reconnection resumes there.
+                    after = self.latest_cursor()
+                for event in self._follow(after, follow, link):
+                    after = event.id
+                    yield event
+            except HUB_LOST as error:
+                if not reconnect:
+                    raise
+                time.sleep(link.lost(error))
+
+    def _follow(self, after: str | None, follow: _Follow, link: Reconnection) -> Iterator[Event]:
+        """The events after ``after`` (None: from the beginning) until the hub is lost."""
+        while after is None:
+            # Read from the beginning until there is an event to follow on from.
+            for event in SyncPaginator(self._client.execute, follow.pages):
+                link.answered(after)
+                yield event
+                after = event.id
+            link.answered(after)
+            if after is None:
+                time.sleep(follow.interval)
+        if follow.subscribe and self._client._subscriptions_available is not False:
+            session = follow.session(self._client._access_token(), after)
+            try:
+                yield from self._subscribe(session, link)
+            except _UNSUPPORTED as error:
+                if not _hub_failing(error):
+                    self._client._subscriptions_available = False
             except _DROPPED:
                 pass
             after = session.after
-        if after is None:
-            after = self.latest_cursor()
-        yield from self._poll(after, pages, poll_interval)
+        yield from self._poll(after, follow, link)
 
-    def _subscribe(self, session: SubscriptionSession) -> Iterator[Event]:
+    def _subscribe(self, session: SubscriptionSession, link: Reconnection) -> Iterator[Event]:
         url = websocket_url(self._client.base_url)
         with sync_connect(url, subprotocols=[SUBPROTOCOL], open_timeout=10) as socket:  # type: ignore[list-item]
             socket.send(session.init_message())
             session.check_ack(socket.recv(timeout=10))
+            link.answered(session.after)
             socket.send(session.subscribe_message())
             while True:
                 got = session.read(socket.recv())
@@ -181,16 +231,18 @@ class Events(SyncResource):
                     self._client._subscriptions_available = True
                     yield got
 
-    def _poll(self, after: str | None, pages: _PageCalls, interval: float) -> Iterator[Event]:
+    def _poll(self, after: str | None, follow: _Follow, link: Reconnection) -> Iterator[Event]:
         while True:
-            paginator = SyncPaginator(self._client.execute, pages, after=after)
+            paginator = SyncPaginator(self._client.execute, follow.pages, after=after)
             seen = False
             for event in paginator:
+                link.answered(after)
                 seen = True
                 yield event
+            link.answered(after)
             after = paginator.cursor
             if not seen:
-                time.sleep(interval)
+                time.sleep(follow.interval)
 
 
 class AsyncEvents(AsyncResource):
@@ -239,39 +291,59 @@ class AsyncEvents(AsyncResource):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         subscribe: bool = True,
         account_id: str | None = None,
+        reconnect: bool = True,
+        on_disconnect: DisconnectCallback | None = None,
+        on_reconnect: ReconnectCallback | None = None,
     ) -> AsyncIterator[Event]:
         """The events after ``after`` (default: from now; ``from_start``: the whole feed),
         then each new one as it happens; see ``Evenly.events.stream``."""
-        pages = _feed_calls(types, account_id)
-        if after is None and from_start:
-            while after is None:
-                async for event in AsyncPaginator(self._client.execute, pages):
-                    yield event
-                    after = event.id
-                if after is None:
-                    await asyncio.sleep(poll_interval)
-        if subscribe and self._client._subscriptions_available is not False:
-            token = await self._client._access_token()
-            session = SubscriptionSession(token, types, after, account_id)
+        follow = _Follow(types, account_id, poll_interval, subscribe)
+        link = Reconnection(on_disconnect, on_reconnect)
+        while True:
             try:
-                async for event in self._subscribe(session):
+                if after is None and not from_start:
+                    after = await self.latest_cursor()
+                async for event in self._follow(after, follow, link):
+                    after = event.id
                     yield event
-                return
-            except _UNSUPPORTED:
-                self._client._subscriptions_available = False
+            except HUB_LOST as error:
+                if not reconnect:
+                    raise
+                await asyncio.sleep(link.lost(error))
+
+    async def _follow(
+        self, after: str | None, follow: _Follow, link: Reconnection
+    ) -> AsyncIterator[Event]:
+        while after is None:
+            async for event in AsyncPaginator(self._client.execute, follow.pages):
+                link.answered(after)
+                yield event
+                after = event.id
+            link.answered(after)
+            if after is None:
+                await asyncio.sleep(follow.interval)
+        if follow.subscribe and self._client._subscriptions_available is not False:
+            session = follow.session(await self._client._access_token(), after)
+            try:
+                async for event in self._subscribe(session, link):
+                    yield event
+            except _UNSUPPORTED as error:
+                if not _hub_failing(error):
+                    self._client._subscriptions_available = False
             except _DROPPED:
                 pass
             after = session.after
-        if after is None:
-            after = await self.latest_cursor()
-        async for event in self._poll(after, pages, poll_interval):
+        async for event in self._poll(after, follow, link):
             yield event
 
-    async def _subscribe(self, session: SubscriptionSession) -> AsyncIterator[Event]:
+    async def _subscribe(
+        self, session: SubscriptionSession, link: Reconnection
+    ) -> AsyncIterator[Event]:
         url = websocket_url(self._client.base_url)
         async with async_connect(url, subprotocols=[SUBPROTOCOL], open_timeout=10) as socket:  # type: ignore[list-item]
             await socket.send(session.init_message())
             session.check_ack(await asyncio.wait_for(socket.recv(), 10))
+            link.answered(session.after)
             await socket.send(session.subscribe_message())
             while True:
                 got: Any = session.read(await socket.recv())
@@ -284,14 +356,16 @@ class AsyncEvents(AsyncResource):
                     yield got
 
     async def _poll(
-        self, after: str | None, pages: _PageCalls, interval: float
+        self, after: str | None, follow: _Follow, link: Reconnection
     ) -> AsyncIterator[Event]:
         while True:
-            paginator = AsyncPaginator(self._client.execute, pages, after=after)
+            paginator = AsyncPaginator(self._client.execute, follow.pages, after=after)
             seen = False
             async for event in paginator:
+                link.answered(after)
                 seen = True
                 yield event
+            link.answered(after)
             after = paginator.cursor
             if not seen:
-                await asyncio.sleep(interval)
+                await asyncio.sleep(follow.interval)

@@ -9,6 +9,7 @@ commands run). Patterns with placeholders (``packs/<jurisdiction>/…``) are not
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -18,7 +19,18 @@ from tests.readme_snippets import READMES, REPO_ROOT
 _LINK = re.compile(r"\]\(([^)\s]+)\)")
 _CODE_SPAN = re.compile(r"`([^`\s]+)`")
 _PATH = re.compile(r"^(?:\./)?(?P<first>[\w.-]+)(?:/[\w.*+-]+)*/?$")
-TOP_LEVEL = {entry.name for entry in REPO_ROOT.iterdir() if entry.name not in (".git", ".venv")}
+
+
+def _tracked_top_level() -> set[str]:
+    """The repository's own top-level entries: what git tracks, not what commands create
+    beside them (``.evenly/``, ``.venv/``), whose paths the READMEs name as outputs."""
+    listed = subprocess.run(
+        ["git", "ls-files"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    return {line.split("/", 1)[0] for line in listed.splitlines() if line}
+
+
+TOP_LEVEL = _tracked_top_level()
 
 
 def _inside_repository(path: Path) -> bool:

@@ -36,14 +36,7 @@ from evenly.webhooks import WebhookVerificationError, verify
 
 
 def client_from_settings() -> Evenly:
-    saved = _config.load()
-    client_id = os.environ.get("EVENLY_CLIENT_ID") or saved.get("client_id")
-    secret = os.environ.get("EVENLY_CLIENT_SECRET") or saved.get("client_secret")
-    base_url = os.environ.get("EVENLY_BASE_URL") or saved.get("base_url")
-    if not client_id or not secret:
-        raise click.ClickException(
-            "no credentials: run `evenly login`, or set EVENLY_CLIENT_ID and EVENLY_CLIENT_SECRET"
-        )
+    client_id, secret, base_url = _config.credentials()
     return Evenly(client_id, secret, base_url=base_url)
 
 

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
+
 
 def config_dir() -> Path:
     """``$XDG_CONFIG_HOME/evenly`` (``~/.config/evenly``), or the platform's equivalent."""
@@ -52,3 +54,16 @@ def remove() -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def credentials() -> tuple[str, str, str | None]:
+    """Client id, secret and hub URL: the ``EVENLY_*`` variables first, then ``evenly login``'s."""
+    saved = load()
+    client_id = os.environ.get("EVENLY_CLIENT_ID") or saved.get("client_id")
+    secret = os.environ.get("EVENLY_CLIENT_SECRET") or saved.get("client_secret")
+    base_url = os.environ.get("EVENLY_BASE_URL") or saved.get("base_url")
+    if not client_id or not secret:
+        raise click.ClickException(
+            "no credentials: run `evenly login`, or set EVENLY_CLIENT_ID and EVENLY_CLIENT_SECRET"
+        )
+    return client_id, secret, base_url

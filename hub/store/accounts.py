@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.tokens import Principal
-from hub.domain.account import OPEN, Account
+from hub.domain.account import OPEN, Account, AccountStatus
 from hub.domain.collection_account import CollectionAccount
 from hub.domain.collection_state import History, Item
 from hub.domain.contact_attempt import ContactAttempt
@@ -204,10 +204,7 @@ class Accounts:
         self, principal: Principal, f: AccountFilter, *, before_id: str | None, limit: int
     ) -> list[Account]:
         """Newest first; ``before_id`` is the cursor (the last id of the previous page)."""
-        query = _filtered(principal, f)
-        if before_id is not None:
-            query = query.where(accounts.c.id < before_id)
-        rows = await self._uow.conn.execute(query.order_by(accounts.c.id.desc()).limit(limit))
+        rows = await self._uow.conn.execute(_page_query(principal, f, before_id, limit))
         return [records.account_of(r) for r in rows.mappings()]
 
     async def count(self, principal: Principal, f: AccountFilter) -> int:
@@ -263,10 +260,48 @@ def _reference_forms(reference: str) -> list[str]:
     return list(dict.fromkeys((normalize_reference(reference), reference)))
 
 
-def _filtered(principal: Principal, f: AccountFilter) -> sa.Select[Any]:
+_ALL_STATUSES = tuple(status.value for status in AccountStatus)
+
+
+def _page_query(
+    principal: Principal, f: AccountFilter, before_id: str | None, limit: int
+) -> sa.Select[Any]:
+    """A page, newest first, as index scans that stop after the page.
+
+    Every filter but the placed-at range is an equality on an index before the id
+    (``tables.Account``): the owner, then the agency or the country, then the status. A
+    status filter with several states, or a country or agency filter without one, is read
+    as one scan per state (each at most a page), merged: so the status always completes
+    the index's prefix and the rows come out in id order. A placed-at range is a filter on
+    those scans: it reads the newer accounts outside the range too.
+    """
+    statuses = list(f.statuses) if f.statuses else None
+    keyed = f.country is not None or (principal.is_creditor and f.agency_id is not None)
+    if statuses is None and keyed:
+        statuses = list(_ALL_STATUSES)
+    if statuses is None or len(statuses) == 1 or f.reference is not None:
+        return _newest(_filtered(principal, f), before_id, limit)
+    parts = [
+        sa.select(_newest(_filtered(principal, f, [status]), before_id, limit).subquery())
+        for status in statuses
+    ]
+    merged = sa.union_all(*parts).subquery()
+    return sa.select(merged).order_by(merged.c.id.desc()).limit(limit)
+
+
+def _newest(query: sa.Select[Any], before_id: str | None, limit: int) -> sa.Select[Any]:
+    if before_id is not None:
+        query = query.where(accounts.c.id < before_id)
+    return query.order_by(accounts.c.id.desc()).limit(limit)
+
+
+def _filtered(
+    principal: Principal, f: AccountFilter, statuses: Sequence[str] | None = None
+) -> sa.Select[Any]:
     query = sa.select(accounts).where(account_clause(principal))
-    if f.statuses:
-        query = query.where(accounts.c.status.in_(list(f.statuses)))
+    statuses = statuses or f.statuses
+    if statuses:
+        query = query.where(accounts.c.status.in_(list(statuses)))
     if f.agency_id is not None:
         query = query.where(accounts.c.agency_id == f.agency_id)
     if f.country is not None:

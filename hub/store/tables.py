@@ -105,6 +105,18 @@ class Account(SQLModel, table=True):
         sa.UniqueConstraint("creditor_id", "reference", name="uq_account_reference"),
         sa.Index("ix_accounts_creditor_id_id", "creditor_id", "id"),
         sa.Index("ix_accounts_agency_id_id", "agency_id", "id"),
+        # The filtered pages, newest first: each filter is an equality prefix before the
+        # id, so a page is an index scan that stops after the page (``hub.store.accounts``).
+        sa.Index("ix_accounts_creditor_status_id", "creditor_id", "status", "id"),
+        sa.Index(
+            "ix_accounts_creditor_country_status_id", "creditor_id", "country", "status", "id"
+        ),
+        sa.Index(
+            "ix_accounts_creditor_agency_status_id", "creditor_id", "agency_id", "status", "id"
+        ),
+        sa.Index("ix_accounts_agency_status_id", "agency_id", "status", "id"),
+        sa.Index("ix_accounts_agency_country_status_id", "agency_id", "country", "status", "id"),
+        sa.Index("ix_accounts_agency_id_reference", "agency_id", "reference"),
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -119,6 +131,7 @@ class Account(SQLModel, table=True):
     status: str = Field(max_length=32)
     resume_status: str | None = Field(default=None, max_length=32)
     agency_id: str | None = Field(default=None, foreign_key="organizations.id", max_length=40)
+    #: The customer's country at placement, on the account so its filters can be indexed.
     country: str = Field(max_length=2)
     metadata_: dict[str, Any] | None = Field(
         default=None, sa_column=sa.Column("metadata", JSONType, nullable=True)

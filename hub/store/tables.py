@@ -425,6 +425,36 @@ class Rehabilitation(SQLModel, table=True):
     order_reference: str | None = Field(default=None, max_length=128)
 
 
+class AccountFacts(SQLModel, table=True):
+    """Per assigned account, what its events say about collecting it: the KPIs' projection
+    (``hub.store.account_facts``), written by the same statement as the events."""
+
+    __tablename__ = "account_facts"
+    __table_args__ = (sa.Index("ix_account_facts_creditor_assigned", "creditor_id", "assigned_at"),)
+
+    account_id: str = Field(
+        sa_column=sa.Column(sa.String(40), sa.ForeignKey("accounts.id"), primary_key=True)
+    )
+    # No foreign keys to the organizations: the account's own rows carry those, and a
+    # placement batch writes hundreds of these.
+    creditor_id: str = Field(max_length=40)
+    agency_id: str = Field(max_length=40)
+    assigned_at: dt.datetime = _ts()
+    currency: str = Field(max_length=3)
+    country: str = Field(max_length=2)
+    placed_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    recovered_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    payments: int
+    portal_payments: int
+    plans_completed: int
+    plans_broken: int
+    disputes: int
+    recovered_closures: int
+    rehabilitations: int
+    returns: int
+    first_payment_at: dt.datetime | None = _ts(nullable=True)
+
+
 metadata = SQLModel.metadata
 organizations = Organization.__table__  # type: ignore[attr-defined]
 api_clients = ApiClient.__table__  # type: ignore[attr-defined]
@@ -444,3 +474,4 @@ payments = Payment.__table__  # type: ignore[attr-defined]
 disputes = Dispute.__table__  # type: ignore[attr-defined]
 holds = Hold.__table__  # type: ignore[attr-defined]
 rehabilitations = Rehabilitation.__table__  # type: ignore[attr-defined]
+account_facts = AccountFacts.__table__  # type: ignore[attr-defined]

@@ -6,12 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from sqlalchemy import event as sa_event
 
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
@@ -21,7 +19,7 @@ from hub.domain.placement import CustomerDetails, Placement
 from hub.services import accounts as account_service
 from hub.services import placement as placement_service
 from hub.services.accounts import AccountFilter
-from tests.conftest import Backend
+from tests.conftest import Backend, explain_analyze, statements_of
 from tests.scenario import Scenario
 
 PAGE = 7
@@ -137,21 +135,6 @@ async def test_filtered_pages_are_the_matching_accounts_newest_first(backend: Ba
         assert seen == expected, name
 
 
-@contextmanager
-def _statements(backend: Backend) -> Iterator[list[tuple[str, Any]]]:
-    seen: list[tuple[str, Any]] = []
-
-    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
-        seen.append((statement, parameters))
-
-    engine = backend.services.db.engine.sync_engine
-    sa_event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        sa_event.remove(engine, "before_cursor_execute", record)
-
-
 def _scans(plan: dict[str, Any]) -> Iterator[dict[str, Any]]:
     if plan.get("Relation Name") == "accounts":
         yield plan
@@ -165,17 +148,13 @@ async def test_each_filtered_page_is_an_index_scan_bounded_by_the_page(backend: 
     async with backend.services.db.read() as conn:
         await conn.exec_driver_sql("ANALYZE accounts")
     for name, principal, f in _shapes(p):
-        with _statements(backend) as seen:
+        with statements_of(backend) as seen:
             await account_service.list_accounts(
                 backend.services, principal, f, before_id=None, limit=PAGE
             )
         [(statement, parameters)] = [s for s in seen if "FROM accounts" in s[0]]
-        async with backend.services.db.read() as conn:
-            explained = await conn.exec_driver_sql(
-                f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters
-            )
-            [[plan]] = explained.all()
-        scans = list(_scans(plan[0]["Plan"]))
+        plan = await explain_analyze(backend, statement, parameters)
+        scans = list(_scans(plan))
         assert scans, name
         for scan in scans:
             assert scan["Node Type"] in ("Index Scan", "Index Only Scan"), (name, scan)

@@ -1,4 +1,4 @@
-"""read models: indexed account filters
+"""read models: indexed account filters, the KPI projection
 
 Revision ID: 0006
 Revises: 0005
@@ -6,11 +6,20 @@ Create Date: 2026-12-02 03:30:00
 
 Each filter of the accounts page is an equality prefix before the id, so a filtered page is
 an index scan in newest-first order that stops after the page (``hub.store.accounts``).
+
+``account_facts`` holds one row of collection facts per assigned account, which the event
+writes keep from now on (``hub.store.account_facts``); the upgrade builds the rows of the
+accounts assigned so far from their events, by the same rules.
 """
 
-from collections.abc import Sequence
+import itertools
+from collections.abc import Iterable, Sequence
+from typing import Any
 
+import sqlalchemy as sa
 from alembic import op
+
+from hub.domain.collection_facts import COUNTS, assignment_of, delta_of
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -27,13 +36,85 @@ _ACCOUNT_INDEXES = {
 }
 
 
+def _timestamp(nullable: bool = False) -> sa.Column[Any]:
+    return sa.Column(sa.DateTime(timezone=True), nullable=nullable)
+
+
 def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         for name, columns in _ACCOUNT_INDEXES.items():
             batch_op.create_index(name, columns)
+    facts = op.create_table(
+        "account_facts",
+        sa.Column("account_id", sa.String(length=40), sa.ForeignKey("accounts.id"), nullable=False),
+        sa.Column("creditor_id", sa.String(length=40), nullable=False),
+        sa.Column("agency_id", sa.String(length=40), nullable=False),
+        sa.Column("assigned_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("placed_minor", sa.BigInteger(), nullable=False),
+        sa.Column("recovered_minor", sa.BigInteger(), nullable=False),
+        *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS[1:]),
+        sa.Column("first_payment_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("account_id"),
+    )
+    op.create_index(
+        "ix_account_facts_creditor_assigned", "account_facts", ["creditor_id", "assigned_at"]
+    )
+    _build_facts(facts)
+
+
+def _build_facts(facts: sa.Table) -> None:
+    """The facts of the accounts assigned so far, from their events (a batch at a time)."""
+    events = sa.table(
+        "events",
+        *(sa.column(name) for name in ("type", "account_id", "sequence", "creditor_id")),
+        *(sa.column(name) for name in ("agency_id", "occurred_at")),
+        sa.column("data", sa.JSON()),
+    )
+    conn = op.get_bind()
+    ordered = (
+        sa.select(events)
+        .where(events.c.account_id.is_not(None))
+        .order_by(events.c.account_id, events.c.sequence)
+        .execution_options(yield_per=5000)
+    )
+    rows = conn.execute(ordered)
+    batch: list[dict[str, Any]] = []
+    for _, group in itertools.groupby(rows.mappings(), key=lambda r: r["account_id"]):
+        row = _facts_of(list(group))
+        if row is not None:
+            batch.append(row)
+        if len(batch) >= 1000:
+            conn.execute(facts.insert(), batch)
+            batch = []
+    if batch:
+        conn.execute(facts.insert(), batch)
+
+
+def _facts_of(events: Iterable[Any]) -> dict[str, Any] | None:
+    events = list(events)
+    starts = [a for a in map(assignment_of, events) if a is not None]
+    if not starts:
+        return None
+    start = starts[-1]
+    delta = delta_of(events)
+    return {
+        "account_id": start.account_id,
+        "creditor_id": start.creditor_id,
+        "agency_id": start.agency_id,
+        "assigned_at": start.assigned_at,
+        "currency": start.currency,
+        "country": start.country,
+        "placed_minor": start.placed_minor,
+        **delta.counts(),
+        "first_payment_at": delta.first_payment_at,
+    }
 
 
 def downgrade() -> None:
+    op.drop_index("ix_account_facts_creditor_assigned", table_name="account_facts")
+    op.drop_table("account_facts")
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         for name in reversed(_ACCOUNT_INDEXES):
             batch_op.drop_index(name)

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from hub.domain.collection_facts import COUNTS, assignment_of, delta_of
+from hub.store.tables import UTCDateTime, account_facts
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -36,15 +37,11 @@ _ACCOUNT_INDEXES = {
 }
 
 
-def _timestamp(nullable: bool = False) -> sa.Column[Any]:
-    return sa.Column(sa.DateTime(timezone=True), nullable=nullable)
-
-
 def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         for name, columns in _ACCOUNT_INDEXES.items():
             batch_op.create_index(name, columns)
-    facts = op.create_table(
+    op.create_table(
         "account_facts",
         sa.Column("account_id", sa.String(length=40), sa.ForeignKey("accounts.id"), nullable=False),
         sa.Column("creditor_id", sa.String(length=40), nullable=False),
@@ -61,15 +58,16 @@ def upgrade() -> None:
     op.create_index(
         "ix_account_facts_creditor_assigned", "account_facts", ["creditor_id", "assigned_at"]
     )
-    _build_facts(facts)
+    _build_facts()
 
 
-def _build_facts(facts: sa.Table) -> None:
+def _build_facts() -> None:
     """The facts of the accounts assigned so far, from their events (a batch at a time)."""
     events = sa.table(
         "events",
         *(sa.column(name) for name in ("type", "account_id", "sequence", "creditor_id")),
-        *(sa.column(name) for name in ("agency_id", "occurred_at")),
+        sa.column("agency_id"),
+        sa.column("occurred_at", UTCDateTime()),
         sa.column("data", sa.JSON()),
     )
     conn = op.get_bind()
@@ -86,10 +84,10 @@ def _build_facts(facts: sa.Table) -> None:
         if row is not None:
             batch.append(row)
         if len(batch) >= 1000:
-            conn.execute(facts.insert(), batch)
+            conn.execute(account_facts.insert(), batch)
             batch = []
     if batch:
-        conn.execute(facts.insert(), batch)
+        conn.execute(account_facts.insert(), batch)
 
 
 def _facts_of(events: Iterable[Any]) -> dict[str, Any] | None:

@@ -1,7 +1,7 @@
 """The maintenance sweep: time-driven changes no request triggers.
 
-Plans whose installment is overdue past the grace period break, and holds whose ``until``
-passed end. The worker process runs ``run_maintenance`` beside delivery (``evenly-hub
+Plans whose installment is overdue past the grace period break, holds whose ``until``
+passed end, and the counts read models' delta rows are folded (``hub.store.counts``). The worker process runs ``run_maintenance`` beside delivery (``evenly-hub
 worker``, and ``serve`` unless ``--no-worker``); several may run at once, as each change is
 a versioned account change that a second sweeper finds already done.
 """
@@ -21,6 +21,7 @@ from hub.domain.errors import DomainError
 from hub.domain.hold import Hold
 from hub.services.account_changes import change_account
 from hub.services.context import ServiceContext
+from hub.store import counts
 from hub.store.accounts import Loaded, Target
 from hub.store.unit_of_work import UnitOfWork
 
@@ -31,10 +32,12 @@ log = logging.getLogger("evenly.maintenance")
 class SweepReport:
     plans_broken: int = 0
     holds_released: int = 0
+    count_rows_folded: int = 0
 
 
 async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepReport:
-    """Break plans past their grace period and end holds whose ``until`` passed."""
+    """Break plans past their grace period, end holds whose ``until`` passed, fold the
+    counts' delta rows."""
     now = now or ctx.clock()
     report = SweepReport()
     async with ctx.store.read() as uow:
@@ -63,6 +66,8 @@ async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepRep
             ctx, expired.agency_id, expired.hold_id, now, release, target=Target.HOLD
         ):
             report.holds_released += 1
+    async with ctx.store.change() as uow:  # each batch of the fold commits on its own
+        report.count_rows_folded = await counts.fold(uow.conn, uow.dialect)
     return report
 
 

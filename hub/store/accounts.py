@@ -26,9 +26,10 @@ from hub.domain.account import OPEN, Account, AccountStatus
 from hub.domain.collection_account import CollectionAccount
 from hub.domain.collection_state import History, Item
 from hub.domain.contact_attempt import ContactAttempt
+from hub.domain.payment import Payment
 from hub.domain.placement import normalize_reference
 from hub.domain.vocabulary import PaymentStatus
-from hub.store import records
+from hub.store import counts, records
 from hub.store.pii import FieldCipher
 from hub.store.session import Session
 from hub.store.tables import (
@@ -207,10 +208,24 @@ class Accounts:
         rows = await self._uow.conn.execute(_page_query(principal, f, before_id, limit))
         return [records.account_of(r) for r in rows.mappings()]
 
-    async def count(self, principal: Principal, f: AccountFilter) -> int:
-        sub = _filtered(principal, f).with_only_columns(accounts.c.id).subquery()
-        total = await self._uow.conn.execute(sa.select(sa.func.count()).select_from(sub))
-        return int(total.scalar_one())
+    async def count(self, principal: Principal, f: AccountFilter) -> Count:
+        """How many accounts match ``f``. By status, agency and country: summed from the
+        counts read model (``hub.store.counts``), exact, in time independent of the number
+        of accounts. With a reference: exact (at most two match). With a placed-at range:
+        the matching accounts counted up to ``COUNT_CAP``, and ``capped`` if there are more.
+        """
+        if f.placed_after is None and f.placed_before is None and f.reference is None:
+            total = await counts.count(
+                self._uow.conn,
+                principal,
+                statuses=f.statuses,
+                agency_id=f.agency_id,
+                country=f.country,
+            )
+            return Count(total, capped=False)
+        sub = _filtered(principal, f).with_only_columns(accounts.c.id).limit(COUNT_CAP + 1)
+        found = await self._uow.conn.scalar(sa.select(sa.func.count()).select_from(sub.subquery()))
+        return Count(min(int(found or 0), COUNT_CAP), capped=int(found or 0) > COUNT_CAP)
 
     async def contacts(self, account_id: str) -> list[ContactAttempt]:
         """Every contact of the account, oldest first."""
@@ -233,6 +248,18 @@ class Accounts:
             .order_by(accounts.c.id)
         )
         return list(ids)
+
+
+#: A count the read model cannot answer (a placed-at range) stops here.
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A number of accounts; ``capped``: at least this many (``COUNT_CAP``), maybe more."""
+
+    value: int
+    capped: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -399,7 +426,7 @@ def _write_of(
         collection.account, version=before.version + len(event_rows), updated_at=now
     )
     values = records.changed_columns(before, after, records.account_row(after))
-    rows: list[tuple[sa.Table, Mapping[str, Any]]] = []
+    rows: list[tuple[sa.Table, Mapping[str, Any]]] = [*counts.moved(before, after)]
     updates: list[tuple[sa.Table, str, Mapping[str, Any]]] = []
     for item in collection.written.values():
         row = records.row_of(item, cipher)
@@ -408,5 +435,7 @@ def _write_of(
             rows.append((records.table_of(item), row))
         elif changed := records.changed_columns(old, item, row):
             updates.append((records.table_of(item), item.id, changed))
+        if isinstance(item, Payment):
+            rows += counts.paid(old if isinstance(old, Payment) else None, item, after)
     guard = Guard(after.id, before.version, values)
     return Write(guard, [*rows, *inserts], updates, event_rows), after

@@ -21,7 +21,7 @@ from hub.domain.customer import Customer
 from hub.domain.ids import new_id
 from hub.domain.placement import Placement
 from hub.domain.vocabulary import ContactChannel
-from hub.store import records, routing
+from hub.store import counts, records, routing
 from hub.store.customers import customer_key
 from hub.store.dialect import Dialect
 from hub.store.session import Session
@@ -79,6 +79,10 @@ class Placements:
             row.update(agency_id=agency, version=1 if agency is None else 2)
             placed.append(Placed(records.account_of(row), customer_of[p.customer.reference]))
         return placed
+
+    def counted(self, placed: Sequence[Placed]) -> list[tuple[sa.Table, dict[str, Any]]]:
+        """The rows that add placed accounts to the counts read model, for their write."""
+        return counts.placed(p.account for p in placed)
 
     async def _upsert_customers(
         self, creditor_id: str, placements: Sequence[Placement], now: dt.datetime

@@ -1,4 +1,4 @@
-"""read models: indexed account filters, the KPI projection
+"""read models: indexed account filters, the KPI projection, counts as delta rows
 
 Revision ID: 0006
 Revises: 0005
@@ -10,6 +10,10 @@ an index scan in newest-first order that stops after the page (``hub.store.accou
 ``account_facts`` holds one row of collection facts per assigned account, which the event
 writes keep from now on (``hub.store.account_facts``); the upgrade builds the rows of the
 accounts assigned so far from their events, by the same rules.
+
+``account_counts`` and ``payment_totals`` hold the counts, open balances and succeeded
+payments as delta rows (``hub.store.counts``); the upgrade starts them with one row per
+group of the accounts and payments there are.
 """
 
 import itertools
@@ -59,6 +63,54 @@ def upgrade() -> None:
         "ix_account_facts_creditor_assigned", "account_facts", ["creditor_id", "assigned_at"]
     )
     _build_facts()
+    _create_counts()
+
+
+def _create_counts() -> None:
+    op.create_table(
+        "account_counts",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("creditor_id", sa.String(length=40), nullable=False),
+        sa.Column("agency_id", sa.String(length=40), nullable=True),
+        sa.Column("status", sa.String(length=32), nullable=False),
+        sa.Column("country", sa.String(length=2), nullable=False),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("accounts", sa.Integer(), nullable=False),
+        sa.Column("balance_minor", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_account_counts_creditor", "account_counts", ["creditor_id"])
+    op.create_index("ix_account_counts_agency", "account_counts", ["agency_id"])
+    op.create_table(
+        "payment_totals",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("creditor_id", sa.String(length=40), nullable=False),
+        sa.Column("agency_id", sa.String(length=40), nullable=True),
+        sa.Column("currency", sa.String(length=3), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("payments", sa.Integer(), nullable=False),
+        sa.Column("amount_minor", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index("ix_payment_totals_creditor_day", "payment_totals", ["creditor_id", "day"])
+    op.create_index("ix_payment_totals_agency_day", "payment_totals", ["agency_id", "day"])
+    op.create_index("ix_payments_received_at", "payments", ["received_at"])
+    group = "creditor_id, agency_id, status, country, currency"
+    op.execute(
+        f"INSERT INTO account_counts ({group}, accounts, balance_minor) "
+        f"SELECT {group}, count(*), sum(balance_minor) FROM accounts GROUP BY {group}"
+    )
+    day = (
+        "date(p.received_at)"
+        if op.get_bind().dialect.name == "sqlite"
+        else "CAST(p.received_at AT TIME ZONE 'UTC' AS date)"
+    )
+    op.execute(
+        "INSERT INTO payment_totals (creditor_id, agency_id, currency, day, payments, amount_minor) "
+        f"SELECT a.creditor_id, a.agency_id, p.currency, {day}, count(*), sum(p.amount_minor) "
+        "FROM payments p JOIN accounts a ON a.id = p.account_id WHERE p.status = 'SUCCEEDED' "
+        f"GROUP BY a.creditor_id, a.agency_id, p.currency, {day}"
+    )
 
 
 def _build_facts() -> None:
@@ -111,6 +163,14 @@ def _facts_of(events: Iterable[Any]) -> dict[str, Any] | None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_payments_received_at", table_name="payments")
+    for table, indexes in (
+        ("payment_totals", ("ix_payment_totals_agency_day", "ix_payment_totals_creditor_day")),
+        ("account_counts", ("ix_account_counts_agency", "ix_account_counts_creditor")),
+    ):
+        for index in indexes:
+            op.drop_index(index, table_name=table)
+        op.drop_table(table)
     op.drop_index("ix_account_facts_creditor_assigned", table_name="account_facts")
     op.drop_table("account_facts")
     with op.batch_alter_table("accounts", schema=None) as batch_op:

@@ -14,6 +14,7 @@ import click
 
 from hub.auth.scopes import OrganizationKind
 from hub.domain.errors import DomainError
+from hub.domain.routing import Weight
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
 from hub.settings import Settings
@@ -231,6 +232,51 @@ def create_routing_rule(
         )
     )
     click.echo(json.dumps({"routing_rule_id": rule_id}) if as_json else rule_id)
+
+
+@admin.command("create-split-rule")
+@click.option("--creditor", "creditor_id", required=True)
+@click.option(
+    "--weight",
+    "weights",
+    multiple=True,
+    required=True,
+    help="AGENCY_ID:PERCENT, twice or more (summing to 100); the first is the champion.",
+)
+@click.option("--country", default=None)
+@click.option("--product", default=None)
+@click.option(
+    "--priority", default=100, show_default=True, type=int, help="Lower numbers match first."
+)
+@click.option("--json", "as_json", is_flag=True)
+def create_split_rule(
+    creditor_id: str,
+    weights: tuple[str, ...],
+    country: str | None,
+    product: str | None,
+    priority: int,
+    as_json: bool,
+) -> None:
+    """Split a creditor's placements between agencies by weight (champion/challenger): each
+    customer goes to one arm, by a hash. Prints the rule and its experiment id."""
+    arms = []
+    for weight in weights:
+        agency, _, percent = weight.rpartition(":")
+        if not agency or not percent.isdigit():
+            raise click.BadParameter(f"{weight!r} is not AGENCY_ID:PERCENT", param_hint="--weight")
+        arms.append(Weight(agency, int(percent)))
+    rule = _run(
+        lambda ctx: organization_service.create_split_rule(
+            ctx,
+            creditor_id=creditor_id,
+            weights=arms,
+            country=country,
+            product=product,
+            priority=priority,
+        )
+    )
+    out = {"routing_rule_id": rule.rule_id, "experiment_id": rule.experiment_id}
+    click.echo(json.dumps(out) if as_json else f"{rule.rule_id} {rule.experiment_id}")
 
 
 def _print_credentials(creds: organization_service.Credentials, as_json: bool) -> None:

@@ -31,6 +31,8 @@ class Assignment:
     currency: str
     country: str
     placed_minor: int
+    #: The split routing rule's experiment that chose the agency (the arm), if any.
+    experiment_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,7 @@ def assignment_of(event: Mapping[str, Any]) -> Assignment | None:
         currency=account["balance"]["currency"],
         country=account["country"],
         placed_minor=int(account["balance"]["amountMinor"]),
+        experiment_id=event["data"].get("experimentId"),
     )
 
 

@@ -226,5 +226,6 @@ def _placement_events(placed: Placed, now: dt.datetime) -> list[dict[str, Any]]:
     rows = payloads.account_event_rows(unrouted, 1, [E.AccountPlaced()], now)
     if agency is not None:
         rows[0]["agency_id"] = agency
-        rows += payloads.account_event_rows(account, 2, [E.AccountAssigned(agency)], now)
+        assigned = E.AccountAssigned(agency, placed.experiment_id)
+        rows += payloads.account_event_rows(account, 2, [assigned], now)
     return rows

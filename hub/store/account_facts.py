@@ -23,7 +23,7 @@ from hub.domain.collection_facts import COUNTS, Assignment, FactsDelta, assignme
 from hub.store.tables import account_facts
 
 _START = ("account_id", "creditor_id", "agency_id", "assigned_at", "currency", "country")
-INSERT_COLUMNS = (*_START, "placed_minor", *COUNTS)
+INSERT_COLUMNS = (*_START, "placed_minor", "experiment_id", *COUNTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +78,12 @@ def changes_of(events: Sequence[Mapping[str, Any]]) -> FactsChanges:
 
 def _start_row(a: Assignment) -> dict[str, Any]:
     row = {name: getattr(a, name) for name in _START}
-    return {**row, "placed_minor": a.placed_minor, **dict.fromkeys(COUNTS, 0)}
+    return {
+        **row,
+        "placed_minor": a.placed_minor,
+        "experiment_id": a.experiment_id,
+        **dict.fromkeys(COUNTS, 0),
+    }
 
 
 def _move(j: int) -> sa.Update:

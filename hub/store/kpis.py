@@ -19,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.tokens import Principal
 from hub.domain.account import OPEN
+from hub.domain.confidence import Interval, median_ranks
+from hub.domain.kpi_rates import Tallies
 from hub.store import counts
 from hub.store.dialect import Dialect
 from hub.store.tables import account_facts, accounts, payments
@@ -40,6 +42,12 @@ class AgencyFigures:
     dispute_rate: float
     self_serve_share: float | None
     customer_return_rate: float | None
+    #: The counts behind the proportions (their intervals: ``hub.domain.kpi_rates``).
+    tallies: Tallies
+    #: The distribution-free 95 % interval of the median; None with too few payers.
+    median_interval: Interval | None = None
+    #: With an experiment: the experiment whose arm this agency is.
+    experiment_id: str | None = None
 
 
 def _count_if(condition: Any) -> Any:
@@ -58,8 +66,10 @@ async def agency_performance(
     start: dt.datetime,
     end: dt.datetime,
     country: str | None,
+    experiment_id: str | None = None,
 ) -> list[AgencyFigures]:
-    """Per agency and currency, over the accounts assigned to it in [start, end).
+    """Per agency and currency, over the accounts assigned to it in [start, end) (only
+    those the split rule ``experiment_id`` routed, if given: then each agency is an arm).
 
     One row per account (``account_facts``), found by its index on (creditor, assigned
     at): the plan is a range scan and an aggregate whatever the table's statistics say.
@@ -68,8 +78,25 @@ async def agency_performance(
     chosen = [f.c.creditor_id == creditor_id, f.c.assigned_at >= start, f.c.assigned_at < end]
     if country is not None:
         chosen.append(f.c.country == country)
+    if experiment_id is not None:
+        chosen.append(f.c.experiment_id == experiment_id)
     group = (f.c.agency_id, f.c.currency)
-    totals = await conn.execute(
+    totals = (await conn.execute(_totals(chosen, group))).all()
+    days = dialect.days_between(f.c.first_payment_at, f.c.assigned_at)
+    paid = [*chosen, f.c.first_payment_at.is_not(None)]
+    medians = await conn.execute(dialect.medians(days, group, paid))
+    median_of = {(a, c): float(m) for a, c, m in medians}
+    ranks = {(r.agency_id, r.currency): median_ranks(int(r.paid or 0)) for r in totals}
+    bounds = await _order_statistics(conn, days, group, paid, ranks)
+    return [
+        _figures(r, median_of.get(key := (r.agency_id, r.currency)), bounds.get(key), experiment_id)
+        for r in totals
+    ]
+
+
+def _totals(chosen: list[Any], group: tuple[Any, Any]) -> sa.Select[Any]:
+    f = account_facts
+    return (
         sa.select(
             *group,
             sa.func.count().label("accounts"),
@@ -83,22 +110,67 @@ async def agency_performance(
             sa.func.sum(f.c.portal_payments).label("portal"),
             _count_if(f.c.rehabilitations > 0).label("rehabilitated"),
             _count_if(f.c.returns > 0).label("returned"),
+            sa.func.count(f.c.first_payment_at).label("paid"),
         )
         .where(*chosen)
         .group_by(*group)
         .order_by(*group)
     )
-    days = dialect.days_between(f.c.first_payment_at, f.c.assigned_at)
-    paid = [*chosen, f.c.first_payment_at.is_not(None)]
-    medians = await conn.execute(dialect.medians(days, group, paid))
-    median_of = {(a, c): float(m) for a, c, m in medians}
-    return [_figures(r, median_of.get((r.agency_id, r.currency))) for r in totals]
 
 
-def _figures(r: Any, median: float | None) -> AgencyFigures:
+async def _order_statistics(
+    conn: AsyncConnection,
+    value: Any,
+    group: tuple[Any, Any],
+    where: list[Any],
+    ranks: dict[tuple[str, str], tuple[int, int] | None],
+) -> dict[tuple[str, str], Interval]:
+    """Per group, the values at its two ranks (the median's interval bounds)."""
+    wanted = {rank for pair in ranks.values() if pair is not None for rank in pair}
+    if not wanted:
+        return {}
+    ranked = (
+        sa.select(
+            *group,
+            value.label("value"),
+            sa.func.row_number().over(partition_by=group, order_by=value).label("rank"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    rows = await conn.execute(
+        sa.select(ranked.c.agency_id, ranked.c.currency, ranked.c.rank, ranked.c.value).where(
+            ranked.c.rank.in_(sorted(wanted))
+        )
+    )
+    at = {(a, c, int(k)): float(v) for a, c, k, v in rows}
+    out = {}
+    for key, pair in ranks.items():
+        if pair is not None and (*key, pair[0]) in at and (*key, pair[1]) in at:
+            out[key] = Interval(at[(*key, pair[0])], at[(*key, pair[1])])
+    return out
+
+
+def _figures(
+    r: Any, median: float | None, bounds: Interval | None, experiment_id: str | None
+) -> AgencyFigures:
     placed, recovered = int(r.placed or 0), int(r.recovered or 0)
     ended_plans = int(r.plans_completed or 0) + int(r.plans_broken or 0)
+    tallies = Tallies(
+        accounts=int(r.accounts),
+        recovered_accounts=int(r.accounts_recovered or 0),
+        disputed_accounts=int(r.disputed or 0),
+        plans_completed=int(r.plans_completed or 0),
+        plans_ended=ended_plans,
+        payments=int(r.payments or 0),
+        portal_payments=int(r.portal or 0),
+        rehabilitated=int(r.rehabilitated or 0),
+        returned=int(r.returned or 0),
+    )
     return AgencyFigures(
+        tallies=tallies,
+        median_interval=bounds,
+        experiment_id=experiment_id,
         agency_id=r.agency_id,
         currency=r.currency,
         accounts_placed=int(r.accounts),

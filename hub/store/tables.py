@@ -7,8 +7,10 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from hub.store.columns import BigIntPK, JSONType, NullableJSONType, UTCDateTime, timestamp
+from hub.store.read_model_tables import account_counts, account_facts, payment_totals
 
-__all__ = ["UTCDateTime"]  # where the migrations have always found it
+# Where the migrations find them, and the read models' tables beside the others.
+__all__ = ["NullableJSONType", "UTCDateTime", "account_counts", "account_facts", "payment_totals"]
 
 
 class Organization(SQLModel, table=True):
@@ -43,6 +45,12 @@ class RoutingRule(SQLModel, table=True):
     product: str | None = Field(default=None, max_length=32)
     priority: int = Field(default=100)
     created_at: dt.datetime = timestamp()
+    #: A split rule (champion/challenger): its experiment, and its arms
+    #: ``[{"agencyId": ..., "percent": n}]``, the first being ``agency_id``; null otherwise.
+    experiment_id: str | None = Field(default=None, max_length=40)
+    weights: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=sa.Column(NullableJSONType, nullable=True)
+    )
 
 
 class Customer(SQLModel, table=True):
@@ -114,6 +122,8 @@ class Account(SQLModel, table=True):
     agency_reference: str | None = Field(default=None, max_length=128)
     acknowledged_at: dt.datetime | None = timestamp(nullable=True)
     closed_at: dt.datetime | None = timestamp(nullable=True)
+    #: The experiment of the split routing rule that assigned it, if one did.
+    experiment_id: str | None = Field(default=None, max_length=40)
 
 
 class Event(SQLModel, table=True):
@@ -399,81 +409,6 @@ class Rehabilitation(SQLModel, table=True):
     order_reference: str | None = Field(default=None, max_length=128)
 
 
-class AccountFacts(SQLModel, table=True):
-    """Per assigned account, what its events say about collecting it: the KPIs' projection
-    (``hub.store.account_facts``), written by the same statement as the events."""
-
-    __tablename__ = "account_facts"
-    __table_args__ = (sa.Index("ix_account_facts_creditor_assigned", "creditor_id", "assigned_at"),)
-
-    account_id: str = Field(
-        sa_column=sa.Column(sa.String(40), sa.ForeignKey("accounts.id"), primary_key=True)
-    )
-    # No foreign keys to the organizations: the account's own rows carry those, and a
-    # placement batch writes hundreds of these.
-    creditor_id: str = Field(max_length=40)
-    agency_id: str = Field(max_length=40)
-    assigned_at: dt.datetime = timestamp()
-    currency: str = Field(max_length=3)
-    country: str = Field(max_length=2)
-    placed_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-    recovered_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-    payments: int
-    portal_payments: int
-    plans_completed: int
-    plans_broken: int
-    disputes: int
-    recovered_closures: int
-    rehabilitations: int
-    returns: int
-    first_payment_at: dt.datetime | None = timestamp(nullable=True)
-
-
-class AccountCount(SQLModel, table=True):
-    """The account counts and open balances per (creditor, agency, status, country, currency)
-    as delta rows: each write that changes accounts appends what it changed (never updates
-    a shared row, so concurrent writers do not wait for each other); reads sum a group's
-    rows; the maintenance sweep folds them (``hub.store.counts``)."""
-
-    __tablename__ = "account_counts"
-    __table_args__ = (
-        sa.Index("ix_account_counts_creditor", "creditor_id"),
-        sa.Index("ix_account_counts_agency", "agency_id"),
-    )
-
-    id: int | None = Field(
-        default=None, sa_column=sa.Column(BigIntPK, primary_key=True, autoincrement=True)
-    )
-    creditor_id: str = Field(max_length=40)
-    agency_id: str | None = Field(default=None, max_length=40)
-    status: str = Field(max_length=32)
-    country: str = Field(max_length=2)
-    currency: str = Field(max_length=3)
-    accounts: int
-    balance_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-
-
-class PaymentTotal(SQLModel, table=True):
-    """Succeeded payments per (creditor, agency, currency, day received, UTC) as delta rows,
-    like ``account_counts``."""
-
-    __tablename__ = "payment_totals"
-    __table_args__ = (
-        sa.Index("ix_payment_totals_creditor_day", "creditor_id", "day"),
-        sa.Index("ix_payment_totals_agency_day", "agency_id", "day"),
-    )
-
-    id: int | None = Field(
-        default=None, sa_column=sa.Column(BigIntPK, primary_key=True, autoincrement=True)
-    )
-    creditor_id: str = Field(max_length=40)
-    agency_id: str | None = Field(default=None, max_length=40)
-    currency: str = Field(max_length=3)
-    day: dt.date
-    payments: int
-    amount_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-
-
 metadata = SQLModel.metadata
 organizations = Organization.__table__  # type: ignore[attr-defined]
 api_clients = ApiClient.__table__  # type: ignore[attr-defined]
@@ -493,6 +428,3 @@ payments = Payment.__table__  # type: ignore[attr-defined]
 disputes = Dispute.__table__  # type: ignore[attr-defined]
 holds = Hold.__table__  # type: ignore[attr-defined]
 rehabilitations = Rehabilitation.__table__  # type: ignore[attr-defined]
-account_facts = AccountFacts.__table__  # type: ignore[attr-defined]
-account_counts = AccountCount.__table__  # type: ignore[attr-defined]
-payment_totals = PaymentTotal.__table__  # type: ignore[attr-defined]

@@ -111,7 +111,7 @@ async def test_agency_performance_reads_each_account_once_before_analyze(
     assert row.median_days_to_first_payment == pytest.approx((PAID + 1) / 2)
 
     reads = [(q, p) for q, p in seen if "account_facts" in q]
-    assert len(reads) == 2  # the totals and the medians
+    assert len(reads) == 3  # the totals, the medians, the bounds of their intervals
     for statement, parameters in reads:
         nodes = list(_nodes(await explain_analyze(fresh, statement, parameters)))
         scans = [n for n in nodes if n.get("Relation Name") == "account_facts"]

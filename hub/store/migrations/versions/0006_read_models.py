@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from hub.domain.collection_facts import COUNTS, assignment_of, delta_of
-from hub.store.tables import UTCDateTime, account_facts
+from hub.store.tables import NullableJSONType, UTCDateTime, account_facts
 
 revision: str = "0006"
 down_revision: str | None = "0005"
@@ -45,6 +45,10 @@ def upgrade() -> None:
     with op.batch_alter_table("accounts", schema=None) as batch_op:
         for name, columns in _ACCOUNT_INDEXES.items():
             batch_op.create_index(name, columns)
+        batch_op.add_column(sa.Column("experiment_id", sa.String(length=40), nullable=True))
+    with op.batch_alter_table("routing_rules", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("experiment_id", sa.String(length=40), nullable=True))
+        batch_op.add_column(sa.Column("weights", NullableJSONType, nullable=True))
     op.create_table(
         "account_facts",
         sa.Column("account_id", sa.String(length=40), sa.ForeignKey("accounts.id"), nullable=False),
@@ -57,6 +61,7 @@ def upgrade() -> None:
         sa.Column("recovered_minor", sa.BigInteger(), nullable=False),
         *(sa.Column(name, sa.Integer(), nullable=False) for name in COUNTS[1:]),
         sa.Column("first_payment_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("experiment_id", sa.String(length=40), nullable=True),
         sa.PrimaryKeyConstraint("account_id"),
     )
     op.create_index(
@@ -159,6 +164,7 @@ def _facts_of(events: Iterable[Any]) -> dict[str, Any] | None:
         "placed_minor": start.placed_minor,
         **delta.counts(),
         "first_payment_at": delta.first_payment_at,
+        "experiment_id": start.experiment_id,
     }
 
 
@@ -173,6 +179,10 @@ def downgrade() -> None:
         op.drop_table(table)
     op.drop_index("ix_account_facts_creditor_assigned", table_name="account_facts")
     op.drop_table("account_facts")
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
-        for name in reversed(_ACCOUNT_INDEXES):
-            batch_op.drop_index(name)
+    # Plain ALTER TABLE ... DROP COLUMN (SQLite 3.35+): a batch would copy the accounts
+    # table, which the other tables' foreign keys do not let go.
+    op.drop_column("routing_rules", "weights")
+    op.drop_column("routing_rules", "experiment_id")
+    op.drop_column("accounts", "experiment_id")
+    for name in reversed(_ACCOUNT_INDEXES):
+        op.drop_index(name, table_name="accounts")

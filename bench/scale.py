@@ -100,8 +100,9 @@ def item(n: int, tag: str) -> dict[str, Any]:
             "email": "astrid@example.com",
             "country": COUNTRIES[n % len(COUNTRIES)],
         },
-        "originalAmount": {"amountMinor": 125000, "currency": "SEK"},
-        "balance": {"amountMinor": 100000, "currency": "SEK"},
+        # Small balances: a million of them must fit Money.amountMinor (a 32-bit Int).
+        "originalAmount": {"amountMinor": 1250, "currency": "SEK"},
+        "balance": {"amountMinor": 1000, "currency": "SEK"},
         "dueDate": "2026-09-30",
         "product": "BNPL_INVOICE",
     }

@@ -8,14 +8,15 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
-from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
 from hub.auth.scopes import OrganizationKind
+from hub.cli_rules import rules
 from hub.domain.account import Product
 from hub.domain.errors import DomainError
+from hub.domain.routing import Weight
 from hub.preflight import database_failure, require_database
 from hub.services import organizations as organization_service
 from hub.services.context import ServiceContext
@@ -328,6 +329,65 @@ def create_routing_rule(
     click.echo(json.dumps({"routing_rule_id": rule_id}) if as_json else rule_id)
 
 
+@admin.command("create-split-rule")
+@click.option("--creditor", "creditor_id", required=True, help="The creditor's id (org_…).")
+@click.option(
+    "--weight",
+    "weights",
+    multiple=True,
+    required=True,
+    help="AGENCY_ID:PERCENT, twice or more (summing to 100); the first is the champion.",
+)
+@click.option(
+    "--country",
+    default=None,
+    help="Only customers of this country (ISO 3166-1 alpha-2); default: any country.",
+)
+@click.option(
+    "--product",
+    default=None,
+    type=click.Choice([p.value for p in Product]),
+    help="Only accounts of this product; default: any product.",
+)
+@click.option(
+    "--priority", default=100, show_default=True, type=int, help="Lower numbers match first."
+)
+@click.option(
+    "--json",
+    "as_json",
+    is_flag=True,
+    help='Print {"routing_rule_id": …, "experiment_id": …} as JSON.',
+)
+def create_split_rule(
+    creditor_id: str,
+    weights: tuple[str, ...],
+    country: str | None,
+    product: str | None,
+    priority: int,
+    as_json: bool,
+) -> None:
+    """Split a creditor's placements between agencies by weight (champion/challenger): each
+    customer goes to one arm, by a hash. Prints the rule and its experiment id."""
+    arms = []
+    for weight in weights:
+        agency, _, percent = weight.rpartition(":")
+        if not agency or not percent.isdigit():
+            raise click.BadParameter(f"{weight!r} is not AGENCY_ID:PERCENT", param_hint="--weight")
+        arms.append(Weight(agency, int(percent)))
+    rule = _run(
+        lambda ctx: organization_service.create_split_rule(
+            ctx,
+            creditor_id=creditor_id,
+            weights=arms,
+            country=country,
+            product=product,
+            priority=priority,
+        )
+    )
+    out = {"routing_rule_id": rule.rule_id, "experiment_id": rule.experiment_id}
+    click.echo(json.dumps(out) if as_json else f"{rule.rule_id} {rule.experiment_id}")
+
+
 def _print_credentials(creds: organization_service.Credentials, as_json: bool) -> None:
     data = {
         "organization_id": creds.organization_id,
@@ -366,105 +426,7 @@ def webhooks_retry(endpoint_id: str) -> None:
     click.echo(json.dumps({"endpoint_id": endpoint_id, "queued": count}))
 
 
-@admin.group()
-def rules() -> None:
-    """Compliance rule packs: validate files, list versions, show a pack's rules."""
-
-
-def _registry() -> Any:
-    from hub.compliance import RuleRegistry
-
-    return RuleRegistry.with_extra(Settings.from_env().rules_dir)
-
-
-@rules.command("validate")
-@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-def rules_validate(paths: tuple[Path, ...]) -> None:
-    """Check pack files (a file or a directory of them) against the schema and each other.
-
-    Without PATHS: the shipped packs and those in EVENLY_RULES_DIR. Exits 1 on any problem.
-    """
-    from hub.compliance import PACKS_DIR, check_path
-
-    if not paths:
-        extra = Settings.from_env().rules_dir
-        paths = (PACKS_DIR, *([Path(extra)] if extra else []))
-    failed = False
-    for path in paths:
-        for file, problems in check_path(path).items():
-            if problems:
-                failed = True
-                for problem in problems:
-                    click.echo(f"{file}: {problem}", err=True)
-            else:
-                click.echo(f"ok {file}")
-    if failed:
-        sys.exit(1)
-
-
-@rules.command("list")
-@click.option("--jurisdiction", default=None, help="Only this ISO 3166-1 alpha-2 code.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object a line.")
-def rules_list(jurisdiction: str | None, as_json: bool) -> None:
-    """Every pack version, oldest first per jurisdiction; the one in force now is marked."""
-    import datetime as dt
-
-    registry = _registry()
-    now = dt.datetime.now(dt.UTC)
-    for pack in registry.packs(jurisdiction.upper() if jurisdiction else None):
-        in_force = registry.pack_for(pack.jurisdiction, now) is pack
-        entry = {
-            "jurisdiction": pack.jurisdiction,
-            "version": pack.version,
-            "effectiveFrom": pack.effective_from.isoformat(),
-            "inForce": in_force,
-            "rules": len(pack.rules),
-            "title": pack.title,
-        }
-        if as_json:
-            click.echo(json.dumps(entry))
-        else:
-            mark = "*" if in_force else " "
-            click.echo(
-                f"{mark} {pack.jurisdiction} {pack.version:<12} from {entry['effectiveFrom']}  "
-                f"{len(pack.rules):2d} rules  {pack.title}"
-            )
-
-
-@rules.command("show")
-@click.argument("jurisdiction")
-@click.option("--version", default=None, help="A version; default: the one in force now.")
-@click.option("--json", "as_json", is_flag=True, help="Print the pack's document as JSON.")
-def rules_show(jurisdiction: str, version: str | None, as_json: bool) -> None:
-    """A pack's sources and rules, with citations and which rules are conventions."""
-    import datetime as dt
-
-    registry = _registry()
-    code = jurisdiction.upper()
-    pack = (
-        registry.pack(code, version)
-        if version
-        else registry.pack_for(code, dt.datetime.now(dt.UTC))
-    )
-    if pack is None:
-        click.echo(
-            f"no rule pack for {code}" + (f" version {version}" if version else ""), err=True
-        )
-        sys.exit(1)
-    if as_json:
-        click.echo(json.dumps(pack.document, indent=2, ensure_ascii=False))
-        return
-    click.echo(f"{pack.jurisdiction} {pack.version}: {pack.title}")
-    click.echo(f"in force from {pack.effective_from} ({', '.join(pack.timezones)})")
-    click.echo("sources:")
-    for source in pack.sources:
-        click.echo(f"  [{source.id}] {source.title}" + (f" <{source.url}>" if source.url else ""))
-    click.echo("rules:")
-    for rule in pack.rules:
-        flag = " (convention)" if rule.convention else ""
-        channels = ",".join(rule.channels)
-        click.echo(f"  {rule.id} [{rule.kind}; {channels}]{flag}")
-        click.echo(f"      {rule.citation} [{rule.source}]: {rule.message}")
+admin.add_command(rules)
 
 
 @main.group()

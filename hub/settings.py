@@ -84,6 +84,9 @@ class Settings:
     plan_grace_days: int = 3
     #: Seconds between maintenance sweeps (broken plans, expired holds) in each worker.
     maintenance_interval_seconds: float = 60.0
+    #: Delivered webhook messages (and their attempts) are kept this long, then removed by
+    #: the maintenance sweep; the events themselves stay.
+    delivery_retention_days: int = 90
     #: An endpoint whose every delivery failed for this long is disabled (5 days).
     webhook_disable_after_seconds: float = 5 * 86_400
     #: How long a claimed message is reserved for its worker; a dead worker's claims expire.

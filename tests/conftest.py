@@ -14,7 +14,7 @@ import os
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import event as sa_event
 from starlette.applications import Starlette
 
 from hub.app import create_app
@@ -171,6 +172,33 @@ async def backend(
         await services.db.dispose()
         if pg_name is not None:
             await _drop_postgres_database(pg_name)
+
+
+@contextmanager
+def statements_of(backend: Backend) -> Iterator[list[tuple[str, Any]]]:
+    """The (SQL, parameters) the hub sends while the block runs, in order."""
+    seen: list[tuple[str, Any]] = []
+
+    def record(conn: Any, cursor: Any, statement: str, parameters: Any, *args: Any) -> None:
+        seen.append((statement, parameters))
+
+    engine = backend.services.db.engine.sync_engine
+    sa_event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        sa_event.remove(engine, "before_cursor_execute", record)
+
+
+async def explain_analyze(backend: Backend, statement: str, parameters: Any) -> dict[str, Any]:
+    """PostgreSQL: the plan of a statement the hub sent, run (``EXPLAIN ANALYZE``)."""
+    async with backend.services.db.read() as conn:
+        explained = await conn.exec_driver_sql(
+            f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}", parameters
+        )
+        [[plan]] = explained.all()
+    root: dict[str, Any] = plan[0]["Plan"]
+    return root
 
 
 @pytest.fixture(scope="session")

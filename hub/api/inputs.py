@@ -180,10 +180,15 @@ class AccountFilter:
         default=None, description="Assigned to this agency."
     )
     country: CountryCode | None = strawberry.field(
-        default=None, description="The customer's country."
+        default=None, description="The customer's country (as placed)."
     )
     placed_after: DateTime | None = strawberry.field(
-        default=None, description="Placed at or after this time."
+        default=None,
+        description=(
+            "Placed at or after this time. The other filters are read from indexes in "
+            "newest-first order, a page at a time; a placed-at range is checked on the "
+            "accounts those indexes give, so a range far in the past reads the newer ones too."
+        ),
     )
     placed_before: DateTime | None = strawberry.field(
         default=None, description="Placed before this time."

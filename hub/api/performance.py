@@ -13,7 +13,45 @@ from hub.api.errors import ApiError
 from hub.api.objects import Money, Organization
 from hub.api.scalars import CountryCode, CurrencyCode, DateTime
 from hub.auth.scopes import Scope
+from hub.domain import confidence, kpi_rates
 from hub.services import performance as service
+
+
+@strawberry.type(description="A 95 % confidence interval.")
+class Interval:
+    low: float = strawberry.field(description="Lower bound.")
+    high: float = strawberry.field(description="Upper bound.")
+
+    @classmethod
+    def of(cls, interval: confidence.Interval | None) -> Interval | None:
+        return cls(low=interval.low, high=interval.high) if interval is not None else None
+
+
+_RATES = strawberry.enum(
+    kpi_rates.Rate,
+    name="KpiRate",
+    description="A KPI that is a proportion (so it has an interval, and a difference has one).",
+)
+for _value in _RATES.__strawberry_definition__.values:  # type: ignore[attr-defined]
+    _value.description = {
+        "RECOVERY_RATE_BY_COUNT": "`recoveryRateByCount`: accounts recovered / assigned.",
+        "DISPUTE_RATE": "`disputeRate`: accounts with a dispute / assigned.",
+        "PAYMENT_PLAN_COMPLETION_RATE": "`paymentPlanCompletionRate`: completed / ended plans.",
+        "SELF_SERVE_SHARE": "`selfServeShare`: portal payments / payments.",
+        "CUSTOMER_RETURN_RATE": "`customerReturnRate`: returned / rehabilitated customers.",
+    }[_value.name]
+
+
+@strawberry.type(
+    description=(
+        "A challenger arm's rate minus the champion's, with its 95 % interval (Newcombe's "
+        "hybrid score): an interval that does not include 0 is a difference, not noise."
+    )
+)
+class RateDifference:
+    rate: kpi_rates.Rate = strawberry.field(description="The rate compared.")
+    difference: float = strawberry.field(description="This arm's rate minus the champion's.")
+    interval: Interval = strawberry.field(description="Its 95 % confidence interval.")
 
 
 @strawberry.type(
@@ -46,12 +84,70 @@ class AgencyPerformance:
     customer_return_rate: float | None = strawberry.field(
         description="Share of rehabilitated customers who bought again."
     )
+    median_days_to_first_payment_interval: Interval | None = strawberry.field(
+        description=(
+            "95 % interval of the median (distribution-free, between two order statistics); "
+            "null with fewer than six accounts that paid."
+        )
+    )
+    experiment_id: strawberry.ID | None = strawberry.field(
+        description="With `experimentId`: the experiment this agency is an arm of."
+    )
+    champion_agency_id: strawberry.ID | None = strawberry.field(
+        description="With `experimentId`: the champion arm (the split rule's first agency)."
+    )
+    versus_champion: list[RateDifference] = strawberry.field(
+        description=(
+            "With `experimentId`, for a challenger arm: each rate minus the champion's in the "
+            "same currency, with its interval (rates without trials on either side left out)."
+        )
+    )
     agency_id: strawberry.Private[str]
+    tallies: strawberry.Private[kpi_rates.Tallies]
+
+    @strawberry.field(
+        description=(
+            "The 95 % Wilson interval of a rate (null if its whole is zero): a wide one means "
+            "too few accounts to tell."
+        )
+    )
+    def interval(
+        self, rate: Annotated[kpi_rates.Rate, strawberry.argument(description="The rate.")]
+    ) -> Interval | None:
+        return Interval.of(kpi_rates.interval(self.tallies, rate))
 
     @classmethod
-    def from_figures(cls, r: service.AgencyFigures) -> AgencyPerformance:
+    def from_arm(cls, arm: service.ArmFigures) -> AgencyPerformance:
+        differences = [
+            RateDifference(
+                rate=rate,
+                difference=d.estimate,
+                interval=Interval(low=d.interval.low, high=d.interval.high),
+            )
+            for rate, d in (arm.versus_champion or {}).items()
+            if d is not None
+        ]
+        return cls.from_figures(
+            arm.figures,
+            champion=arm.champion_agency_id,
+            versus_champion=differences,
+        )
+
+    @classmethod
+    def from_figures(
+        cls,
+        r: service.AgencyFigures,
+        *,
+        champion: str | None = None,
+        versus_champion: list[RateDifference] | None = None,
+    ) -> AgencyPerformance:
         return cls(
             agency_id=r.agency_id,
+            tallies=r.tallies,
+            median_days_to_first_payment_interval=Interval.of(r.median_interval),
+            experiment_id=strawberry.ID(r.experiment_id) if r.experiment_id else None,
+            champion_agency_id=strawberry.ID(champion) if champion else None,
+            versus_champion=versus_champion or [],
             currency=CurrencyCode(r.currency),
             accounts_placed=r.accounts_placed,
             amount_placed=Money.of(r.amount_placed, r.currency),
@@ -130,6 +226,15 @@ class PerformanceQuery:
         country: Annotated[
             CountryCode | None, strawberry.argument(description="Only accounts of this country.")
         ] = None,
+        experiment_id: Annotated[
+            strawberry.ID | None,
+            strawberry.argument(
+                description=(
+                    "Only the accounts this split routing rule (champion/challenger) routed: "
+                    "each agency is an arm, compared with the champion in `versusChampion`."
+                )
+            ),
+        ] = None,
     ) -> list[AgencyPerformance]:
         ctx = request_context(info)
         principal = ctx.require(Scope.ACCOUNTS_READ)
@@ -137,6 +242,11 @@ class PerformanceQuery:
             raise ApiError("FORBIDDEN", "agencyPerformance is for creditors")
         if to <= from_:
             raise ApiError("BAD_USER_INPUT", "`to` must be after `from`")
+        if experiment_id is not None:
+            arms = await service.experiment_performance(
+                ctx.services, principal, str(experiment_id), start=from_, end=to, country=country
+            )
+            return [AgencyPerformance.from_arm(a) for a in arms]
         figures = await service.agency_performance(
             ctx.services, principal, start=from_, end=to, country=country
         )

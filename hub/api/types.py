@@ -238,11 +238,27 @@ class AccountConnection:
     edges: list[Edge[Account]] = strawberry.field(description="Accounts with their cursors.")
     nodes: list[Account] = strawberry.field(description="The accounts of this page.")
     page_info: PageInfo = strawberry.field(description="Paging information.")
-    count_query: strawberry.Private[Callable[[], Awaitable[int]]]
+    count_query: strawberry.Private[Callable[[], Awaitable[account_service.Count]]]
 
-    @strawberry.field(description="Number of accounts matching the filter (one extra query).")
+    @strawberry.field(
+        description=(
+            "Number of accounts matching the filter (one extra query). Exact, and read from "
+            "counts kept per status, agency and country, so it costs the same at any size; "
+            "with a `reference`, exact. With a placed-at range it counts the matching "
+            "accounts up to 10,000: `totalCountIsCapped` says when there are more."
+        )
+    )
     async def total_count(self) -> int:
-        return int(await self.count_query())
+        return (await self.count_query()).value
+
+    @strawberry.field(
+        description=(
+            "Whether `totalCount` stopped at its cap (a placed-at range matching more than "
+            "10,000 accounts): then there are at least that many."
+        )
+    )
+    async def total_count_is_capped(self) -> bool:
+        return (await self.count_query()).capped
 
 
 @strawberry.type(description="A page of events in global order, oldest first.")
@@ -330,8 +346,12 @@ async def load_account_page(
         ctx.services, principal, f, before_id=before_id, limit=limit + 1
     )
 
-    async def count() -> int:
-        return await account_service.count_accounts(ctx.services, principal, f)
+    counted: list[account_service.Count] = []
+
+    async def count() -> account_service.Count:
+        if not counted:  # totalCount and totalCountIsCapped share one query
+            counted.append(await account_service.count_accounts(ctx.services, principal, f))
+        return counted[0]
 
     edges, nodes, info = page_of(found, limit, "account", lambda a: a.id, Account.from_record)
     return AccountConnection(edges=edges, nodes=nodes, page_info=info, count_query=count)

@@ -90,6 +90,8 @@ class AccountPlaced:
 @dataclass(frozen=True, slots=True)
 class AccountAssigned:
     agency_id: str
+    #: The experiment of the split routing rule whose arm the agency is, if one chose it.
+    experiment_id: str | None = None
     type: ClassVar[str] = ACCOUNT_ASSIGNED
 
 

@@ -139,8 +139,9 @@ def event_data(event: E.DomainEvent) -> Json:
     match event:
         case E.AccountPlaced():
             return {}
-        case E.AccountAssigned(agency_id=agency_id):
-            return {"agencyId": agency_id}
+        case E.AccountAssigned(agency_id=agency_id, experiment_id=experiment_id):
+            split = {"experimentId": experiment_id} if experiment_id is not None else {}
+            return {"agencyId": agency_id, **split}
         case E.AccountAcknowledged(agency_reference=reference):
             return {"agencyReference": reference}
         case E.BalanceAdjusted(adjustment=adjustment, previous_balance=previous, reason=reason):

@@ -14,10 +14,10 @@ from hub.domain.money import Money
 from hub.domain.vocabulary import check_text
 from hub.services.account_changes import Applied, change_account
 from hub.services.context import ServiceContext
-from hub.store.accounts import AccountFilter, Loaded
+from hub.store.accounts import AccountFilter, Count, Loaded
 from hub.store.unit_of_work import UnitOfWork
 
-__all__ = ["AccountFilter"]
+__all__ = ["AccountFilter", "Count"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +142,7 @@ async def list_accounts(
         return await uow.accounts.page(principal, f, before_id=before_id, limit=limit)
 
 
-async def count_accounts(ctx: ServiceContext, principal: Principal, f: AccountFilter) -> int:
-    """How many accounts match ``f``."""
+async def count_accounts(ctx: ServiceContext, principal: Principal, f: AccountFilter) -> Count:
+    """How many accounts match ``f`` (``Accounts.count`` says which filters are exact)."""
     async with ctx.store.read() as uow:
         return await uow.accounts.count(principal, f)

@@ -1,7 +1,9 @@
 """The maintenance sweep: time-driven changes no request triggers.
 
-Plans whose installment is overdue past the grace period break, and holds whose ``until``
-passed end. The worker process runs ``run_maintenance`` beside delivery (``evenly-hub
+Plans whose installment is overdue past the grace period break, holds whose ``until``
+passed end, the counts read models' delta rows are folded (``hub.store.counts``), and
+delivered webhook messages older than ``delivery_retention_days`` are removed with their
+attempts, a short transaction per batch (the events stay: they are the record). The worker process runs ``run_maintenance`` beside delivery (``evenly-hub
 worker``, and ``serve`` unless ``--no-worker``); several may run at once, as each change is
 a versioned account change that a second sweeper finds already done.
 """
@@ -21,6 +23,7 @@ from hub.domain.errors import DomainError
 from hub.domain.hold import Hold
 from hub.services.account_changes import change_account
 from hub.services.context import ServiceContext
+from hub.store import counts
 from hub.store.accounts import Loaded, Target
 from hub.store.unit_of_work import UnitOfWork
 
@@ -31,10 +34,13 @@ log = logging.getLogger("evenly.maintenance")
 class SweepReport:
     plans_broken: int = 0
     holds_released: int = 0
+    count_rows_folded: int = 0
+    deliveries_removed: int = 0
 
 
 async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepReport:
-    """Break plans past their grace period and end holds whose ``until`` passed."""
+    """Break plans past their grace period, end holds whose ``until`` passed, fold the
+    counts' delta rows, remove deliveries past their retention."""
     now = now or ctx.clock()
     report = SweepReport()
     async with ctx.store.read() as uow:
@@ -63,7 +69,29 @@ async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepRep
             ctx, expired.agency_id, expired.hold_id, now, release, target=Target.HOLD
         ):
             report.holds_released += 1
+    async with ctx.store.change() as uow:  # each batch of the fold commits on its own
+        report.count_rows_folded = await counts.fold(uow.conn, uow.dialect)
+    report.deliveries_removed = await remove_old_deliveries(ctx, now)
     return report
+
+
+#: Messages removed per transaction: each holds its row locks for a few milliseconds.
+RETENTION_BATCH = 1_000
+
+
+async def remove_old_deliveries(
+    ctx: ServiceContext, now: dt.datetime, batch_size: int = RETENTION_BATCH
+) -> int:
+    """Remove the messages delivered more than ``delivery_retention_days`` before ``now``,
+    ``batch_size`` per transaction; how many."""
+    before = now - dt.timedelta(days=ctx.settings.delivery_retention_days)
+    removed = 0
+    while True:
+        async with ctx.store.transaction() as uow:
+            batch = await uow.delivery_log.remove_delivered(before, batch_size)
+        removed += batch
+        if batch < batch_size:
+            return removed
 
 
 async def _system_change(
@@ -102,14 +130,8 @@ async def run_maintenance(ctx: ServiceContext, stop: asyncio.Event) -> None:
     while not stop.is_set():
         try:
             report = await sweep(ctx)
-            if report.plans_broken or report.holds_released:
-                log.info(
-                    "maintenance sweep",
-                    extra={
-                        "plans_broken": report.plans_broken,
-                        "holds_released": report.holds_released,
-                    },
-                )
+            if report.plans_broken or report.holds_released or report.deliveries_removed:
+                log.info("maintenance sweep", extra=dataclasses.asdict(report))
         except Exception:  # the loop outlives one failed sweep (e.g. the database restarting)
             log.exception("maintenance sweep failed")
         with contextlib.suppress(TimeoutError):

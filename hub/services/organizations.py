@@ -13,6 +13,7 @@ from hub.domain.contact import is_country
 from hub.domain.errors import DomainError
 from hub.domain.ids import new_id
 from hub.domain.organization import Organization
+from hub.domain.routing import Weight, check_weights
 from hub.services.context import ServiceContext
 from hub.store.unit_of_work import UnitOfWork
 
@@ -119,6 +120,45 @@ async def create_routing_rule(
     priority: int = 100,
 ) -> str:
     """Route the creditor's matching placements to the agency; lower priority numbers win."""
+    rule_id, _ = await _add_rule(ctx, creditor_id, agency_id, country, product, priority, ())
+    return rule_id
+
+
+@dataclass(frozen=True)
+class SplitRule:
+    rule_id: str
+    #: What ``agencyPerformance(experimentId:)`` compares the arms by.
+    experiment_id: str
+
+
+async def create_split_rule(
+    ctx: ServiceContext,
+    *,
+    creditor_id: str,
+    weights: Sequence[Weight],
+    country: str | None = None,
+    product: str | None = None,
+    priority: int = 100,
+) -> SplitRule:
+    """Split the creditor's matching placements between agencies by weight (champion/
+    challenger, ``hub.domain.routing``); the first arm is the champion."""
+    check_weights(weights)
+    rule_id, experiment_id = await _add_rule(
+        ctx, creditor_id, weights[0].agency_id, country, product, priority, weights
+    )
+    assert experiment_id is not None
+    return SplitRule(rule_id, experiment_id)
+
+
+async def _add_rule(
+    ctx: ServiceContext,
+    creditor_id: str,
+    agency_id: str,
+    country: str | None,
+    product: str | None,
+    priority: int,
+    weights: Sequence[Weight],
+) -> tuple[str, str | None]:
     if country is not None:
         country = country.upper()
         if not is_country(country):
@@ -130,16 +170,27 @@ async def create_routing_rule(
             "INVALID_PRODUCT", f"product is one of {', '.join(Product)}", "product"
         )
     async with ctx.store.transaction() as uow:
-        found = await uow.organizations.get_many([creditor_id, agency_id])
+        agencies = [agency_id, *(w.agency_id for w in weights)]
+        found = await uow.organizations.get_many([creditor_id, *agencies])
         if getattr(found.get(creditor_id), "kind", None) != OrganizationKind.CREDITOR.value:
             raise DomainError.of("NOT_FOUND", "no such creditor", "creditor")
-        if getattr(found.get(agency_id), "kind", None) != OrganizationKind.AGENCY.value:
-            raise DomainError.of("NOT_FOUND", "no such agency", "agency")
+        for agency in agencies:
+            if getattr(found.get(agency), "kind", None) != OrganizationKind.AGENCY.value:
+                raise DomainError.of("NOT_FOUND", "no such agency", "agency")
         rule_id = new_id("rr")
+        experiment_id = new_id("exp") if weights else None
         await uow.organizations.add_routing_rule(
-            rule_id, creditor_id, agency_id, country, product, priority, ctx.clock()
+            rule_id,
+            creditor_id,
+            agency_id,
+            country,
+            product,
+            priority,
+            ctx.clock(),
+            weights=weights,
+            experiment_id=experiment_id,
         )
-    return rule_id
+    return rule_id, experiment_id
 
 
 async def routes_to(ctx: ServiceContext, creditor_id: str, agency_id: str) -> bool:

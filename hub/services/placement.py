@@ -212,7 +212,8 @@ async def _insert(
         if key:
             new = idempotency.new_key(org, key, _OPERATION, batch.hashes[i], now)
             keys.append(uow.idempotency.insert_of(new, {"account_id": done.account.id}))
-    await uow.dialect.write(uow.conn, Write(inserts=keys, events=rows))
+    inserts = [*keys, *uow.placements.counted(placed)]
+    await uow.dialect.write(uow.conn, Write(inserts=inserts, events=rows))
 
 
 def _placement_events(placed: Placed, now: dt.datetime) -> list[dict[str, Any]]:
@@ -225,5 +226,6 @@ def _placement_events(placed: Placed, now: dt.datetime) -> list[dict[str, Any]]:
     rows = payloads.account_event_rows(unrouted, 1, [E.AccountPlaced()], now)
     if agency is not None:
         rows[0]["agency_id"] = agency
-        rows += payloads.account_event_rows(account, 2, [E.AccountAssigned(agency)], now)
+        assigned = E.AccountAssigned(agency, placed.experiment_id)
+        rows += payloads.account_event_rows(account, 2, [assigned], now)
     return rows

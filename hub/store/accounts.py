@@ -22,13 +22,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.tokens import Principal
-from hub.domain.account import OPEN, Account
+from hub.domain.account import OPEN, Account, AccountStatus
 from hub.domain.collection_account import CollectionAccount
 from hub.domain.collection_state import History, Item
 from hub.domain.contact_attempt import ContactAttempt
+from hub.domain.payment import Payment
 from hub.domain.placement import normalize_reference
 from hub.domain.vocabulary import PaymentStatus
-from hub.store import records
+from hub.store import counts, records
 from hub.store.pii import FieldCipher
 from hub.store.session import Session
 from hub.store.tables import (
@@ -204,16 +205,27 @@ class Accounts:
         self, principal: Principal, f: AccountFilter, *, before_id: str | None, limit: int
     ) -> list[Account]:
         """Newest first; ``before_id`` is the cursor (the last id of the previous page)."""
-        query = _filtered(principal, f)
-        if before_id is not None:
-            query = query.where(accounts.c.id < before_id)
-        rows = await self._uow.conn.execute(query.order_by(accounts.c.id.desc()).limit(limit))
+        rows = await self._uow.conn.execute(_page_query(principal, f, before_id, limit))
         return [records.account_of(r) for r in rows.mappings()]
 
-    async def count(self, principal: Principal, f: AccountFilter) -> int:
-        sub = _filtered(principal, f).with_only_columns(accounts.c.id).subquery()
-        total = await self._uow.conn.execute(sa.select(sa.func.count()).select_from(sub))
-        return int(total.scalar_one())
+    async def count(self, principal: Principal, f: AccountFilter) -> Count:
+        """How many accounts match ``f``. By status, agency and country: summed from the
+        counts read model (``hub.store.counts``), exact, in time independent of the number
+        of accounts. With a reference: exact (at most two match). With a placed-at range:
+        the matching accounts counted up to ``COUNT_CAP``, and ``capped`` if there are more.
+        """
+        if f.placed_after is None and f.placed_before is None and f.reference is None:
+            total = await counts.count(
+                self._uow.conn,
+                principal,
+                statuses=f.statuses,
+                agency_id=f.agency_id,
+                country=f.country,
+            )
+            return Count(total, capped=False)
+        sub = _filtered(principal, f).with_only_columns(accounts.c.id).limit(COUNT_CAP + 1)
+        found = await self._uow.conn.scalar(sa.select(sa.func.count()).select_from(sub.subquery()))
+        return Count(min(int(found or 0), COUNT_CAP), capped=int(found or 0) > COUNT_CAP)
 
     async def contacts(self, account_id: str) -> list[ContactAttempt]:
         """Every contact of the account, oldest first."""
@@ -236,6 +248,18 @@ class Accounts:
             .order_by(accounts.c.id)
         )
         return list(ids)
+
+
+#: A count the read model cannot answer (a placed-at range) stops here.
+COUNT_CAP = 10_000
+
+
+@dataclass(frozen=True, slots=True)
+class Count:
+    """A number of accounts; ``capped``: at least this many (``COUNT_CAP``), maybe more."""
+
+    value: int
+    capped: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -263,10 +287,48 @@ def _reference_forms(reference: str) -> list[str]:
     return list(dict.fromkeys((normalize_reference(reference), reference)))
 
 
-def _filtered(principal: Principal, f: AccountFilter) -> sa.Select[Any]:
+_ALL_STATUSES = tuple(status.value for status in AccountStatus)
+
+
+def _page_query(
+    principal: Principal, f: AccountFilter, before_id: str | None, limit: int
+) -> sa.Select[Any]:
+    """A page, newest first, as index scans that stop after the page.
+
+    Every filter but the placed-at range is an equality on an index before the id
+    (``tables.Account``): the owner, then the agency or the country, then the status. A
+    status filter with several states, or a country or agency filter without one, is read
+    as one scan per state (each at most a page), merged: so the status always completes
+    the index's prefix and the rows come out in id order. A placed-at range is a filter on
+    those scans: it reads the newer accounts outside the range too.
+    """
+    statuses = list(f.statuses) if f.statuses else None
+    keyed = f.country is not None or (principal.is_creditor and f.agency_id is not None)
+    if statuses is None and keyed:
+        statuses = list(_ALL_STATUSES)
+    if statuses is None or len(statuses) == 1 or f.reference is not None:
+        return _newest(_filtered(principal, f), before_id, limit)
+    parts = [
+        sa.select(_newest(_filtered(principal, f, [status]), before_id, limit).subquery())
+        for status in statuses
+    ]
+    merged = sa.union_all(*parts).subquery()
+    return sa.select(merged).order_by(merged.c.id.desc()).limit(limit)
+
+
+def _newest(query: sa.Select[Any], before_id: str | None, limit: int) -> sa.Select[Any]:
+    if before_id is not None:
+        query = query.where(accounts.c.id < before_id)
+    return query.order_by(accounts.c.id.desc()).limit(limit)
+
+
+def _filtered(
+    principal: Principal, f: AccountFilter, statuses: Sequence[str] | None = None
+) -> sa.Select[Any]:
     query = sa.select(accounts).where(account_clause(principal))
-    if f.statuses:
-        query = query.where(accounts.c.status.in_(list(f.statuses)))
+    statuses = statuses or f.statuses
+    if statuses:
+        query = query.where(accounts.c.status.in_(list(statuses)))
     if f.agency_id is not None:
         query = query.where(accounts.c.agency_id == f.agency_id)
     if f.country is not None:
@@ -364,7 +426,7 @@ def _write_of(
         collection.account, version=before.version + len(event_rows), updated_at=now
     )
     values = records.changed_columns(before, after, records.account_row(after))
-    rows: list[tuple[sa.Table, Mapping[str, Any]]] = []
+    rows: list[tuple[sa.Table, Mapping[str, Any]]] = [*counts.moved(before, after)]
     updates: list[tuple[sa.Table, str, Mapping[str, Any]]] = []
     for item in collection.written.values():
         row = records.row_of(item, cipher)
@@ -373,5 +435,7 @@ def _write_of(
             rows.append((records.table_of(item), row))
         elif changed := records.changed_columns(old, item, row):
             updates.append((records.table_of(item), item.id, changed))
+        if isinstance(item, Payment):
+            rows += counts.paid(old if isinstance(old, Payment) else None, item, after)
     guard = Guard(after.id, before.version, values)
     return Write(guard, [*rows, *inserts], updates, event_rows), after

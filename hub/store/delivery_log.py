@@ -209,6 +209,35 @@ class DeliveryLog:
             await EventLog(self._uow).announce_outbox()
         return int(retried.rowcount)
 
+    async def remove_delivered(self, before: dt.datetime, limit: int) -> int:
+        """Remove up to ``limit`` messages delivered before ``before``, oldest first, with
+        their attempts; how many. The events stay (they are the record; a replay queues
+        them again). Found by the queue's index (a delivered message's ``next_attempt_at``
+        is its last attempt's, no later than its delivery)."""
+        chosen = (
+            sa.select(_m.c.id)
+            .where(
+                _m.c.status == "DELIVERED",
+                _m.c.next_attempt_at < before,
+                _m.c.delivered_at < before,
+            )
+            .order_by(_m.c.next_attempt_at)
+            .limit(limit)
+        )
+        ids = list(await self._uow.conn.scalars(chosen))
+        if not ids:
+            return 0
+        # Attempts first (their key needs the message); a message replayed meanwhile is
+        # PENDING again and stays, attempts and all.
+        still = sa.select(_m.c.id).where(_m.c.id.in_(ids), _m.c.status == "DELIVERED")
+        await self._uow.conn.execute(
+            webhook_attempts.delete().where(webhook_attempts.c.message_id.in_(still))
+        )
+        removed = await self._uow.conn.execute(
+            _m.delete().where(_m.c.id.in_(ids), _m.c.status == "DELIVERED")
+        )
+        return int(removed.rowcount)
+
 
 def _replayed(
     principal: Principal,

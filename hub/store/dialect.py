@@ -81,6 +81,23 @@ class Dialect:
         """Days (fractional) from the instant ``earlier`` to ``later``, in SQL."""
         return sa.func.julianday(later) - sa.func.julianday(earlier)
 
+    def medians(self, value: Any, group: Sequence[Any], where: Sequence[Any]) -> sa.Select[Any]:
+        """(group..., median of ``value``) of the rows ``where`` holds. Portably: rank within
+        each group and average the middle one or two."""
+        ranked = (
+            sa.select(
+                *group,
+                value.label("value"),
+                sa.func.row_number().over(partition_by=group, order_by=value).label("rank"),
+                sa.func.count().over(partition_by=group).label("n"),
+            )
+            .where(*where)
+            .subquery()
+        )
+        keys = [ranked.c[c.name] for c in group]
+        middle = ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+        return sa.select(*keys, sa.func.avg(ranked.c.value)).where(middle).group_by(*keys)
+
     def readable(self, txid: Any) -> Any:
         """Whether an event (of the writing transaction ``txid``) may be read from the feed
         yet. SQLite's writers take turns, so every committed event may."""
@@ -152,6 +169,10 @@ class PostgreSQL(Dialect):
 
     def days_between(self, later: Any, earlier: Any) -> Any:
         return sa.extract("epoch", later - earlier) / 86400.0
+
+    def medians(self, value: Any, group: Sequence[Any], where: Sequence[Any]) -> sa.Select[Any]:
+        median = sa.func.percentile_cont(0.5).within_group(value)
+        return sa.select(*group, median).where(*where).group_by(*group)
 
     def readable(self, txid: Any) -> Any:
         return feed_horizon.readable(txid)

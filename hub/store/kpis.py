@@ -1,16 +1,16 @@
 """KPI reads: agency performance and the shared portfolio view, computed in SQL.
 
-``agency_performance`` reads the event log (the audit record both sides received): the
-cohort is the accounts a creditor's routing assigned to each agency in a period, and every
-figure is an aggregate over those accounts' later events. ``portfolio_status`` reads the
-current accounts and payments, through the same visibility rules as every other query, so
-a creditor and an agency asking about their shared accounts get the same numbers.
+``agency_performance`` reads the KPI projection (``hub.store.account_facts``, one row per
+assigned account, kept by the events' own writes): the cohort is the accounts a creditor's
+routing assigned to each agency in a period, and every figure is an aggregate over their
+rows. ``portfolio_status`` reads the counts
+read models (``hub.store.counts``), through the same owner columns as every other query,
+so a creditor and an agency asking about their shared accounts get the same numbers.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,10 +18,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.auth.tokens import Principal
-from hub.domain import events as E
 from hub.domain.account import OPEN
+from hub.domain.confidence import Interval, median_ranks
+from hub.domain.kpi_rates import Tallies
+from hub.store import counts
 from hub.store.dialect import Dialect
-from hub.store.tables import accounts, events, payments
+from hub.store.tables import account_facts, accounts, payments
 from hub.store.visibility import account_clause
 
 
@@ -40,10 +42,12 @@ class AgencyFigures:
     dispute_rate: float
     self_serve_share: float | None
     customer_return_rate: float | None
-
-
-def _json(path: Sequence[str]) -> Any:
-    return events.c.data[tuple(path)]
+    #: The counts behind the proportions (their intervals: ``hub.domain.kpi_rates``).
+    tallies: Tallies
+    #: The distribution-free 95 % interval of the median; None with too few payers.
+    median_interval: Interval | None = None
+    #: With an experiment: the experiment whose arm this agency is.
+    experiment_id: str | None = None
 
 
 def _count_if(condition: Any) -> Any:
@@ -62,129 +66,111 @@ async def agency_performance(
     start: dt.datetime,
     end: dt.datetime,
     country: str | None,
+    experiment_id: str | None = None,
 ) -> list[AgencyFigures]:
-    """Per agency and currency, over the accounts assigned to it in [start, end)."""
-    cohort = _cohort(creditor_id, start, end, country)
-    facts = _facts(cohort)
-    joined = cohort.join(facts, facts.c.account_id == cohort.c.account_id)
-    group = (cohort.c.agency_id, cohort.c.currency)
-    totals = await conn.execute(_totals(cohort, facts, joined, group))
-    # Median of days to first payment, portably: rank within each group, average the middle.
-    days = dialect.days_between(facts.c.first_paid_at, cohort.c.assigned_at)
-    ranked = (
-        sa.select(
-            *group,
-            days.label("days"),
-            sa.func.row_number().over(partition_by=group, order_by=days).label("rank"),
-            sa.func.count().over(partition_by=group).label("n"),
-        )
-        .select_from(joined)
-        .where(facts.c.first_paid_at.is_not(None))
-        .subquery()
-    )
-    medians = await conn.execute(
-        sa.select(ranked.c.agency_id, ranked.c.currency, sa.func.avg(ranked.c.days))
-        .where(
-            ranked.c.rank.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2]),
-        )
-        .group_by(ranked.c.agency_id, ranked.c.currency)
-    )
-    median_of = {(a, c): float(m) for a, c, m in medians}
-    return [_figures(r, median_of.get((r.agency_id, r.currency))) for r in totals]
+    """Per agency and currency, over the accounts assigned to it in [start, end) (only
+    those the split rule ``experiment_id`` routed, if given: then each agency is an arm).
 
-
-def _cohort(creditor_id: str, start: dt.datetime, end: dt.datetime, country: str | None) -> Any:
-    """The accounts the creditor's routing assigned in the period, as assigned."""
-    assigned = [
-        events.c.type == E.ACCOUNT_ASSIGNED,
-        events.c.creditor_id == creditor_id,
-        events.c.occurred_at >= start,
-        events.c.occurred_at < end,
-    ]
+    One row per account (``account_facts``), found by its index on (creditor, assigned
+    at): the plan is a range scan and an aggregate whatever the table's statistics say.
+    """
+    f = account_facts
+    chosen = [f.c.creditor_id == creditor_id, f.c.assigned_at >= start, f.c.assigned_at < end]
     if country is not None:
-        assigned.append(_json(["account", "country"]).as_string() == country)
-    return (
-        sa.select(
-            events.c.account_id,
-            events.c.agency_id,
-            events.c.occurred_at.label("assigned_at"),
-            _json(["account", "balance", "currency"]).as_string().label("currency"),
-            _json(["account", "balance", "amountMinor"]).as_integer().label("placed"),
-        )
-        .where(*assigned)
-        .cte("cohort")
-    )
+        chosen.append(f.c.country == country)
+    if experiment_id is not None:
+        chosen.append(f.c.experiment_id == experiment_id)
+    group = (f.c.agency_id, f.c.currency)
+    totals = (await conn.execute(_totals(chosen, group))).all()
+    days = dialect.days_between(f.c.first_payment_at, f.c.assigned_at)
+    paid = [*chosen, f.c.first_payment_at.is_not(None)]
+    medians = await conn.execute(dialect.medians(days, group, paid))
+    median_of = {(a, c): float(m) for a, c, m in medians}
+    ranks = {(r.agency_id, r.currency): median_ranks(int(r.paid or 0)) for r in totals}
+    bounds = await _order_statistics(conn, days, group, paid, ranks)
+    return [
+        _figures(r, median_of.get(key := (r.agency_id, r.currency)), bounds.get(key), experiment_id)
+        for r in totals
+    ]
 
 
-def _facts(cohort: Any) -> Any:
-    """Per account of the cohort, what its later events say."""
-    later = events.alias("later")
-    kind = later.c.type
-    amount = later.c.data[("payment", "amount", "amountMinor")].as_integer()
-    channel = later.c.data[("payment", "channel")].as_string()
-    close_reason = later.c.data[("reason",)].as_string()
-    recovered = sa.case(
-        (kind == E.PAYMENT_RECEIVED, amount), (kind == E.PAYMENT_REVERSED, -amount), else_=0
-    )
-    return (
-        sa.select(
-            cohort.c.account_id,
-            sa.func.coalesce(sa.func.sum(recovered), 0).label("recovered"),
-            sa.func.min(sa.case((kind == E.PAYMENT_RECEIVED, later.c.occurred_at))).label(
-                "first_paid_at"
-            ),
-            _count_if(
-                sa.and_(kind == E.ACCOUNT_CLOSED, close_reason.in_(["PAID", "SETTLED"]))
-            ).label("recovered_closed"),
-            _count_if(kind == E.DISPUTE_OPENED).label("disputes"),
-            _count_if(kind == E.PAYMENT_PLAN_COMPLETED).label("plans_completed"),
-            _count_if(kind == E.PAYMENT_PLAN_BROKEN).label("plans_broken"),
-            _count_if(kind == E.PAYMENT_RECEIVED).label("payments"),
-            _count_if(sa.and_(kind == E.PAYMENT_RECEIVED, channel == "PORTAL")).label("portal"),
-            _count_if(kind == E.CUSTOMER_REHABILITATED).label("rehabilitated"),
-            _count_if(kind == E.CUSTOMER_RETURNED).label("returned"),
-        )
-        .select_from(
-            cohort.outerjoin(
-                later,
-                sa.and_(
-                    later.c.account_id == cohort.c.account_id,
-                    later.c.position > 0,
-                    later.c.type != E.ACCOUNT_ASSIGNED,
-                ),
-            )
-        )
-        .group_by(cohort.c.account_id)
-        .cte("facts")
-    )
-
-
-def _totals(cohort: Any, facts: Any, joined: Any, group: tuple[Any, Any]) -> sa.Select[Any]:
+def _totals(chosen: list[Any], group: tuple[Any, Any]) -> sa.Select[Any]:
+    f = account_facts
     return (
         sa.select(
             *group,
             sa.func.count().label("accounts"),
-            sa.func.sum(cohort.c.placed).label("placed"),
-            sa.func.sum(facts.c.recovered).label("recovered"),
-            _count_if(facts.c.recovered_closed > 0).label("accounts_recovered"),
-            _count_if(facts.c.disputes > 0).label("disputed"),
-            sa.func.sum(facts.c.plans_completed).label("plans_completed"),
-            sa.func.sum(facts.c.plans_broken).label("plans_broken"),
-            sa.func.sum(facts.c.payments).label("payments"),
-            sa.func.sum(facts.c.portal).label("portal"),
-            _count_if(facts.c.rehabilitated > 0).label("rehabilitated"),
-            _count_if(facts.c.returned > 0).label("returned"),
+            sa.func.sum(f.c.placed_minor).label("placed"),
+            sa.func.sum(f.c.recovered_minor).label("recovered"),
+            _count_if(f.c.recovered_closures > 0).label("accounts_recovered"),
+            _count_if(f.c.disputes > 0).label("disputed"),
+            sa.func.sum(f.c.plans_completed).label("plans_completed"),
+            sa.func.sum(f.c.plans_broken).label("plans_broken"),
+            sa.func.sum(f.c.payments).label("payments"),
+            sa.func.sum(f.c.portal_payments).label("portal"),
+            _count_if(f.c.rehabilitations > 0).label("rehabilitated"),
+            _count_if(f.c.returns > 0).label("returned"),
+            sa.func.count(f.c.first_payment_at).label("paid"),
         )
-        .select_from(joined)
+        .where(*chosen)
         .group_by(*group)
         .order_by(*group)
     )
 
 
-def _figures(r: Any, median: float | None) -> AgencyFigures:
+async def _order_statistics(
+    conn: AsyncConnection,
+    value: Any,
+    group: tuple[Any, Any],
+    where: list[Any],
+    ranks: dict[tuple[str, str], tuple[int, int] | None],
+) -> dict[tuple[str, str], Interval]:
+    """Per group, the values at its two ranks (the median's interval bounds)."""
+    wanted = {rank for pair in ranks.values() if pair is not None for rank in pair}
+    if not wanted:
+        return {}
+    ranked = (
+        sa.select(
+            *group,
+            value.label("value"),
+            sa.func.row_number().over(partition_by=group, order_by=value).label("rank"),
+        )
+        .where(*where)
+        .subquery()
+    )
+    rows = await conn.execute(
+        sa.select(ranked.c.agency_id, ranked.c.currency, ranked.c.rank, ranked.c.value).where(
+            ranked.c.rank.in_(sorted(wanted))
+        )
+    )
+    at = {(a, c, int(k)): float(v) for a, c, k, v in rows}
+    out = {}
+    for key, pair in ranks.items():
+        if pair is not None and (*key, pair[0]) in at and (*key, pair[1]) in at:
+            out[key] = Interval(at[(*key, pair[0])], at[(*key, pair[1])])
+    return out
+
+
+def _figures(
+    r: Any, median: float | None, bounds: Interval | None, experiment_id: str | None
+) -> AgencyFigures:
     placed, recovered = int(r.placed or 0), int(r.recovered or 0)
     ended_plans = int(r.plans_completed or 0) + int(r.plans_broken or 0)
+    tallies = Tallies(
+        accounts=int(r.accounts),
+        recovered_accounts=int(r.accounts_recovered or 0),
+        disputed_accounts=int(r.disputed or 0),
+        plans_completed=int(r.plans_completed or 0),
+        plans_ended=ended_plans,
+        payments=int(r.payments or 0),
+        portal_payments=int(r.portal or 0),
+        rehabilitated=int(r.rehabilitated or 0),
+        returned=int(r.returned or 0),
+    )
     return AgencyFigures(
+        tallies=tallies,
+        median_interval=bounds,
+        experiment_id=experiment_id,
         agency_id=r.agency_id,
         currency=r.currency,
         accounts_placed=int(r.accounts),
@@ -220,30 +206,75 @@ async def portfolio_status(
     end: dt.datetime | None,
 ) -> list[Portfolio]:
     """Per (creditor, agency, currency): accounts by state, open balances, payments received
-    (and not reversed) in [start, end). Unassigned accounts have no counterparty: left out."""
-    key = (accounts.c.creditor_id, accounts.c.agency_id, accounts.c.currency)
-    visible = [account_clause(principal), accounts.c.agency_id.is_not(None)]
-    counts = await conn.execute(
-        sa.select(
-            *key,
-            accounts.c.status,
-            sa.func.count(),
-            sa.func.sum(accounts.c.balance_minor),
-        )
-        .where(*visible)
-        .group_by(*key, accounts.c.status)
-        .order_by(*key, accounts.c.status)
-    )
+    (and not reversed) in [start, end). Unassigned accounts have no counterparty: left out.
+
+    From the counts read models (``hub.store.counts``): O(groups), whatever the number of
+    accounts. The payments of whole UTC days come from the daily totals; a bound inside a
+    day reads that day's payments up to the bound (the part of a day outside the totals).
+    """
     portfolios: dict[tuple[str, str, str], Portfolio] = {}
     open_states = {s.value for s in OPEN}
-    for creditor, agency, currency, status, n, balance in counts:
+    for g in await counts.by_status(conn, principal):
+        p = portfolios.setdefault(
+            (g.creditor_id, g.agency_id, g.currency),
+            Portfolio(g.creditor_id, g.agency_id, g.currency),
+        )
+        p.by_status.append((g.status, g.accounts))
+        if g.status in open_states:
+            p.outstanding += g.balance_minor
+    for creditor, agency, currency, n, total in await _payments(conn, principal, start, end):
         p = portfolios.setdefault(
             (creditor, agency, currency), Portfolio(creditor, agency, currency)
         )
-        p.by_status.append((status, int(n)))
-        if status in open_states:
-            p.outstanding += int(balance or 0)
-    paid = [payments.c.status == "SUCCEEDED"]
+        p.payments_count += n
+        p.payments_amount += total
+    return list(portfolios.values())
+
+
+def _midnight(at: dt.datetime) -> dt.datetime:
+    return at.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+async def _payments(
+    conn: AsyncConnection,
+    principal: Principal,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> list[tuple[str, str, str, int, int]]:
+    """Succeeded payments received in [start, end): the whole days from the daily totals,
+    the parts of days at either end from the payments themselves."""
+    first = start if start is None or start == _midnight(start) else _midnight(start) + _DAY
+    last = end if end is None else _midnight(end)
+    if first is not None and last is not None and first >= last:
+        return await _payments_between(conn, principal, start, end)  # within a day or two
+    out = await counts.payments_on_days(
+        conn,
+        principal,
+        first.date() if first is not None else None,
+        last.date() if last is not None else None,
+    )
+    if start is not None and first is not None and start < first:
+        out += await _payments_between(conn, principal, start, first)
+    if end is not None and last is not None and last < end:
+        out += await _payments_between(conn, principal, last, end)
+    return out
+
+
+_DAY = dt.timedelta(days=1)
+
+
+async def _payments_between(
+    conn: AsyncConnection,
+    principal: Principal,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
+) -> list[tuple[str, str, str, int, int]]:
+    key = (accounts.c.creditor_id, accounts.c.agency_id, accounts.c.currency)
+    paid = [
+        account_clause(principal),
+        accounts.c.agency_id.is_not(None),
+        payments.c.status == "SUCCEEDED",
+    ]
     if start is not None:
         paid.append(payments.c.received_at >= start)
     if end is not None:
@@ -251,10 +282,7 @@ async def portfolio_status(
     sums = await conn.execute(
         sa.select(*key, sa.func.count(), sa.func.sum(payments.c.amount_minor))
         .select_from(payments.join(accounts, accounts.c.id == payments.c.account_id))
-        .where(*visible, *paid)
+        .where(*paid)
         .group_by(*key)
     )
-    for creditor, agency, currency, n, total in sums:
-        p = portfolios[(creditor, agency, currency)]
-        p.payments_count, p.payments_amount = int(n), int(total or 0)
-    return list(portfolios.values())
+    return [(c, a, cur, int(n), int(total or 0)) for c, a, cur, n, total in sums]

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from hub.auth.tokens import Principal
 from hub.domain.organization import ApiClient, Organization
+from hub.domain.routing import Weight
 from hub.store.session import Session
 from hub.store.tables import api_clients, organizations, routing_rules
 from hub.store.visibility import organization_clause
@@ -121,6 +122,9 @@ class Organizations:
         product: str | None,
         priority: int,
         now: dt.datetime,
+        *,
+        weights: Sequence[Weight] = (),
+        experiment_id: str | None = None,
     ) -> None:
         await self._uow.conn.execute(
             routing_rules.insert().values(
@@ -131,6 +135,8 @@ class Organizations:
                 product=product,
                 priority=priority,
                 created_at=now,
+                experiment_id=experiment_id,
+                weights=[{"agencyId": w.agency_id, "percent": w.percent} for w in weights] or None,
             )
         )
 

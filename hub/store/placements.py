@@ -21,7 +21,7 @@ from hub.domain.customer import Customer
 from hub.domain.ids import new_id
 from hub.domain.placement import Placement
 from hub.domain.vocabulary import ContactChannel
-from hub.store import records, routing
+from hub.store import counts, records, routing
 from hub.store.customers import customer_key
 from hub.store.dialect import Dialect
 from hub.store.session import Session
@@ -43,6 +43,8 @@ class Placed:
 
     account: Account
     customer: Customer
+    #: The experiment of the split rule that chose the agency, if one did.
+    experiment_id: str | None = None
 
 
 class Placements:
@@ -70,15 +72,20 @@ class Placements:
             _account_row(creditor_id, p, customer_of[p.customer.reference].id, now)
             for p in placements
         ]
-        agencies = await self._insert_accounts(creditor_id, rows)
-        if len(agencies) != len(rows):
+        routed = await self._insert_accounts(creditor_id, rows)
+        if len(routed) != len(rows):
             raise ReferenceTaken()
         placed = []
         for row, p in zip(rows, placements, strict=True):
-            agency = agencies[row["id"]]
+            agency, experiment = routed[row["id"]]
             row.update(agency_id=agency, version=1 if agency is None else 2)
-            placed.append(Placed(records.account_of(row), customer_of[p.customer.reference]))
+            account = records.account_of(row)
+            placed.append(Placed(account, customer_of[p.customer.reference], experiment))
         return placed
+
+    def counted(self, placed: Sequence[Placed]) -> list[tuple[sa.Table, dict[str, Any]]]:
+        """The rows that add placed accounts to the counts read model, for their write."""
+        return counts.placed(p.account for p in placed)
 
     async def _upsert_customers(
         self, creditor_id: str, placements: Sequence[Placement], now: dt.datetime
@@ -128,8 +135,8 @@ class Placements:
 
     async def _insert_accounts(
         self, creditor_id: str, rows: list[dict[str, Any]]
-    ) -> dict[str, str | None]:
-        """Insert the rows, routed; the agency of each row written, by account id."""
+    ) -> dict[str, tuple[str | None, str | None]]:
+        """Insert the rows, routed; the (agency, experiment) of each row written, by id."""
         conn, dialect = self._uow.conn, self._uow.dialect
         combinations = {(row["country"], row["product"]) for row in rows}
         if len(combinations) == 1 and len(rows) <= _INLINE_ROUTING_ROWS:
@@ -137,22 +144,57 @@ class Placements:
             parameters = [
                 {
                     **row,
-                    **routing.route_parameters(creditor_id, row["country"], row["product"]),
-                    **routing.route_parameters(
-                        creditor_id, row["country"], row["product"], "route_v"
-                    ),
+                    **{
+                        key: value
+                        for name in ("route", "route_v", "route_e")
+                        for key, value in routing.route_parameters(
+                            creditor_id, row["country"], row["product"], name
+                        ).items()
+                    },
                 }
                 for row in rows
             ]
             inserted = await conn.execute(_account_insert(dialect, True), parameters)
-        else:
-            # Many rows: route each (country, product) combination once, then insert.
-            routes = await routing.route_many(conn, creditor_id, sorted(combinations))
-            for row in rows:
-                agency_id = routes[(row["country"], row["product"])]
-                row.update(agency_id=agency_id, version=1 if agency_id is None else 2)
-            inserted = await conn.execute(_account_insert(dialect, False), rows)
-        return {row[0]: row[1] for row in inserted}
+            routed = {id_: (agency, experiment) for id_, agency, experiment in inserted}
+            if any(experiment for _, experiment in routed.values()):
+                await self._choose_arms(creditor_id, rows, routed)
+            return routed
+        # Many rows: route each (country, product) combination once, then insert.
+        routes = await routing.routes_many(conn, creditor_id, sorted(combinations))
+        for row in rows:
+            route = routes[(row["country"], row["product"])]
+            agency_id = route.agency_for(creditor_id, row["customer_id"])
+            row.update(
+                agency_id=agency_id,
+                version=1 if agency_id is None else 2,
+                experiment_id=route.experiment_id,
+            )
+        inserted = await conn.execute(_account_insert(dialect, False), rows)
+        return {id_: (agency, experiment) for id_, agency, experiment in inserted}
+
+    async def _choose_arms(
+        self,
+        creditor_id: str,
+        rows: list[dict[str, Any]],
+        routed: dict[str, tuple[str | None, str | None]],
+    ) -> None:
+        """Rows a split rule routed (to its first arm, in SQL) go to their customer's arm."""
+        conn = self._uow.conn
+        experiments = {e for _, e in routed.values() if e is not None}
+        split = await routing.splits(conn, creditor_id, sorted(experiments))
+        moved: dict[str, list[str]] = {}
+        for row in rows:
+            agency, experiment = routed.get(row["id"], (None, None))
+            if experiment is None or experiment not in split:
+                continue
+            arm = split[experiment].agency_for(creditor_id, row["customer_id"])
+            routed[row["id"]] = (arm, experiment)
+            if arm != agency and arm is not None:
+                moved.setdefault(arm, []).append(row["id"])
+        for arm, ids in moved.items():
+            await conn.execute(
+                accounts.update().where(accounts.c.id.in_(ids)).values(agency_id=arm)
+            )
 
 
 def _account_row(
@@ -196,7 +238,7 @@ def _account_insert(dialect: Dialect, inline_routing: bool) -> Any:
     A reference that already exists is skipped, not an error: the rows that come back are
     the ones written, so the caller sees duplicates without a failed statement. With
     ``inline_routing`` the statement assigns each row its agency by the routing rules;
-    otherwise the rows carry ``agency_id`` and ``version``.
+    otherwise the rows carry ``agency_id``, ``version`` and ``experiment_id``.
     """
     statement = dialect.insert(accounts)
     if inline_routing:
@@ -204,10 +246,11 @@ def _account_insert(dialect: Dialect, inline_routing: bool) -> Any:
         # The version is the account's event count: placed, and assigned if an agency
         # matched. (Each use of the rule needs its own parameters in a batched insert.)
         version = sa.case((routing.agency_for_account("route_v").is_(None), 1), else_=2)
-        statement = statement.values(agency_id=agency, version=version)
+        experiment = routing.experiment_for_account("route_e")
+        statement = statement.values(agency_id=agency, version=version, experiment_id=experiment)
     return statement.on_conflict_do_nothing(
         index_elements=[accounts.c.creditor_id, accounts.c.reference]
-    ).returning(accounts.c.id, accounts.c.agency_id)
+    ).returning(accounts.c.id, accounts.c.agency_id, accounts.c.experiment_id)
 
 
 @functools.cache

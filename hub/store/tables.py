@@ -4,41 +4,13 @@ import datetime as dt
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlmodel import Field, SQLModel
 
+from hub.store.columns import BigIntPK, JSONType, NullableJSONType, UTCDateTime, timestamp
+from hub.store.read_model_tables import account_counts, account_facts, payment_totals
 
-class UTCDateTime(sa.TypeDecorator[dt.datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        assert isinstance(value, dt.datetime)
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-JSONType = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
-#: JSON whose Python None is SQL NULL (not the JSON ``null``), so COALESCE can see it.
-NullableJSONType = sa.JSON(none_as_null=True).with_variant(
-    postgresql.JSONB(none_as_null=True), "postgresql"
-)
-BigIntPK = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
-
-
-def _ts(nullable: bool = False) -> Any:
-    return Field(sa_column=sa.Column(UTCDateTime(), nullable=nullable))
+# Where the migrations find them, and the read models' tables beside the others.
+__all__ = ["NullableJSONType", "UTCDateTime", "account_counts", "account_facts", "payment_totals"]
 
 
 class Organization(SQLModel, table=True):
@@ -48,7 +20,7 @@ class Organization(SQLModel, table=True):
     kind: str = Field(max_length=16)
     name: str = Field(max_length=200)
     country: str = Field(max_length=2)
-    created_at: dt.datetime = _ts()
+    created_at: dt.datetime = timestamp()
 
 
 class ApiClient(SQLModel, table=True):
@@ -59,8 +31,8 @@ class ApiClient(SQLModel, table=True):
     name: str = Field(max_length=200)
     secret_hash: str = Field(max_length=256)
     scopes: str = Field(max_length=500)
-    created_at: dt.datetime = _ts()
-    revoked_at: dt.datetime | None = _ts(nullable=True)
+    created_at: dt.datetime = timestamp()
+    revoked_at: dt.datetime | None = timestamp(nullable=True)
 
 
 class RoutingRule(SQLModel, table=True):
@@ -72,7 +44,13 @@ class RoutingRule(SQLModel, table=True):
     country: str | None = Field(default=None, max_length=2)
     product: str | None = Field(default=None, max_length=32)
     priority: int = Field(default=100)
-    created_at: dt.datetime = _ts()
+    created_at: dt.datetime = timestamp()
+    #: A split rule (champion/challenger): its experiment, and its arms
+    #: ``[{"agencyId": ..., "percent": n}]``, the first being ``agency_id``; null otherwise.
+    experiment_id: str | None = Field(default=None, max_length=40)
+    weights: list[dict[str, Any]] | None = Field(
+        default=None, sa_column=sa.Column(NullableJSONType, nullable=True)
+    )
 
 
 class Customer(SQLModel, table=True):
@@ -95,8 +73,8 @@ class Customer(SQLModel, table=True):
     opted_out_channels: list[str] | None = Field(
         default=None, sa_column=sa.Column(NullableJSONType, nullable=True)
     )
-    created_at: dt.datetime = _ts()
-    updated_at: dt.datetime = _ts()
+    created_at: dt.datetime = timestamp()
+    updated_at: dt.datetime = timestamp()
 
 
 class Account(SQLModel, table=True):
@@ -105,6 +83,18 @@ class Account(SQLModel, table=True):
         sa.UniqueConstraint("creditor_id", "reference", name="uq_account_reference"),
         sa.Index("ix_accounts_creditor_id_id", "creditor_id", "id"),
         sa.Index("ix_accounts_agency_id_id", "agency_id", "id"),
+        # The filtered pages, newest first: each filter is an equality prefix before the
+        # id, so a page is an index scan that stops after the page (``hub.store.accounts``).
+        sa.Index("ix_accounts_creditor_status_id", "creditor_id", "status", "id"),
+        sa.Index(
+            "ix_accounts_creditor_country_status_id", "creditor_id", "country", "status", "id"
+        ),
+        sa.Index(
+            "ix_accounts_creditor_agency_status_id", "creditor_id", "agency_id", "status", "id"
+        ),
+        sa.Index("ix_accounts_agency_status_id", "agency_id", "status", "id"),
+        sa.Index("ix_accounts_agency_country_status_id", "agency_id", "country", "status", "id"),
+        sa.Index("ix_accounts_agency_id_reference", "agency_id", "reference"),
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -119,18 +109,21 @@ class Account(SQLModel, table=True):
     status: str = Field(max_length=32)
     resume_status: str | None = Field(default=None, max_length=32)
     agency_id: str | None = Field(default=None, foreign_key="organizations.id", max_length=40)
+    #: The customer's country at placement, on the account so its filters can be indexed.
     country: str = Field(max_length=2)
     metadata_: dict[str, Any] | None = Field(
         default=None, sa_column=sa.Column("metadata", JSONType, nullable=True)
     )
-    placed_at: dt.datetime = _ts()
-    updated_at: dt.datetime = _ts()
+    placed_at: dt.datetime = timestamp()
+    updated_at: dt.datetime = timestamp()
     #: Sequence number of the account's last event; also the optimistic-lock version.
     version: int = Field(default=0)
     #: The agency's own reference, given when it acknowledges the placement.
     agency_reference: str | None = Field(default=None, max_length=128)
-    acknowledged_at: dt.datetime | None = _ts(nullable=True)
-    closed_at: dt.datetime | None = _ts(nullable=True)
+    acknowledged_at: dt.datetime | None = timestamp(nullable=True)
+    closed_at: dt.datetime | None = timestamp(nullable=True)
+    #: The experiment of the split routing rule that assigned it, if one did.
+    experiment_id: str | None = Field(default=None, max_length=40)
 
 
 class Event(SQLModel, table=True):
@@ -161,7 +154,7 @@ class Event(SQLModel, table=True):
     creditor_id: str = Field(foreign_key="organizations.id", max_length=40)
     agency_id: str | None = Field(default=None, foreign_key="organizations.id", max_length=40)
     data: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
-    occurred_at: dt.datetime = _ts()
+    occurred_at: dt.datetime = timestamp()
 
 
 class IdempotencyKey(SQLModel, table=True):
@@ -174,7 +167,7 @@ class IdempotencyKey(SQLModel, table=True):
     operation: str = Field(max_length=64)
     request_hash: str = Field(max_length=64)
     result: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
-    created_at: dt.datetime = _ts()
+    created_at: dt.datetime = timestamp()
 
 
 class WebhookEndpoint(SQLModel, table=True):
@@ -190,8 +183,8 @@ class WebhookEndpoint(SQLModel, table=True):
     event_types: list[str] = Field(sa_column=sa.Column(JSONType, nullable=False))
     enabled: bool = Field(default=True)
     disabled_reason: str | None = Field(default=None, max_length=200)
-    created_at: dt.datetime = _ts()
-    updated_at: dt.datetime = _ts()
+    created_at: dt.datetime = timestamp()
+    updated_at: dt.datetime = timestamp()
 
 
 class WebhookSecret(SQLModel, table=True):
@@ -209,8 +202,8 @@ class WebhookSecret(SQLModel, table=True):
         )
     )
     secret_enc: bytes = Field(sa_column=sa.Column(sa.LargeBinary(), nullable=False))
-    created_at: dt.datetime = _ts()
-    expires_at: dt.datetime | None = _ts(nullable=True)
+    created_at: dt.datetime = timestamp()
+    expires_at: dt.datetime | None = timestamp(nullable=True)
 
 
 class WebhookSubscription(SQLModel, table=True):
@@ -253,12 +246,12 @@ class WebhookMessage(SQLModel, table=True):
     #: PENDING (due at next_attempt_at), SENDING (claimed until locked_until), DELIVERED, FAILED.
     status: str = Field(default="PENDING", max_length=16)
     attempts: int = Field(default=0)
-    next_attempt_at: dt.datetime = _ts()
-    locked_until: dt.datetime | None = _ts(nullable=True)
+    next_attempt_at: dt.datetime = timestamp()
+    locked_until: dt.datetime | None = timestamp(nullable=True)
     last_status_code: int | None = None
     last_error: str | None = Field(default=None, max_length=500)
-    created_at: dt.datetime = _ts()
-    delivered_at: dt.datetime | None = _ts(nullable=True)
+    created_at: dt.datetime = timestamp()
+    delivered_at: dt.datetime | None = timestamp(nullable=True)
 
 
 class WebhookAttempt(SQLModel, table=True):
@@ -277,7 +270,7 @@ class WebhookAttempt(SQLModel, table=True):
             nullable=False,
         )
     )
-    at: dt.datetime = _ts()
+    at: dt.datetime = timestamp()
     status_code: int | None = None
     duration_ms: int = 0
     response_snippet: str | None = Field(default=None, max_length=1024)
@@ -299,8 +292,8 @@ class ContactAttempt(SQLModel, table=True):
     channel: str = Field(max_length=16)
     direction: str = Field(max_length=16)
     outcome: str = Field(max_length=32)
-    occurred_at: dt.datetime = _ts()
-    recorded_at: dt.datetime = _ts()
+    occurred_at: dt.datetime = timestamp()
+    recorded_at: dt.datetime = timestamp()
     #: The compliance rule pack that allowed an outbound contact (null: inbound, or no pack).
     rule_pack_jurisdiction: str | None = Field(default=None, max_length=8)
     rule_pack_version: str | None = Field(default=None, max_length=32)
@@ -322,17 +315,21 @@ class PaymentPlan(SQLModel, table=True):
     installments: list[dict[str, Any]] = Field(sa_column=sa.Column(JSONType, nullable=False))
     #: ACTIVE, COMPLETED, BROKEN or CANCELLED.
     status: str = Field(max_length=16, index=True)
-    paused_since: dt.datetime | None = _ts(nullable=True)
+    paused_since: dt.datetime | None = timestamp(nullable=True)
     paused_days: int = Field(default=0)
-    created_at: dt.datetime = _ts()
-    ended_at: dt.datetime | None = _ts(nullable=True)
+    created_at: dt.datetime = timestamp()
+    ended_at: dt.datetime | None = timestamp(nullable=True)
 
 
 class Payment(SQLModel, table=True):
     """Money received for an account; only SUCCEEDED payments moved the balance."""
 
     __tablename__ = "payments"
-    __table_args__ = (sa.Index("ix_payments_account", "account_id", "received_at"),)
+    __table_args__ = (
+        sa.Index("ix_payments_account", "account_id", "received_at"),
+        # Payments of part of a day (``hub.store.counts``: whole days are in payment_totals).
+        sa.Index("ix_payments_received_at", "received_at"),
+    )
 
     id: str = Field(primary_key=True, max_length=40)
     account_id: str = _account_fk()
@@ -343,10 +340,10 @@ class Payment(SQLModel, table=True):
     #: PENDING, SUCCEEDED, FAILED or REVERSED.
     status: str = Field(max_length=16)
     plan_id: str | None = Field(default=None, max_length=40)
-    received_at: dt.datetime = _ts()
-    recorded_at: dt.datetime = _ts()
-    settled_at: dt.datetime | None = _ts(nullable=True)
-    reversed_at: dt.datetime | None = _ts(nullable=True)
+    received_at: dt.datetime = timestamp()
+    recorded_at: dt.datetime = timestamp()
+    settled_at: dt.datetime | None = timestamp(nullable=True)
+    reversed_at: dt.datetime | None = timestamp(nullable=True)
     reversal_reason: str | None = Field(default=None, max_length=500)
 
 
@@ -364,8 +361,8 @@ class Dispute(SQLModel, table=True):
     status: str = Field(max_length=16)
     outcome: str | None = Field(default=None, max_length=16)
     notes_enc: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary()))
-    opened_at: dt.datetime = _ts()
-    resolved_at: dt.datetime | None = _ts(nullable=True)
+    opened_at: dt.datetime = timestamp()
+    resolved_at: dt.datetime | None = timestamp(nullable=True)
 
 
 class Hold(SQLModel, table=True):
@@ -381,11 +378,11 @@ class Hold(SQLModel, table=True):
     account_id: str = _account_fk()
     reason: str = Field(max_length=32)
     notes_enc: bytes | None = Field(default=None, sa_column=sa.Column(sa.LargeBinary()))
-    until: dt.datetime | None = _ts(nullable=True)
+    until: dt.datetime | None = timestamp(nullable=True)
     #: ACTIVE or RELEASED.
     status: str = Field(max_length=16)
-    placed_at: dt.datetime = _ts()
-    released_at: dt.datetime | None = _ts(nullable=True)
+    placed_at: dt.datetime = timestamp()
+    released_at: dt.datetime | None = timestamp(nullable=True)
 
 
 class Rehabilitation(SQLModel, table=True):
@@ -407,8 +404,8 @@ class Rehabilitation(SQLModel, table=True):
     creditor_id: str = Field(foreign_key="organizations.id", max_length=40)
     agency_id: str | None = Field(default=None, foreign_key="organizations.id", max_length=40)
     summary: dict[str, Any] = Field(sa_column=sa.Column(JSONType, nullable=False))
-    rehabilitated_at: dt.datetime = _ts()
-    returned_at: dt.datetime | None = _ts(nullable=True)
+    rehabilitated_at: dt.datetime = timestamp()
+    returned_at: dt.datetime | None = timestamp(nullable=True)
     order_reference: str | None = Field(default=None, max_length=128)
 
 

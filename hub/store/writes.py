@@ -1,5 +1,5 @@
 """Writing a change all at once: the versioned account update, the rows the change adds and
-changes, its events and their outbox rows.
+changes, its events with their outbox rows and what they do to the KPI projection.
 
 A ``Write`` describes the rows; ``Dialect.write`` puts them in the database. On PostgreSQL
 that is one statement (data-modifying CTEs, every part conditional on the version guard,
@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.store import outbox
+from hub.store import account_facts, outbox
 from hub.store.tables import accounts, events
 
 Values = Mapping[str, Any]
@@ -110,9 +110,12 @@ def _row_select(prefix: str, table: sa.Table, columns: Sequence[str]) -> sa.Sele
 
 
 @functools.lru_cache(maxsize=256)
-def one_statement(shape: Shape) -> sa.Select[Any]:
+def one_statement(
+    shape: Shape, facts: account_facts.FactsShape = account_facts.NO_FACTS
+) -> sa.Select[Any]:
     """PostgreSQL: the whole write as one statement returning (rows the guard matched,
-    outbox rows queued). With a guard, nothing is written unless it matched."""
+    outbox rows queued), with the KPI projection's part of it (``facts``). With a guard,
+    nothing is written unless it matched."""
     ctes: list[Any] = []
     matched: Any = sa.literal_column("1")
     condition: sa.ColumnElement[bool] | None = None
@@ -131,6 +134,7 @@ def one_statement(shape: Shape) -> sa.Select[Any]:
         if condition is not None:
             update = update.where(condition)
         ctes.append(update.returning(sa.literal_column("1")).cte(f"u{j}"))
+    ctes += account_facts.ctes(facts, condition)
     queued: Any = sa.literal_column("0")
     columns_out: list[Any] = []
     if shape.events:
@@ -145,10 +149,15 @@ def one_statement(shape: Shape) -> sa.Select[Any]:
 async def write_in_one_statement(conn: AsyncConnection, write: Write) -> bool:
     """PostgreSQL: ``write`` as one statement; False if its guard matched no account (then
     nothing was written)."""
+    parameters = write.parameters()
+    facts = account_facts.NO_FACTS
     if write.events:
         conn.info["events_written"] = True
+        changes = account_facts.changes_of(write.events)
+        facts = changes.shape
+        parameters.update(changes.parameters())
     matched, queued, *_ = (
-        await conn.execute(one_statement(write.shape()), write.parameters())
+        await conn.execute(one_statement(write.shape(), facts), parameters)
     ).one()
     if queued:
         conn.info["outbox_written"] = True
@@ -178,4 +187,5 @@ async def write_in_steps(conn: AsyncConnection, write: Write) -> bool:
         )
         if fanned.rowcount > 0:
             conn.info["outbox_written"] = True
+        await account_facts.write_in_steps(conn, account_facts.changes_of(write.events))
     return True

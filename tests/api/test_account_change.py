@@ -26,14 +26,14 @@ from hub.domain.vocabulary import PaymentChannel, PaymentMethod
 from hub.services import accounts as account_service
 from hub.services import payments as payment_service
 from hub.services.account_changes import change_account
-from hub.store.tables import accounts, events, payments, webhook_messages
+from hub.store.tables import account_facts, accounts, events, payments, webhook_messages
 from hub.store.writes import Guard, Write
 from tests.api.test_outbox import _endpoint
 from tests.collection_ops import RECORD_PAYMENT, acknowledge, now, sek
 from tests.conftest import Backend, Caller, place
 
 
-async def _counts(backend: Backend, account_id: str) -> tuple[int, int, int, int]:
+async def _counts(backend: Backend, account_id: str) -> tuple[int, int, int, int, int]:
     async with backend.services.db.read() as conn:
         row = (
             await conn.execute(
@@ -50,10 +50,13 @@ async def _counts(backend: Backend, account_id: str) -> tuple[int, int, int, int
                     .where(payments.c.account_id == account_id)
                     .scalar_subquery(),
                     sa.select(sa.func.count()).select_from(webhook_messages).scalar_subquery(),
+                    sa.select(account_facts.c.payments)
+                    .where(account_facts.c.account_id == account_id)
+                    .scalar_subquery(),
                 )
             )
         ).one()
-    return (row[0], row[1], row[2], row[3])
+    return (row[0], row[1], row[2], row[3], row[4])
 
 
 async def test_a_write_whose_guard_misses_writes_nothing(
@@ -71,7 +74,10 @@ async def test_a_write_whose_guard_misses_writes_nothing(
         "sequence": before[0] + 1,
         "creditor_id": creditor.organization_id,
         "agency_id": None,
-        "data": {"note": "must not be written"},
+        "data": {
+            "note": "must not be written",
+            "payment": {"amount": {"amountMinor": 100, "currency": "SEK"}, "channel": "AGENCY"},
+        },
         "occurred_at": at,
     }
     payment = {
@@ -125,8 +131,9 @@ async def test_concurrent_payments_on_one_account_all_land_once(
 
     paid = await asyncio.gather(*(pay() for _ in range(4)))
     assert len({p["id"] for p in paid}) == 4
-    version, event_count, payment_count, _ = await _counts(backend, account["id"])
+    version, event_count, payment_count, _, counted = await _counts(backend, account["id"])
     assert (version, event_count, payment_count) == (before[0] + 4, before[1] + 4, before[2] + 4)
+    assert counted == before[4] + 4  # the KPI projection moved once per payment
     balance = (
         await agency.data(
             "query($id: ID!) { node(id: $id) { ... on Account { balance { amountMinor } } } }",

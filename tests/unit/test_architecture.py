@@ -34,7 +34,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "delivery": frozenset({"store", "domain", "settings", "observability", "keyfiles"}),
     "api": frozenset({"services", "domain", "auth", "settings", "observability"}),
 }
-EDGES = frozenset({"hub", "app", "cli", "preflight", "serving", "middleware"})
+EDGES = frozenset({"hub", "app", "cli", "cli_rules", "preflight", "serving", "middleware"})
 MAX_MODULE_LINES = 500
 MAX_FUNCTION_LINES = 60
 

@@ -27,7 +27,7 @@ from hub.delivery.keys import WebhookSigningKey
 from hub.delivery.resolver import PublicOnlyResolver, public_socket_factory, refusal_of
 from hub.delivery.responses import SNIPPET_BYTES, error_text, parse_retry_after, snippet_of
 from hub.delivery.signing import SigningSecrets
-from hub.domain.time import rfc3339
+from hub.domain.payloads import webhook_body
 from hub.observability import Metrics
 from hub.store.delivery_queue import Delivery, Outcome
 
@@ -36,9 +36,9 @@ log = logging.getLogger("hub.delivery")
 USER_AGENT = "Evenly-Webhooks/1"
 
 
-def body_of(event_type: str, occurred_at: dt.datetime, data: Any) -> bytes:
-    """The webhook body: ``{"type", "timestamp", "data"}`` (what receivers verify, raw)."""
-    return orjson.dumps({"type": event_type, "timestamp": rfc3339(occurred_at), "data": data})
+def body_of(event_type: str, occurred_at: dt.datetime, data: Any, livemode: bool) -> bytes:
+    """The webhook body (``hub.domain.payloads.webhook_body``), as receivers verify it, raw."""
+    return orjson.dumps(webhook_body(event_type, occurred_at, data, livemode))
 
 
 def failure_reason(outcome: Outcome) -> str:
@@ -106,7 +106,7 @@ class Sender:
     async def post(self, delivery: Delivery) -> Outcome:
         """One attempt at ``delivery``: whatever the receiver did, it is the outcome (with no
         next attempt yet: that is the policy's)."""
-        body = body_of(delivery.event_type, delivery.occurred_at, delivery.data)
+        body = body_of(delivery.event_type, delivery.occurred_at, delivery.data, delivery.livemode)
         started = time.perf_counter()
         at = self.clock()
         answer = _Answer()

@@ -14,6 +14,13 @@ class Organization:
     name: str
     country: str
     created_at: dt.datetime
+    #: A test organization: it never meets live ones (``hub.domain.sandbox``).
+    sandbox: bool = False
+
+    @property
+    def livemode(self) -> bool:
+        """What the events it sees say in ``livemode``."""
+        return not self.sandbox
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,9 @@ from hub.store.visibility import organization_clause
 
 
 def _organization(row: Mapping[Any, Any]) -> Organization:
-    return Organization(row["id"], row["kind"], row["name"], row["country"], row["created_at"])
+    return Organization(
+        row["id"], row["kind"], row["name"], row["country"], row["created_at"], row["sandbox"]
+    )
 
 
 class Organizations:
@@ -33,6 +35,7 @@ class Organizations:
                 name=organization.name,
                 country=organization.country,
                 created_at=organization.created_at,
+                sandbox=organization.sandbox,
             )
         )
 
@@ -51,11 +54,16 @@ class Organizations:
         )
         return {r["id"]: _organization(r) for r in rows.mappings()}
 
-    async def by_name(self, kind: str, name: str) -> Organization | None:
+    async def by_name(self, kind: str, name: str, *, sandbox: bool) -> Organization | None:
+        """The oldest organization of this kind, name and mode."""
         row = (
             await self._uow.conn.execute(
                 sa.select(organizations)
-                .where(organizations.c.kind == kind, organizations.c.name == name)
+                .where(
+                    organizations.c.kind == kind,
+                    organizations.c.name == name,
+                    organizations.c.sandbox == sandbox,
+                )
                 .order_by(organizations.c.id)
                 .limit(1)
             )

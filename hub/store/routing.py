@@ -2,7 +2,8 @@
 
 The rule: a creditor's routing rules are tried by ascending ``priority``, then by age; the
 first whose ``country`` and ``product`` match (an empty one matches anything) gives the
-agency; no match leaves the account unassigned. It is written as SQL so the placement
+agency; no match leaves the account unassigned; an agency of the other mode than the
+creditor (sandbox or live) never matches. It is written as SQL so the placement
 INSERT assigns the agency itself, without a round trip to read the rules first.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.store.tables import routing_rules
+from hub.store.tables import organizations, routing_rules
 
 
 def agency_for_account(name: str = "route") -> sa.ScalarSelect[Any]:
@@ -24,12 +25,18 @@ def agency_for_account(name: str = "route") -> sa.ScalarSelect[Any]:
     (see ``route_parameters``); give each use in one statement its own ``name``.
     """
     rules = routing_rules.c
+    agency = organizations.alias(f"{name}_agency")
+    creditor = organizations.alias(f"{name}_creditor")
     return (
         sa.select(rules.agency_id)
+        .join(agency, agency.c.id == rules.agency_id)
+        .join(creditor, creditor.c.id == rules.creditor_id)
         .where(
             rules.creditor_id == sa.bindparam(f"{name}_creditor_id"),
             sa.or_(rules.country.is_(None), rules.country == sa.bindparam(f"{name}_country")),
             sa.or_(rules.product.is_(None), rules.product == sa.bindparam(f"{name}_product")),
+            # Sandbox and live never mix (hub.domain.sandbox).
+            agency.c.sandbox == creditor.c.sandbox,
         )
         .order_by(rules.priority, rules.id)
         .limit(1)

@@ -3,6 +3,7 @@ each body signed, valid against the schema of its type and marked ``livemode: fa
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from hub.domain.events import EVENT_TYPES
@@ -11,6 +12,7 @@ from tests.e2e.conftest import HubServer
 from tests.e2e.receiver import Receiver, json_of
 from tests.e2e.test_demo_webhooks import _verifies
 from tests.e2e.test_webhooks import _endpoint, _gql, _start
+from tests.e2e.ws_client import subscriber
 
 SEND = """mutation($input: SendTestEventInput!) {
   sendTestEvent(input: $input) { eventId userErrors { field code message } } }"""
@@ -52,3 +54,24 @@ async def test_every_event_type_can_be_sent_as_a_sample_to_a_real_receiver(
         assert {d["status"] for d in logged} == {"DELIVERED"}
     finally:
         await receiver.stop()
+
+
+async def test_a_subscription_carries_livemode_false_for_a_sandbox_organization(
+    hub_server: HubServer,
+) -> None:
+    token = _start(hub_server)["token"]
+    endpoint_id, _ = await _endpoint(hub_server, token, "sink://ok")
+    async with subscriber(hub_server.url, token) as live:
+        await live.subscribe(
+            'subscription { organizationEvents(types: ["hold.placed"]) { id type livemode } }'
+        )
+        await asyncio.sleep(0.5)
+        data = await _gql(
+            hub_server, token, SEND, {"input": {"endpointId": endpoint_id, "type": "hold.placed"}}
+        )
+        [event] = await live.events(1)
+    assert event == {
+        "id": data["sendTestEvent"]["eventId"],
+        "type": "hold.placed",
+        "livemode": False,
+    }

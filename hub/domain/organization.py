@@ -17,11 +17,6 @@ class Organization:
     #: A test organization: it never meets live ones (``hub.domain.sandbox``).
     sandbox: bool = False
 
-    @property
-    def livemode(self) -> bool:
-        """What the events it sees say in ``livemode``."""
-        return not self.sandbox
-
 
 @dataclass(frozen=True, slots=True)
 class ApiClient:

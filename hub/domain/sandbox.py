@@ -7,7 +7,8 @@ it never meets live data:
 - its API clients are ``cli_test_…`` with ``sk_test_…`` secrets, so nobody mistakes them
   for live credentials (``client_id_prefix``, ``secret_prefix``);
 - every event it sees says ``livemode: false`` (live organizations': ``true``), on the
-  ``events`` feed, in subscriptions and in webhook bodies (``livemode``);
+  ``events`` feed, in subscriptions and in webhook bodies: an event's ``livemode`` is its
+  organization's, read with the event (``hub.store.event_log``, ``hub.store.claims``);
 - a sandbox creditor routes only to sandbox agencies and a live creditor only to live
   ones: a routing rule across the two is refused (``check_same_mode``, code
   ``SANDBOX_MISMATCH``), and routing itself skips an agency of the other mode
@@ -25,11 +26,6 @@ from hub.domain.errors import DomainError
 SANDBOX_MISMATCH = "SANDBOX_MISMATCH"
 #: Refused: a sandbox feature asked for on (or by) a live organization.
 SANDBOX_ONLY = "SANDBOX_ONLY"
-
-
-def livemode(sandbox: bool) -> bool:
-    """What the events of an organization say in ``livemode``."""
-    return not sandbox
 
 
 def client_id_prefix(sandbox: bool) -> str:

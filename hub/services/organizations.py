@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from hub.auth.scopes import ALLOWED_SCOPES, OrganizationKind
 from hub.auth.secrets import DUMMY_HASH, SecretChecker, hash_secret, new_secret
 from hub.auth.tokens import Principal
-from hub.domain import sandbox as sandbox_rules
 from hub.domain.account import Product
 from hub.domain.contact import is_country
 from hub.domain.errors import DomainError
 from hub.domain.ids import new_id
 from hub.domain.organization import Organization
+from hub.domain.sandbox import check_same_mode, client_id_prefix, secret_prefix
 from hub.services.context import ServiceContext
 from hub.store.unit_of_work import UnitOfWork
 
@@ -76,8 +76,8 @@ async def _add_client(
             f"a {kind.value.lower()} client may hold: {' '.join(sorted(allowed))}",
             "scopes",
         )
-    client_id = new_id(sandbox_rules.client_id_prefix(organization.sandbox))
-    secret = new_secret(sandbox_rules.secret_prefix(organization.sandbox))
+    client_id = new_id(client_id_prefix(organization.sandbox))
+    secret = new_secret(secret_prefix(organization.sandbox))
     await uow.organizations.add_client(
         client_id, org_id, name, hash_secret(secret), granted, ctx.clock()
     )
@@ -142,7 +142,7 @@ async def create_routing_rule(
             raise DomainError.of("NOT_FOUND", "no such creditor", "creditor")
         if getattr(found.get(agency_id), "kind", None) != OrganizationKind.AGENCY.value:
             raise DomainError.of("NOT_FOUND", "no such agency", "agency")
-        sandbox_rules.check_same_mode(found[creditor_id].sandbox, found[agency_id].sandbox)
+        check_same_mode(found[creditor_id].sandbox, found[agency_id].sandbox)
         rule_id = new_id("rr")
         await uow.organizations.add_routing_rule(
             rule_id, creditor_id, agency_id, country, product, priority, ctx.clock()

@@ -264,7 +264,7 @@ async def raw_post_loop(
         nonlocal failures
         for i in indexes:
             row = rows[i % len(rows)]
-            body = body_of(row["type"], row["occurred_at"], row["data"])
+            body = body_of(row["type"], row["occurred_at"], row["data"], True)
             sent = signed_headers(
                 body,
                 msg_id=row["id"],
@@ -663,7 +663,7 @@ def measure(
 
     # --- (1) throughput ---
     rows = event_rows(bulk.organization_id, n)
-    body_bytes = len(body_of(rows[0]["type"], rows[0]["occurred_at"], rows[0]["data"]))
+    body_bytes = len(body_of(rows[0]["type"], rows[0]["occurred_at"], rows[0]["data"], True))
     print(
         f"\n(1) throughput: {n} account.placed deliveries ({body_bytes} B bodies, signed "
         "v1 HMAC + v1a Ed25519) to one endpoint"

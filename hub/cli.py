@@ -251,12 +251,17 @@ def admin() -> None:
 )
 @click.option("--name", required=True, help="The organization's display name.")
 @click.option("--country", required=True, help="ISO 3166-1 alpha-2 code.")
+@click.option(
+    "--sandbox",
+    is_flag=True,
+    help="A test organization: cli_test_ credentials, livemode false, never meets live ones.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def create_organization(kind: str, name: str, country: str, as_json: bool) -> None:
+def create_organization(kind: str, name: str, country: str, sandbox: bool, as_json: bool) -> None:
     """Create an organization and its first API client (the secret is shown once)."""
     creds = _run(
         lambda ctx: organization_service.create_organization(
-            ctx, kind=OrganizationKind(kind.upper()), name=name, country=country
+            ctx, kind=OrganizationKind(kind.upper()), name=name, country=country, sandbox=sandbox
         )
     )
     _print_credentials(creds, as_json)

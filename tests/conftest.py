@@ -280,13 +280,17 @@ def make_caller(http: httpx.AsyncClient, backend: Backend) -> Any:
     """Create an organization through the service layer and return a Caller for it."""
 
     async def make(
-        kind: OrganizationKind = OrganizationKind.CREDITOR, country: str = "SE"
+        kind: OrganizationKind = OrganizationKind.CREDITOR,
+        country: str = "SE",
+        *,
+        sandbox: bool = False,
     ) -> Caller:
         creds = await organization_service.create_organization(
             backend.services,
             kind=kind,
             name=f"{kind.value.title()} {uuid.uuid4().hex[:6]}",
             country=country,
+            sandbox=sandbox,
         )
         token = await get_token(http, creds.client_id, creds.client_secret)
         return Caller(

@@ -23,6 +23,7 @@ from hub.api.inputs import (
 from hub.api.payments import PaymentMutation
 from hub.api.plans import PlanMutation
 from hub.api.rehabilitation import RehabilitationMutation
+from hub.api.sandbox import SandboxMutation
 from hub.api.types import Account
 from hub.api.webhooks import WebhookMutation
 from hub.auth.scopes import Scope
@@ -99,6 +100,7 @@ class Mutation(
     ClosingMutation,
     RehabilitationMutation,
     WebhookMutation,
+    SandboxMutation,
 ):
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."

@@ -35,6 +35,12 @@ class Organization(Node):
     name: str = strawberry.field(description="Display name.")
     country: CountryCode = strawberry.field(description="Country of registration.")
     created_at: DateTime = strawberry.field(description="When the organization joined the hub.")
+    sandbox: bool = strawberry.field(
+        description=(
+            "A test organization: `cli_test_` credentials, events with `livemode: false`, "
+            "and it never shares accounts with live organizations."
+        )
+    )
 
     @classmethod
     def from_record(cls, record: Any) -> Organization:
@@ -44,6 +50,7 @@ class Organization(Node):
             name=record.name,
             country=record.country,
             created_at=record.created_at,
+            sandbox=record.sandbox,
         )
 
 

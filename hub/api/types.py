@@ -212,6 +212,12 @@ class Event(Node):
     data: JSON = strawberry.field(
         description="Event payload, as in the webhook body's `data`; JSON Schema per type in schema/webhooks."
     )
+    livemode: bool = strawberry.field(
+        description=(
+            "False for events of sandbox (test) organizations, true for live ones; the "
+            "webhook body's `livemode`."
+        )
+    )
     account_id: strawberry.Private[str | None]
 
     @classmethod
@@ -222,6 +228,7 @@ class Event(Node):
             sequence=e.sequence,
             occurred_at=e.occurred_at,
             data=JSON(e.data),
+            livemode=e.livemode,
             account_id=e.account_id,
         )
 

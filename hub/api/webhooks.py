@@ -93,7 +93,9 @@ class WebhookDeliveryConnection:
     description="A URL that receives your events as signed webhooks (Standard Webhooks)."
 )
 class WebhookEndpoint(Node):
-    url: str = strawberry.field(description="Where deliveries are POSTed (https).")
+    url: str = strawberry.field(
+        description="Where deliveries are POSTed (https), or the hub's sink (`sink://…`, sandbox only)."
+    )
     description: str = strawberry.field(description="Your note about this endpoint.")
     event_types: list[str] = strawberry.field(
         description="Event types delivered here; empty means every type."
@@ -157,7 +159,13 @@ class WebhookEndpointConnection:
 
 @strawberry.input(description="A new webhook endpoint.")
 class CreateWebhookEndpointInput:
-    url: str = strawberry.field(description="https URL that receives POSTs.")
+    url: str = strawberry.field(
+        description=(
+            "https URL that receives POSTs. A sandbox organization may instead name the hub's "
+            "own sink, which answers in-process: `sink://ok`, `sink://<status>` (e.g. "
+            "`sink://500`, `sink://410`, `sink://429?retry-after=2`) or `sink://timeout`."
+        )
+    )
     event_types: list[str] = strawberry.field(
         default_factory=list, description="Event types to deliver; empty for all."
     )

@@ -14,8 +14,10 @@ import secrets
 _N, _R, _P = 2**14, 8, 1
 
 
-def new_secret() -> str:
-    return "sk_" + secrets.token_urlsafe(32)
+def new_secret(prefix: str = "sk_") -> str:
+    """A new client secret: ``prefix`` (``sk_``, or ``sk_test_`` for sandbox clients), then
+    32 random bytes."""
+    return prefix + secrets.token_urlsafe(32)
 
 
 def hash_secret(secret: str) -> str:

@@ -2,7 +2,8 @@
 
 One pooled aiohttp session per worker (connect 5 s, total ``EVENLY_WEBHOOK_TIMEOUT_SECONDS``,
 no redirects, bodies left compressed); the response is read up to 1 KiB. It connects only to
-public addresses (``hub.delivery.resolver``; a refusal is recorded as ``REFUSED_ADDRESS``).
+public addresses (``hub.delivery.resolver``; a refusal is recorded as ``REFUSED_ADDRESS``);
+``sink://`` URLs are answered by the hub's own sink (``hub.delivery.sink``), in-process.
 What a receiver answers is untrusted and kept only as parsed by ``hub.delivery.responses``.
 Each delivery is signed with the endpoint's secrets (``v1``, HMAC) and the hub's key
 (``v1a``, Ed25519); ``webhook-id`` is the event id, so receivers dedupe.
@@ -27,7 +28,9 @@ from hub.delivery.keys import WebhookSigningKey
 from hub.delivery.resolver import PublicOnlyResolver, public_socket_factory, refusal_of
 from hub.delivery.responses import SNIPPET_BYTES, error_text, parse_retry_after, snippet_of
 from hub.delivery.signing import SigningSecrets
-from hub.domain.time import rfc3339
+from hub.delivery.sink import sink_answer
+from hub.domain.payloads import webhook_body
+from hub.domain.sink_urls import is_sink_url
 from hub.observability import Metrics
 from hub.store.delivery_queue import Delivery, Outcome
 
@@ -36,9 +39,9 @@ log = logging.getLogger("hub.delivery")
 USER_AGENT = "Evenly-Webhooks/1"
 
 
-def body_of(event_type: str, occurred_at: dt.datetime, data: Any) -> bytes:
-    """The webhook body: ``{"type", "timestamp", "data"}`` (what receivers verify, raw)."""
-    return orjson.dumps({"type": event_type, "timestamp": rfc3339(occurred_at), "data": data})
+def body_of(event_type: str, occurred_at: dt.datetime, data: Any, livemode: bool) -> bytes:
+    """The webhook body (``hub.domain.payloads.webhook_body``), as receivers verify it, raw."""
+    return orjson.dumps(webhook_body(event_type, occurred_at, data, livemode))
 
 
 def failure_reason(outcome: Outcome) -> str:
@@ -106,13 +109,16 @@ class Sender:
     async def post(self, delivery: Delivery) -> Outcome:
         """One attempt at ``delivery``: whatever the receiver did, it is the outcome (with no
         next attempt yet: that is the policy's)."""
-        body = body_of(delivery.event_type, delivery.occurred_at, delivery.data)
+        body = body_of(delivery.event_type, delivery.occurred_at, delivery.data, delivery.livemode)
         started = time.perf_counter()
         at = self.clock()
         answer = _Answer()
         error: str | None = None
         try:
-            await self._exchange(delivery, body, answer)
+            if is_sink_url(delivery.url):
+                answer.status, answer.snippet, answer.retry_after = sink_answer(delivery.url)
+            else:
+                await self._exchange(delivery, body, answer)
         except TimeoutError:
             error = "timeout"
         except Exception as exc:  # whatever the receiver did, it is this attempt's outcome

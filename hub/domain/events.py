@@ -219,6 +219,8 @@ class RecordedEvent:
     occurred_at: dt.datetime
     position: int
     txid: int
+    #: False for events of sandbox organizations (``hub.domain.sandbox``).
+    livemode: bool = True
 
     @property
     def key(self) -> EventKey:

@@ -14,6 +14,8 @@ class Organization:
     name: str
     country: str
     created_at: dt.datetime
+    #: A test organization: it never meets live ones (``hub.domain.sandbox``).
+    sandbox: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,6 +201,17 @@ def account_event_rows(
     ]
 
 
+def webhook_body(event_type: str, occurred_at: dt.datetime, data: Any, livemode: bool) -> Json:
+    """A webhook's body: ``{"type", "timestamp", "livemode", "data"}``. ``livemode`` is
+    false for events of sandbox organizations (``hub.domain.sandbox``)."""
+    return {
+        "type": event_type,
+        "timestamp": rfc3339(occurred_at),
+        "livemode": livemode,
+        "data": data,
+    }
+
+
 def organization_event_row(
     type_: str, organization_id: str, is_agency: bool, now: dt.datetime, data: Json
 ) -> Json:

@@ -2,8 +2,11 @@
 
 A creditor's routing rules are tried by ascending ``priority``, then by age (their ids are
 time-ordered); the first whose ``country`` and ``product`` match (an empty one matches
-anything) gives the agency; no match leaves the account unassigned. ``hub.store.routing``
-states the same rule as SQL, so that a placement's INSERT routes each row itself.
+anything) gives the agency; no match leaves the account unassigned. A rule whose agency is
+of the other mode than the creditor (sandbox or live, ``hub.domain.sandbox``) never
+matches: such rules are refused when made (a split rule's arms included), and skipped here
+all the same. ``hub.store.routing`` states the same rule as SQL, so that a placement's
+INSERT routes each row itself.
 
 Champion/challenger: a rule may split its segment between agencies by weight (percents
 summing to 100). Each customer lands in one arm by a hash of (creditor, customer, the
@@ -39,6 +42,8 @@ class RoutingRule:
     #: The arms of a split rule (empty: every account to ``agency_id``).
     weights: tuple[Weight, ...] = ()
     experiment_id: str | None = None
+    #: Whether the rule's agency is a sandbox organization.
+    agency_sandbox: bool = False
 
 
 def check_weights(weights: Sequence[Weight]) -> None:
@@ -67,9 +72,13 @@ def arm_for(
     raise ValueError("weights do not sum to 100")
 
 
-def choose_agency(rules: Iterable[RoutingRule], country: str, product: str) -> str | None:
-    """The agency of the first rule (by priority, then age) that matches the account."""
+def choose_agency(
+    rules: Iterable[RoutingRule], country: str, product: str, *, sandbox: bool = False
+) -> str | None:
+    """The agency of the first rule (by priority, then age) that matches the account of a
+    creditor that is a sandbox organization or not (``sandbox``)."""
     for rule in sorted(rules, key=lambda r: (r.priority, r.id)):
-        if rule.country in (None, country) and rule.product in (None, product):
+        same_mode = rule.agency_sandbox == sandbox
+        if same_mode and rule.country in (None, country) and rule.product in (None, product):
             return rule.agency_id
     return None

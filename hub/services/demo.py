@@ -1,5 +1,9 @@
 """Demo data for ``evenly-hub serve --demo``: a creditor, an agency, a routing rule, accounts.
 
+The demo organizations are sandbox organizations (``hub.domain.sandbox``): ``cli_test_``
+clients, events with ``livemode: false``. A database whose demo organizations predate
+sandboxes gets new, sandbox ones beside them (found by name among sandbox organizations).
+
 Running it again reuses the same organizations and prints the same credentials, which are
 kept in ``<data_dir>/demo-credentials.json`` (the database only holds secret hashes), and as
 shell ``export`` lines in ``<data_dir>/demo.env``, which the README's snippets source.
@@ -76,10 +80,10 @@ async def ensure_demo(ctx: ServiceContext) -> dict[str, Any]:
     path = ctx.settings.data_dir / "demo-credentials.json"
     saved: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
     creditor = await organization_service.find_organization_by_name(
-        ctx, OrganizationKind.CREDITOR, CREDITOR_NAME
+        ctx, OrganizationKind.CREDITOR, CREDITOR_NAME, sandbox=True
     )
     agency = await organization_service.find_organization_by_name(
-        ctx, OrganizationKind.AGENCY, AGENCY_NAME
+        ctx, OrganizationKind.AGENCY, AGENCY_NAME, sandbox=True
     )
     result: dict[str, Any] = {}
     for role, kind, name, org in (
@@ -92,7 +96,7 @@ async def ensure_demo(ctx: ServiceContext) -> dict[str, Any]:
             continue
         if org is None:
             creds = await organization_service.create_organization(
-                ctx, kind=kind, name=name, country="SE"
+                ctx, kind=kind, name=name, country="SE", sandbox=True
             )
         else:
             creds = await organization_service.create_client(ctx, org.id, name="demo", scopes=None)

@@ -24,12 +24,31 @@ from hub.domain import webhook_endpoint as rules
 from hub.domain.events import WEBHOOK_TEST
 from hub.domain.ids import new_id
 from hub.domain.payloads import organization_event_row
+from hub.domain.sandbox import require_sandbox
+from hub.domain.sink_urls import is_sink_url, parse_sink_url
 from hub.services.context import ServiceContext
 from hub.services.webhook_urls import check_url
 from hub.store.delivery_log import EndpointQueue, LoggedAttempt, LoggedDelivery
 from hub.store.endpoints import Endpoint
 
 __all__ = ["Endpoint", "EndpointQueue", "LoggedAttempt", "LoggedDelivery"]
+
+
+async def _check_endpoint_url(ctx: ServiceContext, principal: Principal, url: str) -> None:
+    """A URL the hub may deliver to: a public one (``check_url``), or, for a sandbox
+    organization only, the hub's own sink (``hub.domain.sink_urls``)."""
+    if not is_sink_url(url):
+        await check_url(
+            url,
+            allow_insecure=ctx.settings.allow_insecure_webhooks,
+            allow_loopback=ctx.settings.allow_loopback_webhooks,
+        )
+        return
+    parse_sink_url(url)
+    async with ctx.store.read() as uow:
+        found = await uow.organizations.get_many([principal.organization_id])
+    organization = found.get(principal.organization_id)
+    require_sandbox(organization is not None and organization.sandbox, "a sink:// URL", "url")
 
 
 async def create_endpoint(
@@ -41,11 +60,7 @@ async def create_endpoint(
     description: str = "",
 ) -> tuple[Endpoint, str]:
     """A new endpoint and its first signing secret (``whsec_…``, returned only now)."""
-    await check_url(
-        url,
-        allow_insecure=ctx.settings.allow_insecure_webhooks,
-        allow_loopback=ctx.settings.allow_loopback_webhooks,
-    )
+    await _check_endpoint_url(ctx, principal, url)
     types = tuple(rules.check_event_types(event_types))
     now = ctx.clock()
     endpoint = Endpoint(
@@ -78,11 +93,7 @@ async def update_endpoint(
 ) -> Endpoint:
     """Change an endpoint's URL, event types or description (only what is given)."""
     if url is not None:
-        await check_url(
-            url,
-            allow_insecure=ctx.settings.allow_insecure_webhooks,
-            allow_loopback=ctx.settings.allow_loopback_webhooks,
-        )
+        await _check_endpoint_url(ctx, principal, url)
     types = rules.check_event_types(event_types) if event_types is not None else None
     if description is not None:
         rules.check_description(description)

@@ -14,6 +14,7 @@ from hub.domain.errors import DomainError
 from hub.domain.ids import new_id
 from hub.domain.organization import Organization
 from hub.domain.routing import Weight, check_weights
+from hub.domain.sandbox import check_same_mode, client_id_prefix, secret_prefix
 from hub.services.context import ServiceContext
 from hub.store.unit_of_work import UnitOfWork
 
@@ -27,18 +28,24 @@ class Credentials:
 
 
 async def create_organization(
-    ctx: ServiceContext, *, kind: OrganizationKind, name: str, country: str
+    ctx: ServiceContext,
+    *,
+    kind: OrganizationKind,
+    name: str,
+    country: str,
+    sandbox: bool = False,
 ) -> Credentials:
-    """A new creditor or agency with its first API client (holding every scope of its kind)."""
+    """A new creditor or agency with its first API client (holding every scope of its kind);
+    a ``sandbox`` one is a test organization (``hub.domain.sandbox``), for good."""
     country = country.upper()
     if not is_country(country):
         raise DomainError.of("INVALID_COUNTRY", "not an ISO 3166-1 alpha-2 country code", "country")
     if not name.strip() or len(name) > 200:
         raise DomainError.of("INVALID_NAME", "name must be 1-200 characters", "name")
-    organization = Organization(new_id("org"), kind.value, name, country, ctx.clock())
+    organization = Organization(new_id("org"), kind.value, name, country, ctx.clock(), sandbox)
     async with ctx.store.transaction() as uow:
         await uow.organizations.add(organization)
-        return await _add_client(ctx, uow, organization.id, kind, "default", None)
+        return await _add_client(ctx, uow, organization, "default", None)
 
 
 async def create_client(
@@ -49,19 +56,19 @@ async def create_client(
         found = (await uow.organizations.get_many([organization_id])).get(organization_id)
         if found is None:
             raise DomainError.of("NOT_FOUND", "no such organization", "organization")
-        return await _add_client(
-            ctx, uow, organization_id, OrganizationKind(found.kind), name, scopes
-        )
+        return await _add_client(ctx, uow, found, name, scopes)
 
 
 async def _add_client(
     ctx: ServiceContext,
     uow: UnitOfWork,
-    org_id: str,
-    kind: OrganizationKind,
+    organization: Organization,
     name: str,
     scopes: Iterable[str] | None,
 ) -> Credentials:
+    """A client of ``organization``: a sandbox one's id and secret say so (``cli_test_``,
+    ``sk_test_``)."""
+    kind, org_id = OrganizationKind(organization.kind), organization.id
     allowed = {s.value for s in ALLOWED_SCOPES[kind]}
     granted = frozenset(allowed if scopes is None else scopes)
     if not granted or not granted <= allowed:
@@ -70,8 +77,8 @@ async def _add_client(
             f"a {kind.value.lower()} client may hold: {' '.join(sorted(allowed))}",
             "scopes",
         )
-    client_id = new_id("cli")
-    secret = new_secret()
+    client_id = new_id(client_id_prefix(organization.sandbox))
+    secret = new_secret(secret_prefix(organization.sandbox))
     await uow.organizations.add_client(
         client_id, org_id, name, hash_secret(secret), granted, ctx.clock()
     )
@@ -177,6 +184,7 @@ async def _add_rule(
         for agency in agencies:
             if getattr(found.get(agency), "kind", None) != OrganizationKind.AGENCY.value:
                 raise DomainError.of("NOT_FOUND", "no such agency", "agency")
+            check_same_mode(found[creditor_id].sandbox, found[agency].sandbox)
         rule_id = new_id("rr")
         experiment_id = new_id("exp") if weights else None
         await uow.organizations.add_routing_rule(
@@ -200,10 +208,11 @@ async def routes_to(ctx: ServiceContext, creditor_id: str, agency_id: str) -> bo
 
 
 async def find_organization_by_name(
-    ctx: ServiceContext, kind: OrganizationKind, name: str
+    ctx: ServiceContext, kind: OrganizationKind, name: str, *, sandbox: bool
 ) -> Organization | None:
+    """The oldest organization of this kind, name and mode (sandbox or live)."""
     async with ctx.store.read() as uow:
-        return await uow.organizations.by_name(kind.value, name)
+        return await uow.organizations.by_name(kind.value, name, sandbox=sandbox)
 
 
 async def visible_organizations(

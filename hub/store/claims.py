@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.store.tables import events, webhook_endpoints, webhook_messages
+from hub.store.tables import events, organizations, webhook_endpoints, webhook_messages
 
 # Due messages in index order (status, next_attempt_at) and expired leases, locked with SKIP
 # LOCKED so workers never claim the same message; then marked SENDING with a lease and
@@ -40,10 +40,12 @@ _CLAIM_POSTGRESQL = (
     )
     SELECT claimed.id, claimed.endpoint_id, claimed.attempts, endpoint.url,
            endpoint.updated_at AS endpoint_version,
-           event.id AS event_id, event.type, event.occurred_at, event.data
+           event.id AS event_id, event.type, event.occurred_at, event.data,
+           NOT coalesce(organization.sandbox, false) AS livemode
     FROM claimed
     JOIN webhook_endpoints AS endpoint ON endpoint.id = claimed.endpoint_id
     JOIN events AS event ON event.id = claimed.event_id
+    LEFT JOIN organizations AS organization ON organization.id = event.creditor_id
     """
     )
     .bindparams(
@@ -102,9 +104,11 @@ async def claim_in_steps(
             events.c.type,
             events.c.occurred_at,
             events.c.data,
+            sa.not_(sa.func.coalesce(organizations.c.sandbox, sa.false())).label("livemode"),
         )
         .join(webhook_endpoints, webhook_endpoints.c.id == m.c.endpoint_id)
         .join(events, events.c.id == m.c.event_id)
+        .outerjoin(organizations, organizations.c.id == events.c.creditor_id)
         .where(m.c.id.in_(ids))
     )
     return rows.all()

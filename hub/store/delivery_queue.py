@@ -40,6 +40,8 @@ class Delivery:
     lease_until: dt.datetime
     #: When the endpoint last changed (a rotated secret among it): newer means re-read secrets.
     endpoint_version: dt.datetime
+    #: False for an event of a sandbox organization.
+    livemode: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +98,7 @@ def _delivery(row: Any, lease_until: dt.datetime) -> Delivery:
         attempts=row.attempts,
         lease_until=lease_until,
         endpoint_version=row.endpoint_version,
+        livemode=bool(row.livemode),
     )
 
 

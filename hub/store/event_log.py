@@ -33,7 +33,7 @@ from hub.auth.tokens import Principal
 from hub.domain.events import EventKey, RecordedEvent
 from hub.store.feed_horizon import FeedBacklog
 from hub.store.session import Session
-from hub.store.tables import events, webhook_messages
+from hub.store.tables import events, organizations, webhook_messages
 from hub.store.visibility import event_clause
 from hub.store.writes import Write
 
@@ -60,6 +60,16 @@ def _recorded(row: Mapping[Any, Any]) -> RecordedEvent:
         occurred_at=row["occurred_at"],
         position=row["position"],
         txid=row["txid"],
+        livemode=row["livemode"],
+    )
+
+
+def _with_livemode(*columns: Any) -> sa.Select[Any]:
+    """``columns`` of events with their ``livemode``: that of the organization the event is
+    of (its creditor, or the organization itself); both sides of an account share it."""
+    livemode = sa.not_(sa.func.coalesce(organizations.c.sandbox, sa.false())).label("livemode")
+    return sa.select(*columns, livemode).select_from(
+        events.outerjoin(organizations, organizations.c.id == events.c.creditor_id)
     )
 
 
@@ -117,7 +127,7 @@ class EventLog:
         wait (``waiting``).
         """
         flag = self._uow.dialect.readable(events.c.txid).label("readable")
-        query = sa.select(*events.c, flag).where(event_clause(principal))
+        query = _with_livemode(*events.c, flag).where(event_clause(principal))
         if after is not None:
             query = query.where(sa.tuple_(events.c.txid, events.c.position) > sa.tuple_(*after))
         if types:
@@ -133,7 +143,7 @@ class EventLog:
 
     async def get(self, principal: Principal, event_id: str) -> RecordedEvent | None:
         found = await self._uow.conn.execute(
-            sa.select(events).where(events.c.id == event_id, event_clause(principal))
+            _with_livemode(*events.c).where(events.c.id == event_id, event_clause(principal))
         )
         row = found.mappings().first()
         return _recorded(row) if row is not None else None

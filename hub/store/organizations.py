@@ -17,7 +17,9 @@ from hub.store.visibility import organization_clause
 
 
 def _organization(row: Mapping[Any, Any]) -> Organization:
-    return Organization(row["id"], row["kind"], row["name"], row["country"], row["created_at"])
+    return Organization(
+        row["id"], row["kind"], row["name"], row["country"], row["created_at"], row["sandbox"]
+    )
 
 
 class Organizations:
@@ -34,6 +36,7 @@ class Organizations:
                 name=organization.name,
                 country=organization.country,
                 created_at=organization.created_at,
+                sandbox=organization.sandbox,
             )
         )
 
@@ -52,11 +55,16 @@ class Organizations:
         )
         return {r["id"]: _organization(r) for r in rows.mappings()}
 
-    async def by_name(self, kind: str, name: str) -> Organization | None:
+    async def by_name(self, kind: str, name: str, *, sandbox: bool) -> Organization | None:
+        """The oldest organization of this kind, name and mode."""
         row = (
             await self._uow.conn.execute(
                 sa.select(organizations)
-                .where(organizations.c.kind == kind, organizations.c.name == name)
+                .where(
+                    organizations.c.kind == kind,
+                    organizations.c.name == name,
+                    organizations.c.sandbox == sandbox,
+                )
                 .order_by(organizations.c.id)
                 .limit(1)
             )

@@ -2,9 +2,11 @@
 
 The rule: a creditor's routing rules are tried by ascending ``priority``, then by age; the
 first whose ``country`` and ``product`` match (an empty one matches anything) gives the
-agency; no match leaves the account unassigned. It is written as SQL so the placement
-INSERT assigns the agency itself, without a round trip to read the rules first. A split
-rule's arm is chosen by ``hub.domain.routing.arm_for`` (``Route.agency_for``).
+agency; no match leaves the account unassigned; an agency of the other mode than the
+creditor (sandbox or live) never matches. It is written as SQL so the placement INSERT
+assigns the agency itself, without a round trip to read the rules first. A split rule's
+arm is chosen by ``hub.domain.routing.arm_for`` (``Route.agency_for``); its arms are of the
+creditor's mode, as every rule is checked when made.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.domain.routing import Weight, arm_for
-from hub.store.tables import routing_rules
+from hub.store.tables import organizations, routing_rules
 
 
 def agency_for_account(name: str = "route") -> sa.ScalarSelect[Any]:
@@ -38,12 +40,18 @@ def experiment_for_account(name: str) -> sa.ScalarSelect[Any]:
 
 def _first_rule(column: Any, name: str) -> sa.ScalarSelect[Any]:
     rules = routing_rules.c
+    agency = organizations.alias(f"{name}_agency")
+    creditor = organizations.alias(f"{name}_creditor")
     return (
         sa.select(column)
+        .join(agency, agency.c.id == rules.agency_id)
+        .join(creditor, creditor.c.id == rules.creditor_id)
         .where(
             rules.creditor_id == sa.bindparam(f"{name}_creditor_id"),
             sa.or_(rules.country.is_(None), rules.country == sa.bindparam(f"{name}_country")),
             sa.or_(rules.product.is_(None), rules.product == sa.bindparam(f"{name}_product")),
+            # Sandbox and live never mix (hub.domain.sandbox).
+            agency.c.sandbox == creditor.c.sandbox,
         )
         .order_by(rules.priority, rules.id)
         .limit(1)

@@ -21,6 +21,10 @@ class Organization(SQLModel, table=True):
     name: str = Field(max_length=200)
     country: str = Field(max_length=2)
     created_at: dt.datetime = timestamp()
+    #: A test organization (``hub/domain/sandbox.py``): it never meets live ones.
+    sandbox: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false(), "nullable": False}
+    )
 
 
 class ApiClient(SQLModel, table=True):

@@ -1,7 +1,7 @@
 """Event payload schemas: one JSON Schema per catalogued type, and the hub's events fit them.
 
 The schemas in schema/webhooks describe the whole webhook body ``{"type", "timestamp",
-"data"}``; the ``events`` feed carries the same ``data``, so events read from the feed and
+"livemode", "data"}``; the ``events`` feed carries the same ``data``, so events read from the feed and
 wrapped by ``hub.delivery.sender.body_of`` must validate against the schema of their type.
 """
 
@@ -51,7 +51,7 @@ SEND_TEST = """mutation($id: ID!) {
 }"""
 FEED = """query($after: String) {
   events(first: 100, after: $after) {
-    nodes { id type sequence occurredAt data }
+    nodes { id type sequence occurredAt livemode data }
     pageInfo { hasNextPage endCursor }
   }
 }"""
@@ -164,7 +164,7 @@ def test_each_body_schema_pins_its_type_and_the_body_shape(event_type: str) -> N
     schema = load(WEBHOOK_SCHEMAS / f"{event_type}.json")
     assert schema["title"] == event_type
     assert schema["properties"]["type"]["const"] == event_type
-    assert schema["required"] == ["type", "timestamp", "data"]
+    assert schema["required"] == ["type", "timestamp", "livemode", "data"]
     assert schema["additionalProperties"] is False
     assert schema["properties"]["data"]["additionalProperties"] is False
     about_an_account = "account" in schema["properties"]["data"]["required"]
@@ -223,7 +223,7 @@ async def feed(caller: Caller) -> list[dict[str, Any]]:
 def as_webhook_body(event: dict[str, Any]) -> bytes:
     """The body the delivery worker would send for an event read from the feed."""
     occurred_at = dt.datetime.fromisoformat(event["occurredAt"])
-    return body_of(event["type"], occurred_at, event["data"])
+    return body_of(event["type"], occurred_at, event["data"], event["livemode"])
 
 
 Run = Callable[[str, dict[str, Any]], Awaitable[dict[str, Any]]]

@@ -17,33 +17,40 @@ COUNTRIES = ["SE", "GB", "DE"]
 PRODUCTS = ["BNPL_INVOICE", "CARD"]
 
 
-def _rules(chance: random.Random, agencies: list[str]) -> list[RoutingRule]:
+def _rules(chance: random.Random, agencies: dict[str, bool]) -> list[RoutingRule]:
+    """Random rules to ``agencies`` (id: whether it is a sandbox organization), some across
+    modes: written straight to the table, past the refusal a real rule would meet."""
     return [
         RoutingRule(
             new_id("rr"),
-            chance.choice(agencies),
+            agency,
             chance.choice([None, *COUNTRIES]),
             chance.choice([None, *PRODUCTS]),
             chance.randint(0, 3),
+            agency_sandbox=agencies[agency],
         )
-        for _ in range(chance.randint(0, 6))
+        for agency in (chance.choice(sorted(agencies)) for _ in range(chance.randint(0, 6)))
     ]
 
 
 async def test_the_sql_rule_chooses_as_the_pure_rule_does(backend: Backend) -> None:
     now = dt.datetime.now(dt.UTC)
-    creditor = f"org_{uuid.uuid4().hex[:12]}"
-    agencies = [f"org_{uuid.uuid4().hex[:12]}" for _ in range(3)]
+    creditors = {f"org_{uuid.uuid4().hex[:12]}": sandbox for sandbox in (False, True)}
+    agencies = {f"org_{uuid.uuid4().hex[:12]}": i % 2 == 1 for i in range(4)}
     async with backend.services.db.transaction() as conn:
         await conn.execute(
             organizations.insert(),
             [
-                {"id": i, "kind": k, "name": i, "country": "SE", "created_at": now}
-                for i, k in [(creditor, "CREDITOR"), *((a, "AGENCY") for a in agencies)]
+                {"id": i, "kind": k, "name": i, "country": "SE", "created_at": now, "sandbox": s}
+                for i, k, s in [
+                    *((c, "CREDITOR", s) for c, s in creditors.items()),
+                    *((a, "AGENCY", s) for a, s in agencies.items()),
+                ]
             ],
         )
     chance = random.Random(20261201)
-    for _ in range(60):
+    for _ in range(80):
+        creditor = chance.choice(sorted(creditors))
         rules = _rules(chance, agencies)
         country, product = chance.choice(COUNTRIES), chance.choice(PRODUCTS)
         async with backend.services.db.transaction() as conn:
@@ -67,4 +74,7 @@ async def test_the_sql_rule_chooses_as_the_pure_rule_does(backend: Backend) -> N
                     ],
                 )
             chosen = await routing.route(conn, creditor, country, product)
-        assert chosen == choose_agency(rules, country, product), (rules, country, product)
+        expected = choose_agency(rules, country, product, sandbox=creditors[creditor])
+        assert chosen == expected, (rules, country, product)
+        if chosen is not None:
+            assert agencies[chosen] == creditors[creditor]

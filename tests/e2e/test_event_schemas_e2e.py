@@ -118,13 +118,16 @@ async def test_every_delivered_body_validates_against_the_schema_of_its_type(
                 e.message for e in Draft7Validator(headers_schema).iter_errors(received.headers)
             ]
             assert errors == [], received.headers
-            # The body carries the feed's event: same type, time and data.
+            # The body carries the feed's event: same type, time, livemode and data (the demo
+            # organizations are sandbox ones: livemode false).
             event = feed[received.headers["webhook-id"]]
             assert body == {
                 "type": event["type"],
                 "timestamp": event["occurredAt"],
+                "livemode": event["livemode"],
                 "data": event["data"],
             }
+            assert body["livemode"] is False
     finally:
         await receiver.stop()
         await gone.stop()

@@ -107,6 +107,12 @@ def test_serve_demo_again_reuses_the_demo_organizations(hub_server: HubServer) -
     assert first == second
     bearer = token(hub_server, second["creditor"]["client_id"], second["creditor"]["client_secret"])
     assert gql(hub_server, bearer, "{ accounts { totalCount } }")["accounts"]["totalCount"] == 5
+    # The demo organizations are sandbox organizations.
+    assert all(second[role]["client_id"].startswith("cli_test_") for role in ("creditor", "agency"))
+    viewer = gql(hub_server, bearer, "{ viewer { organization { sandbox } } }")["viewer"]
+    assert viewer["organization"]["sandbox"] is True
+    feed = gql(hub_server, bearer, "{ events(first: 100) { nodes { livemode } } }")["events"]
+    assert feed["nodes"] and {n["livemode"] for n in feed["nodes"]} == {False}
 
 
 def test_admin_cli_organizations_clients_and_routing(hub_server: HubServer) -> None:
@@ -209,6 +215,32 @@ def test_admin_cli_organizations_clients_and_routing(hub_server: HubServer) -> N
         check=False,
     )
     assert bad_rule.returncode == 1 and json.loads(bad_rule.stderr)["error"] == "NOT_FOUND"
+
+
+def test_admin_cli_sandbox_organizations_have_test_credentials(hub_server: HubServer) -> None:
+    hub_server.start()
+
+    def organization(kind: str, *flags: str) -> dict[str, str]:
+        made = hub_server.cli(
+            "admin", "create-organization", "--kind", kind, "--name", "Try", "--country", "SE",
+            *flags, "--json",
+        )  # fmt: skip
+        found: dict[str, str] = json.loads(made.stdout)
+        return found
+
+    sandbox = organization("creditor", "--sandbox")
+    live_agency = organization("agency")
+    assert sandbox["client_id"].startswith("cli_test_")
+    assert sandbox["client_secret"].startswith("sk_test_")
+    assert not live_agency["client_id"].startswith("cli_test_")
+    bearer = token(hub_server, sandbox["client_id"], sandbox["client_secret"])
+    viewer = gql(hub_server, bearer, "{ viewer { organization { sandbox } } }")["viewer"]
+    assert viewer["organization"]["sandbox"] is True
+    mixed = hub_server.cli(
+        "admin", "create-routing-rule", "--creditor", sandbox["organization_id"],
+        "--agency", live_agency["organization_id"], check=False,
+    )  # fmt: skip
+    assert mixed.returncode == 1 and json.loads(mixed.stderr)["error"] == "SANDBOX_MISMATCH"
 
 
 def test_server_logs_are_json_lines_with_request_ids(hub_server: HubServer) -> None:

@@ -1,0 +1,54 @@
+"""Sandbox: test organizations, and the rules that keep them apart from live ones.
+
+A sandbox organization (``Organization.sandbox``) is for trying the hub out: its data is
+real data of the hub (the same code writes it, the same feed and webhooks carry it), but
+it never meets live data:
+
+- its API clients are ``cli_test_…`` with ``sk_test_…`` secrets, so nobody mistakes them
+  for live credentials (``client_id_prefix``, ``secret_prefix``);
+- every event it sees says ``livemode: false`` (live organizations': ``true``), on the
+  ``events`` feed, in subscriptions and in webhook bodies: an event's ``livemode`` is its
+  organization's, read with the event (``hub.store.event_log``, ``hub.store.claims``);
+- a sandbox creditor routes only to sandbox agencies and a live creditor only to live
+  ones: a routing rule across the two is refused (``check_same_mode``, code
+  ``SANDBOX_MISMATCH``), and routing itself skips an agency of the other mode
+  (``hub.domain.routing``, ``hub.store.routing``), so no account, event or KPI row of one
+  mode ever becomes visible to an organization of the other;
+- what only makes sense on test data is refused on live organizations
+  (``require_sandbox``, code ``SANDBOX_ONLY``).
+"""
+
+from __future__ import annotations
+
+from hub.domain.errors import DomainError
+
+#: Refused: a rule or request that would join a sandbox and a live organization.
+SANDBOX_MISMATCH = "SANDBOX_MISMATCH"
+#: Refused: a sandbox feature asked for on (or by) a live organization.
+SANDBOX_ONLY = "SANDBOX_ONLY"
+
+
+def client_id_prefix(sandbox: bool) -> str:
+    """The ``new_id`` prefix of an organization's API client ids."""
+    return "cli_test" if sandbox else "cli"
+
+
+def secret_prefix(sandbox: bool) -> str:
+    """What an organization's client secrets start with."""
+    return "sk_test_" if sandbox else "sk_"
+
+
+def check_same_mode(creditor_sandbox: bool, agency_sandbox: bool) -> None:
+    """A creditor and an agency may only be linked if both are sandbox or both are live."""
+    if creditor_sandbox != agency_sandbox:
+        raise DomainError.of(
+            SANDBOX_MISMATCH,
+            "a sandbox organization and a live organization never share accounts",
+            "agency",
+        )
+
+
+def require_sandbox(sandbox: bool, what: str, *path: str) -> None:
+    """Refuse ``what`` unless the organization is a sandbox organization."""
+    if not sandbox:
+        raise DomainError.of(SANDBOX_ONLY, f"{what} is only for sandbox organizations", *path)

@@ -22,6 +22,7 @@ from hub.api.inputs import (
 )
 from hub.api.payments import PaymentMutation
 from hub.api.plans import PlanMutation
+from hub.api.portal import PortalMutation
 from hub.api.rehabilitation import RehabilitationMutation
 from hub.api.types import Account
 from hub.api.webhooks import WebhookMutation
@@ -99,6 +100,7 @@ class Mutation(
     ClosingMutation,
     RehabilitationMutation,
     WebhookMutation,
+    PortalMutation,
 ):
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."

@@ -51,6 +51,15 @@ def link_path(token: str) -> str:
     return f"{PATH_PREFIX}{token}"
 
 
+def logged_path(path: str) -> str:
+    """``path`` as logs may show it: a portal path's token replaced by ``…`` (the token opens
+    the link, so it is as secret as a password)."""
+    if not path.startswith(PATH_PREFIX):
+        return path
+    _token, slash, rest = path[len(PATH_PREFIX) :].partition("/")
+    return f"{PATH_PREFIX}…{slash}{rest}"
+
+
 @dataclass(frozen=True, slots=True)
 class PortalLink:
     """An issued link, without its token (which the hub never keeps)."""

@@ -15,11 +15,17 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from hub.domain.account import OPEN, Account
 from hub.domain.portal import PortalLink
+from hub.domain.portal_code import MAX_TRIES
+from hub.store import records
 from hub.store.session import Session
-from hub.store.tables import portal_links
+from hub.store.tables import accounts, portal_links
+
+_OPEN_STATUSES = sorted(status.value for status in OPEN)
 
 _PURPOSE = b"evenly portal link token v1"
+_CODE_PURPOSE = b"evenly portal one-time code v1"
 
 
 def _link(row: Mapping[Any, Any]) -> PortalLink:
@@ -63,6 +69,7 @@ class PortalLinks:
                 expires_at=link.expires_at,
                 last_used_at=link.last_used_at,
                 revoked_at=link.revoked_at,
+                code_tries=0,
             )
         )
 
@@ -109,3 +116,72 @@ class PortalLinks:
         await self._uow.conn.execute(
             portal_links.update().where(portal_links.c.id == link_id).values(last_used_at=now)
         )
+
+    # --- the one-time code ------------------------------------------------------------------
+
+    def _code_hash(self, link_id: str, code: str) -> str:
+        key = self._uow.cipher.derive_key(_CODE_PURPOSE)
+        return hmac.new(key, f"{link_id}:{code}".encode(), hashlib.sha256).hexdigest()
+
+    async def set_code(self, link_id: str, code: str, expires_at: dt.datetime) -> None:
+        """Make ``code`` the link's pending code (replacing any other), with no try used."""
+        await self._uow.conn.execute(
+            portal_links.update()
+            .where(portal_links.c.id == link_id)
+            .values(
+                code_hash=self._code_hash(link_id, code), code_expires_at=expires_at, code_tries=0
+            )
+        )
+
+    async def try_code(self, link_id: str, code: str, now: dt.datetime) -> bool:
+        """Use one try of the pending code: True if ``code`` is it (and the code is spent).
+
+        The try is claimed by one UPDATE guarded on the count, so concurrent guesses cannot
+        together make more than ``MAX_TRIES``; an expired or used-up code matches nothing.
+        """
+        pending = portal_links.c
+        claimed = await self._uow.conn.execute(
+            portal_links.update()
+            .where(
+                pending.id == link_id,
+                pending.code_hash.is_not(None),
+                pending.code_tries < MAX_TRIES,
+                pending.code_expires_at > now,
+            )
+            .values(code_tries=pending.code_tries + 1)
+        )
+        if claimed.rowcount != 1:
+            return False
+        stored = (
+            await self._uow.conn.execute(sa.select(pending.code_hash).where(pending.id == link_id))
+        ).scalar_one()
+        if stored is None or not hmac.compare_digest(stored, self._code_hash(link_id, code)):
+            return False
+        await self._uow.conn.execute(
+            portal_links.update()
+            .where(pending.id == link_id)
+            .values(code_hash=None, code_expires_at=None, code_tries=0)
+        )
+        return True
+
+    # --- what the portal shows --------------------------------------------------------------
+
+    async def open_accounts(self, link: PortalLink) -> list[Account]:
+        """The link's scope: the open accounts of its customer with its creditor that its
+        issuer collects (assigned to its agency; with none, when the creditor issued it)."""
+        collector = (
+            accounts.c.agency_id.is_(None)
+            if link.agency_id is None
+            else accounts.c.agency_id == link.agency_id
+        )
+        rows = await self._uow.conn.execute(
+            sa.select(accounts)
+            .where(
+                accounts.c.customer_id == link.customer_id,
+                accounts.c.creditor_id == link.creditor_id,
+                collector,
+                accounts.c.status.in_(_OPEN_STATUSES),
+            )
+            .order_by(accounts.c.id)
+        )
+        return [records.account_of(row) for row in rows.mappings()]

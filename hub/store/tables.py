@@ -429,6 +429,10 @@ class PortalLink(SQLModel, table=True):
     expires_at: dt.datetime = _ts()
     last_used_at: dt.datetime | None = _ts(nullable=True)
     revoked_at: dt.datetime | None = _ts(nullable=True)
+    #: The pending one-time code (``hub.domain.portal_code``): a keyed hash, until when, tries.
+    code_hash: str | None = Field(default=None, max_length=64)
+    code_expires_at: dt.datetime | None = _ts(nullable=True)
+    code_tries: int = Field(default=0)
 
 
 metadata = SQLModel.metadata

@@ -4,7 +4,8 @@ Revision ID: 0008
 Revises: 0005
 Create Date: 2026-12-02 04:00:00
 
-A portal link keeps a keyed hash of its token, never the token (``hub.store.portal_links``).
+A portal link keeps a keyed hash of its token, never the token (``hub.store.portal_links``),
+and of its pending one-time code.
 """
 
 from collections.abc import Sequence
@@ -37,6 +38,9 @@ def upgrade() -> None:
         sa.Column("expires_at", UTCDateTime(), nullable=False),
         sa.Column("last_used_at", UTCDateTime(), nullable=True),
         sa.Column("revoked_at", UTCDateTime(), nullable=True),
+        sa.Column("code_hash", string(length=64), nullable=True),
+        sa.Column("code_expires_at", UTCDateTime(), nullable=True),
+        sa.Column("code_tries", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(["account_id"], ["accounts.id"]),
         sa.ForeignKeyConstraint(["agency_id"], ["organizations.id"]),
         sa.ForeignKeyConstraint(["creditor_id"], ["organizations.id"]),

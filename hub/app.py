@@ -39,6 +39,7 @@ from hub.services.context import ServiceContext
 from hub.services.maintenance import run_maintenance
 from hub.settings import Settings
 from hub.store.event_bus import EventBus
+from hub.web.portal import Portal
 
 log = logging.getLogger("hub")
 #: How long a scrape of ``/metrics`` waits for the database to read the feed's backlog.
@@ -72,6 +73,7 @@ def create_app(
                 "/oauth/token", TokenEndpoint(services, issuer, settings).handle, methods=["POST"]
             ),
             *_operator_routes(settings, services, metrics, signing_key),
+            *Portal(services).routes(),
             *([graphiql_assets()] if settings.graphiql else []),
         ],
         middleware=[

@@ -11,6 +11,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from hub.domain.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable
+from hub.domain.portal import logged_path
 from hub.observability import Metrics, new_request_id, request_id_var
 
 access_log = logging.getLogger("hub.access")
@@ -51,7 +52,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            path = scope["path"]
+            path = logged_path(scope["path"])
             route = path if path in _ROUTES else "other"
             method = scope["method"]
             self.metrics.http_requests.labels(method, route, str(status)).inc()
@@ -131,7 +132,7 @@ class ErrorResponseMiddleware:
                 await send_unavailable(send)
                 return
             request_id = scope.get("state", {}).get("request_id", "-")
-            log.exception("unhandled error", extra={"path": scope.get("path")})
+            log.exception("unhandled error", extra={"path": logged_path(scope.get("path", ""))})
             await send_json_error(
                 send, 500, "INTERNAL_SERVER_ERROR", "Internal server error", requestId=request_id
             )

@@ -22,6 +22,7 @@ from hub.api.inputs import (
 )
 from hub.api.payments import PaymentMutation
 from hub.api.plans import PlanMutation
+from hub.api.portal import PortalMutation
 from hub.api.rehabilitation import RehabilitationMutation
 from hub.api.sandbox import SandboxMutation
 from hub.api.types import Account
@@ -101,6 +102,7 @@ class Mutation(
     RehabilitationMutation,
     WebhookMutation,
     SandboxMutation,
+    PortalMutation,
 ):
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."

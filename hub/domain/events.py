@@ -43,6 +43,7 @@ CUSTOMER_RETURNED = "customer.returned"
 CUSTOMER_CONSENT_CHANGED = "customer.consent_changed"
 ENDPOINT_DISABLED = "endpoint.disabled"
 WEBHOOK_TEST = "webhook.test"
+PORTAL_CODE_REQUESTED = "portal.code_requested"
 
 EVENT_TYPES: dict[str, str] = {
     ACCOUNT_PLACED: "A creditor placed an account in collection.",
@@ -69,11 +70,12 @@ EVENT_TYPES: dict[str, str] = {
     CUSTOMER_CONSENT_CHANGED: "The customer accepted or refused contact on a channel.",
     ENDPOINT_DISABLED: "The hub disabled one of your webhook endpoints (410, or failing too long).",
     WEBHOOK_TEST: "A test delivery you asked for with sendTestWebhook (to that endpoint only).",
+    PORTAL_CODE_REQUESTED: "A debtor asked for a portal code: deliver it (issuer of the link only).",
 }
 
 #: Types about an organization itself (no account, no ``data.account``); the rest are
 #: about one account and carry its snapshot.
-ORGANIZATION_EVENT_TYPES = frozenset({ENDPOINT_DISABLED, WEBHOOK_TEST})
+ORGANIZATION_EVENT_TYPES = frozenset({ENDPOINT_DISABLED, WEBHOOK_TEST, PORTAL_CODE_REQUESTED})
 
 
 # --- what the domain records: typed events, published under the types above ----------------

@@ -22,6 +22,7 @@ from hub.domain.ids import new_id
 from hub.domain.money import Money
 from hub.domain.payment import Payment
 from hub.domain.payment_plan import PaymentPlan
+from hub.domain.portal import PortalLink
 from hub.domain.rehabilitation import Rehabilitation, summary_json
 from hub.domain.time import rfc3339
 
@@ -231,3 +232,22 @@ def organization_event_row(
         "data": data,
         "occurred_at": now,
     }
+
+
+def portal_code_requested_row(
+    link: PortalLink, code: str, expires_at: dt.datetime, now: dt.datetime
+) -> Json:
+    """``portal.code_requested``, for the link's issuer alone: the code it is to deliver to
+    the debtor through its own channel (the hub sends no messages to debtors). It names the
+    customer and account by id only, like every event."""
+    data = {
+        "portalLinkId": link.id,
+        "customerId": link.customer_id,
+        "accountId": link.account_id,
+        "code": code,
+        "expiresAt": rfc3339(expires_at),
+        "locale": link.locale,
+    }
+    return organization_event_row(
+        E.PORTAL_CODE_REQUESTED, link.issuer_id, link.issuer_id == link.agency_id, now, data
+    )

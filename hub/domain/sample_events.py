@@ -22,9 +22,16 @@ from hub.domain.errors import DomainError
 from hub.domain.hold import Hold, HoldStatus
 from hub.domain.ids import new_id
 from hub.domain.money import Money
-from hub.domain.payloads import Json, account_event_rows, organization_event_row
+from hub.domain.payloads import (
+    Json,
+    account_event_rows,
+    organization_event_row,
+    portal_code_requested_row,
+)
 from hub.domain.payment import Payment
 from hub.domain.payment_plan import Cadence, Installment, PaymentPlan, PlanStatus
+from hub.domain.portal import PortalLink
+from hub.domain.portal_code import CODE_LIFETIME
 from hub.domain.rehabilitation import Rehabilitation, Summary
 from hub.domain.vocabulary import (
     CloseReason,
@@ -256,16 +263,37 @@ _ACCOUNT_SAMPLES: dict[str, tuple[AccountStatus, _Build]] = {
     ),
 }
 
+
 #: The ``data`` of each organization event type's sample, given the endpoint.
-_ORGANIZATION_SAMPLES: dict[str, Callable[[str], Json]] = {
-    E.ENDPOINT_DISABLED: lambda endpoint_id: {
+def _portal_code(endpoint_id: str, now: dt.datetime) -> Json:
+    """A code asked for on a sample link (of no stored account), as the portal publishes it."""
+    link = PortalLink(
+        id=new_id("plk"),
+        issuer_id=new_id("org"),
+        creditor_id=new_id("org"),
+        agency_id=None,
+        customer_id=new_id("cus"),
+        account_id=new_id("acc"),
+        locale="sv-SE",
+        created_at=now,
+        expires_at=now + dt.timedelta(days=7),
+        last_used_at=None,
+        revoked_at=None,
+    )
+    data: Json = portal_code_requested_row(link, "123456", now + CODE_LIFETIME, now)["data"]
+    return data
+
+
+_ORGANIZATION_SAMPLES: dict[str, Callable[[str, dt.datetime], Json]] = {
+    E.ENDPOINT_DISABLED: lambda endpoint_id, _: {
         "endpointId": endpoint_id,
         "reason": "a sample: the endpoint is not disabled",
     },
-    E.WEBHOOK_TEST: lambda endpoint_id: {
+    E.WEBHOOK_TEST: lambda endpoint_id, _: {
         "endpointId": endpoint_id,
         "message": "This is a test delivery from Evenly.",
     },
+    E.PORTAL_CODE_REQUESTED: _portal_code,
 }
 
 #: Every type a sample can be made of: every type the hub publishes.
@@ -279,7 +307,7 @@ def sample_event_row(
     agency of its sample account), to go to ``endpoint_id``; a refusal with a code for a
     type the hub does not publish."""
     if event_type in _ORGANIZATION_SAMPLES:
-        data = _ORGANIZATION_SAMPLES[event_type](endpoint_id)
+        data = _ORGANIZATION_SAMPLES[event_type](endpoint_id, now)
         return organization_event_row(event_type, organization_id, is_agency, now, data)
     if event_type not in _ACCOUNT_SAMPLES:
         raise DomainError.of(

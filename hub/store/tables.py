@@ -413,6 +413,29 @@ class Rehabilitation(SQLModel, table=True):
     order_reference: str | None = Field(default=None, max_length=128)
 
 
+class PortalLink(SQLModel, table=True):
+    """A debtor portal link (``hub.domain.portal``): only a keyed hash of its token is kept."""
+
+    __tablename__ = "portal_links"
+
+    id: str = Field(primary_key=True, max_length=40)
+    token_hash: str = Field(unique=True, index=True, max_length=64)
+    issuer_id: str = Field(foreign_key="organizations.id", index=True, max_length=40)
+    creditor_id: str = Field(foreign_key="organizations.id", max_length=40)
+    agency_id: str | None = Field(default=None, foreign_key="organizations.id", max_length=40)
+    customer_id: str = Field(foreign_key="customers.id", index=True, max_length=40)
+    account_id: str = Field(foreign_key="accounts.id", max_length=40)
+    locale: str | None = Field(default=None, max_length=35)
+    created_at: dt.datetime = timestamp()
+    expires_at: dt.datetime = timestamp()
+    last_used_at: dt.datetime | None = timestamp(nullable=True)
+    revoked_at: dt.datetime | None = timestamp(nullable=True)
+    #: The pending one-time code (``hub.domain.portal_code``): a keyed hash, until when, tries.
+    code_hash: str | None = Field(default=None, max_length=64)
+    code_expires_at: dt.datetime | None = timestamp(nullable=True)
+    code_tries: int = Field(default=0)
+
+
 metadata = SQLModel.metadata
 organizations = Organization.__table__  # type: ignore[attr-defined]
 api_clients = ApiClient.__table__  # type: ignore[attr-defined]
@@ -432,3 +455,4 @@ payments = Payment.__table__  # type: ignore[attr-defined]
 disputes = Dispute.__table__  # type: ignore[attr-defined]
 holds = Hold.__table__  # type: ignore[attr-defined]
 rehabilitations = Rehabilitation.__table__  # type: ignore[attr-defined]
+portal_links = PortalLink.__table__  # type: ignore[attr-defined]

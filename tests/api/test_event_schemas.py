@@ -27,10 +27,14 @@ from hub.domain.events import (
     ACCOUNT_BALANCE_ADJUSTED,
     EVENT_TYPES,
     ORGANIZATION_EVENT_TYPES,
+    PORTAL_CODE_REQUESTED,
 )
+from hub.services import portal as portal_service
+from hub.services import portal_access
 from hub.services.maintenance import sweep
 from tests.collection_ops import produce_collection_events
 from tests.conftest import PLACE, Backend, Caller, placement
+from tests.scenario import principal_of
 
 SCHEMA_ROOT = Path(__file__).resolve().parents[2] / "schema"
 WEBHOOK_SCHEMAS = SCHEMA_ROOT / "webhooks"
@@ -309,8 +313,14 @@ async def test_every_event_on_the_feed_validates_as_a_webhook_body(
     async with backend.services.store.transaction() as uow:
         await uow.endpoints.disable(endpoint_id, policy.GONE, dt.datetime.now(dt.UTC))
 
+    # portal.code_requested goes to the link's issuer alone: here the agency.
+    issued = await portal_service.create_portal_link(
+        backend.services, principal_of(agency.organization_id, agency.kind), ids["kept"]
+    )
+    await portal_access.request_code(backend.services, issued.token)
+
     events = await feed(creditor)
-    assert {e["type"] for e in events} == set(EVENT_TYPES)
+    assert {e["type"] for e in events} == set(EVENT_TYPES) - {PORTAL_CODE_REQUESTED}
     for event in events:
         body = json.loads(as_webhook_body(event))
         assert problems(body) == [], (event["type"], event["data"])
@@ -344,6 +354,10 @@ async def test_every_event_on_the_feed_validates_as_a_webhook_body(
     # The agency's feed carries the same account events, with the same data, and every
     # collection event but the creditor's own win-back ones.
     agency_feed = await feed(agency)
+    [code_requested] = [e for e in agency_feed if e["type"] == PORTAL_CODE_REQUESTED]
+    assert problems(json.loads(as_webhook_body(code_requested))) == []
+    assert code_requested["data"]["portalLinkId"] == issued.link.id
+    agency_feed = [e for e in agency_feed if e["type"] != PORTAL_CODE_REQUESTED]
     assert [e for e in agency_feed if e["data"]["account"]["id"] in ids.values()] == (
         account_events
     )

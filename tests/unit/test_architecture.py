@@ -33,6 +33,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "services": frozenset({"store", "domain", "auth", "compliance", "settings", "observability"}),
     "delivery": frozenset({"store", "domain", "settings", "observability", "keyfiles"}),
     "api": frozenset({"services", "domain", "auth", "settings", "observability"}),
+    "web": frozenset({"services", "domain", "auth", "settings", "observability"}),
 }
 EDGES = frozenset({"hub", "app", "cli", "cli_rules", "preflight", "serving", "middleware"})
 MAX_MODULE_LINES = 500

@@ -6,7 +6,7 @@
 
 ``Evenly`` and ``AsyncEvenly`` carry the resources (``accounts``, ``events``,
 ``webhook_endpoints``, ``agency``, ``payments``, ``customers``, ``rehabilitation``,
-``performance``, ``compliance``); errors are in ``evenly._exceptions``' hierarchy, all ``EvenlyError``;
+``performance``, ``compliance``, ``portal_links``); errors are in ``evenly._exceptions``' hierarchy, all ``EvenlyError``;
 ``evenly.webhooks`` verifies deliveries.
 """
 
@@ -90,6 +90,7 @@ from evenly._placement import (
     PlacementResult,
     placement_key,
 )
+from evenly._portal_models import IssuedPortalLink, PortalLink
 from evenly._version import __version__
 from evenly.webhooks import WebhookEvent, WebhookVerificationError
 
@@ -129,6 +130,7 @@ __all__ = [
     "HoldResult",
     "Installment",
     "InvalidRequestError",
+    "IssuedPortalLink",
     "Money",
     "NewAccount",
     "NewCustomer",
@@ -150,6 +152,7 @@ __all__ = [
     "PlacementReport",
     "PlacementResult",
     "PlanStatus",
+    "PortalLink",
     "PortfolioStatus",
     "Product",
     "RateLimitError",

@@ -28,6 +28,7 @@ from evenly.resources.collection import (
 )
 from evenly.resources.compliance import AsyncCompliance, Compliance
 from evenly.resources.events import AsyncEvents, Events
+from evenly.resources.portal_links import AsyncPortalLinks, PortalLinks
 from evenly.resources.webhook_endpoints import AsyncWebhookEndpoints, WebhookEndpoints
 
 __all__ = ["AsyncEvenly", "Evenly"]
@@ -78,6 +79,7 @@ class Evenly(BaseClient):
         self.rehabilitation = Rehabilitations(self)
         self.performance = Performance(self)
         self.compliance = Compliance(self)
+        self.portal_links = PortalLinks(self)
 
     def viewer(self) -> Viewer:
         """The API client these credentials belong to, its scopes and organization."""
@@ -163,6 +165,7 @@ class AsyncEvenly(BaseClient):
         self.rehabilitation = AsyncRehabilitations(self)
         self.performance = AsyncPerformance(self)
         self.compliance = AsyncCompliance(self)
+        self.portal_links = AsyncPortalLinks(self)
 
     async def viewer(self) -> Viewer:
         """The API client these credentials belong to, its scopes and organization."""

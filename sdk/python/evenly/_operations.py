@@ -276,6 +276,23 @@ SET_CHANNEL_CONSENT = (
     f" email phone country language timezone optedOutChannels }} {USER_ERRORS} }} }}"
 )
 
+# --- debtor portal links ---------------------------------------------------------------
+
+PORTAL_LINK = (
+    "fragment PortalLinkFields on PortalLink"
+    " { id accountId customerId locale createdAt validUntil lastUsedAt revokedAt }"
+)
+
+CREATE_PORTAL_LINK = (
+    "mutation CreatePortalLink($input: CreatePortalLinkInput!) { createPortalLink(input: $input)"
+    f" {{ url portalLink {{ ...PortalLinkFields }} {USER_ERRORS} }} }}\n" + PORTAL_LINK
+)
+
+REVOKE_PORTAL_LINK = (
+    "mutation RevokePortalLink($input: RevokePortalLinkInput!) { revokePortalLink(input: $input)"
+    f" {{ portalLink {{ ...PortalLinkFields }} {USER_ERRORS} }} }}\n" + PORTAL_LINK
+)
+
 # Sent over graphql-transport-ws, not POST /graphql; validated only once the hub has it.
 SUBSCRIPTIONS = {"ORGANIZATION_EVENTS": ORGANIZATION_EVENTS, "ACCOUNT_EVENTS": ACCOUNT_EVENTS}
 

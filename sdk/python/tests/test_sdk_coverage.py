@@ -59,6 +59,8 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "reportDirectPayment": ("payments.report_direct", "REPORT_DIRECT_PAYMENT"),
     "recordCustomerReturn": ("customers.record_return", "RECORD_CUSTOMER_RETURN"),
     "setChannelConsent": ("compliance.set_channel_consent", "SET_CHANNEL_CONSENT"),
+    "createPortalLink": ("portal_links.create", "CREATE_PORTAL_LINK"),
+    "revokePortalLink": ("portal_links.revoke", "REVOKE_PORTAL_LINK"),
     # subscriptions
     "organizationEvents": ("events.stream", "ORGANIZATION_EVENTS"),
     "accountEvents": ("events.stream", "ACCOUNT_EVENTS"),

@@ -1,0 +1,207 @@
+"""The debtor portal's pages: ``/p/<token>`` and the forms it posts.
+
+Before the second factor every token gets the same pages (a usable link, an unknown one,
+an expired or revoked one): asking for a code always says "if this link is valid, a code is
+on its way", and a wrong code reads exactly like a code for a dead link. Code requests and
+code tries are rate limited per token and per client address (429, ``Retry-After``). Every
+form carries a CSRF token bound to the browser (a cookie) and to the link; a form without
+it, or with a wrong one, is refused (403) before anything else is looked at.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from hub.auth.ratelimit import RateLimiter
+from hub.domain.errors import DomainError
+from hub.domain.portal_overview import format_money
+from hub.services import portal_access as access
+from hub.services.context import ServiceContext
+from hub.services.portal_overview import overview
+from hub.web.security import is_secure, secured
+
+_HERE = Path(__file__).parent
+SESSION_COOKIE = "evenly_portal"
+FORM_COOKIE = "evenly_form"
+_MAX_FORM_BYTES = 4096
+
+STEPS = {
+    "PAY_INSTALLMENT": "Next step: pay {amount} by {date} to {collector}.",
+    "PAY_OR_AGREE_PLAN": "Next step: pay {amount}, or contact {collector} to agree a payment plan.",
+    "WAIT_DISPUTE": "{collector} is reviewing your dispute: nothing to pay until it is resolved.",
+    "WAIT_HOLD": "Collection is paused: there is nothing to do for now.",
+}
+
+
+class PortalLimits:
+    """Buckets for the doors of the portal: per token and per client address."""
+
+    def __init__(self) -> None:
+        # A code each 5 minutes after 3 at once; a try each minute after 10; an address
+        # may knock 30 times at once, then every 2 seconds.
+        self.codes = RateLimiter(1 / 300, 3)
+        self.tries = RateLimiter(1 / 60, 10)
+        self.addresses = RateLimiter(0.5, 30)
+
+    def wait(self, bucket: RateLimiter, token: str, address: str) -> float:
+        """Seconds to wait, or 0.0 after taking a token of both the link's and the
+        address's bucket."""
+        key = hashlib.sha256(token.encode()).hexdigest()[:32]
+        waited = self.addresses.take(address)
+        if waited:
+            return waited
+        return bucket.take(key)
+
+
+class Portal:
+    """The portal's routes over the services (``hub.services.portal_access``)."""
+
+    def __init__(self, services: ServiceContext) -> None:
+        self.services = services
+        self.limits = PortalLimits()
+        self.templates = Environment(
+            loader=FileSystemLoader(_HERE / "templates"),
+            autoescape=select_autoescape(default=True),
+        )
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/p/{token}", self.page, methods=["GET"]),
+            Route("/p/{token}/code", self.send_code, methods=["POST"]),
+            Route("/p/{token}/verify", self.code_form, methods=["GET"]),
+            Route("/p/{token}/verify", self.verify, methods=["POST"]),
+            Route("/p/{token}/signout", self.sign_out, methods=["POST"]),
+            Mount("/portal/static", StaticFiles(directory=_HERE / "static"), name="portal"),
+        ]
+
+    # --- pages -------------------------------------------------------------------------
+
+    async def page(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        link = await access.session_link(self.services, token, request.cookies.get(SESSION_COOKIE))
+        if link is None:
+            return self._render(request, "start.html", "Check it is you")
+        debts = await overview(self.services, link)
+        return self._render(request, "overview.html", "Your debts", debts=debts, steps=STEPS)
+
+    async def code_form(self, request: Request) -> Response:
+        return self._render(request, "code.html", "Enter your code")
+
+    # --- forms -------------------------------------------------------------------------
+
+    async def send_code(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        refused = await self._refused(request, self.limits.codes)
+        if refused is not None:
+            return refused
+        await access.request_code(self.services, token)
+        return self._redirect(request, f"/p/{token}/verify")
+
+    async def verify(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        refused = await self._refused(request, self.limits.tries)
+        if refused is not None:
+            return refused
+        form = await request.form()
+        typed = form.get("code")
+        try:
+            link = await access.verify_code(
+                self.services, token, typed if isinstance(typed, str) else ""
+            )
+        except DomainError:
+            problem = "That code is not right, or it has expired. Check it, or ask for a new one."
+            return self._render(request, "code.html", "Enter your code", problem=problem)
+        response = self._redirect(request, f"/p/{token}")
+        response.set_cookie(
+            SESSION_COOKIE,
+            access.new_session(self.services, link),
+            max_age=int(access.codes.SESSION_LIFETIME.total_seconds()),
+            path="/p/",
+            secure=is_secure(request),
+            httponly=True,
+            samesite="lax",
+        )
+        return response
+
+    async def sign_out(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        refused = await self._refused(request, None)
+        if refused is not None:
+            return refused
+        response = self._redirect(request, f"/p/{token}")
+        response.delete_cookie(SESSION_COOKIE, path="/p/")
+        return response
+
+    # --- shared ------------------------------------------------------------------------
+
+    async def _refused(self, request: Request, bucket: RateLimiter | None) -> Response | None:
+        """A refusal for a form without its CSRF token, or over a rate limit; else None."""
+        token = request.path_params["token"]
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > _MAX_FORM_BYTES:
+            return self._problem(request, 413, "Too much data", "That form was too large.")
+        form = await request.form(max_fields=4)
+        given = form.get("csrf")
+        if not access.form_token_ok(
+            self.services,
+            request.cookies.get(FORM_COOKIE),
+            token,
+            given if isinstance(given, str) else None,
+        ):
+            return self._problem(
+                request,
+                403,
+                "Please try again",
+                "This form has expired. Go back and reload the page.",
+            )
+        if bucket is not None:
+            address = request.client.host if request.client else "unknown"
+            wait = self.limits.wait(bucket, token, address)
+            if wait:
+                response = self._problem(
+                    request,
+                    429,
+                    "Please wait",
+                    "Too many tries. Wait a few minutes, then try again.",
+                )
+                response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+                return response
+        return None
+
+    def _render(self, request: Request, template: str, title: str, **values: Any) -> Response:
+        secret = request.cookies.get(FORM_COOKIE) or access.new_form_secret()
+        token = request.path_params["token"]
+        html = self.templates.get_template(template).render(
+            title=title,
+            token=token,
+            csrf=access.form_token(self.services, secret, token),
+            money=format_money,
+            **values,
+        )
+        response = HTMLResponse(html)
+        if FORM_COOKIE not in request.cookies:
+            response.set_cookie(
+                FORM_COOKIE,
+                secret,
+                path="/p/",
+                secure=is_secure(request),
+                httponly=True,
+                samesite="lax",
+            )
+        return secured(request, response)
+
+    def _problem(self, request: Request, status: int, title: str, message: str) -> Response:
+        html = self.templates.get_template("problem.html").render(title=title, message=message)
+        return secured(request, HTMLResponse(html, status_code=status))
+
+    def _redirect(self, request: Request, path: str) -> Response:
+        return secured(request, RedirectResponse(path, status_code=303))

@@ -1,0 +1,49 @@
+"""``client.portal_links`` against a real hub on SQLite and PostgreSQL: the agency collecting
+an account issues a link for its customer and revokes it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import evenly
+import pytest
+from conftest import Parties, make_client, new_account, resolve
+
+
+@pytest.fixture(params=["sync", "async"])
+async def pair(request: pytest.FixtureRequest, parties: Parties) -> AsyncIterator[tuple[Any, Any]]:
+    """The creditor's and the agency's clients, both sync or both async."""
+    creditor = make_client(request.param, parties.hub, parties.creditor)
+    agency = make_client(request.param, parties.hub, parties.agency)
+    try:
+        yield creditor, agency
+    finally:
+        await resolve(creditor.close())
+        await resolve(agency.close())
+
+
+async def test_the_agency_issues_and_revokes_a_link_for_the_customer(
+    pair: tuple[Any, Any],
+) -> None:
+    creditor, agency = pair
+    account = (await resolve(creditor.accounts.place(**new_account()))).account
+    issued = await resolve(agency.portal_links.create(account.id, expires_in=3600, locale="sv"))
+    assert isinstance(issued, evenly.IssuedPortalLink)
+    assert issued.url.startswith("/p/") and len(issued.url) == len("/p/") + 43
+    link = issued.portal_link
+    assert link.account_id == account.id and link.customer_id == account.customer.id
+    assert link.locale == "sv" and link.revoked_at is None
+    assert (link.valid_until - link.created_at).total_seconds() == 3600
+    revoked = await resolve(agency.portal_links.revoke(link.id))
+    assert isinstance(revoked, evenly.PortalLink) and revoked.revoked_at is not None
+
+
+async def test_a_link_refused_to_the_creditor_of_an_assigned_account_is_a_user_error(
+    pair: tuple[Any, Any],
+) -> None:
+    creditor, _ = pair
+    account = (await resolve(creditor.accounts.place(**new_account()))).account
+    with pytest.raises(evenly.UserError) as refused:
+        await resolve(creditor.portal_links.create(account.id))
+    assert refused.value.code == "PORTAL_NOT_COLLECTOR"

@@ -1,0 +1,178 @@
+"""The debtor portal in a real headless Chromium against a real ``evenly-hub serve --demo``.
+
+At a 375 × 812 phone viewport and at desktop width, a debtor opens a link, asks for a code,
+types the code the agency received on its webhook endpoint (a real local receiver), and
+sees every open debt of theirs with that creditor. The pages may ask for nothing outside
+the hub, must report no Content-Security-Policy violation, and must fit the phone's width.
+Screenshots of each page go to ``build/screenshots/portal/`` for a reviewer to look at.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.async_api import Browser, Page, Route, async_playwright
+
+from tests.e2e.browser import chromium_args, chromium_path
+from tests.e2e.conftest import HubServer
+from tests.e2e.receiver import Receiver, json_of
+
+pytestmark = pytest.mark.slow
+
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "build" / "screenshots" / "portal"
+VIEWPORTS = {"phone": {"width": 375, "height": 812}, "desktop": {"width": 1280, "height": 900}}
+RECORD_CSP_VIOLATIONS = """
+window.cspViolations = [];
+document.addEventListener("securitypolicyviolation", (event) => {
+  window.cspViolations.push(`${event.violatedDirective} ${event.blockedURI}`);
+});
+"""
+PLACE = """mutation($ref: String!, $cus: String!, $amount: Int!) { placeAccount(input: {reference: $ref,
+  product: BNPL_INVOICE, customer: {reference: $cus, name: "Astrid Lindqvist", country: "SE"},
+  originalAmount: {amountMinor: $amount, currency: "SEK"}, balance: {amountMinor: $amount, currency: "SEK"},
+  dueDate: "2026-09-30"}) { account { id reference } userErrors { code message } } }"""
+LINK = """mutation($id: ID!) { createPortalLink(input: {accountId: $id}) { url userErrors { code } } }"""
+ENDPOINT = """mutation($url: String!) { createWebhookEndpoint(input: {url: $url,
+  eventTypes: ["portal.code_requested"]}) { webhookEndpoint { id } userErrors { code message } } }"""
+
+
+class Organization:
+    """A demo organization talking GraphQL to the hub."""
+
+    def __init__(self, hub: HubServer, credentials: dict[str, str]) -> None:
+        token = httpx.post(
+            f"{hub.url}/oauth/token",
+            data={"grant_type": "client_credentials"},
+            auth=(credentials["client_id"], credentials["client_secret"]),
+        ).json()["access_token"]
+        self.hub = hub
+        self.headers = {"Authorization": f"Bearer {token}"}
+
+    def data(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        answer = httpx.post(
+            f"{self.hub.url}/graphql",
+            json={"query": query, "variables": variables},
+            headers=self.headers,
+        ).json()
+        assert "errors" not in answer, answer
+        payload: dict[str, Any] = next(iter(answer["data"].values()))
+        assert payload["userErrors"] == [], payload
+        return payload
+
+
+@pytest.fixture
+async def portal(
+    sqlite_hub_server: HubServer,
+) -> AsyncIterator[tuple[HubServer, Receiver, Browser]]:
+    sqlite_hub_server.start("--demo")
+    receiver = Receiver()
+    await receiver.start()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=chromium_path(), args=chromium_args()
+        )
+        try:
+            yield sqlite_hub_server, receiver, browser
+        finally:
+            await browser.close()
+            await receiver.stop()
+
+
+def codes_received(receiver: Receiver) -> list[str]:
+    return [
+        json_of(r)["data"]["code"]
+        for r in receiver.received
+        if json_of(r)["type"] == "portal.code_requested"
+    ]
+
+
+async def shoot(page: Page, viewport: str, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=SCREENSHOTS / f"{viewport}-{name}.png", full_page=True)
+
+
+async def fits(page: Page, width: int) -> bool:
+    scroll_width = await page.evaluate("document.documentElement.scrollWidth")
+    return bool(scroll_width <= width)
+
+
+@pytest.mark.parametrize("viewport", sorted(VIEWPORTS))
+async def test_a_debtor_opens_a_link_passes_the_code_and_sees_all_their_debts(
+    portal: tuple[HubServer, Receiver, Browser], viewport: str
+) -> None:
+    hub, receiver, browser = portal
+    credentials = hub.demo_credentials()
+    creditor = Organization(hub, credentials["creditor"])
+    agency = Organization(hub, credentials["agency"])
+    agency.data(ENDPOINT, {"url": receiver.url})
+    customer = f"C-{uuid.uuid4().hex[:8]}"
+    references = []
+    for amount in (125000, 40000):
+        placed = creditor.data(
+            PLACE, {"ref": f"INV-{uuid.uuid4().hex[:8]}", "cus": customer, "amount": amount}
+        )
+        references.append(placed["account"]["reference"])
+    url = hub.url + agency.data(LINK, {"id": placed["account"]["id"]})["url"]
+
+    size = VIEWPORTS[viewport]
+    context = await browser.new_context(viewport=size)
+    page = await context.new_page()
+    foreign: list[str] = []
+
+    async def refuse_other_origins(route: Route) -> None:
+        parts = urlsplit(route.request.url)
+        if f"{parts.scheme}://{parts.netloc}" == hub.url:
+            await route.continue_()
+        else:
+            foreign.append(route.request.url)
+            await route.abort()
+
+    await page.route("**/*", refuse_other_origins)
+    await page.add_init_script(RECORD_CSP_VIOLATIONS)
+
+    first = await page.goto(url)
+    assert first is not None and first.status == 200
+    assert "Astrid" not in await page.content()
+    await shoot(page, viewport, "1-start")
+    assert await fits(page, size["width"])
+
+    await page.get_by_role("button", name="Send me a code").click()
+    await page.get_by_label("Your code (6 digits)").wait_for()
+    await receiver.wait_for(lambda: bool(receiver.received))
+    [code] = codes_received(receiver)
+    await shoot(page, viewport, "2-code")
+
+    field = page.get_by_label("Your code (6 digits)")
+    assert await field.get_attribute("autocomplete") == "one-time-code"
+    await field.click()
+    await page.keyboard.insert_text("999 999" if code != "999999" else "111 111")
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("alert").wait_for()
+    await shoot(page, viewport, "3-wrong-code")
+
+    await field.click()
+    await page.keyboard.press("Control+A")
+    await page.keyboard.insert_text(f"{code[:3]} {code[3:]}")  # as pasted from a message
+    await page.get_by_role("button", name="Continue").click()
+    await page.get_by_role("heading", name="Your debts").wait_for()
+    for reference in references:
+        await page.get_by_role("heading", name=reference).wait_for()
+    text = await page.inner_text("main")
+    assert "1\u202f250.00 SEK" in text and "400.00 SEK" in text
+    assert text.count("Next step:") == 2
+    await shoot(page, viewport, "4-overview")
+    assert await fits(page, size["width"])
+
+    assert foreign == []
+    assert await page.evaluate("window.cspViolations") == []
+    log = hub.log()
+    assert url.removeprefix(hub.url + "/p/") not in log and code not in log
+    assert json.dumps("Astrid") not in log
+    await context.close()

@@ -1,7 +1,7 @@
 """organizations may be sandbox organizations
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-02 04:00:00
 
 ``organizations.sandbox`` marks a test organization (``hub/domain/sandbox.py``). Every
@@ -27,5 +27,6 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("organizations", schema=None) as batch_op:
-        batch_op.drop_column("sandbox")
+    # ALTER TABLE … DROP COLUMN on both backends (SQLite 3.35+): a batch would copy the
+    # table, and dropping the referenced original fails while foreign keys are enforced.
+    op.drop_column("organizations", "sandbox")

@@ -1,7 +1,7 @@
 """debtor portal links
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-12-02 04:00:00
 
 A portal link keeps a keyed hash of its token, never the token (``hub.store.portal_links``),

@@ -6,7 +6,7 @@
 
 ``Evenly`` and ``AsyncEvenly`` carry the resources (``accounts``, ``events``,
 ``webhook_endpoints``, ``agency``, ``payments``, ``customers``, ``rehabilitation``,
-``performance``, ``compliance``, ``portal_links``); errors are in ``evenly._exceptions``' hierarchy, all ``EvenlyError``;
+``performance``, ``compliance``, ``portal_links``, ``sandbox``); errors are in ``evenly._exceptions``' hierarchy, all ``EvenlyError``;
 ``evenly.webhooks`` verifies deliveries.
 """
 

@@ -29,6 +29,7 @@ from evenly.resources.collection import (
 from evenly.resources.compliance import AsyncCompliance, Compliance
 from evenly.resources.events import AsyncEvents, Events
 from evenly.resources.portal_links import AsyncPortalLinks, PortalLinks
+from evenly.resources.sandbox import AsyncSandbox, Sandbox
 from evenly.resources.webhook_endpoints import AsyncWebhookEndpoints, WebhookEndpoints
 
 __all__ = ["AsyncEvenly", "Evenly"]
@@ -80,6 +81,7 @@ class Evenly(BaseClient):
         self.performance = Performance(self)
         self.compliance = Compliance(self)
         self.portal_links = PortalLinks(self)
+        self.sandbox = Sandbox(self)
 
     def viewer(self) -> Viewer:
         """The API client these credentials belong to, its scopes and organization."""
@@ -166,6 +168,7 @@ class AsyncEvenly(BaseClient):
         self.performance = AsyncPerformance(self)
         self.compliance = AsyncCompliance(self)
         self.portal_links = AsyncPortalLinks(self)
+        self.sandbox = AsyncSandbox(self)
 
     async def viewer(self) -> Viewer:
         """The API client these credentials belong to, its scopes and organization."""

@@ -293,6 +293,11 @@ REVOKE_PORTAL_LINK = (
     f" {{ portalLink {{ ...PortalLinkFields }} {USER_ERRORS} }} }}\n" + PORTAL_LINK
 )
 
+SEND_TEST_EVENT = (
+    "mutation SendTestEvent($input: SendTestEventInput!)"
+    f" {{ sendTestEvent(input: $input) {{ eventId {USER_ERRORS} }} }}"
+)
+
 # Sent over graphql-transport-ws, not POST /graphql; validated only once the hub has it.
 SUBSCRIPTIONS = {"ORGANIZATION_EVENTS": ORGANIZATION_EVENTS, "ACCOUNT_EVENTS": ACCOUNT_EVENTS}
 

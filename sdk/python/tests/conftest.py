@@ -90,7 +90,7 @@ class Hub:
         result: dict[str, Any] = json.loads(done.stdout)
         return result
 
-    def organization(self, kind: str, country: str = "SE") -> Credentials:
+    def organization(self, kind: str, country: str = "SE", *, sandbox: bool = False) -> Credentials:
         created = self.admin(
             "create-organization",
             "--kind",
@@ -99,6 +99,7 @@ class Hub:
             f"{kind.title()} {uuid.uuid4().hex[:6]}",
             "--country",
             country,
+            *(["--sandbox"] if sandbox else []),
         )
         return Credentials(
             created["organization_id"], created["client_id"], created["client_secret"]

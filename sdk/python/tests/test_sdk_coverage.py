@@ -61,6 +61,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "setChannelConsent": ("compliance.set_channel_consent", "SET_CHANNEL_CONSENT"),
     "createPortalLink": ("portal_links.create", "CREATE_PORTAL_LINK"),
     "revokePortalLink": ("portal_links.revoke", "REVOKE_PORTAL_LINK"),
+    "sendTestEvent": ("sandbox.send_test_event", "SEND_TEST_EVENT"),
     # subscriptions
     "organizationEvents": ("events.stream", "ORGANIZATION_EVENTS"),
     "accountEvents": ("events.stream", "ACCOUNT_EVENTS"),
@@ -73,9 +74,6 @@ LEFT_OUT = {
     # of every model for no flow that needs it.
     "node",
     "nodes",
-    # Sandbox organizations only (FORBIDDEN on live ones): the SDK has no sandbox resource
-    # yet, so it is sent as plain GraphQL for now (README, "Sandbox").
-    "sendTestEvent",
 }
 
 

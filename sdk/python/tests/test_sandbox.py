@@ -1,0 +1,43 @@
+"""``client.sandbox`` against a real hub on SQLite and PostgreSQL: a sandbox creditor fires a
+sample event at its endpoint; a live one is refused."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from conftest import Parties, make_client, resolve
+from evenly._exceptions import PermissionError, UserError
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_sandbox_creditor_fires_a_sample_of_a_type_at_its_endpoint(
+    parties: Parties, kind: str
+) -> None:
+    creds = await asyncio.to_thread(parties.hub.organization, "creditor", sandbox=True)
+    assert creds.client_id.startswith("cli_test_")
+    client: Any = make_client(kind, parties.hub, creds)
+    try:
+        created = await resolve(client.webhook_endpoints.create("sink://ok"))
+        event_id = await resolve(
+            client.sandbox.send_test_event(created.endpoint.id, "payment.received")
+        )
+        page = client.events.list(types=["payment.received"])
+        events = [e async for e in page] if kind == "async" else list(page)
+        assert [e.id for e in events] == [event_id]
+        with pytest.raises(UserError) as refused:
+            await resolve(client.sandbox.send_test_event(created.endpoint.id, "no.such_type"))
+        assert refused.value.code == "INVALID_EVENT_TYPE"
+    finally:
+        await resolve(client.close())
+
+
+async def test_a_live_organization_may_not_fire_sample_events(parties: Parties) -> None:
+    client = make_client("sync", parties.hub, parties.creditor)
+    try:
+        with pytest.raises(PermissionError) as refused:
+            client.sandbox.send_test_event("we_01JAAAAAAAAAAAAAAAAAAAAAAA", "payment.received")
+        assert refused.value.code == "FORBIDDEN"
+    finally:
+        client.close()

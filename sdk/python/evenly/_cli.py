@@ -25,6 +25,7 @@ from evenly._exceptions import EvenlyError
 from evenly._files import (
     FileFormatError,
     check_csv_header,
+    check_jsonl,
     count_accounts,
     is_csv,
     read_numbered_accounts,
@@ -134,11 +135,10 @@ def place_accounts(
     JSONL: one object per line with the fields of evenly.NewAccount. Refused items are
     reported by their line in the file.
     """
-    if is_csv(path):
-        try:
-            check_csv_header(path)
-        except FileFormatError as error:
-            raise click.BadParameter(str(error), param_hint="'--file'") from error
+    try:
+        check_csv_header(path) if is_csv(path) else check_jsonl(path)
+    except FileFormatError as error:
+        raise click.BadParameter(str(error), param_hint="'--file'") from error
     if progress is None:
         progress = sys.stderr.isatty()
     lines = _Lines()

@@ -94,6 +94,26 @@ def check_csv_header(path: Path) -> None:
         )
 
 
+def check_jsonl(path: Path) -> None:
+    """Raise ``FileFormatError`` at the first line that is not UTF-8 JSON (blank lines are
+    skipped)."""
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, 1):
+            where = f"{path.name}, line {number}"
+            try:
+                line = raw.decode("utf-8-sig" if number == 1 else "utf-8")
+            except UnicodeDecodeError:
+                raise FileFormatError(f"{where}: not UTF-8 text") from None
+            if not line.strip():
+                continue
+            try:
+                json.loads(line)
+            except json.JSONDecodeError as error:
+                raise FileFormatError(
+                    f"{where}: not JSON ({error.msg}); each line is one account as a JSON object"
+                ) from None
+
+
 def count_accounts(path: Path) -> int:
     """How many accounts the file holds (lines, less the CSV header and blank lines)."""
     with path.open("rb") as f:
@@ -102,7 +122,7 @@ def count_accounts(path: Path) -> int:
 
 
 def _jsonl_accounts(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    with path.open(encoding="utf-8") as f:
+    with path.open(encoding="utf-8-sig") as f:  # as check_jsonl reads it
         for number, line in enumerate(f, 1):
             if line.strip():
                 item = json.loads(line)

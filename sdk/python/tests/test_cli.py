@@ -178,6 +178,23 @@ async def test_accounts_place_from_jsonl_and_list(
     assert len(table.stdout.splitlines()) == 2
 
 
+async def test_a_jsonl_line_that_is_not_json_is_reported_before_anything_is_sent(
+    parties: Parties, tmp_path: Path, sdk: evenly.Evenly
+) -> None:
+    first = new_account()
+    path = tmp_path / "accounts.jsonl"
+    path.write_text(json.dumps(first) + "\n\n" + '{"reference": "INV-x", oops}\n')
+    env = cli_env(parties, tmp_path)
+    done = await asyncio.to_thread(run, env, "accounts", "place", "--file", str(path))
+    assert done.returncode == 2, done.stderr
+    assert "accounts.jsonl, line 3: not JSON" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert list(sdk.accounts.list(reference=first["reference"])) == []
+    path.write_bytes(json.dumps(first).encode() + b"\n\xff\xfe\n")
+    done = await asyncio.to_thread(run, env, "accounts", "place", "--file", str(path))
+    assert done.returncode == 2 and "line 2: not UTF-8 text" in done.stderr, done.stderr
+
+
 def start_cli(env: dict[str, str], *args: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [EVENLY, *args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True

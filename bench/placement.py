@@ -48,7 +48,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
@@ -277,6 +277,23 @@ def running(processes: list[subprocess.Popen[Any]]) -> Iterator[None]:
         for process in reversed(processes):
             with suppress(Exception):
                 stop(process)
+
+
+def on_a_new_database(
+    measure: Callable[[str, Path, list[subprocess.Popen[Any]]], Awaitable[int]],
+) -> int:
+    """Run ``measure(url, tmp, processes)`` on a fresh PostgreSQL database in a temporary
+    directory; the processes it starts are stopped and the database dropped afterwards,
+    also on Ctrl-C or SIGTERM."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    processes: list[subprocess.Popen[Any]] = []
+    with asyncio.Runner() as runner, tempfile.TemporaryDirectory(prefix="evenly-bench-") as tmp:
+        url, name = runner.run(create_database())
+        try:
+            with running(processes):
+                return runner.run(measure(url, Path(tmp), processes))
+        finally:
+            runner.run(drop_database(name))
 
 
 # --- measurement --------------------------------------------------------------------------

@@ -37,10 +37,7 @@ import base64
 import datetime as dt
 import os
 import secrets
-import signal
-import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -53,11 +50,9 @@ sys.path.insert(0, str(BENCH_DIR))
 
 from placement import (
     PLACE,
-    create_database,
-    drop_database,
     free_port,
+    on_a_new_database,
     placement,
-    running,
     start,
     wait_healthy,
 )
@@ -338,15 +333,7 @@ def main() -> int:
     )
     parser.add_argument("--rounds", type=int, default=5, help="interleaved measuring rounds")
     args = parser.parse_args()
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    processes: list[subprocess.Popen[Any]] = []
-    with asyncio.Runner() as runner, tempfile.TemporaryDirectory(prefix="evenly-bench-") as tmp:
-        url, name = runner.run(create_database())
-        try:
-            with running(processes):
-                return runner.run(measure(args, url, Path(tmp), processes))
-        finally:
-            runner.run(drop_database(name))
+    return on_a_new_database(lambda url, tmp, processes: measure(args, url, tmp, processes))
 
 
 if __name__ == "__main__":

@@ -294,23 +294,38 @@ def revoke_client(client_id: str) -> None:
     click.echo(f"revoked {client_id}")
 
 
+def _segment_options(command: Callable[..., None]) -> Callable[..., None]:
+    """The options of a routing rule's segment, shared by plain and split rules."""
+    for option in reversed(
+        [
+            click.option(
+                "--country",
+                default=None,
+                help="Only customers of this country (ISO 3166-1 alpha-2); default: any country.",
+            ),
+            click.option(
+                "--product",
+                default=None,
+                type=click.Choice([p.value for p in Product]),
+                help="Only accounts of this product; default: any product.",
+            ),
+            click.option(
+                "--priority",
+                default=100,
+                show_default=True,
+                type=int,
+                help="Lower numbers match first.",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @admin.command("create-routing-rule")
 @click.option("--creditor", "creditor_id", required=True, help="The creditor's id (org_…).")
 @click.option("--agency", "agency_id", required=True, help="The agency's id (org_…).")
-@click.option(
-    "--country",
-    default=None,
-    help="Only customers of this country (ISO 3166-1 alpha-2); default: any country.",
-)
-@click.option(
-    "--product",
-    default=None,
-    type=click.Choice([p.value for p in Product]),
-    help="Only accounts of this product; default: any product.",
-)
-@click.option(
-    "--priority", default=100, show_default=True, type=int, help="Lower numbers match first."
-)
+@_segment_options
 @click.option("--json", "as_json", is_flag=True, help='Print {"routing_rule_id": …} as JSON.')
 def create_routing_rule(
     creditor_id: str,
@@ -343,20 +358,7 @@ def create_routing_rule(
     required=True,
     help="AGENCY_ID:PERCENT, twice or more (summing to 100); the first is the champion.",
 )
-@click.option(
-    "--country",
-    default=None,
-    help="Only customers of this country (ISO 3166-1 alpha-2); default: any country.",
-)
-@click.option(
-    "--product",
-    default=None,
-    type=click.Choice([p.value for p in Product]),
-    help="Only accounts of this product; default: any product.",
-)
-@click.option(
-    "--priority", default=100, show_default=True, type=int, help="Lower numbers match first."
-)
+@_segment_options
 @click.option(
     "--json",
     "as_json",

@@ -253,6 +253,18 @@ async def client(request: pytest.FixtureRequest, parties: Parties) -> AsyncItera
 
 
 @pytest.fixture(params=["sync", "async"])
+async def pair(request: pytest.FixtureRequest, parties: Parties) -> AsyncIterator[tuple[Any, Any]]:
+    """The creditor's and the agency's clients, both sync or both async."""
+    creditor = make_client(request.param, parties.hub, parties.creditor)
+    agency = make_client(request.param, parties.hub, parties.agency)
+    try:
+        yield creditor, agency
+    finally:
+        await resolve(creditor.close())
+        await resolve(agency.close())
+
+
+@pytest.fixture(params=["sync", "async"])
 async def agency_client(request: pytest.FixtureRequest, parties: Parties) -> AsyncIterator[Any]:
     sdk = make_client(request.param, parties.hub, parties.agency)
     try:

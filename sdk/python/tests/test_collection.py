@@ -4,25 +4,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import evenly
 import pytest
-from conftest import Parties, collect, make_client, new_account, resolve
+from conftest import Parties, collect, new_account, resolve
 from evenly import AccountStatus, PaymentStatus, UserError
-
-
-@pytest.fixture(params=["sync", "async"])
-async def pair(request: pytest.FixtureRequest, parties: Parties) -> AsyncIterator[tuple[Any, Any]]:
-    """The creditor's and the agency's clients, both sync or both async."""
-    creditor = make_client(request.param, parties.hub, parties.creditor)
-    agency = make_client(request.param, parties.hub, parties.agency)
-    try:
-        yield creditor, agency
-    finally:
-        await resolve(creditor.close())
-        await resolve(agency.close())
 
 
 def now() -> dt.datetime:

@@ -5,24 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-from collections.abc import AsyncIterator
 from typing import Any
 
 import evenly
 import pytest
 from conftest import Credentials, Parties, collect, make_client, new_account, resolve
-
-
-@pytest.fixture(params=["sync", "async"])
-async def pair(request: pytest.FixtureRequest, parties: Parties) -> AsyncIterator[tuple[Any, Any]]:
-    """The creditor's and the agency's clients, both sync or both async."""
-    creditor = make_client(request.param, parties.hub, parties.creditor)
-    agency = make_client(request.param, parties.hub, parties.agency)
-    try:
-        yield creditor, agency
-    finally:
-        await resolve(creditor.close())
-        await resolve(agency.close())
 
 
 async def test_contact_permission_answers_with_the_rule_pack_and_time_zones(

@@ -3,24 +3,11 @@ an account issues a link for its customer and revokes it."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import evenly
 import pytest
-from conftest import Parties, make_client, new_account, resolve
-
-
-@pytest.fixture(params=["sync", "async"])
-async def pair(request: pytest.FixtureRequest, parties: Parties) -> AsyncIterator[tuple[Any, Any]]:
-    """The creditor's and the agency's clients, both sync or both async."""
-    creditor = make_client(request.param, parties.hub, parties.creditor)
-    agency = make_client(request.param, parties.hub, parties.agency)
-    try:
-        yield creditor, agency
-    finally:
-        await resolve(creditor.close())
-        await resolve(agency.close())
+from conftest import new_account, resolve
 
 
 async def test_the_agency_issues_and_revokes_a_link_for_the_customer(

@@ -214,15 +214,23 @@ class PortfolioStatus:
 @strawberry.type(description="Reads.")
 class PerformanceQuery:
     @strawberry.field(
-        description="Per agency and currency: how the accounts you assigned in [from, to) are doing. Creditors only; needs `accounts:read`."
+        description="Per agency and currency: how the accounts you assigned in [from, to) are doing, counted in whole UTC days (from the day of `from` to the day of `to`, that day included unless `to` is its midnight). Creditors only; needs `accounts:read`."
     )
     async def agency_performance(
         self,
         info: Info,
         from_: Annotated[
-            DateTime, strawberry.argument(name="from", description="Assigned at or after.")
+            DateTime,
+            strawberry.argument(
+                name="from", description="Assigned on this UTC day (from its midnight) or after."
+            ),
         ],
-        to: Annotated[DateTime, strawberry.argument(description="Assigned before.")],
+        to: Annotated[
+            DateTime,
+            strawberry.argument(
+                description="Assigned before this instant rounded up to the next UTC midnight."
+            ),
+        ],
         country: Annotated[
             CountryCode | None, strawberry.argument(description="Only accounts of this country.")
         ] = None,

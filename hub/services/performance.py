@@ -48,10 +48,11 @@ async def agency_performance(
     end: dt.datetime,
     country: str | None,
 ) -> list[AgencyFigures]:
-    """Per agency and currency, over the creditor's accounts assigned in [start, end)."""
+    """Per agency and currency, over the creditor's accounts assigned on the UTC days
+    of [start, end), in whole days (``kpis.whole_days``)."""
     async with ctx.store.read() as uow:
         return await kpis.agency_performance(
-            uow.conn, uow.dialect, principal.organization_id, start=start, end=end, country=country
+            uow.conn, principal.organization_id, start=start, end=end, country=country
         )
 
 
@@ -65,7 +66,7 @@ async def experiment_performance(
     country: str | None,
 ) -> list[ArmFigures]:
     """Per arm (agency) and currency, over the accounts the split rule ``experiment_id``
-    routed in [start, end), each challenger's rates against the champion's (the rule's
+    routed on the UTC days of [start, end), each challenger's rates against the champion's (the rule's
     first arm) in the same currency."""
     creditor = principal.organization_id
     async with ctx.store.read() as uow:
@@ -74,7 +75,6 @@ async def experiment_performance(
             raise DomainError.of("NOT_FOUND", "no such experiment", "experimentId")
         rows = await kpis.agency_performance(
             uow.conn,
-            uow.dialect,
             creditor,
             start=start,
             end=end,

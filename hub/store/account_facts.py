@@ -3,7 +3,8 @@ of the events that change it.
 
 ``hub.store.writes`` asks ``changes_of`` what a write's events do to the projection (the
 rules are ``hub.domain.collection_facts``): an ``account.assigned`` event inserts the
-account's row, later events add their delta to it. On PostgreSQL those are more CTEs of the
+account's row, later events add their delta to it, and each appends its delta rows to the
+daily rollups (``hub.store.kpi_rollups``). On PostgreSQL those are more CTEs of the
 write's one statement, under the same version guard; on SQLite, more statements in the same
 transaction. ``hub.store.kpis`` reads the rows.
 """
@@ -20,6 +21,7 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.domain.collection_facts import COUNTS, Assignment, FactsDelta, assignment_of, delta_of
+from hub.store import kpi_rollups
 from hub.store.tables import account_facts
 
 _START = ("account_id", "creditor_id", "agency_id", "assigned_at", "currency", "country")
@@ -56,6 +58,7 @@ class FactsChanges:
         if self.starts:
             rows = [_start_row(a) for a in self.starts]
             out.update({f"f_{name}": [row[name] for row in rows] for name in INSERT_COLUMNS})
+            out.update(kpi_rollups.start_parameters(self.starts))
         for j, (account_id, delta) in enumerate(self.moves):
             out[f"d{j}__id"] = account_id
             out[f"d{j}_first_payment_at"] = delta.first_payment_at
@@ -125,13 +128,15 @@ def ctes(shape: FactsShape, condition: sa.ColumnElement[bool] | None) -> list[An
         if condition is not None:
             move = move.where(condition)
         out.append(move.returning(sa.literal_column("1")).cte(f"facts_moved{j}"))
-    return out
+    return out + kpi_rollups.ctes(shape.starts, shape.moves, condition)
 
 
 async def write_in_steps(conn: AsyncConnection, changes: FactsChanges) -> None:
     """SQLite: the projection's part of a write, in the caller's transaction."""
     if changes.starts:
         await conn.execute(account_facts.insert(), [_start_row(a) for a in changes.starts])
+        await kpi_rollups.write_starts(conn, changes.starts)
     parameters = changes.parameters()
     for j in range(len(changes.moves)):
+        await kpi_rollups.write_move(conn, j, parameters)  # from the facts before the move
         await conn.execute(_move(j), parameters)

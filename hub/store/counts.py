@@ -25,6 +25,7 @@ from hub.auth.tokens import Principal
 from hub.domain.account import Account
 from hub.domain.payment import Payment
 from hub.domain.vocabulary import PaymentStatus
+from hub.store import kpi_rollups
 from hub.store.dialect import Dialect
 from hub.store.tables import account_counts, payment_totals
 
@@ -165,13 +166,14 @@ async def payments_on_days(
 
 
 async def fold(conn: AsyncConnection, dialect: Dialect) -> int:
-    """Fold the delta rows of each group into one, a batch at a time (each batch its own
+    """Fold the delta rows of each group into one (the KPIs' rollups' too), a batch at a time (each batch its own
     short transaction on ``conn``, which must be in autocommit or be committed by the
     caller per call); the number of rows folded."""
     folded = 0
     for table, group, sums in (
         (account_counts, _GROUP, ("accounts", "balance_minor")),
         (payment_totals, _PAYMENT_GROUP, ("payments", "amount_minor")),
+        (kpi_rollups.kpi_rollups, kpi_rollups.KEY, kpi_rollups.SUMS),
     ):
         folded += await _fold_table(conn, dialect, table, group, sums)
     return folded

@@ -1,16 +1,18 @@
 """KPI reads: agency performance and the shared portfolio view, computed in SQL.
 
-``agency_performance`` reads the KPI projection (``hub.store.account_facts``, one row per
-assigned account, kept by the events' own writes): the cohort is the accounts a creditor's
-routing assigned to each agency in a period, and every figure is an aggregate over their
-rows. ``portfolio_status`` reads the counts
+``agency_performance`` reads the daily rollups of the KPI projection
+(``hub.store.kpi_rollups``, kept by the events' own writes): the cohort is the accounts a
+creditor's routing assigned to each agency on the days of a period, and every figure is a
+sum over those days (``agency_performance_from_facts``: the same over one row per account). ``portfolio_status`` reads the counts
 read models (``hub.store.counts``), through the same owner columns as every other query,
 so a creditor and an agency asking about their shared accounts get the same numbers.
 """
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,7 +23,7 @@ from hub.auth.tokens import Principal
 from hub.domain.account import OPEN
 from hub.domain.confidence import Interval, median_ranks
 from hub.domain.kpi_rates import Tallies
-from hub.store import counts
+from hub.store import counts, kpi_rollups
 from hub.store.dialect import Dialect
 from hub.store.tables import account_facts, accounts, payments
 from hub.store.visibility import account_clause
@@ -58,7 +60,59 @@ def _ratio(part: int | None, whole: int | None) -> float | None:
     return float(part or 0) / whole if whole else None
 
 
+def whole_days(start: dt.datetime, end: dt.datetime) -> tuple[dt.date, dt.date]:
+    """The UTC days [first, last) a range [start, end) covers, in whole days: from the day
+    of ``start`` to the day of ``end``, that day included unless ``end`` is its midnight."""
+    first = start.astimezone(dt.UTC).date()
+    last = end.astimezone(dt.UTC).date()
+    return first, last if end == _midnight(end) else last + _DAY
+
+
 async def agency_performance(
+    conn: AsyncConnection,
+    creditor_id: str,
+    *,
+    start: dt.datetime,
+    end: dt.datetime,
+    country: str | None,
+    experiment_id: str | None = None,
+) -> list[AgencyFigures]:
+    """Per agency and currency, over the accounts assigned to it on the UTC days
+    ``whole_days(start, end)`` (only those the split rule ``experiment_id`` routed, if
+    given: then each agency is an arm).
+
+    From the daily rollups (``hub.store.kpi_rollups``): O(groups x days) rows, whatever the
+    number of accounts; the median and its interval from the days-to-first-payment
+    histogram. The same figures as ``agency_performance_from_facts`` over those days.
+    """
+    first, last = whole_days(start, end)
+    chosen = {"country": country, "experiment_id": experiment_id}
+    totals = await kpi_rollups.totals(conn, creditor_id, first, last, **chosen)
+    histograms = await kpi_rollups.histogram(conn, creditor_id, first, last, **chosen)
+    out = []
+    for r in totals:
+        median, bounds = _median(histograms.get((r.agency_id, r.currency), []))
+        out.append(_figures(r, median, bounds, experiment_id))
+    return out
+
+
+def _median(counted: list[tuple[float, int]]) -> tuple[float | None, Interval | None]:
+    """The median of values given as (value, how many) by value ascending, and the
+    distribution-free interval of ``median_ranks``."""
+    n = sum(k for _, k in counted)
+    if n == 0:
+        return None, None
+    ends = list(itertools.accumulate(k for _, k in counted))
+
+    def at(rank: int) -> float:  # the value of 1-based rank ``rank``
+        return counted[bisect.bisect_left(ends, rank)][0]
+
+    median = (at((n + 1) // 2) + at((n + 2) // 2)) / 2
+    ranks = median_ranks(n)
+    return median, Interval(at(ranks[0]), at(ranks[1])) if ranks is not None else None
+
+
+async def agency_performance_from_facts(
     conn: AsyncConnection,
     dialect: Dialect,
     creditor_id: str,
@@ -68,11 +122,9 @@ async def agency_performance(
     country: str | None,
     experiment_id: str | None = None,
 ) -> list[AgencyFigures]:
-    """Per agency and currency, over the accounts assigned to it in [start, end) (only
-    those the split rule ``experiment_id`` routed, if given: then each agency is an arm).
-
-    One row per account (``account_facts``), found by its index on (creditor, assigned
-    at): the plan is a range scan and an aggregate whatever the table's statistics say.
+    """``agency_performance`` by its definition, over the accounts assigned in [start,
+    end): one row per account (``account_facts``), found by its index on (creditor,
+    assigned at). O(accounts): what the rollups are checked against.
     """
     f = account_facts
     chosen = [f.c.creditor_id == creditor_id, f.c.assigned_at >= start, f.c.assigned_at < end]

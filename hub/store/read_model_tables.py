@@ -86,6 +86,42 @@ class PaymentTotal(SQLModel, table=True):
     amount_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
 
 
+class KpiRollup(SQLModel, table=True):
+    """The sums of ``account_facts`` per (creditor, agency, currency, country, experiment,
+    UTC day assigned) and, for the accounts with a first payment, per days to it (the
+    median's histogram), as delta rows like ``account_counts`` (``hub.store.kpi_rollups``)."""
+
+    __tablename__ = "kpi_rollups"
+    __table_args__ = (sa.Index("ix_kpi_rollups_creditor_day", "creditor_id", "day"),)
+
+    id: int | None = Field(
+        default=None, sa_column=sa.Column(BigIntPK, primary_key=True, autoincrement=True)
+    )
+    creditor_id: str = Field(max_length=40)
+    agency_id: str = Field(max_length=40)
+    currency: str = Field(max_length=3)
+    country: str = Field(max_length=2)
+    experiment_id: str | None = Field(default=None, max_length=40)
+    day: dt.date
+    #: Days from assignment to the first payment of the ``paid`` accounts; None on the rest.
+    first_payment_days: float | None = Field(
+        default=None, sa_column=sa.Column(sa.Float(), nullable=True)
+    )
+    accounts: int
+    placed_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    recovered_minor: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    accounts_recovered: int
+    disputed: int
+    plans_completed: int
+    plans_broken: int
+    payments: int
+    portal_payments: int
+    rehabilitated: int
+    returned: int
+    paid: int
+
+
 account_facts = AccountFacts.__table__  # type: ignore[attr-defined]
 account_counts = AccountCount.__table__  # type: ignore[attr-defined]
 payment_totals = PaymentTotal.__table__  # type: ignore[attr-defined]
+kpi_rollups = KpiRollup.__table__  # type: ignore[attr-defined]

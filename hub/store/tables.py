@@ -7,10 +7,22 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from hub.store.columns import BigIntPK, JSONType, NullableJSONType, UTCDateTime, timestamp
-from hub.store.read_model_tables import account_counts, account_facts, payment_totals
+from hub.store.read_model_tables import (
+    account_counts,
+    account_facts,
+    kpi_rollups,
+    payment_totals,
+)
 
 # Where the migrations find them, and the read models' tables beside the others.
-__all__ = ["NullableJSONType", "UTCDateTime", "account_counts", "account_facts", "payment_totals"]
+__all__ = [
+    "NullableJSONType",
+    "UTCDateTime",
+    "account_counts",
+    "account_facts",
+    "kpi_rollups",
+    "payment_totals",
+]
 
 
 class Organization(SQLModel, table=True):

@@ -18,7 +18,7 @@ from hub.services import accounts as account_service
 from hub.services import disputes as disputes_service
 from hub.services import payments as payments_service
 from hub.services.context import ServiceContext
-from hub.services.performance import portfolio_status
+from hub.services.performance import agency_performance, portfolio_status
 from hub.store.migrate import alembic_config, upgrade
 from hub.store.tables import account_facts
 from tests.conftest import test_settings as settings_for
@@ -86,3 +86,38 @@ async def test_the_upgrade_builds_the_projection_the_writes_keep(
     assert await _facts(services) == kept
     # The counts restart as one row per group, with the same sums.
     assert await portfolio_status(services, creditor, start=None, end=None) == portfolio
+
+
+async def test_the_upgrade_builds_the_rollups_the_writes_keep(services: ServiceContext) -> None:
+    s = Scenario(services, dt.datetime.now(dt.UTC).replace(microsecond=0))
+    creditor = await s.organization(OrganizationKind.CREDITOR)
+    agency = await s.organization(OrganizationKind.AGENCY)
+    await s.route(creditor, agency, "SE")
+    accounts = [await s.place(creditor, 10_000) for _ in range(4)]
+    for n, account in enumerate(accounts[:3]):
+        await account_service.acknowledge_placement(s.at(1), agency, account, agency_reference=None)
+        await payments_service.record_payment(
+            s.at(1.25 + n),
+            agency,
+            account,
+            amount=Money(4_000, "SEK"),
+            method=PaymentMethod.CARD,
+            channel=PaymentChannel.PORTAL,
+            received_at=s.now,
+        )
+    await disputes_service.open_dispute(
+        s.at(4), agency, accounts[3], reason=DisputeReason.NOT_MY_DEBT, details=None
+    )
+    begin, end = s.start - dt.timedelta(days=1), s.now
+    kept = await agency_performance(services, creditor, start=begin, end=end, country=None)
+    assert kept and kept[0].median_days_to_first_payment == pytest.approx(2.25)
+
+    def rebuild(connection: sa.Connection) -> None:
+        config = alembic_config(services.db.engine.url.render_as_string(hide_password=False))
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0008")
+        command.upgrade(config, "head")
+
+    async with services.db.engine.begin() as conn:
+        await conn.run_sync(rebuild)
+    assert await agency_performance(services, creditor, start=begin, end=end, country=None) == kept

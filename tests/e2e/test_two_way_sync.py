@@ -129,8 +129,14 @@ async def test_the_whole_journey_with_webhooks_feed_and_subscription_in_step(
             await live.subscribe(ORGANIZATION_EVENTS)
             await asyncio.sleep(0.3)  # the subscription is registered before anything happens
 
-            # The KPI period starts here: the demo's own placements (at start-up) stay out.
+            # The KPI period is today's (whole UTC days): the demo's own placements (at
+            # start-up) are in it, so the journey's account is what it adds to them.
             started = dt.datetime.now(dt.UTC)
+            today = {
+                "from": started.isoformat(),
+                "to": (started + dt.timedelta(seconds=1)).isoformat(),
+            }
+            before = await creditor.run(PERFORMANCE, today)
             placed = await creditor.run(
                 PLACE,
                 {
@@ -196,10 +202,17 @@ async def test_the_whole_journey_with_webhooks_feed_and_subscription_in_step(
             {"from": started.isoformat(), "to": (dt.datetime.now(dt.UTC)).isoformat()},
         )
         [row] = [r for r in performance["agencyPerformance"] if r["currency"] == "SEK"]
+        demo = {
+            r["agency"]["id"]: r for r in before["agencyPerformance"] if r["currency"] == "SEK"
+        }.get(agency.organization_id)
+        placed = (demo["accountsPlaced"], demo["amountPlaced"]["amountMinor"]) if demo else (0, 0)
+        recovered = demo["amountRecovered"]["amountMinor"] if demo else 0
         assert row["agency"]["id"] == agency.organization_id
-        assert row["accountsPlaced"] == 1 and row["accountsRecovered"] == 1
-        assert row["amountPlaced"]["amountMinor"] == row["amountRecovered"]["amountMinor"] == 100000
-        assert row["recoveryRate"] == 1.0 and row["paymentPlanCompletionRate"] == 1.0
+        assert row["accountsPlaced"] == placed[0] + 1
+        assert row["accountsRecovered"] == (demo["accountsRecovered"] if demo else 0) + 1
+        assert row["amountPlaced"]["amountMinor"] == placed[1] + 100000
+        assert row["amountRecovered"]["amountMinor"] == recovered + 100000
+        assert row["paymentPlanCompletionRate"] == 1.0
         assert row["selfServeShare"] == 1.0 and row["customerReturnRate"] == 1.0
         assert row["disputeRate"] == 0.0
         assert row["medianDaysToFirstPayment"] < 0.01

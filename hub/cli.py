@@ -214,7 +214,7 @@ def worker(metrics_port: int | None) -> None:
     from hub.delivery.worker import DeliveryWorker
     from hub.observability import Metrics
     from hub.process import tune_garbage_collector
-    from hub.services.maintenance import run_maintenance
+    from hub.services.maintenance import run_maintenance, run_sandbox_agency
     from hub.store.event_bus import EventBus
 
     settings = _configure_logging()
@@ -231,7 +231,12 @@ def worker(metrics_port: int | None) -> None:
         bus = EventBus(ctx.db)
         worker = DeliveryWorker(ctx.store, settings, key, bus, clock=ctx.clock, metrics=metrics)
         tune_garbage_collector()
-        tasks = [bus.run(stop), worker.run(stop), run_maintenance(ctx, stop)]
+        tasks = [
+            bus.run(stop),
+            worker.run(stop),
+            run_maintenance(ctx, stop),
+            run_sandbox_agency(ctx, stop),
+        ]
         await asyncio.gather(*tasks)
 
     _run(run)

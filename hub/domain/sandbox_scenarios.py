@@ -36,7 +36,7 @@ METADATA_KEY = "sandboxScenario"
 #: What a step may do, and the options each takes (with their defaults).
 ACTIONS: dict[str, dict[str, Any]] = {
     "acknowledge": {},
-    "contact": {"outcome": "REACHED"},
+    "contact": {"outcome": "CONVERSATION"},
     "plan": {"installments": 3},
     "pay": {"amount": "balance"},
     "miss": {},

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from hub.store.session import Session
-from hub.store.tables import sandbox_steps
+from hub.store.tables import accounts, organizations, sandbox_steps
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,17 @@ class StoredStep:
     position: int
     due_at: dt.datetime
     acts_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    """An account routed to a simulated agency that has no steps yet."""
+
+    account_id: str
+    agency_id: str
+    creditor_id: str
+    placed_at: dt.datetime
+    metadata: dict[str, object] | None
 
 
 class SandboxSteps:
@@ -84,3 +95,19 @@ class SandboxSteps:
             .where(c.account_id == account_id, c.claimed_at.is_(None))
         )
         return int(found.scalar_one())
+
+    async def unscheduled(self, limit: int) -> list[Unscheduled]:
+        """Accounts of simulated agencies with no step rows at all (a scenario without steps
+        leaves one claimed marker row, so each account is scheduled once)."""
+        a, o, s = accounts.c, organizations.c, sandbox_steps.c
+        rows = await self._uow.conn.execute(
+            sa.select(a.id, a.agency_id, a.creditor_id, a.placed_at, a.metadata)
+            .join(organizations, o.id == a.agency_id)
+            .where(
+                o.simulated.is_(True),
+                ~sa.exists().where(s.account_id == a.id),
+            )
+            .order_by(a.placed_at)
+            .limit(limit)
+        )
+        return [Unscheduled(r[0], r[1], r[2], r[3], r[4]) for r in rows]

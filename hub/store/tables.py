@@ -25,6 +25,10 @@ class Organization(SQLModel, table=True):
     sandbox: bool = Field(
         default=False, sa_column_kwargs={"server_default": sa.false(), "nullable": False}
     )
+    #: A simulated sandbox agency (``hub/domain/sandbox_scenarios.py``): the hub plays it.
+    simulated: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false(), "nullable": False}
+    )
 
 
 class ApiClient(SQLModel, table=True):

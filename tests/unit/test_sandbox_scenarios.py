@@ -54,7 +54,7 @@ def test_a_step_takes_only_its_action_options_with_defaults() -> None:
     s = parse_scenario(
         "x", 'description = "d"\nevents = []\n[[steps]]\nday = 2\naction = "contact"\n'
     )
-    assert s.steps[0].options == {"outcome": "REACHED"}
+    assert s.steps[0].options == {"outcome": "CONVERSATION"}
     bad = [
         'description = "d"\nevents = []\n[[steps]]\nday = 1\naction = "fly"\n',
         'description = "d"\nevents = []\n[[steps]]\nday = -1\naction = "pay"\n',

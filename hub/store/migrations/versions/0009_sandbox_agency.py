@@ -23,6 +23,10 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("organizations", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("simulated", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
     string = sqlmodel.sql.sqltypes.AutoString
     op.create_table(
         "sandbox_steps",
@@ -48,3 +52,4 @@ def downgrade() -> None:
         batch_op.drop_index("ix_sandbox_steps_due")
         batch_op.drop_index("ix_sandbox_steps_account_id")
     op.drop_table("sandbox_steps")
+    op.drop_column("organizations", "simulated")

@@ -261,12 +261,24 @@ def admin() -> None:
     is_flag=True,
     help="A test organization: cli_test_ credentials, livemode false, never meets live ones.",
 )
+@click.option(
+    "--simulated",
+    is_flag=True,
+    help="A sandbox agency the hub plays itself (see README, Sandbox); needs --sandbox.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def create_organization(kind: str, name: str, country: str, sandbox: bool, as_json: bool) -> None:
+def create_organization(
+    kind: str, name: str, country: str, sandbox: bool, simulated: bool, as_json: bool
+) -> None:
     """Create an organization and its first API client (the secret is shown once)."""
     creds = _run(
         lambda ctx: organization_service.create_organization(
-            ctx, kind=OrganizationKind(kind.upper()), name=name, country=country, sandbox=sandbox
+            ctx,
+            kind=OrganizationKind(kind.upper()),
+            name=name,
+            country=country,
+            sandbox=sandbox,
+            simulated=simulated,
         )
     )
     _print_credentials(creds, as_json)

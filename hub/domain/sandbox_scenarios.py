@@ -22,7 +22,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from hub.domain.errors import DomainError
+from hub.domain.errors import DomainError, Problem
 
 #: Refused: a placement names a scenario the simulated agency does not know.
 UNKNOWN_SANDBOX_SCENARIO = "UNKNOWN_SANDBOX_SCENARIO"
@@ -129,6 +129,15 @@ def unknown_scenario(name: str) -> DomainError:
         "metadata",
         METADATA_KEY,
     )
+
+
+def scenario_problems(metadata: Mapping[str, Any] | None) -> list[Problem]:
+    """A sandbox placement's ``UNKNOWN_SANDBOX_SCENARIO``, if it names one that is not known
+    (on a live organization's placement the key is ordinary metadata, never read)."""
+    named = (metadata or {}).get(METADATA_KEY)
+    if named is None or (isinstance(named, str) and named in scenarios()):
+        return []
+    return list(unknown_scenario(str(named)).problems)
 
 
 def email_tag(email: str | None) -> str | None:

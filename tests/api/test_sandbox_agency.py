@@ -77,3 +77,18 @@ async def test_the_simulated_flag_is_for_sandbox_agencies_only(backend: Backend)
             simulated=True,
         )
     assert e.value.code == "SANDBOX_ONLY"
+
+
+async def test_an_unknown_scenario_is_refused_on_sandbox_placements_only(
+    backend: Backend, make_caller: Any
+) -> None:
+    from tests.conftest import PLACE, placement
+
+    sandbox = await _simulated_pair(make_caller, backend)
+    item = placement(metadata={"sandboxScenario": "no_such"})
+    refused = (await sandbox.data(PLACE, {"input": item}))["placeAccount"]
+    assert refused["account"] is None
+    assert [e["code"] for e in refused["userErrors"]] == ["UNKNOWN_SANDBOX_SCENARIO"]
+    live: Caller = await make_caller(OrganizationKind.CREDITOR)
+    placed = await place(live, metadata={"sandboxScenario": "no_such"})
+    assert placed["account"]["id"]

@@ -21,6 +21,7 @@ from typing import Any
 
 from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
+from hub.domain.collection_state import ItemKind
 from hub.domain.errors import DomainError
 from hub.domain.ids import new_id
 from hub.domain.money import Money
@@ -43,7 +44,7 @@ from hub.domain.vocabulary import (
     PaymentMethod,
 )
 from hub.services import accounts as account_service
-from hub.services import closing, compliance, contacts, disputes, holds, payments, plans
+from hub.services import closing, compliance, contacts, disputes, holds, items, payments, plans
 from hub.services.context import ServiceContext
 from hub.store.sandbox_steps import StoredStep, Unscheduled
 
@@ -129,7 +130,42 @@ async def _perform(ctx: ServiceContext, stored: StoredStep, step: Step) -> None:
         )
     elif action == "contact":
         await _contact(here, agency, account_id, at, ContactOutcome(opts["outcome"]))
-    elif action == "plan":
+    elif action == "dispute":
+        await disputes.open_dispute(
+            here, agency, account_id, reason=DisputeReason.WRONG_AMOUNT, details=None
+        )
+    elif action == "hold":
+        await holds.place_on_hold(
+            here, agency, account_id, reason=HoldReason(opts["reason"]), until=None, notes=None
+        )
+    elif action == "close":
+        await _close(here, agency, account_id, CloseReason(opts["reason"]))
+    elif action == "recall":
+        account = await _account(here, agency, account_id)
+        creditor = Principal(
+            "sandbox-creditor", account.creditor_id, OrganizationKind.CREDITOR, frozenset()
+        )
+        await account_service.recall_account(here, creditor, account_id, reason="sandbox scenario")
+    elif action == "release":
+        hold_id = await _latest(here, ItemKind.HOLD, account_id)
+        await holds.release_hold(here, agency, hold_id)
+    elif action == "reverse":
+        payment_id = await _latest(here, ItemKind.PAYMENT, account_id)
+        await payments.reverse_payment(here, agency, payment_id, reason="sandbox chargeback")
+    else:
+        await _perform_money(here, agency, account_id, action, opts, at)
+
+
+async def _perform_money(
+    here: ServiceContext,
+    agency: Principal,
+    account_id: str,
+    action: str,
+    opts: dict[str, Any],
+    at: dt.datetime,
+) -> None:
+    """The steps about plans and payments."""
+    if action == "plan":
         account = await _account(here, agency, account_id)
         n = int(opts["installments"])
         each = -(-account.balance_minor // n)
@@ -156,24 +192,16 @@ async def _perform(ctx: ServiceContext, stored: StoredStep, step: Step) -> None:
             channel=PaymentChannel.AGENCY,
             received_at=at,
         )
-    elif action == "dispute":
-        await disputes.open_dispute(
-            here, agency, account_id, reason=DisputeReason.WRONG_AMOUNT, details=None
-        )
-    elif action == "hold":
-        await holds.place_on_hold(
-            here, agency, account_id, reason=HoldReason(opts["reason"]), until=None, notes=None
-        )
-    elif action == "close":
-        await _close(here, agency, account_id, CloseReason(opts["reason"]))
-    elif action == "recall":
-        account = await _account(here, agency, account_id)
-        creditor = Principal(
-            "sandbox-creditor", account.creditor_id, OrganizationKind.CREDITOR, frozenset()
-        )
-        await account_service.recall_account(here, creditor, account_id, reason="sandbox scenario")
-    else:  # miss, release, reverse: not performed yet (the account is left as it is)
+    else:  # miss: not performed yet (the account is left as it is)
         log.info("sandbox step not performed", extra={"action": action})
+
+
+async def _latest(ctx: ServiceContext, kind: ItemKind, account_id: str) -> str:
+    """The id of the account's newest item of ``kind`` (the one the scenario made)."""
+    found = (await items.items_of(ctx, kind, [account_id])).get(account_id, [])
+    if not found:
+        raise DomainError.of("NOT_FOUND", f"no {kind.name.lower()} to act on", "account")
+    return str(found[-1].id)
 
 
 async def _account(ctx: ServiceContext, agency: Principal, account_id: str) -> Any:

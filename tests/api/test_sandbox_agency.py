@@ -40,11 +40,12 @@ async def _play(backend: Backend, days: int) -> None:
         await run_due(backend.services, start + dt.timedelta(seconds=day * per_day + 1))
 
 
-#: Scenarios whose every action the simulated agency performs today; ``plan_breaks``
-#: (``miss``), ``hardship_hold`` (``release``), ``payment_reversed`` (``reverse``) and
+#: Scenarios whose every step the simulated agency performs today. ``plan_breaks`` (``miss``),
+#: ``payment_reversed`` (a reversal after the account closed PAID is refused) and
 #: ``partial_then_settles`` (a SETTLED close) stop short of their last events.
 PLAYED = [
     "disputes",
+    "hardship_hold",
     "manual",
     "pays_in_full",
     "plan_then_pays",

@@ -36,7 +36,7 @@ from hub.observability import Metrics
 from hub.process import tune_garbage_collector
 from hub.services import events as event_service
 from hub.services.context import ServiceContext
-from hub.services.maintenance import run_maintenance
+from hub.services.maintenance import run_maintenance, run_sandbox_agency
 from hub.settings import Settings
 from hub.store.event_bus import EventBus
 from hub.web.portal import Portal
@@ -112,6 +112,7 @@ def _lifespan(
             workers = [
                 asyncio.create_task(worker.run(stop)),
                 asyncio.create_task(run_maintenance(services, stop)),
+                asyncio.create_task(run_sandbox_agency(services, stop)),
             ]
         try:
             yield

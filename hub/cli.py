@@ -214,7 +214,7 @@ def worker(metrics_port: int | None) -> None:
     from hub.delivery.worker import DeliveryWorker
     from hub.observability import Metrics
     from hub.process import tune_garbage_collector
-    from hub.services.maintenance import run_maintenance
+    from hub.services.maintenance import run_maintenance, run_sandbox_agency
     from hub.store.event_bus import EventBus
 
     settings = _configure_logging()
@@ -231,7 +231,12 @@ def worker(metrics_port: int | None) -> None:
         bus = EventBus(ctx.db)
         worker = DeliveryWorker(ctx.store, settings, key, bus, clock=ctx.clock, metrics=metrics)
         tune_garbage_collector()
-        tasks = [bus.run(stop), worker.run(stop), run_maintenance(ctx, stop)]
+        tasks = [
+            bus.run(stop),
+            worker.run(stop),
+            run_maintenance(ctx, stop),
+            run_sandbox_agency(ctx, stop),
+        ]
         await asyncio.gather(*tasks)
 
     _run(run)
@@ -256,12 +261,24 @@ def admin() -> None:
     is_flag=True,
     help="A test organization: cli_test_ credentials, livemode false, never meets live ones.",
 )
+@click.option(
+    "--simulated",
+    is_flag=True,
+    help="A sandbox agency the hub plays itself (see README, Sandbox); needs --sandbox.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
-def create_organization(kind: str, name: str, country: str, sandbox: bool, as_json: bool) -> None:
+def create_organization(
+    kind: str, name: str, country: str, sandbox: bool, simulated: bool, as_json: bool
+) -> None:
     """Create an organization and its first API client (the secret is shown once)."""
     creds = _run(
         lambda ctx: organization_service.create_organization(
-            ctx, kind=OrganizationKind(kind.upper()), name=name, country=country, sandbox=sandbox
+            ctx,
+            kind=OrganizationKind(kind.upper()),
+            name=name,
+            country=country,
+            sandbox=sandbox,
+            simulated=simulated,
         )
     )
     _print_credentials(creds, as_json)

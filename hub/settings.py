@@ -84,6 +84,10 @@ class Settings:
     plan_grace_days: int = 3
     #: Seconds between maintenance sweeps (broken plans, expired holds) in each worker.
     maintenance_interval_seconds: float = 60.0
+    #: Wall-clock seconds a day of a simulated sandbox agency's scenario lasts (no test
+    #: clock), and seconds between its runs: the default scenario ends within ~20 s.
+    sandbox_seconds_per_day: float = 2.0
+    sandbox_interval_seconds: float = 1.0
     #: Delivered webhook messages (and their attempts) are kept this long, then removed by
     #: the maintenance sweep; the events themselves stay.
     delivery_retention_days: int = 90

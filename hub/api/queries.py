@@ -17,6 +17,7 @@ from hub.api.objects import Organization
 from hub.api.performance import PerformanceQuery
 from hub.api.rehabilitation import Rehabilitation, RehabilitationQuery
 from hub.api.relay import After, First, Node
+from hub.api.sandbox import SandboxQuery
 from hub.api.types import (
     Account,
     AccountConnection,
@@ -103,7 +104,7 @@ async def _resolve_node(info: Info, node_id: str) -> Node | None:
 
 
 @strawberry.type(description="Reads.")
-class Query(ComplianceQuery, RehabilitationQuery, PerformanceQuery, WebhookQuery):
+class Query(ComplianceQuery, RehabilitationQuery, PerformanceQuery, WebhookQuery, SandboxQuery):
     @strawberry.field(
         description="Fetch any object by its global ID; null if it does not exist or is not yours."
     )

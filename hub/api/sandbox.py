@@ -19,6 +19,7 @@ from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
 from hub.domain.errors import DomainError
 from hub.domain.sandbox import SANDBOX_ONLY
+from hub.domain.sandbox_scenarios import scenarios
 from hub.services import sandbox as sandbox_service
 
 
@@ -82,3 +83,29 @@ class SandboxMutation:
         return SendTestEventPayload(
             event_id=strawberry.ID(event_id) if event_id is not None else None, user_errors=errors
         )
+
+
+@strawberry.type(description="A scenario of the simulated sandbox agency.")
+class SandboxScenario:
+    name: str = strawberry.field(
+        description="Its name, for `metadata.sandboxScenario` or an email tag `name+<it>@…`."
+    )
+    description: str = strawberry.field(description="What the simulated customer does.")
+    events: list[str] = strawberry.field(
+        description="The event types it produces on the creditor's feed, in order."
+    )
+
+
+@strawberry.type(description="Sandbox reads.")
+class SandboxQuery:
+    @strawberry.field(
+        description=(
+            "The scenarios the simulated sandbox agency plays (`hub/sandbox_scenarios/`), "
+            "by name, with the events each produces."
+        )
+    )
+    async def sandbox_scenarios(self) -> list[SandboxScenario]:
+        return [
+            SandboxScenario(name=s.name, description=s.description, events=list(s.events))
+            for s in scenarios().values()
+        ]

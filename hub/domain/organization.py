@@ -16,6 +16,8 @@ class Organization:
     created_at: dt.datetime
     #: A test organization: it never meets live ones (``hub.domain.sandbox``).
     sandbox: bool = False
+    #: A simulated sandbox agency: the hub acts on its accounts (``hub.domain.sandbox_scenarios``).
+    simulated: bool = False
 
 
 @dataclass(frozen=True, slots=True)

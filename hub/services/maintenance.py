@@ -136,3 +136,17 @@ async def run_maintenance(ctx: ServiceContext, stop: asyncio.Event) -> None:
             log.exception("maintenance sweep failed")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=interval)
+
+
+async def run_sandbox_agency(ctx: ServiceContext, stop: asyncio.Event) -> None:
+    """Perform the simulated sandbox agency's due steps (``hub.services.sandbox_agency``)
+    every ``sandbox_interval_seconds`` until ``stop`` is set."""
+    from hub.services.sandbox_agency import run_due
+
+    while not stop.is_set():
+        try:
+            await run_due(ctx)
+        except Exception:  # like the sweep, the loop outlives one failed run
+            log.exception("sandbox agency run failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=ctx.settings.sandbox_interval_seconds)

@@ -14,7 +14,7 @@ from hub.domain.errors import DomainError
 from hub.domain.ids import new_id
 from hub.domain.organization import Organization
 from hub.domain.routing import Weight, check_weights
-from hub.domain.sandbox import check_same_mode, client_id_prefix, secret_prefix
+from hub.domain.sandbox import check_same_mode, client_id_prefix, require_sandbox, secret_prefix
 from hub.services.context import ServiceContext
 from hub.store.unit_of_work import UnitOfWork
 
@@ -34,15 +34,21 @@ async def create_organization(
     name: str,
     country: str,
     sandbox: bool = False,
+    simulated: bool = False,
 ) -> Credentials:
     """A new creditor or agency with its first API client (holding every scope of its kind);
-    a ``sandbox`` one is a test organization (``hub.domain.sandbox``), for good."""
+    a ``sandbox`` one is a test organization (``hub.domain.sandbox``), for good; a ``simulated`` one is a
+    sandbox agency the hub plays itself (``hub.domain.sandbox_scenarios``)."""
     country = country.upper()
     if not is_country(country):
         raise DomainError.of("INVALID_COUNTRY", "not an ISO 3166-1 alpha-2 country code", "country")
     if not name.strip() or len(name) > 200:
         raise DomainError.of("INVALID_NAME", "name must be 1-200 characters", "name")
-    organization = Organization(new_id("org"), kind.value, name, country, ctx.clock(), sandbox)
+    if simulated:
+        require_sandbox(sandbox and kind is OrganizationKind.AGENCY, "a simulated agency")
+    organization = Organization(
+        new_id("org"), kind.value, name, country, ctx.clock(), sandbox, simulated
+    )
     async with ctx.store.transaction() as uow:
         await uow.organizations.add(organization)
         return await _add_client(ctx, uow, organization, "default", None)

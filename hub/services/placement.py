@@ -20,6 +20,7 @@ from hub.domain.account import Account
 from hub.domain.customer import Customer
 from hub.domain.errors import DomainError, Problem
 from hub.domain.placement import MAX_BATCH, Placement, normalize_placement, validate_placement
+from hub.domain.sandbox_scenarios import scenario_problems
 from hub.services import idempotency
 from hub.services.account_changes import retrying
 from hub.services.context import ServiceContext
@@ -112,6 +113,11 @@ async def _place(
         [normalize_placement(p) for p in sent],
         [PlacementOutcome(problems=validate_placement(p, now.date())) for p in sent],
     )
+    if (await uow.organizations.get_many([principal.organization_id]))[
+        principal.organization_id
+    ].sandbox:
+        for p, outcome in zip(sent, batch.outcomes, strict=True):
+            outcome.problems += scenario_problems(p.metadata)
     await _match_keys(ctx, uow, principal, batch)
     fresh = await _fresh(uow, principal, batch, check_first)
     if fresh:

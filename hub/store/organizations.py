@@ -18,7 +18,13 @@ from hub.store.visibility import organization_clause
 
 def _organization(row: Mapping[Any, Any]) -> Organization:
     return Organization(
-        row["id"], row["kind"], row["name"], row["country"], row["created_at"], row["sandbox"]
+        row["id"],
+        row["kind"],
+        row["name"],
+        row["country"],
+        row["created_at"],
+        row["sandbox"],
+        row["simulated"],
     )
 
 
@@ -37,6 +43,7 @@ class Organizations:
                 country=organization.country,
                 created_at=organization.created_at,
                 sandbox=organization.sandbox,
+                simulated=organization.simulated,
             )
         )
 

@@ -37,6 +37,10 @@ class Organization(SQLModel, table=True):
     sandbox: bool = Field(
         default=False, sa_column_kwargs={"server_default": sa.false(), "nullable": False}
     )
+    #: A simulated sandbox agency (``hub/domain/sandbox_scenarios.py``): the hub plays it.
+    simulated: bool = Field(
+        default=False, sa_column_kwargs={"server_default": sa.false(), "nullable": False}
+    )
 
 
 class ApiClient(SQLModel, table=True):
@@ -448,6 +452,25 @@ class PortalLink(SQLModel, table=True):
     code_tries: int = Field(default=0)
 
 
+class SandboxStep(SQLModel, table=True):
+    """A pending step of the simulated sandbox agency (``hub.domain.sandbox_scenarios``) for
+    one account: claimed once (``claimed_at``) by the runner when ``due_at`` has passed."""
+
+    __tablename__ = "sandbox_steps"
+
+    id: str = Field(primary_key=True, max_length=40)
+    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=40)
+    agency_id: str = Field(foreign_key="organizations.id", max_length=40)
+    scenario: str = Field(max_length=64)
+    position: int = Field(default=0)
+    #: When the runner may take it (wall time, compressed), and the account's day it acts at.
+    due_at: dt.datetime = timestamp()
+    acts_at: dt.datetime = timestamp()
+    claimed_at: dt.datetime | None = timestamp(nullable=True)
+
+    __table_args__ = (sa.Index("ix_sandbox_steps_due", "claimed_at", "due_at"),)
+
+
 metadata = SQLModel.metadata
 organizations = Organization.__table__  # type: ignore[attr-defined]
 api_clients = ApiClient.__table__  # type: ignore[attr-defined]
@@ -468,3 +491,4 @@ disputes = Dispute.__table__  # type: ignore[attr-defined]
 holds = Hold.__table__  # type: ignore[attr-defined]
 rehabilitations = Rehabilitation.__table__  # type: ignore[attr-defined]
 portal_links = PortalLink.__table__  # type: ignore[attr-defined]
+sandbox_steps = SandboxStep.__table__  # type: ignore[attr-defined]

@@ -30,6 +30,7 @@ from hub.store.organizations import Organizations
 from hub.store.pii import FieldCipher
 from hub.store.placements import Placements
 from hub.store.portal_links import PortalLinks
+from hub.store.sandbox_steps import SandboxSteps
 from hub.store.session import Session
 from hub.store.writes import WriteConflict
 
@@ -80,6 +81,10 @@ class UnitOfWork(Session):
     @cached_property
     def portal_links(self) -> PortalLinks:
         return PortalLinks(self)
+
+    @cached_property
+    def sandbox_steps(self) -> SandboxSteps:
+        return SandboxSteps(self)
 
 
 @dataclass(frozen=True)

@@ -298,6 +298,8 @@ SEND_TEST_EVENT = (
     f" {{ sendTestEvent(input: $input) {{ eventId {USER_ERRORS} }} }}"
 )
 
+SANDBOX_SCENARIOS = "query SandboxScenarios { sandboxScenarios { name description events } }"
+
 # Sent over graphql-transport-ws, not POST /graphql; validated only once the hub has it.
 SUBSCRIPTIONS = {"ORGANIZATION_EVENTS": ORGANIZATION_EVENTS, "ACCOUNT_EVENTS": ACCOUNT_EVENTS}
 

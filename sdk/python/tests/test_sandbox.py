@@ -41,3 +41,17 @@ async def test_a_live_organization_may_not_fire_sample_events(parties: Parties) 
         assert refused.value.code == "FORBIDDEN"
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_the_simulated_agency_scenarios_are_listed_with_their_events(
+    parties: Parties, kind: str
+) -> None:
+    client: Any = make_client(kind, parties.hub, parties.creditor)
+    try:
+        found = {s["name"]: s for s in await resolve(client.sandbox.scenarios())}
+        assert {"pays_in_full", "plan_then_pays", "unreachable"} <= set(found)
+        assert found["plan_then_pays"]["events"][0] == "account.placed"
+        assert found["plan_then_pays"]["events"][-1] == "customer.rehabilitated"
+    finally:
+        await resolve(client.close())

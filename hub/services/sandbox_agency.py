@@ -1,0 +1,248 @@
+"""The simulated sandbox agency: the hub plays an agency flagged ``simulated``.
+
+Every account routed to such an agency gets the steps of its scenario
+(``hub.domain.sandbox_scenarios``) as rows (``hub.store.sandbox_steps``); ``run_due``, called
+by the worker's maintenance loop, takes each due step once and performs it through the same
+use cases a real agency calls (acknowledge, ``contactPermission`` then a contact on an allowed
+channel, plans, payments, disputes, holds, closing; a recall through the creditor's), with a
+clock at the step's instant on the account's days, so every event and webhook is the real one.
+
+A step the account's state refuses (e.g. a contact nothing allows) is skipped and logged; a
+step is claimed before it acts, so a worker stopped between the two loses that step rather
+than running it twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from typing import Any
+
+from hub.auth.scopes import OrganizationKind
+from hub.auth.tokens import Principal
+from hub.domain.collection_state import ItemKind
+from hub.domain.errors import DomainError
+from hub.domain.ids import new_id
+from hub.domain.money import Money
+from hub.domain.payment_plan import Cadence
+from hub.domain.sandbox_scenarios import (
+    DEFAULT_SCENARIO,
+    Step,
+    plan_steps,
+    scenarios,
+    step_clock,
+)
+from hub.domain.vocabulary import (
+    CloseReason,
+    ContactChannel,
+    ContactDirection,
+    ContactOutcome,
+    DisputeReason,
+    HoldReason,
+    PaymentChannel,
+    PaymentMethod,
+)
+from hub.services import accounts as account_service
+from hub.services import closing, compliance, contacts, disputes, holds, items, payments, plans
+from hub.services.context import ServiceContext
+from hub.store.sandbox_steps import StoredStep, Unscheduled
+
+log = logging.getLogger("evenly.sandbox_agency")
+
+#: Channels the simulated agency tries, in order, asking ``contactPermission`` for each.
+CHANNELS = (ContactChannel.EMAIL, ContactChannel.SMS, ContactChannel.CALL)
+BATCH = 200
+
+
+def _scenario_name(account: Unscheduled) -> str:
+    named = (account.metadata or {}).get("sandboxScenario")
+    return named if isinstance(named, str) and named in scenarios() else DEFAULT_SCENARIO
+
+
+async def schedule_new(ctx: ServiceContext, now: dt.datetime) -> int:
+    """Give every newly routed account of a simulated agency its scenario's steps."""
+    seconds_per_day = ctx.settings.sandbox_seconds_per_day
+    async with ctx.store.transaction() as uow:
+        found = await uow.sandbox_steps.unscheduled(BATCH)
+        rows: list[StoredStep] = []
+        for account in found:
+            name = _scenario_name(account)
+            start = max(account.placed_at, now - dt.timedelta(seconds=1))
+            planned = plan_steps(scenarios()[name], start, seconds_per_day)
+            rows += [
+                StoredStep(
+                    new_id("sst"),
+                    account.account_id,
+                    account.agency_id,
+                    name,
+                    p.position,
+                    p.due_at,
+                    step_clock(account.placed_at, p.step.day),
+                )
+                for p in planned
+            ]
+            if not planned:  # a marker, already claimed: the account is scheduled
+                marker = StoredStep(
+                    new_id("sst"), account.account_id, account.agency_id, name, -1, now, now
+                )
+                rows.append(marker)
+        await uow.sandbox_steps.add(rows)
+        for row in rows:
+            if row.position < 0:
+                await uow.sandbox_steps.claim(row.id, now)
+    return len(found)
+
+
+async def run_due(ctx: ServiceContext, now: dt.datetime | None = None) -> int:
+    """Schedule new accounts, then perform every due step once; how many were performed."""
+    now = now or ctx.clock()
+    await schedule_new(ctx, now)
+    async with ctx.store.read() as uow:
+        due = await uow.sandbox_steps.due(now, BATCH)
+    done = 0
+    for stored in due:
+        async with ctx.store.transaction() as uow:
+            if not await uow.sandbox_steps.claim(stored.id, now):
+                continue
+        step = scenarios()[stored.scenario].steps[stored.position]
+        try:
+            await _perform(ctx, stored, step)
+            done += 1
+        except DomainError as e:
+            log.info(
+                "sandbox step skipped",
+                extra={"account": stored.account_id, "action": step.action, "code": e.code},
+            )
+    return done
+
+
+async def _perform(ctx: ServiceContext, stored: StoredStep, step: Step) -> None:
+    at = stored.acts_at
+    here = dataclasses.replace(ctx, clock=lambda: at)
+    agency = Principal("sandbox-agency", stored.agency_id, OrganizationKind.AGENCY, frozenset())
+    account_id = stored.account_id
+    opts: dict[str, Any] = dict(step.options)
+    action = step.action
+    if action == "acknowledge":
+        await account_service.acknowledge_placement(
+            here, agency, account_id, agency_reference=f"SIM-{account_id[-8:]}"
+        )
+    elif action == "contact":
+        await _contact(here, agency, account_id, at, ContactOutcome(opts["outcome"]))
+    elif action == "dispute":
+        await disputes.open_dispute(
+            here, agency, account_id, reason=DisputeReason.WRONG_AMOUNT, details=None
+        )
+    elif action == "hold":
+        await holds.place_on_hold(
+            here, agency, account_id, reason=HoldReason(opts["reason"]), until=None, notes=None
+        )
+    elif action == "close":
+        await _close(here, agency, account_id, CloseReason(opts["reason"]))
+    elif action == "recall":
+        account = await _account(here, agency, account_id)
+        creditor = Principal(
+            "sandbox-creditor", account.creditor_id, OrganizationKind.CREDITOR, frozenset()
+        )
+        await account_service.recall_account(here, creditor, account_id, reason="sandbox scenario")
+    elif action == "release":
+        hold_id = await _latest(here, ItemKind.HOLD, account_id)
+        await holds.release_hold(here, agency, hold_id)
+    elif action == "reverse":
+        payment_id = await _latest(here, ItemKind.PAYMENT, account_id)
+        await payments.reverse_payment(here, agency, payment_id, reason="sandbox chargeback")
+    else:
+        await _perform_money(here, agency, account_id, action, opts, at)
+
+
+async def _perform_money(
+    here: ServiceContext,
+    agency: Principal,
+    account_id: str,
+    action: str,
+    opts: dict[str, Any],
+    at: dt.datetime,
+) -> None:
+    """The steps about plans and payments."""
+    if action == "plan":
+        account = await _account(here, agency, account_id)
+        n = int(opts["installments"])
+        each = -(-account.balance_minor // n)
+        await plans.create_payment_plan(
+            here,
+            agency,
+            account_id,
+            cadence=Cadence.WEEKLY,
+            start_date=at.date() + dt.timedelta(days=7),
+            installment_amount=Money(each, account.currency),
+            installments=None,
+        )
+    elif action == "pay":
+        account = await _account(here, agency, account_id)
+        amount = (
+            account.balance_minor if opts["amount"] == "balance" else account.balance_minor // 2
+        )
+        await payments.record_payment(
+            here,
+            agency,
+            account_id,
+            amount=Money(amount, account.currency),
+            method=PaymentMethod.CARD,
+            channel=PaymentChannel.AGENCY,
+            received_at=at,
+        )
+    else:  # miss: not performed yet (the account is left as it is)
+        log.info("sandbox step not performed", extra={"action": action})
+
+
+async def _latest(ctx: ServiceContext, kind: ItemKind, account_id: str) -> str:
+    """The id of the account's newest item of ``kind`` (the one the scenario made)."""
+    found = (await items.items_of(ctx, kind, [account_id])).get(account_id, [])
+    if not found:
+        raise DomainError.of("NOT_FOUND", f"no {kind.name.lower()} to act on", "account")
+    return str(found[-1].id)
+
+
+async def _account(ctx: ServiceContext, agency: Principal, account_id: str) -> Any:
+    account = await account_service.get_account(ctx, agency, account_id)
+    if account is None:
+        raise DomainError.of("NOT_FOUND", "no such account", "account")
+    return account
+
+
+async def _contact(
+    ctx: ServiceContext,
+    agency: Principal,
+    account_id: str,
+    at: dt.datetime,
+    outcome: ContactOutcome,
+) -> None:
+    """Contact on the first channel ``contactPermission`` allows; none allowed: skip."""
+    for channel in CHANNELS:
+        decision = await compliance.contact_permission(ctx, agency, account_id, channel, at)
+        if decision.allowed:
+            await contacts.log_contact_attempt(
+                ctx,
+                agency,
+                account_id,
+                channel=channel,
+                direction=ContactDirection.OUTBOUND,
+                outcome=outcome,
+                occurred_at=at,
+            )
+            return
+    raise DomainError.of("CONTACT_NOT_PERMITTED", "no channel allowed now", "channel")
+
+
+async def _close(
+    ctx: ServiceContext, agency: Principal, account_id: str, reason: CloseReason
+) -> None:
+    settlement = None
+    if reason is CloseReason.SETTLED:
+        account = await _account(ctx, agency, account_id)
+        paid = account.original_amount_minor - account.balance_minor
+        settlement = Money(paid, account.currency)
+    await closing.close_account(
+        ctx, agency, account_id, reason=reason, settlement_amount=settlement
+    )

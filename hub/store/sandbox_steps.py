@@ -1,0 +1,113 @@
+"""The simulated sandbox agency's pending steps in storage (``hub.domain.sandbox_scenarios``).
+
+Each step is a row, so a stopped worker loses none; a runner takes a due one by setting its
+``claimed_at`` where it is still null, a conditional UPDATE that only one runner can win on
+PostgreSQL and SQLite alike, so every step runs at most once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from hub.store.session import Session
+from hub.store.tables import accounts, organizations, sandbox_steps
+
+
+@dataclass(frozen=True)
+class StoredStep:
+    id: str
+    account_id: str
+    agency_id: str
+    scenario: str
+    position: int
+    due_at: dt.datetime
+    acts_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class Unscheduled:
+    """An account routed to a simulated agency that has no steps yet."""
+
+    account_id: str
+    agency_id: str
+    creditor_id: str
+    placed_at: dt.datetime
+    metadata: dict[str, object] | None
+
+
+class SandboxSteps:
+    def __init__(self, uow: Session) -> None:
+        self._uow = uow
+
+    async def add(self, steps: Sequence[StoredStep]) -> None:
+        if not steps:
+            return
+        await self._uow.conn.execute(
+            sa.insert(sandbox_steps),
+            [
+                {
+                    "id": s.id,
+                    "account_id": s.account_id,
+                    "agency_id": s.agency_id,
+                    "scenario": s.scenario,
+                    "position": s.position,
+                    "due_at": s.due_at,
+                    "acts_at": s.acts_at,
+                    "claimed_at": None,
+                }
+                for s in steps
+            ],
+        )
+
+    async def due(self, now: dt.datetime, limit: int) -> list[StoredStep]:
+        """Unclaimed steps due by ``now``, oldest first, each account's in order."""
+        c = sandbox_steps.c
+        rows = await self._uow.conn.execute(
+            sa.select(sandbox_steps)
+            .where(c.claimed_at.is_(None), c.due_at <= now)
+            .order_by(c.due_at, c.account_id, c.position)
+            .limit(limit)
+        )
+        return [
+            StoredStep(r.id, r.account_id, r.agency_id, r.scenario, r.position, r.due_at, r.acts_at)
+            for r in rows
+        ]
+
+    async def claim(self, step_id: str, now: dt.datetime) -> bool:
+        """Take one step; False if another runner took it first."""
+        c = sandbox_steps.c
+        result = await self._uow.conn.execute(
+            sa.update(sandbox_steps)
+            .where(c.id == step_id, c.claimed_at.is_(None))
+            .values(claimed_at=now)
+        )
+        return bool(result.rowcount == 1)
+
+    async def pending(self, account_id: str) -> int:
+        c = sandbox_steps.c
+        found = await self._uow.conn.execute(
+            sa.select(sa.func.count())
+            .select_from(sandbox_steps)
+            .where(c.account_id == account_id, c.claimed_at.is_(None))
+        )
+        return int(found.scalar_one())
+
+    async def unscheduled(self, limit: int) -> list[Unscheduled]:
+        """Accounts of simulated agencies with no step rows at all (a scenario without steps
+        leaves one claimed marker row, so each account is scheduled once)."""
+        a, o, s = accounts.c, organizations.c, sandbox_steps.c
+        rows = await self._uow.conn.execute(
+            sa.select(a.id, a.agency_id, a.creditor_id, a.placed_at, a.metadata)
+            .join(organizations, o.id == a.agency_id)
+            .where(
+                o.simulated.is_(True),
+                ~sa.exists().where(s.account_id == a.id),
+            )
+            .order_by(a.placed_at)
+            .limit(limit)
+        )
+        return [Unscheduled(r[0], r[1], r[2], r[3], r[4]) for r in rows]

@@ -62,6 +62,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "createPortalLink": ("portal_links.create", "CREATE_PORTAL_LINK"),
     "revokePortalLink": ("portal_links.revoke", "REVOKE_PORTAL_LINK"),
     "sendTestEvent": ("sandbox.send_test_event", "SEND_TEST_EVENT"),
+    "advanceTestAccount": ("sandbox.advance_account", "ADVANCE_TEST_ACCOUNT"),
     # subscriptions
     "organizationEvents": ("events.stream", "ORGANIZATION_EVENTS"),
     "accountEvents": ("events.stream", "ACCOUNT_EVENTS"),

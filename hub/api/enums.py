@@ -14,6 +14,7 @@ import strawberry
 from hub.auth.scopes import OrganizationKind
 from hub.domain.account import AccountStatus, Product
 from hub.domain.payment_plan import Cadence, PlanStatus
+from hub.domain.sandbox_paths import AdvanceStep, AdvanceTarget
 from hub.domain.vocabulary import (
     CloseReason,
     ContactChannel,
@@ -29,6 +30,8 @@ from hub.domain.vocabulary import (
 
 __all__ = [
     "AccountStatus",
+    "AdvanceStep",
+    "AdvanceTarget",
     "Cadence",
     "CloseReason",
     "ContactChannel",
@@ -209,5 +212,36 @@ _describe_enum(
         "SETTLED": "The customer paid an agreed settlement; the rest is forgiven.",
         "UNCOLLECTABLE": "Written off.",
         "RETURNED": "The agency hands the account back to the creditor.",
+    },
+)
+_describe_enum(
+    AdvanceTarget,
+    "A state `advanceTestAccount` takes a sandbox account to.",
+    {
+        "ACKNOWLEDGED": "Acknowledged by its agency.",
+        "IN_COLLECTION": "Acknowledged and contacted (an inbound call).",
+        "PAYMENT_PLAN": "On a plan of one monthly installment of the whole balance.",
+        "PAID": "Paid in full by one payment (the customer is rehabilitated).",
+        "SETTLED": "Settled for what is paid (half the balance paid first, if nothing is).",
+        "DISPUTED": "Disputed by the customer (reason OTHER).",
+        "ON_HOLD": "On a hardship hold without an end.",
+        "UNCOLLECTABLE": "Written off.",
+    },
+)
+_describe_enum(
+    AdvanceStep,
+    "One move `advanceTestAccount` made, named by the mutation that made it.",
+    {
+        "ACKNOWLEDGE": "`acknowledgePlacement`.",
+        "LOG_CONTACT": "`logContactAttempt`: an inbound call (a conversation).",
+        "CREATE_PLAN": "`createPaymentPlan`: one monthly installment of the balance.",
+        "PAY_IN_FULL": "`recordPayment` of the whole balance (the account closes PAID).",
+        "SETTLE": "`recordPayment` of half the balance if nothing is paid, then "
+        "`closeAccount` SETTLED for what is paid.",
+        "WRITE_OFF": "`closeAccount` UNCOLLECTABLE.",
+        "OPEN_DISPUTE": "`openDispute` (reason OTHER).",
+        "RESOLVE_DISPUTE": "`resolveDispute` (REJECTED: the debt stands).",
+        "PLACE_HOLD": "`placeOnHold` (HARDSHIP, no end).",
+        "RELEASE_HOLD": "`releaseHold`.",
     },
 )

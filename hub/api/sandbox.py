@@ -14,13 +14,16 @@ import strawberry
 from strawberry.types import Info
 
 from hub.api.context import RequestContext, request_context
+from hub.api.enums import AdvanceStep, AdvanceTarget
 from hub.api.errors import ApiError, UserError, user_errors
+from hub.api.types import Account
 from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
 from hub.domain.errors import DomainError
 from hub.domain.sandbox import SANDBOX_ONLY
 from hub.domain.sandbox_scenarios import scenarios
 from hub.services import sandbox as sandbox_service
+from hub.services import sandbox_advance
 
 
 async def sandbox_write(
@@ -52,6 +55,25 @@ class SendTestEventPayload:
     event_id: strawberry.ID | None = strawberry.field(
         description="The sample event queued (the delivery's `webhook-id`)."
     )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.input(description="Take a sandbox account to a state through the real moves.")
+class AdvanceTestAccountInput:
+    account_id: strawberry.ID = strawberry.field(description="The account's global ID.")
+    to: AdvanceTarget = strawberry.field(description="The state to take it to.")
+
+
+@strawberry.type(description="Result of `advanceTestAccount`.")
+class AdvanceTestAccountPayload:
+    account: Account | None = strawberry.field(description="The account after the moves.")
+    changed: bool = strawberry.field(
+        description="False when the account was in that state already (nothing was done)."
+    )
+    steps: list[AdvanceStep] = strawberry.field(
+        description="The moves made, in order, each with its own events."
+    )
+    message: str | None = strawberry.field(description="What happened, in a sentence.")
     user_errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
@@ -109,3 +131,44 @@ class SandboxQuery:
             SandboxScenario(name=s.name, description=s.description, events=list(s.events))
             for s in scenarios().values()
         ]
+    @strawberry.mutation(
+        description=(
+            "Sandbox agencies only: take an account you collect to `to` through the moves "
+            "a real agency makes (acknowledge, an inbound contact, a plan, payments, a "
+            "dispute, a hold, closing), each by its own mutation's use case with its own "
+            "events and webhooks; `steps` lists them. Asking for the state the account is "
+            "in changes nothing (`changed: false`); a state it cannot reach is "
+            "`INVALID_STATE_TRANSITION`. Needs `agency:write`; a live organization gets "
+            "`FORBIDDEN` (reason `SANDBOX_ONLY`)."
+        )
+    )
+    async def advance_test_account(
+        self,
+        info: Info,
+        input: Annotated[
+            AdvanceTestAccountInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> AdvanceTestAccountPayload:
+        advanced, errors = await sandbox_write(
+            info,
+            Scope.AGENCY_WRITE,
+            lambda ctx, principal: sandbox_advance.advance_test_account(
+                ctx.services, principal, str(input.account_id), input.to
+            ),
+        )
+        if advanced is None:
+            return AdvanceTestAccountPayload(
+                account=None, changed=False, steps=[], message=None, user_errors=errors
+            )
+        steps = list(advanced.steps)
+        if steps:
+            message = f"{len(steps)} moves took the account to {input.to.value}"
+        else:
+            message = f"the account is {input.to.value} already; nothing changed"
+        return AdvanceTestAccountPayload(
+            account=Account.from_record(advanced.account),
+            changed=advanced.changed,
+            steps=steps,
+            message=message,
+            user_errors=errors,
+        )

@@ -299,6 +299,11 @@ SEND_TEST_EVENT = (
 )
 
 SANDBOX_SCENARIOS = "query SandboxScenarios { sandboxScenarios { name description events } }"
+ADVANCE_TEST_ACCOUNT = (
+    "mutation AdvanceTestAccount($input: AdvanceTestAccountInput!)"
+    " { advanceTestAccount(input: $input)"
+    f" {{ account {{ ...AccountFields }} changed steps message {USER_ERRORS} }} }}\n" + ACCOUNT
+)
 
 # Sent over graphql-transport-ws, not POST /graphql; validated only once the hub has it.
 SUBSCRIPTIONS = {"ORGANIZATION_EVENTS": ORGANIZATION_EVENTS, "ACCOUNT_EVENTS": ACCOUNT_EVENTS}

@@ -55,3 +55,48 @@ async def test_the_simulated_agency_scenarios_are_listed_with_their_events(
         assert found["plan_then_pays"]["events"][-1] == "customer.rehabilitated"
     finally:
         await resolve(client.close())
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_a_sandbox_agency_advances_an_account_it_collects(
+    parties: Parties, kind: str
+) -> None:
+    creditor_creds = await asyncio.to_thread(parties.hub.organization, "creditor", sandbox=True)
+    agency_creds = await asyncio.to_thread(parties.hub.organization, "agency", sandbox=True)
+    await asyncio.to_thread(parties.hub.route, creditor_creds, agency_creds)
+    creditor: Any = make_client(kind, parties.hub, creditor_creds)
+    agency: Any = make_client(kind, parties.hub, agency_creds)
+    try:
+        placed = await resolve(
+            creditor.accounts.place(
+                reference=f"INV-ADV-{kind}",
+                customer={"reference": f"CUST-ADV-{kind}", "name": "Nils Ek", "country": "SE"},
+                original_amount={"amount_minor": 40000, "currency": "SEK"},
+                balance={"amount_minor": 40000, "currency": "SEK"},
+                due_date="2026-01-31",
+                product="BNPL_INVOICE",
+            )
+        )
+        account_id = placed.account.id
+        advanced = await resolve(agency.sandbox.advance_account(account_id, "PAID"))
+        assert advanced.changed is True
+        assert advanced.steps == ["ACKNOWLEDGE", "LOG_CONTACT", "PAY_IN_FULL"]
+        assert advanced.account.status == "PAID"
+        again = await resolve(agency.sandbox.advance_account(account_id, "PAID"))
+        assert (again.changed, again.steps) == (False, [])
+        with pytest.raises(UserError) as refused:
+            await resolve(agency.sandbox.advance_account(account_id, "DISPUTED"))
+        assert refused.value.code == "INVALID_STATE_TRANSITION"
+    finally:
+        await resolve(creditor.close())
+        await resolve(agency.close())
+
+
+async def test_a_live_agency_may_not_advance_accounts(parties: Parties) -> None:
+    client = make_client("sync", parties.hub, parties.agency)
+    try:
+        with pytest.raises(PermissionError) as refused:
+            client.sandbox.advance_account("acc_01JAAAAAAAAAAAAAAAAAAAAAAA", "PAID")
+        assert refused.value.code == "FORBIDDEN"
+    finally:
+        client.close()

@@ -63,6 +63,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "revokePortalLink": ("portal_links.revoke", "REVOKE_PORTAL_LINK"),
     "sendTestEvent": ("sandbox.send_test_event", "SEND_TEST_EVENT"),
     "sandboxScenarios": ("sandbox.scenarios", "SANDBOX_SCENARIOS"),
+    "advanceTestAccount": ("sandbox.advance_account", "ADVANCE_TEST_ACCOUNT"),
     # subscriptions
     "organizationEvents": ("events.stream", "ORGANIZATION_EVENTS"),
     "accountEvents": ("events.stream", "ACCOUNT_EVENTS"),

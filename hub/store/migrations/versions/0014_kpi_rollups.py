@@ -1,7 +1,7 @@
 """the KPIs' daily rollups
 
 Revision ID: 0014
-Revises: 0008
+Revises: 0009
 Create Date: 2026-12-02 13:00:00
 
 ``kpi_rollups`` holds the sums of ``account_facts`` per (creditor, agency, currency,
@@ -18,7 +18,7 @@ from alembic import op
 from hub.store.kpi_rollups import COLUMNS, days_between, utc_day
 
 revision: str = "0014"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -8,11 +8,34 @@ from __future__ import annotations
 
 from typing import Any
 
+from pydantic import Field
+
 from evenly._base_client import Call
-from evenly._operations import SANDBOX_SCENARIOS, SEND_TEST_EVENT
+from evenly._models import Account, EvenlyModel
+from evenly._operations import ADVANCE_TEST_ACCOUNT, SANDBOX_SCENARIOS, SEND_TEST_EVENT
 from evenly.resources._resource import AsyncResource, SyncResource, payload
 
-__all__ = ["AsyncSandbox", "Sandbox"]
+__all__ = ["AdvancedAccount", "AsyncSandbox", "Sandbox"]
+
+
+class AdvancedAccount(EvenlyModel):
+    """What ``advance_account`` did: the account now, whether anything changed, and the
+    moves made (``ACKNOWLEDGE``, ``LOG_CONTACT``, ``PAY_IN_FULL``…), in order."""
+
+    account: Account
+    changed: bool
+    steps: list[str] = Field(default_factory=list)
+    message: str | None = None
+
+
+def _advance(account_id: str, to: str) -> Call[AdvancedAccount]:
+    read = payload("advanceTestAccount")
+    # Asking again for the state reached is a no-op, so a retry is safe.
+    return Call(
+        ADVANCE_TEST_ACCOUNT,
+        {"input": {"accountId": account_id, "to": to}},
+        lambda data, rid: AdvancedAccount.model_validate(read(data, rid)),
+    )
 
 
 def _send_test_event(endpoint_id: str, event_type: str) -> Call[str]:
@@ -44,6 +67,11 @@ class Sandbox(SyncResource):
         ``payment.received``) to this endpoint now, ``livemode: false``; the event id."""
         return self._client.execute(_send_test_event(endpoint_id, event_type))
 
+    def advance_account(self, account_id: str, to: str) -> AdvancedAccount:
+        """As the sandbox agency collecting it, take the account to ``to`` (``PAID``,
+        ``DISPUTED``…) through the real moves; ``changed`` is False if it is there."""
+        return self._client.execute(_advance(account_id, to))
+
 
 class AsyncSandbox(AsyncResource):
     """``client.sandbox`` of ``AsyncEvenly``: the same methods, awaited."""
@@ -55,3 +83,7 @@ class AsyncSandbox(AsyncResource):
     async def send_test_event(self, endpoint_id: str, event_type: str) -> str:
         """Deliver a sample of ``event_type`` to this endpoint now; the event id."""
         return await self._client.execute(_send_test_event(endpoint_id, event_type))
+
+    async def advance_account(self, account_id: str, to: str) -> AdvancedAccount:
+        """Take the account to ``to`` through the real moves (see ``Sandbox``)."""
+        return await self._client.execute(_advance(account_id, to))

@@ -29,6 +29,7 @@ from hub.store.items import Items
 from hub.store.organizations import Organizations
 from hub.store.pii import FieldCipher
 from hub.store.placements import Placements
+from hub.store.plan_offers import PlanOfferStore
 from hub.store.portal_links import PortalLinks
 from hub.store.session import Session
 from hub.store.writes import WriteConflict
@@ -80,6 +81,10 @@ class UnitOfWork(Session):
     @cached_property
     def portal_links(self) -> PortalLinks:
         return PortalLinks(self)
+
+    @cached_property
+    def plan_offers(self) -> PlanOfferStore:
+        return PlanOfferStore(self)
 
 
 @dataclass(frozen=True)

@@ -115,12 +115,17 @@ async def confirm(
 async def choices(ctx: ServiceContext, link: PortalLink) -> dict[str, PlanChoice]:
     """The plan form of each of the link's debts where the debtor may set up a plan."""
     window = rules.first_date_window(ctx.clock().date())
-    found = {}
     async with ctx.store.read() as uow:
-        for account in await uow.portal_links.open_accounts(link):
-            if account.status in rules.PLANNABLE:
-                found[account.id] = PlanChoice(account, await offers_for(uow, account), window)
-    return found
+        plannable = [
+            a for a in await uow.portal_links.open_accounts(link) if a.status in rules.PLANNABLE
+        ]
+        # The link's debts share one creditor and one collector: one read of their offers.
+        binding = (
+            await uow.plan_offers.binding(link.agency_id, link.creditor_id)
+            if plannable and link.agency_id is not None
+            else (None, None)
+        )
+    return {a.id: PlanChoice(a, rules.effective(a, *binding), window) for a in plannable}
 
 
 async def running_plan(

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any, Protocol
+from urllib.parse import urlencode
 
-from starlette.datastructures import FormData
+from starlette.datastructures import FormData, ImmutableMultiDict
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -47,9 +48,10 @@ class Portal(Protocol):
 
 
 _SESSION_COOKIE = "evenly_portal"
+_FIELDS = ("cadence", "first_date", "installment")
 
 
-def _field(form: FormData, name: str) -> str:
+def _field(form: ImmutableMultiDict[str, Any], name: str) -> str:
     value = form.get(name)
     return value.strip()[:40] if isinstance(value, str) else ""
 
@@ -104,7 +106,9 @@ class PlanPages:
             choice = await plans.plan_choice(self.services, link, request.path_params["account"])
         except DomainError:
             return self._not_found(request)
-        return self._form(request, choice, {}, None, 200)
+        # "Change it" on the schedule comes back with the choice in the query.
+        values = {k: _field(request.query_params, k) for k in _FIELDS}
+        return self._form(request, choice, {k: v for k, v in values.items() if v}, None, 200)
 
     async def preview(self, request: Request) -> Response:
         return await self._post(request, confirm=False)
@@ -125,7 +129,7 @@ class PlanPages:
         except DomainError:
             return self._not_found(request)
         form = await request.form()
-        values = {k: _field(form, k) for k in ("cadence", "first_date", "installment")}
+        values = {k: _field(form, k) for k in _FIELDS}
         try:
             wanted = _request_of(form, choice)
             if confirm:
@@ -145,6 +149,7 @@ class PlanPages:
             wanted=wanted,
             values=values,
             schedule=schedule,
+            change=urlencode(values),
             Money=Money,
         )
 

@@ -89,6 +89,11 @@ async def test_a_debtor_sets_up_a_weekly_plan_and_the_schedule_shown_is_the_plan
         ((first + dt.timedelta(days=21)).isoformat(), sek(10000)),
     ]
     assert (await agency.data(PLAN, {"id": account["id"]}))["account"]["paymentPlan"] is None
+    change = re.search(r'<a href="([^"]+)">Change it</a>', preview.text)
+    assert change is not None
+    again = await debtor.open(change.group(1).replace("&amp;", "&"))
+    assert again.status_code == 200
+    assert 'value="WEEKLY" checked' in again.text and 'value="300"' in again.text
 
     confirmed = await post_plan(debtor, url, account["id"], confirm=True, **choice)
     assert confirmed.status_code == 303

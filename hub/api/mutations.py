@@ -21,6 +21,7 @@ from hub.api.inputs import (
     RecallAccountInput,
 )
 from hub.api.payments import PaymentMutation
+from hub.api.plan_offers import PlanOfferMutation
 from hub.api.plans import PlanMutation
 from hub.api.portal import PortalMutation
 from hub.api.rehabilitation import RehabilitationMutation
@@ -103,6 +104,7 @@ class Mutation(
     WebhookMutation,
     SandboxMutation,
     PortalMutation,
+    PlanOfferMutation,
 ):
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."

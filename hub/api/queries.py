@@ -15,6 +15,7 @@ from hub.api.inputs import AccountFilter
 from hub.api.items import ContactAttempt, Dispute, Hold, Payment, PaymentPlan
 from hub.api.objects import Organization
 from hub.api.performance import PerformanceQuery
+from hub.api.plan_offers import PlanOfferQuery
 from hub.api.rehabilitation import Rehabilitation, RehabilitationQuery
 from hub.api.relay import After, First, Node
 from hub.api.sandbox import SandboxQuery
@@ -104,7 +105,14 @@ async def _resolve_node(info: Info, node_id: str) -> Node | None:
 
 
 @strawberry.type(description="Reads.")
-class Query(ComplianceQuery, RehabilitationQuery, PerformanceQuery, WebhookQuery, SandboxQuery):
+class Query(
+    ComplianceQuery,
+    RehabilitationQuery,
+    PerformanceQuery,
+    WebhookQuery,
+    SandboxQuery,
+    PlanOfferQuery,
+):
     @strawberry.field(
         description="Fetch any object by its global ID; null if it does not exist or is not yours."
     )

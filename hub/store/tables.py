@@ -469,6 +469,20 @@ class SandboxStep(SQLModel, table=True):
     claimed_at: dt.datetime | None = timestamp(nullable=True)
 
     __table_args__ = (sa.Index("ix_sandbox_steps_due", "claimed_at", "due_at"),)
+class PortalPlanOffer(SQLModel, table=True):
+    """An agency's terms for self-service plans (``hub.domain.plan_offers``); ``creditor_id``
+    is empty for the offer covering all its creditors."""
+
+    __tablename__ = "portal_plan_offers"
+
+    agency_id: str = Field(primary_key=True, foreign_key="organizations.id", max_length=40)
+    creditor_id: str = Field(primary_key=True, max_length=40)
+    cadences: str = Field(max_length=64)
+    minimum_minor: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
+    minimum_currency: str | None = Field(default=None, max_length=3)
+    max_installments: int | None = Field(default=None)
+    max_days: int | None = Field(default=None)
+    updated_at: dt.datetime = timestamp()
 
 
 metadata = SQLModel.metadata
@@ -492,3 +506,4 @@ holds = Hold.__table__  # type: ignore[attr-defined]
 rehabilitations = Rehabilitation.__table__  # type: ignore[attr-defined]
 portal_links = PortalLink.__table__  # type: ignore[attr-defined]
 sandbox_steps = SandboxStep.__table__  # type: ignore[attr-defined]
+portal_plan_offers = PortalPlanOffer.__table__  # type: ignore[attr-defined]

@@ -29,6 +29,7 @@ from hub.store.items import Items
 from hub.store.organizations import Organizations
 from hub.store.pii import FieldCipher
 from hub.store.placements import Placements
+from hub.store.plan_offers import PlanOfferStore
 from hub.store.portal_links import PortalLinks
 from hub.store.sandbox_steps import SandboxSteps
 from hub.store.session import Session
@@ -85,6 +86,8 @@ class UnitOfWork(Session):
     @cached_property
     def sandbox_steps(self) -> SandboxSteps:
         return SandboxSteps(self)
+    def plan_offers(self) -> PlanOfferStore:
+        return PlanOfferStore(self)
 
 
 @dataclass(frozen=True)

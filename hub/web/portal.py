@@ -25,8 +25,10 @@ from hub.auth.ratelimit import RateLimiter
 from hub.domain.errors import DomainError
 from hub.domain.portal_overview import format_money
 from hub.services import portal_access as access
+from hub.services import portal_plan
 from hub.services.context import ServiceContext
 from hub.services.portal_overview import overview
+from hub.web.plan import PlanPages
 from hub.web.security import is_secure, secured
 
 _HERE = Path(__file__).parent
@@ -71,7 +73,9 @@ class Portal:
         self.templates = Environment(
             loader=FileSystemLoader(_HERE / "templates"),
             autoescape=select_autoescape(default=True),
+            extensions=["jinja2.ext.i18n"],
         )
+        self.templates.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -80,6 +84,7 @@ class Portal:
             Route("/p/{token}/verify", self.code_form, methods=["GET"]),
             Route("/p/{token}/verify", self.verify, methods=["POST"]),
             Route("/p/{token}/signout", self.sign_out, methods=["POST"]),
+            *PlanPages(self).routes(),
             Mount("/portal/static", StaticFiles(directory=_HERE / "static"), name="portal"),
         ]
 
@@ -91,7 +96,10 @@ class Portal:
         if link is None:
             return self._render(request, "start.html", "Check it is you")
         debts = await overview(self.services, link)
-        return self._render(request, "overview.html", "Your debts", debts=debts, steps=STEPS)
+        plans = await portal_plan.choices(self.services, link)
+        return self._render(
+            request, "overview.html", "Your debts", debts=debts, steps=STEPS, plans=plans
+        )
 
     async def code_form(self, request: Request) -> Response:
         return self._render(request, "code.html", "Enter your code")

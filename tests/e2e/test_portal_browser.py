@@ -40,7 +40,12 @@ PLACE = """mutation($ref: String!, $cus: String!, $amount: Int!) { placeAccount(
   dueDate: "2026-09-30"}) { account { id reference } userErrors { code message } } }"""
 LINK = """mutation($id: ID!) { createPortalLink(input: {accountId: $id}) { url userErrors { code } } }"""
 ENDPOINT = """mutation($url: String!) { createWebhookEndpoint(input: {url: $url,
-  eventTypes: ["portal.code_requested"]}) { webhookEndpoint { id } userErrors { code message } } }"""
+  eventTypes: ["portal.code_requested", "payment_plan.created"]}) { webhookEndpoint { id }
+  userErrors { code message } } }"""
+ACKNOWLEDGE = """mutation($id: ID!) { acknowledgePlacement(input: {accountId: $id,
+  agencyReference: "AG-1"}) { account { id } userErrors { code } } }"""
+PLAN = """query($id: ID!) { account(id: $id) { status paymentPlan { cadence
+  installments { dueDate amount { amountMinor } } } } }"""
 
 
 class Organization:
@@ -54,6 +59,16 @@ class Organization:
         ).json()["access_token"]
         self.hub = hub
         self.headers = {"Authorization": f"Bearer {token}"}
+
+    def read(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        answer = httpx.post(
+            f"{self.hub.url}/graphql",
+            json={"query": query, "variables": variables},
+            headers=self.headers,
+        ).json()
+        assert "errors" not in answer, answer
+        data: dict[str, Any] = answer["data"]
+        return data
 
     def data(self, query: str, variables: dict[str, Any]) -> dict[str, Any]:
         answer = httpx.post(
@@ -119,6 +134,7 @@ async def test_a_debtor_opens_a_link_passes_the_code_and_sees_all_their_debts(
             PLACE, {"ref": f"INV-{uuid.uuid4().hex[:8]}", "cus": customer, "amount": amount}
         )
         references.append(placed["account"]["reference"])
+        agency.data(ACKNOWLEDGE, {"id": placed["account"]["id"]})
     url = hub.url + agency.data(LINK, {"id": placed["account"]["id"]})["url"]
 
     size = VIEWPORTS[viewport]
@@ -169,6 +185,36 @@ async def test_a_debtor_opens_a_link_passes_the_code_and_sees_all_their_debts(
     assert text.count("Next step:") == 2
     await shoot(page, viewport, "4-overview")
     assert await fits(page, size["width"])
+
+    # A weekly plan for the 400 SEK debt: cadence and first date, the schedule, confirmed.
+    card = page.locator("section.card").filter(has=page.get_by_role("heading", name=references[1]))
+    await card.get_by_text("Set up a payment plan").click()
+    await card.get_by_label("Every week").check()
+    first = await card.get_by_label("Date of your first payment").get_attribute("min")
+    assert first is not None
+    await card.get_by_label("Date of your first payment").fill(first)
+    await card.get_by_label("Amount of each payment (SEK)").fill("100")
+    await shoot(page, viewport, "5-plan-form")
+    await card.get_by_role("button", name="See the schedule").click()
+    await page.get_by_role("heading", name="Check your payment plan").wait_for()
+    shown = [
+        [cell.strip() for cell in row.split("\t")]
+        for row in (await page.locator("table.schedule tbody").inner_text()).splitlines()
+    ]
+    assert len(shown) == 4 and all(amount == "100.00 SEK" for _, amount in shown)
+    assert shown[0][0] == first
+    await shoot(page, viewport, "6-plan-preview")
+    assert await fits(page, size["width"])
+    await page.get_by_role("button", name="Confirm this plan").click()
+    await page.get_by_role("heading", name="Your payment plan is set up").wait_for()
+    await shoot(page, viewport, "7-plan-confirmed")
+    assert await fits(page, size["width"])
+    agreed = agency.read(PLAN, {"id": placed["account"]["id"]})["account"]
+    assert agreed["status"] == "PAYMENT_PLAN" and agreed["paymentPlan"]["cadence"] == "WEEKLY"
+    assert [[i["dueDate"], "100.00 SEK"] for i in agreed["paymentPlan"]["installments"]] == shown
+    await receiver.wait_for(
+        lambda: any(json_of(r)["type"] == "payment_plan.created" for r in receiver.received)
+    )
 
     assert foreign == []
     assert await page.evaluate("window.cspViolations") == []

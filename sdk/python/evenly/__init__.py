@@ -90,7 +90,7 @@ from evenly._placement import (
     PlacementResult,
     placement_key,
 )
-from evenly._portal_models import IssuedPortalLink, PortalLink
+from evenly._portal_models import IssuedPortalLink, PortalLink, PortalPlanOffers
 from evenly._version import __version__
 from evenly.webhooks import WebhookEvent, WebhookVerificationError
 
@@ -153,6 +153,7 @@ __all__ = [
     "PlacementResult",
     "PlanStatus",
     "PortalLink",
+    "PortalPlanOffers",
     "PortfolioStatus",
     "Product",
     "RateLimitError",

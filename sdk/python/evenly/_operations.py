@@ -293,6 +293,22 @@ REVOKE_PORTAL_LINK = (
     f" {{ portalLink {{ ...PortalLinkFields }} {USER_ERRORS} }} }}\n" + PORTAL_LINK
 )
 
+PORTAL_PLAN_OFFERS_FIELDS = (
+    "fragment PortalPlanOffersFields on PortalPlanOffers { creditorId cadences"
+    f" minimumInstallment {MONEY} maxInstallments maxDays }}"
+)
+
+SET_PORTAL_PLAN_OFFERS = (
+    "mutation SetPortalPlanOffers($input: SetPortalPlanOffersInput!)"
+    " { setPortalPlanOffers(input: $input)"
+    f" {{ offers {{ ...PortalPlanOffersFields }} {USER_ERRORS} }} }}\n" + PORTAL_PLAN_OFFERS_FIELDS
+)
+
+PORTAL_PLAN_OFFERS = (
+    "query PortalPlanOffers { portalPlanOffers { ...PortalPlanOffersFields } }\n"
+    + PORTAL_PLAN_OFFERS_FIELDS
+)
+
 SEND_TEST_EVENT = (
     "mutation SendTestEvent($input: SendTestEventInput!)"
     f" {{ sendTestEvent(input: $input) {{ eventId {USER_ERRORS} }} }}"

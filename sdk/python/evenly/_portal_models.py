@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from evenly._models import EvenlyModel
+from evenly._models import EvenlyModel, Money
 
-__all__ = ["IssuedPortalLink", "PortalLink"]
+__all__ = ["IssuedPortalLink", "PortalLink", "PortalPlanOffers"]
 
 
 class PortalLink(EvenlyModel):
@@ -28,3 +28,17 @@ class IssuedPortalLink(EvenlyModel):
 
     url: str
     portal_link: PortalLink
+
+
+class PortalPlanOffers(EvenlyModel):
+    """What debtors may set up themselves in the portal: an agency's offer for all its
+    creditors (``creditor_id`` None) or for one."""
+
+    creditor_id: str | None = None
+    #: Of ``DAILY``, ``WEEKLY``, ``BIWEEKLY``, ``MONTHLY``.
+    cadences: list[str]
+    #: The smallest installment, for accounts in its currency.
+    minimum_installment: Money | None = None
+    max_installments: int | None = None
+    #: Days from the first due date to the last.
+    max_days: int | None = None

@@ -34,3 +34,27 @@ async def test_a_link_refused_to_the_creditor_of_an_assigned_account_is_a_user_e
     with pytest.raises(evenly.UserError) as refused:
         await resolve(creditor.portal_links.create(account.id))
     assert refused.value.code == "PORTAL_NOT_COLLECTOR"
+
+
+async def test_the_agency_sets_and_reads_its_portal_plan_offers(
+    pair: tuple[Any, Any], parties: Any
+) -> None:
+    _, agency = pair
+    creditor_id = parties.creditor.organization_id
+    wide = await resolve(
+        agency.portal_links.set_plan_offers(
+            ["MONTHLY", "WEEKLY"],
+            minimum_installment=evenly.Money(amount_minor=200_00, currency="SEK"),
+            max_installments=12,
+            max_days=365,
+        )
+    )
+    assert isinstance(wide, evenly.PortalPlanOffers)
+    assert wide.creditor_id is None and wide.cadences == ["WEEKLY", "MONTHLY"]
+    assert wide.minimum_installment == evenly.Money(amount_minor=200_00, currency="SEK")
+    own = await resolve(agency.portal_links.set_plan_offers(["DAILY"], creditor_id=creditor_id))
+    assert own.creditor_id == creditor_id and own.max_installments is None
+    assert await resolve(agency.portal_links.plan_offers()) == [wide, own]
+    with pytest.raises(evenly.UserError) as refused:
+        await resolve(agency.portal_links.set_plan_offers([]))
+    assert refused.value.code == "INVALID_PLAN_OFFERS"

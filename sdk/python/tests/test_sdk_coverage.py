@@ -33,6 +33,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "contactPermission": ("compliance.contact_permission", "CONTACT_PERMISSION"),
     "complianceReport": ("compliance.report", "COMPLIANCE_REPORT"),
     "rulePacks": ("compliance.rule_packs", "RULE_PACKS"),
+    "portalPlanOffers": ("portal_links.plan_offers", "PORTAL_PLAN_OFFERS"),
     # mutations
     "placeAccount": ("accounts.place", "PLACE_ACCOUNT"),
     "placeAccounts": ("accounts.place_many", "PLACE_ACCOUNTS"),
@@ -61,6 +62,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "setChannelConsent": ("compliance.set_channel_consent", "SET_CHANNEL_CONSENT"),
     "createPortalLink": ("portal_links.create", "CREATE_PORTAL_LINK"),
     "revokePortalLink": ("portal_links.revoke", "REVOKE_PORTAL_LINK"),
+    "setPortalPlanOffers": ("portal_links.set_plan_offers", "SET_PORTAL_PLAN_OFFERS"),
     "sendTestEvent": ("sandbox.send_test_event", "SEND_TEST_EVENT"),
     "sandboxScenarios": ("sandbox.scenarios", "SANDBOX_SCENARIOS"),
     "advanceTestAccount": ("sandbox.advance_account", "ADVANCE_TEST_ACCOUNT"),

@@ -1,11 +1,19 @@
 """``client.portal_links``: links to the debtor portal, issued and revoked by the
-organization collecting an account."""
+organization collecting an account, and the plans an agency lets debtors set up there."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from evenly._base_client import Call
-from evenly._operations import CREATE_PORTAL_LINK, REVOKE_PORTAL_LINK
-from evenly._portal_models import IssuedPortalLink, PortalLink
+from evenly._models import Money
+from evenly._operations import (
+    CREATE_PORTAL_LINK,
+    PORTAL_PLAN_OFFERS,
+    REVOKE_PORTAL_LINK,
+    SET_PORTAL_PLAN_OFFERS,
+)
+from evenly._portal_models import IssuedPortalLink, PortalLink, PortalPlanOffers
 from evenly.resources._resource import AsyncResource, SyncResource, payload, payload_object
 
 __all__ = ["AsyncPortalLinks", "PortalLinks"]
@@ -32,6 +40,42 @@ def _revoke(link_id: str) -> Call[PortalLink]:
     )
 
 
+def _set_offers(
+    cadences: list[str],
+    creditor_id: str | None,
+    minimum_installment: Money | None,
+    max_installments: int | None,
+    max_days: int | None,
+) -> Call[PortalPlanOffers]:
+    minimum: dict[str, Any] | None = (
+        {"amountMinor": minimum_installment.amount_minor, "currency": minimum_installment.currency}
+        if minimum_installment is not None
+        else None
+    )
+    variables = {
+        "input": {
+            "cadences": [str(c) for c in cadences],
+            "creditorId": creditor_id,
+            "minimumInstallment": minimum,
+            "maxInstallments": max_installments,
+            "maxDays": max_days,
+        }
+    }
+    return Call(
+        SET_PORTAL_PLAN_OFFERS,
+        variables,
+        payload_object("setPortalPlanOffers", "offers", PortalPlanOffers),
+    )
+
+
+def _offers() -> Call[list[PortalPlanOffers]]:
+    return Call(
+        PORTAL_PLAN_OFFERS,
+        {},
+        lambda data, _: [PortalPlanOffers.model_validate(o) for o in data["portalPlanOffers"]],
+    )
+
+
 class PortalLinks(SyncResource):
     """Debtor portal links: ``client.portal_links``."""
 
@@ -45,6 +89,25 @@ class PortalLinks(SyncResource):
     def revoke(self, link_id: str) -> PortalLink:
         """End a link you issued, at once (revoking it again changes nothing)."""
         return self._client.execute(_revoke(link_id))
+
+    def set_plan_offers(
+        self,
+        cadences: list[str],
+        *,
+        creditor_id: str | None = None,
+        minimum_installment: Money | None = None,
+        max_installments: int | None = None,
+        max_days: int | None = None,
+    ) -> PortalPlanOffers:
+        """(Agencies) the plans debtors may set up in the portal, for all your creditors or
+        for ``creditor_id``'s accounts; it replaces the earlier offer for the same scope."""
+        return self._client.execute(
+            _set_offers(cadences, creditor_id, minimum_installment, max_installments, max_days)
+        )
+
+    def plan_offers(self) -> list[PortalPlanOffers]:
+        """(Agencies) the portal plan offers you set, the one for all creditors first."""
+        return self._client.execute(_offers())
 
 
 class AsyncPortalLinks(AsyncResource):
@@ -60,3 +123,22 @@ class AsyncPortalLinks(AsyncResource):
     async def revoke(self, link_id: str) -> PortalLink:
         """End a link you issued, at once (revoking it again changes nothing)."""
         return await self._client.execute(_revoke(link_id))
+
+    async def set_plan_offers(
+        self,
+        cadences: list[str],
+        *,
+        creditor_id: str | None = None,
+        minimum_installment: Money | None = None,
+        max_installments: int | None = None,
+        max_days: int | None = None,
+    ) -> PortalPlanOffers:
+        """(Agencies) the plans debtors may set up in the portal, for all your creditors or
+        for ``creditor_id``'s accounts; it replaces the earlier offer for the same scope."""
+        return await self._client.execute(
+            _set_offers(cadences, creditor_id, minimum_installment, max_installments, max_days)
+        )
+
+    async def plan_offers(self) -> list[PortalPlanOffers]:
+        """(Agencies) the portal plan offers you set, the one for all creditors first."""
+        return await self._client.execute(_offers())

@@ -1,6 +1,6 @@
 """the KPIs' daily rollups
 
-Revision ID: 0014
+Revision ID: 0010
 Revises: 0009
 Create Date: 2026-12-02 13:00:00
 
@@ -17,7 +17,7 @@ from alembic import op
 
 from hub.store.kpi_rollups import COLUMNS, days_between, utc_day
 
-revision: str = "0014"
+revision: str = "0010"
 down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -27,6 +27,7 @@ from hub.domain.portal_overview import format_money
 from hub.services import portal_access as access
 from hub.services.context import ServiceContext
 from hub.services.portal_overview import overview
+from hub.web.portal_pay import PortalPay
 from hub.web.security import is_secure, secured
 
 _HERE = Path(__file__).parent
@@ -71,7 +72,10 @@ class Portal:
         self.templates = Environment(
             loader=FileSystemLoader(_HERE / "templates"),
             autoescape=select_autoescape(default=True),
+            extensions=["jinja2.ext.i18n"],
         )
+        self.templates.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        self.pay = PortalPay(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -80,6 +84,7 @@ class Portal:
             Route("/p/{token}/verify", self.code_form, methods=["GET"]),
             Route("/p/{token}/verify", self.verify, methods=["POST"]),
             Route("/p/{token}/signout", self.sign_out, methods=["POST"]),
+            *self.pay.routes(),
             Mount("/portal/static", StaticFiles(directory=_HERE / "static"), name="portal"),
         ]
 
@@ -91,7 +96,10 @@ class Portal:
         if link is None:
             return self._render(request, "start.html", "Check it is you")
         debts = await overview(self.services, link)
-        return self._render(request, "overview.html", "Your debts", debts=debts, steps=STEPS)
+        paying = await self.pay.overview_values(link, debts)
+        return self._render(
+            request, "overview.html", "Your debts", debts=debts, steps=STEPS, **paying
+        )
 
     async def code_form(self, request: Request) -> Response:
         return self._render(request, "code.html", "Enter your code")

@@ -24,6 +24,7 @@ from hub.domain.money import MINOR_UNITS, Money
 #: The longest amount a debtor may type (digits, separators and a decimal mark).
 _MAX_AMOUNT_CHARS = 24
 _AMOUNT = re.compile(r"(?P<major>\d{1,15})(?:[.,](?P<minor>\d*))?")
+_SPACES = re.compile(r"[ \u00a0\u202f]")
 _CARD_SEPARATORS = re.compile(r"[ \-\u00a0\u202f]")
 
 
@@ -94,7 +95,7 @@ def amount_error(code: str, message: str) -> DomainError:
 def parse_amount(text: str, balance: Money) -> Money:
     """The amount a debtor typed (``250``, ``250.50``, ``1 250,5``) in ``balance``'s currency:
     more than zero, no more decimals than the currency has, at most the balance."""
-    cleaned = _CARD_SEPARATORS.sub("", text.strip())
+    cleaned = _SPACES.sub("", text.strip())
     digits = MINOR_UNITS.get(balance.currency, 2)
     found = _AMOUNT.fullmatch(cleaned) if len(text) <= _MAX_AMOUNT_CHARS else None
     if found is None:

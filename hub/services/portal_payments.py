@@ -106,9 +106,9 @@ async def payable_debt(ctx: ServiceContext, link: PortalLink, account_id: str) -
     return account
 
 
-async def provider_serves(ctx: ServiceContext, provider: PaymentProvider, account: Account) -> bool:
-    """Whether ``provider`` takes payments for the account's collector (sandbox or live)."""
-    collector = account.agency_id or account.creditor_id
+async def provider_serves(ctx: ServiceContext, provider: PaymentProvider, collector: str) -> bool:
+    """Whether ``provider`` takes payments for the collector (by its mode, sandbox or live);
+    a link's debts all have its collector (``PortalLinks.open_accounts``)."""
     found = await ctx.organizations.get_many([collector])
     return provider.serves(found[collector].sandbox)
 
@@ -129,11 +129,11 @@ async def start_payment(
     Form errors are ``DomainError`` on fields ``amount`` and ``card``."""
     received_at = attempt_time(ctx, link, attempt)
     account = await payable_debt(ctx, link, account_id)
-    if not await provider_serves(ctx, provider, account):
+    collector = account.agency_id or account.creditor_id
+    if not await provider_serves(ctx, provider, collector):
         raise DomainError.of("PAYMENTS_UNAVAILABLE", "Paying here is not available yet.")
     money = parse_amount(amount, Money(account.balance_minor, account.currency))
     card_number = provider.check_card(card) if provider.asks_for_card else None
-    collector = account.agency_id or account.creditor_id
     principal = await _principal(ctx, collector)
     applied = await payments.record_payment(
         ctx,

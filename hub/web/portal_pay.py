@@ -62,12 +62,9 @@ class PortalPay:
 
     async def overview_values(self, link: PortalLink, debts: Sequence[Debt]) -> dict[str, Any]:
         """What the overview's pay forms need: which debts take payments, and an attempt."""
-        payable = set()
-        for debt in debts:
-            if debt.next_step not in _WAITING:
-                account = await paying.payable_debt(self.services, link, debt.account_id)
-                if await paying.provider_serves(self.services, self.provider, account):
-                    payable.add(debt.account_id)
+        collector = link.agency_id or link.creditor_id
+        serves = await paying.provider_serves(self.services, self.provider, collector)
+        payable = {d.account_id for d in debts if serves and d.next_step not in _WAITING}
         return {
             "payable": payable,
             "attempt": paying.new_attempt(self.services, link) if payable else "",

@@ -22,6 +22,7 @@ from hub.domain.account import Account
 from hub.domain.collection_state import ItemKind
 from hub.domain.errors import DomainError
 from hub.domain.money import Money
+from hub.domain.payloads import portal_payment_started_row
 from hub.domain.payment import Payment
 from hub.domain.portal import PortalLink
 from hub.domain.portal_payment import (
@@ -147,6 +148,10 @@ async def start_payment(
         idempotency_key=f"portal:{attempt.split('.')[1]}",
     )
     payment_id = applied.result["payment_id"]
+    if not applied.replayed:
+        row = portal_payment_started_row(link, account.id, payment_id, money, ctx.clock())
+        async with ctx.store.transaction() as uow:
+            await uow.events.append([row])
     request = PaymentRequest(payment_id, account.id, collector, money, card_number, return_url)
     started = await provider.start(request)
     if started.event is not None:

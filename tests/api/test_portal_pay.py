@@ -21,6 +21,7 @@ from tests.conftest import Backend, Caller, place
 SUCCEEDS, DECLINED, PENDING = "4242 4242 4242 4242", "4000 0000 0000 0002", "4000000000000077"
 ACCOUNT = """query($id: ID!) { account(id: $id) { status balance { amountMinor }
   payments { id status channel amount { amountMinor } } } }"""
+STARTED = """{ events(types: ["portal.payment_started"], first: 100) { nodes { data } } }"""
 REHABILITATED = """{ events(types: ["customer.rehabilitated"], first: 100) { nodes { data } } }"""
 
 
@@ -95,6 +96,13 @@ async def test_a_debtor_pays_part_of_a_debt_by_sandbox_card(
     [payment] = account["payments"]
     assert payment["channel"] == "PORTAL" and payment["status"] == "SUCCEEDED"
     assert "749.50 SEK" in (await debtor.open(url)).text
+    [started] = [
+        n["data"]
+        for n in (await agency.data(STARTED))["events"]["nodes"]
+        if n["data"]["paymentId"] == payment["id"]
+    ]
+    assert started["amount"] == {"amountMinor": 25050, "currency": "SEK"}
+    assert (await creditor.data(STARTED))["events"]["nodes"] == []  # the issuer's alone
 
 
 async def test_paying_all_closes_the_debt_paid_and_rehabilitates_the_customer(

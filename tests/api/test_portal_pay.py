@@ -12,7 +12,7 @@ import pytest
 from starlette.applications import Starlette
 
 from hub.auth.scopes import OrganizationKind
-from hub.domain.portal_payment import SandboxProvider
+from hub.domain.portal_payment import ProviderEvent, ProviderEventKind, SandboxProvider
 from hub.services import organizations as organization_service
 from hub.services.portal_payments import apply_provider_event
 from tests.api.test_portal_pages import Debtor, csrf_of, latest_code, link_for
@@ -235,11 +235,39 @@ async def test_a_live_organization_gets_no_sandbox_pay_form(
     routed: tuple[Caller, Caller], debtor: Debtor
 ) -> None:
     creditor, agency = routed
-    account_id = (await place(creditor))["account"]["id"]
+    placed = (await place(creditor))["account"]
+    account_id = placed["id"]
     url = await signed_in(debtor, agency, account_id)
     overview = await debtor.open(url)
-    assert account_id not in overview.text or "/pay" not in overview.text
+    assert placed["reference"] in overview.text  # the debt is shown, without a pay form
+    assert 'name="attempt"' not in overview.text and "Card number" not in overview.text
     fields = {"account": account_id, "attempt": "1.x.y", "amount": "10", "card": SUCCEEDS}
     refused = await debtor.post(f"{url}/pay", csrf_of(overview), **fields)
     assert refused.status_code == 403  # the attempt is not one the hub made
     assert (await account_of(agency, account_id))["payments"] == []
+
+
+async def test_a_reversal_from_the_provider_puts_the_amount_back_once(
+    sandbox: tuple[Caller, Caller], debtor: Debtor, backend: Backend
+) -> None:
+    creditor, agency = sandbox
+    account_id = (await place(creditor))["account"]["id"]
+    url = await signed_in(debtor, agency, account_id)
+    paid = await pay(debtor, url, account_id, "300")
+    payment_id = paid.headers["location"].rsplit("/", 1)[1]
+    refund = ProviderEvent(
+        "evt_refund_1",
+        ProviderEventKind.REVERSED,
+        payment_id,
+        account_id,
+        agency.organization_id,
+        "refunded",
+    )
+    assert await apply_provider_event(backend.services, refund) is True
+    assert await apply_provider_event(backend.services, refund) is False
+    late_decline = SandboxProvider().confirm(payment_id, account_id, agency.organization_id)
+    assert await apply_provider_event(backend.services, late_decline) is False
+    account = await account_of(agency, account_id)
+    assert account["balance"]["amountMinor"] == 100000
+    assert [p["status"] for p in account["payments"]] == ["REVERSED"]
+    assert "Payment reversed" in (await debtor.open(paid.headers["location"])).text

@@ -157,6 +157,8 @@ def _message(code: str, message: str) -> str:
         return "That is more than you owe, counting payments still being processed."
     if code == "PAYMENTS_UNAVAILABLE":
         return "Paying here is not available yet."
+    if code == "IDEMPOTENCY_KEY_REUSED":
+        return "This form was already sent with other details. Check your payments, then try again."
     if code in {"ACCOUNT_CLOSED", "CONCURRENT_CHANGE"}:
         return "This debt cannot be paid just now. Reload the page and try again."
     return message

@@ -167,6 +167,8 @@ async def test_the_same_form_sent_twice_pays_once(
     first = await debtor.post(f"{url}/pay", csrf_of_text(page), **fields)
     second = await debtor.post(f"{url}/pay", csrf_of_text(page), **fields)
     assert first.headers["location"] == second.headers["location"]
+    changed = await debtor.post(f"{url}/pay", csrf_of_text(page), **{**fields, "amount": "50"})
+    assert changed.status_code == 400 and "already sent" in changed.text
     account = await account_of(agency, account_id)
     assert account["balance"]["amountMinor"] == 90000 and len(account["payments"]) == 1
 

@@ -138,13 +138,14 @@ async def setup(ctx: ServiceContext, http: httpx.AsyncClient, n_payers: int) -> 
 
 async def overview_vs_graphql(
     http: httpx.AsyncClient, five: Debtor, auth: dict[str, str], reference: str, n: int
-) -> tuple[list[float], list[float]]:
-    page_ms, gql_ms = [], []
+) -> tuple[list[float], list[float], int]:
+    page_ms, gql_ms, weight = [], [], 0
     for i in range(n + 20):
         began = time.perf_counter()
         page = await http.get(five.url, headers={"Cookie": five.cookies})
         page_time = (time.perf_counter() - began) * 1000
         assert page.status_code == 200 and page.text.count('name="account"') == 5, page.text[:500]
+        weight = len(page.content)
         began = time.perf_counter()
         answer = await http.post(
             "/graphql", json={"query": ACCOUNT, "variables": {"r": reference}}, headers=auth
@@ -154,7 +155,7 @@ async def overview_vs_graphql(
         if i >= 20:  # warm-up
             page_ms.append(page_time)
             gql_ms.append(gql_time)
-    return page_ms, gql_ms
+    return page_ms, gql_ms, weight
 
 
 async def pay_once(http: httpx.AsyncClient, debtor: Debtor) -> list[int]:
@@ -210,13 +211,14 @@ async def measure(url: str, tmp: Path, processes: list[Any], args: argparse.Name
         async with httpx.AsyncClient(base_url=hub.base_url, timeout=120, limits=limits) as http:
             ready = await setup(ctx, http, args.debtors)
             print("portal benchmark on PostgreSQL")
-            page_ms, gql_ms = await overview_vs_graphql(
+            page_ms, gql_ms, weight = await overview_vs_graphql(
                 http, ready["five"], ready["agency_auth"], ready["one_reference"], args.n
             )
             ratio = statistics.median(page_ms) / statistics.median(gql_ms)
             print(
                 f"(a) overview page, 5 debts: p50 {statistics.median(page_ms):.2f} ms, "
-                f"p95 {percentile(page_ms, 0.95):.2f} ms (n={len(page_ms)})"
+                f"p95 {percentile(page_ms, 0.95):.2f} ms (n={len(page_ms)}), "
+                f"{weight} bytes of HTML"
             )
             print(
                 f"    account(reference:) GraphQL: p50 {statistics.median(gql_ms):.2f} ms, "

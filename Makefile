@@ -50,6 +50,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/sync.py
 	$(BIN)/python bench/sdk.py
 	$(BIN)/python bench/auth_guessing.py
+	$(BIN)/python bench/portal.py
 
 schema: $(VENV)/.installed
 	$(BIN)/evenly-hub schema export > schema/schema.graphql

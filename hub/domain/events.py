@@ -44,6 +44,7 @@ CUSTOMER_CONSENT_CHANGED = "customer.consent_changed"
 ENDPOINT_DISABLED = "endpoint.disabled"
 WEBHOOK_TEST = "webhook.test"
 PORTAL_CODE_REQUESTED = "portal.code_requested"
+PORTAL_PAYMENT_STARTED = "portal.payment_started"
 
 EVENT_TYPES: dict[str, str] = {
     ACCOUNT_PLACED: "A creditor placed an account in collection.",
@@ -71,11 +72,14 @@ EVENT_TYPES: dict[str, str] = {
     ENDPOINT_DISABLED: "The hub disabled one of your webhook endpoints (410, or failing too long).",
     WEBHOOK_TEST: "A test delivery you asked for with sendTestWebhook (to that endpoint only).",
     PORTAL_CODE_REQUESTED: "A debtor asked for a portal code: deliver it (issuer of the link only).",
+    PORTAL_PAYMENT_STARTED: "A debtor started a payment in the portal (issuer of the link only).",
 }
 
 #: Types about an organization itself (no account, no ``data.account``); the rest are
 #: about one account and carry its snapshot.
-ORGANIZATION_EVENT_TYPES = frozenset({ENDPOINT_DISABLED, WEBHOOK_TEST, PORTAL_CODE_REQUESTED})
+ORGANIZATION_EVENT_TYPES = frozenset(
+    {ENDPOINT_DISABLED, WEBHOOK_TEST, PORTAL_CODE_REQUESTED, PORTAL_PAYMENT_STARTED}
+)
 
 
 # --- what the domain records: typed events, published under the types above ----------------

@@ -251,3 +251,20 @@ def portal_code_requested_row(
     return organization_event_row(
         E.PORTAL_CODE_REQUESTED, link.issuer_id, link.issuer_id == link.agency_id, now, data
     )
+
+
+def portal_payment_started_row(
+    link: PortalLink, account_id: str, payment_id: str, amount: Money, now: dt.datetime
+) -> Json:
+    """``portal.payment_started``, for the link's issuer alone: an engagement event (when
+    its customer acts); the payment itself follows as ``payment.pending`` and its outcome."""
+    data = {
+        "portalLinkId": link.id,
+        "customerId": link.customer_id,
+        "accountId": account_id,
+        "paymentId": payment_id,
+        "amount": {"amountMinor": amount.amount_minor, "currency": amount.currency},
+    }
+    return organization_event_row(
+        E.PORTAL_PAYMENT_STARTED, link.issuer_id, link.issuer_id == link.agency_id, now, data
+    )

@@ -27,6 +27,7 @@ from hub.domain.payloads import (
     account_event_rows,
     organization_event_row,
     portal_code_requested_row,
+    portal_payment_started_row,
 )
 from hub.domain.payment import Payment
 from hub.domain.payment_plan import Cadence, Installment, PaymentPlan, PlanStatus
@@ -264,9 +265,8 @@ _ACCOUNT_SAMPLES: dict[str, tuple[AccountStatus, _Build]] = {
 }
 
 
-#: The ``data`` of each organization event type's sample, given the endpoint.
-def _portal_code(endpoint_id: str, now: dt.datetime) -> Json:
-    """A code asked for on a sample link (of no stored account), as the portal publishes it."""
+def _sample_link(now: dt.datetime) -> PortalLink:
+    """A sample link (of no stored account) for the portal's samples."""
     link = PortalLink(
         id=new_id("plk"),
         issuer_id=new_id("org"),
@@ -280,10 +280,25 @@ def _portal_code(endpoint_id: str, now: dt.datetime) -> Json:
         last_used_at=None,
         revoked_at=None,
     )
+    return link
+
+
+def _portal_code(_endpoint_id: str, now: dt.datetime) -> Json:
+    """A code asked for on a sample link, as the portal publishes it."""
+    link = _sample_link(now)
     data: Json = portal_code_requested_row(link, "123456", now + CODE_LIFETIME, now)["data"]
     return data
 
 
+def _portal_payment(_endpoint_id: str, now: dt.datetime) -> Json:
+    """A payment started on a sample link (no payment is made)."""
+    link = _sample_link(now)
+    row = portal_payment_started_row(link, link.account_id, new_id("pay"), Money(25000, "SEK"), now)
+    data: Json = row["data"]
+    return data
+
+
+#: The ``data`` of each organization event type's sample, given the endpoint.
 _ORGANIZATION_SAMPLES: dict[str, Callable[[str, dt.datetime], Json]] = {
     E.ENDPOINT_DISABLED: lambda endpoint_id, _: {
         "endpointId": endpoint_id,
@@ -294,6 +309,7 @@ _ORGANIZATION_SAMPLES: dict[str, Callable[[str, dt.datetime], Json]] = {
         "message": "This is a test delivery from Evenly.",
     },
     E.PORTAL_CODE_REQUESTED: _portal_code,
+    E.PORTAL_PAYMENT_STARTED: _portal_payment,
 }
 
 #: Every type a sample can be made of: every type the hub publishes.

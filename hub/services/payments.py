@@ -56,7 +56,9 @@ async def record_payment(
     """A payment for the account. A pending one holds its amount (no overpayment can slip
     past it) until ``settle_payment``; a received one lowers the balance at once, and one
     that clears it closes the account PAID. A creditor's payment is CREDITOR_DIRECT."""
-    if principal.kind is OrganizationKind.CREDITOR:
+    # A creditor's payment is its own report (CREDITOR_DIRECT), unless its debtor paid in
+    # the portal of a link the creditor issued.
+    if principal.kind is OrganizationKind.CREDITOR and channel is not PaymentChannel.PORTAL:
         channel = PaymentChannel.CREDITOR_DIRECT
     elif channel is PaymentChannel.CREDITOR_DIRECT:
         raise DomainError.of(

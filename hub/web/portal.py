@@ -29,6 +29,7 @@ from hub.services import portal_plan
 from hub.services.context import ServiceContext
 from hub.services.portal_overview import overview
 from hub.web.plan import PlanPages
+from hub.web.portal_pay import PortalPay
 from hub.web.security import is_secure, secured
 
 _HERE = Path(__file__).parent
@@ -76,6 +77,7 @@ class Portal:
             extensions=["jinja2.ext.i18n"],
         )
         self.templates.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+        self.pay = PortalPay(self)
 
     def routes(self) -> list[BaseRoute]:
         return [
@@ -85,6 +87,7 @@ class Portal:
             Route("/p/{token}/verify", self.verify, methods=["POST"]),
             Route("/p/{token}/signout", self.sign_out, methods=["POST"]),
             *PlanPages(self).routes(),
+            *self.pay.routes(),
             Mount("/portal/static", StaticFiles(directory=_HERE / "static"), name="portal"),
         ]
 
@@ -97,8 +100,15 @@ class Portal:
             return self._render(request, "start.html", "Check it is you")
         debts = await overview(self.services, link)
         plans = await portal_plan.choices(self.services, link)
+        paying = await self.pay.overview_values(link, debts)
         return self._render(
-            request, "overview.html", "Your debts", debts=debts, steps=STEPS, plans=plans
+            request,
+            "overview.html",
+            "Your debts",
+            debts=debts,
+            steps=STEPS,
+            plans=plans,
+            **paying,
         )
 
     async def code_form(self, request: Request) -> Response:

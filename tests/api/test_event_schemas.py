@@ -28,7 +28,11 @@ from hub.domain.events import (
     EVENT_TYPES,
     ORGANIZATION_EVENT_TYPES,
     PORTAL_CODE_REQUESTED,
+    PORTAL_PAYMENT_STARTED,
 )
+from hub.domain.ids import new_id
+from hub.domain.money import Money
+from hub.domain.payloads import portal_payment_started_row
 from hub.services import portal as portal_service
 from hub.services import portal_access
 from hub.services.maintenance import sweep
@@ -318,9 +322,17 @@ async def test_every_event_on_the_feed_validates_as_a_webhook_body(
         backend.services, principal_of(agency.organization_id, agency.kind), ids["kept"]
     )
     await portal_access.request_code(backend.services, issued.token)
+    # portal.payment_started likewise; the sandbox provider pays for sandbox organizations
+    # only (tests/api/test_portal_pay.py), so it is written the way the portal writes it.
+    started = portal_payment_started_row(
+        issued.link, ids["kept"], new_id("pay"), Money(100, "SEK"), dt.datetime.now(dt.UTC)
+    )
+    async with backend.services.store.transaction() as uow:
+        await uow.events.append([started])
+    portal_only = {PORTAL_CODE_REQUESTED, PORTAL_PAYMENT_STARTED}
 
     events = await feed(creditor)
-    assert {e["type"] for e in events} == set(EVENT_TYPES) - {PORTAL_CODE_REQUESTED}
+    assert {e["type"] for e in events} == set(EVENT_TYPES) - portal_only
     for event in events:
         body = json.loads(as_webhook_body(event))
         assert problems(body) == [], (event["type"], event["data"])
@@ -357,7 +369,9 @@ async def test_every_event_on_the_feed_validates_as_a_webhook_body(
     [code_requested] = [e for e in agency_feed if e["type"] == PORTAL_CODE_REQUESTED]
     assert problems(json.loads(as_webhook_body(code_requested))) == []
     assert code_requested["data"]["portalLinkId"] == issued.link.id
-    agency_feed = [e for e in agency_feed if e["type"] != PORTAL_CODE_REQUESTED]
+    [payment_started] = [e for e in agency_feed if e["type"] == PORTAL_PAYMENT_STARTED]
+    assert problems(json.loads(as_webhook_body(payment_started))) == []
+    agency_feed = [e for e in agency_feed if e["type"] not in portal_only]
     assert [e for e in agency_feed if e["data"]["account"]["id"] in ids.values()] == (
         account_events
     )

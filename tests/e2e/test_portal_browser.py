@@ -2,7 +2,8 @@
 
 At a 375 × 812 phone viewport and at desktop width, a debtor opens a link, asks for a code,
 types the code the agency received on its webhook endpoint (a real local receiver), and
-sees every open debt of theirs with that creditor. The pages may ask for nothing outside
+sees every open debt of theirs with that creditor, then pays part of one by sandbox card
+(after the form refused more than the balance). The pages may ask for nothing outside
 the hub, must report no Content-Security-Policy violation, and must fit the phone's width.
 Screenshots of each page go to ``build/screenshots/portal/`` for a reviewer to look at.
 """
@@ -215,6 +216,29 @@ async def test_a_debtor_opens_a_link_passes_the_code_and_sees_all_their_debts(
     await receiver.wait_for(
         lambda: any(json_of(r)["type"] == "payment_plan.created" for r in receiver.received)
     )
+    await page.goto(url)
+    await page.get_by_role("heading", name="Your debts").wait_for()
+    # Pay part of the first debt by sandbox card: too much first (the form says so), then 500.
+    debt = page.locator("section", has=page.get_by_role("heading", name=references[0]))
+    amount = debt.get_by_label("Amount to pay (SEK)")
+    assert await amount.input_value() == "1250.00"
+    await amount.fill("2000")
+    await debt.get_by_label("Card number").fill("4242 4242 4242 4242")
+    await debt.get_by_role("button", name="Pay").click()
+    await page.get_by_role("alert").wait_for()
+    assert "That is more than you owe." in await page.inner_text("main")
+    await shoot(page, viewport, "8-pay-error")
+    assert await fits(page, size["width"])
+    await page.get_by_label("Amount to pay (SEK)").fill("500")
+    await page.get_by_label("Card number").fill("4242 4242 4242 4242")
+    await page.get_by_role("button", name="Pay").click()
+    await page.get_by_role("heading", name="Thank you: payment received").wait_for()
+    assert "500.00 SEK" in await page.inner_text("main")
+    await shoot(page, viewport, "9-paid")
+    assert await fits(page, size["width"])
+    await page.get_by_role("link", name="Back to your debts").click()
+    await page.get_by_role("heading", name="Your debts").wait_for()
+    assert "750.00 SEK" in await page.inner_text("main")
 
     assert foreign == []
     assert await page.evaluate("window.cspViolations") == []

@@ -1,0 +1,164 @@
+"""The portal's pay pages: the pay form on each debt, the form posted, and the confirmation.
+
+A debt that is not the link's (another customer's id posted, a closed debt) gets one plain
+refusal that says nothing about it. A form error (amount, card) shows the form again with
+the error beside its field. The card number is used for the one request and never shown
+back, stored or logged.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from jinja2 import Environment
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from hub.auth.ratelimit import RateLimiter
+from hub.domain.errors import DomainError
+from hub.domain.portal import PortalLink
+from hub.domain.portal_overview import Debt, NextStep
+from hub.domain.portal_payment import PaymentProvider, SandboxProvider, amount_input
+from hub.services import portal_access as access
+from hub.services import portal_payments as paying
+from hub.services.context import ServiceContext
+from hub.services.portal_overview import overview
+from hub.web.security import secured
+
+
+class Portal(Protocol):
+    """What the pay pages use of the portal's pages (``hub.web.portal.Portal``)."""
+
+    services: ServiceContext
+    templates: Environment
+
+    async def _refused(self, request: Request, bucket: RateLimiter | None) -> Response | None: ...
+
+    def _render(self, request: Request, template: str, title: str, **values: Any) -> Response: ...
+
+    def _problem(self, request: Request, status: int, title: str, message: str) -> Response: ...
+
+
+_FIELDS = ("account", "amount", "card", "attempt")
+_WAITING = {NextStep.WAIT_DISPUTE, NextStep.WAIT_HOLD}
+
+
+class PortalPay:
+    """Paying a debt from the portal through a ``PaymentProvider``."""
+
+    def __init__(self, portal: Portal, provider: PaymentProvider | None = None) -> None:
+        self.portal = portal
+        self.services = portal.services
+        self.provider: PaymentProvider = provider or SandboxProvider()
+        portal.templates.globals["amount_input"] = amount_input
+
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/p/{token}/pay", self.pay, methods=["POST"]),
+            Route("/p/{token}/payments/{payment_id}", self.confirmation, methods=["GET"]),
+        ]
+
+    async def overview_values(self, link: PortalLink, debts: Sequence[Debt]) -> dict[str, Any]:
+        """What the overview's pay forms need: which debts take payments, and an attempt."""
+        collector = link.agency_id or link.creditor_id
+        serves = await paying.provider_serves(self.services, self.provider, collector)
+        payable = {d.account_id for d in debts if serves and d.next_step not in _WAITING}
+        return {
+            "payable": payable,
+            "attempt": paying.new_attempt(self.services, link) if payable else "",
+            "asks_for_card": self.provider.asks_for_card,
+        }
+
+    async def _link(self, request: Request) -> PortalLink | None:
+        token = request.path_params["token"]
+        cookie = request.cookies.get("evenly_portal")
+        return await access.session_link(self.services, token, cookie)
+
+    async def pay(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        form = await request.form(max_fields=len(_FIELDS) + 1)  # kept for ``_refused``
+        refused = await self.portal._refused(request, None)
+        if refused is not None:
+            return refused
+        link = await self._link(request)
+        if link is None:
+            return secured(request, RedirectResponse(f"/p/{token}", status_code=303))
+        typed = {name: form.get(name) for name in _FIELDS}
+        values = {k: v if isinstance(v, str) else "" for k, v in typed.items()}
+        try:
+            started = await paying.start_payment(
+                self.services,
+                link,
+                self.provider,
+                account_id=values["account"],
+                amount=values["amount"],
+                card=values["card"],
+                attempt=values["attempt"],
+                return_url=f"{request.base_url}p/{token}",
+            )
+        except DomainError as error:
+            return await self._refusal(request, link, values, error)
+        if started.redirect_url is not None:
+            return secured(request, RedirectResponse(started.redirect_url, status_code=303))
+        location = f"/p/{token}/payments/{started.payment.id}"
+        return secured(request, RedirectResponse(location, status_code=303))
+
+    async def _refusal(
+        self, request: Request, link: PortalLink, values: dict[str, str], error: DomainError
+    ) -> Response:
+        problem = error.problems[0]
+        field_ = problem.field[0] if problem.field else ""
+        if problem.code == "NOT_FOUND":
+            return self.portal._problem(
+                request, 404, "Not available", "This debt cannot be paid here."
+            )
+        if problem.code == "PORTAL_FORM_EXPIRED":
+            return self.portal._problem(
+                request, 403, "Please try again", "This form has expired. Go back and reload."
+            )
+        if field_ not in {"amount", "card"}:
+            field_, message = "amount", _message(problem.code, problem.message)
+        else:
+            message = _message(problem.code, problem.message)
+        debt = await self._debt(link, values["account"])
+        response = self.portal._render(
+            request,
+            "pay.html",
+            "Pay",
+            debt=debt,
+            errors={field_: message},
+            amount=values["amount"],
+            attempt=paying.new_attempt(self.services, link),
+            asks_for_card=self.provider.asks_for_card,
+        )
+        response.status_code = 400
+        return response
+
+    async def _debt(self, link: PortalLink, account_id: str) -> Debt | None:
+        debts = await overview(self.services, link)
+        return next((d for d in debts if d.account_id == account_id), None)
+
+    async def confirmation(self, request: Request) -> Response:
+        token = request.path_params["token"]
+        link = await self._link(request)
+        if link is None:
+            return secured(request, RedirectResponse(f"/p/{token}", status_code=303))
+        payment = await paying.link_payment(self.services, link, request.path_params["payment_id"])
+        if payment is None:
+            return self.portal._problem(request, 404, "Not available", "There is no such payment.")
+        return self.portal._render(request, "pay_done.html", "Payment", payment=payment)
+
+
+def _message(code: str, message: str) -> str:
+    """What the form says for a refusal from the account's rules."""
+    if code == "OVERPAYMENT":
+        return "That is more than you owe, counting payments still being processed."
+    if code == "PAYMENTS_UNAVAILABLE":
+        return "Paying here is not available yet."
+    if code == "IDEMPOTENCY_KEY_REUSED":
+        return "This form was already sent with other details. Check your payments, then try again."
+    if code in {"ACCOUNT_CLOSED", "CONCURRENT_CHANGE"}:
+        return "This debt cannot be paid just now. Reload the page and try again."
+    return message

@@ -131,6 +131,7 @@ class SandboxQuery:
             SandboxScenario(name=s.name, description=s.description, events=list(s.events))
             for s in scenarios().values()
         ]
+
     @strawberry.mutation(
         description=(
             "Sandbox agencies only: take an account you collect to `to` through the moves "

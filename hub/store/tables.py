@@ -469,6 +469,8 @@ class SandboxStep(SQLModel, table=True):
     claimed_at: dt.datetime | None = timestamp(nullable=True)
 
     __table_args__ = (sa.Index("ix_sandbox_steps_due", "claimed_at", "due_at"),)
+
+
 class PortalPlanOffer(SQLModel, table=True):
     """An agency's terms for self-service plans (``hub.domain.plan_offers``); ``creditor_id``
     is empty for the offer covering all its creditors."""

@@ -86,6 +86,8 @@ class UnitOfWork(Session):
     @cached_property
     def sandbox_steps(self) -> SandboxSteps:
         return SandboxSteps(self)
+
+    @cached_property
     def plan_offers(self) -> PlanOfferStore:
         return PlanOfferStore(self)
 

@@ -106,32 +106,6 @@ class SandboxMutation:
             event_id=strawberry.ID(event_id) if event_id is not None else None, user_errors=errors
         )
 
-
-@strawberry.type(description="A scenario of the simulated sandbox agency.")
-class SandboxScenario:
-    name: str = strawberry.field(
-        description="Its name, for `metadata.sandboxScenario` or an email tag `name+<it>@…`."
-    )
-    description: str = strawberry.field(description="What the simulated customer does.")
-    events: list[str] = strawberry.field(
-        description="The event types it produces on the creditor's feed, in order."
-    )
-
-
-@strawberry.type(description="Sandbox reads.")
-class SandboxQuery:
-    @strawberry.field(
-        description=(
-            "The scenarios the simulated sandbox agency plays (`hub/sandbox_scenarios/`), "
-            "by name, with the events each produces."
-        )
-    )
-    async def sandbox_scenarios(self) -> list[SandboxScenario]:
-        return [
-            SandboxScenario(name=s.name, description=s.description, events=list(s.events))
-            for s in scenarios().values()
-        ]
-
     @strawberry.mutation(
         description=(
             "Sandbox agencies only: take an account you collect to `to` through the moves "
@@ -173,3 +147,29 @@ class SandboxQuery:
             message=message,
             user_errors=errors,
         )
+
+
+@strawberry.type(description="A scenario of the simulated sandbox agency.")
+class SandboxScenario:
+    name: str = strawberry.field(
+        description="Its name, for `metadata.sandboxScenario` or an email tag `name+<it>@…`."
+    )
+    description: str = strawberry.field(description="What the simulated customer does.")
+    events: list[str] = strawberry.field(
+        description="The event types it produces on the creditor's feed, in order."
+    )
+
+
+@strawberry.type(description="Sandbox reads.")
+class SandboxQuery:
+    @strawberry.field(
+        description=(
+            "The scenarios the simulated sandbox agency plays (`hub/sandbox_scenarios/`), "
+            "by name, with the events each produces."
+        )
+    )
+    async def sandbox_scenarios(self) -> list[SandboxScenario]:
+        return [
+            SandboxScenario(name=s.name, description=s.description, events=list(s.events))
+            for s in scenarios().values()
+        ]

@@ -7,6 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from hub.store.columns import BigIntPK, JSONType, NullableJSONType, UTCDateTime, timestamp
+from hub.store.portal_tables import portal_links, portal_plan_offers
 from hub.store.read_model_tables import (
     account_counts,
     account_facts,
@@ -22,6 +23,8 @@ __all__ = [
     "account_facts",
     "kpi_rollups",
     "payment_totals",
+    "portal_links",
+    "portal_plan_offers",
 ]
 
 
@@ -429,29 +432,6 @@ class Rehabilitation(SQLModel, table=True):
     order_reference: str | None = Field(default=None, max_length=128)
 
 
-class PortalLink(SQLModel, table=True):
-    """A debtor portal link (``hub.domain.portal``): only a keyed hash of its token is kept."""
-
-    __tablename__ = "portal_links"
-
-    id: str = Field(primary_key=True, max_length=40)
-    token_hash: str = Field(unique=True, index=True, max_length=64)
-    issuer_id: str = Field(foreign_key="organizations.id", index=True, max_length=40)
-    creditor_id: str = Field(foreign_key="organizations.id", max_length=40)
-    agency_id: str | None = Field(default=None, foreign_key="organizations.id", max_length=40)
-    customer_id: str = Field(foreign_key="customers.id", index=True, max_length=40)
-    account_id: str = Field(foreign_key="accounts.id", max_length=40)
-    locale: str | None = Field(default=None, max_length=35)
-    created_at: dt.datetime = timestamp()
-    expires_at: dt.datetime = timestamp()
-    last_used_at: dt.datetime | None = timestamp(nullable=True)
-    revoked_at: dt.datetime | None = timestamp(nullable=True)
-    #: The pending one-time code (``hub.domain.portal_code``): a keyed hash, until when, tries.
-    code_hash: str | None = Field(default=None, max_length=64)
-    code_expires_at: dt.datetime | None = timestamp(nullable=True)
-    code_tries: int = Field(default=0)
-
-
 class SandboxStep(SQLModel, table=True):
     """A pending step of the simulated sandbox agency (``hub.domain.sandbox_scenarios``) for
     one account: claimed once (``claimed_at``) by the runner when ``due_at`` has passed."""
@@ -469,22 +449,6 @@ class SandboxStep(SQLModel, table=True):
     claimed_at: dt.datetime | None = timestamp(nullable=True)
 
     __table_args__ = (sa.Index("ix_sandbox_steps_due", "claimed_at", "due_at"),)
-
-
-class PortalPlanOffer(SQLModel, table=True):
-    """An agency's terms for self-service plans (``hub.domain.plan_offers``); ``creditor_id``
-    is empty for the offer covering all its creditors."""
-
-    __tablename__ = "portal_plan_offers"
-
-    agency_id: str = Field(primary_key=True, foreign_key="organizations.id", max_length=40)
-    creditor_id: str = Field(primary_key=True, max_length=40)
-    cadences: str = Field(max_length=64)
-    minimum_minor: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger()))
-    minimum_currency: str | None = Field(default=None, max_length=3)
-    max_installments: int | None = Field(default=None)
-    max_days: int | None = Field(default=None)
-    updated_at: dt.datetime = timestamp()
 
 
 metadata = SQLModel.metadata
@@ -506,6 +470,4 @@ payments = Payment.__table__  # type: ignore[attr-defined]
 disputes = Dispute.__table__  # type: ignore[attr-defined]
 holds = Hold.__table__  # type: ignore[attr-defined]
 rehabilitations = Rehabilitation.__table__  # type: ignore[attr-defined]
-portal_links = PortalLink.__table__  # type: ignore[attr-defined]
 sandbox_steps = SandboxStep.__table__  # type: ignore[attr-defined]
-portal_plan_offers = PortalPlanOffer.__table__  # type: ignore[attr-defined]

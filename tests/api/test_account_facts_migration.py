@@ -115,7 +115,7 @@ async def test_the_upgrade_builds_the_rollups_the_writes_keep(services: ServiceC
     def rebuild(connection: sa.Connection) -> None:
         config = alembic_config(services.db.engine.url.render_as_string(hide_password=False))
         config.attributes["connection"] = connection
-        command.downgrade(config, "0008")
+        command.downgrade(config, "0009")  # the revision before the rollups
         command.upgrade(config, "head")
 
     async with services.db.engine.begin() as conn:

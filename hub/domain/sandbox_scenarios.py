@@ -131,10 +131,12 @@ def unknown_scenario(name: str) -> DomainError:
     )
 
 
-def scenario_problems(metadata: Mapping[str, Any] | None) -> list[Problem]:
+def scenario_problems(metadata: object) -> list[Problem]:
     """A sandbox placement's ``UNKNOWN_SANDBOX_SCENARIO``, if it names one that is not known
     (on a live organization's placement the key is ordinary metadata, never read)."""
-    named = (metadata or {}).get(METADATA_KEY)
+    if not isinstance(metadata, Mapping):
+        return []  # metadata that is not an object is refused by the placement's own checks
+    named = metadata.get(METADATA_KEY)
     if named is None or (isinstance(named, str) and named in scenarios()):
         return []
     return list(unknown_scenario(str(named)).problems)
@@ -153,7 +155,7 @@ def choose_scenario(metadata: Mapping[str, Any] | None, email: str | None) -> Sc
     tag, else the default. A metadata name must be known; an email tag that is not a
     scenario's name is an ordinary address tag and ignored."""
     known = scenarios()
-    named = (metadata or {}).get(METADATA_KEY)
+    named = metadata.get(METADATA_KEY) if isinstance(metadata, Mapping) else None
     if named is not None:
         if not isinstance(named, str) or named not in known:
             raise unknown_scenario(str(named))

@@ -18,6 +18,7 @@ from hub.domain.sandbox_scenarios import (
     email_tag,
     parse_scenario,
     plan_steps,
+    scenario_problems,
     scenarios,
     step_clock,
 )
@@ -91,3 +92,15 @@ def test_steps_are_planned_at_compressed_wall_time_and_act_on_the_account_day() 
     assert planned[-1].due_at == placed + dt.timedelta(seconds=2.0 * planned[-1].step.day)
     assert all(a.due_at <= b.due_at for a, b in itertools.pairwise(planned))
     assert step_clock(placed, 9) == dt.datetime(2026, 1, 10, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize("metadata", [None, [1.5, False], "text", 3, {"other": 1}])
+def test_metadata_that_names_no_scenario_adds_no_problem(metadata: object) -> None:
+    # A list or a string is refused by the placement's own metadata check; reading a
+    # scenario from it must not fail.
+    assert scenario_problems(metadata) == []
+
+
+def test_an_unknown_scenario_is_refused_by_name() -> None:
+    [problem] = scenario_problems({"sandboxScenario": "pays_eventually"})
+    assert problem.code == "UNKNOWN_SANDBOX_SCENARIO"

@@ -90,7 +90,7 @@ from evenly._placement import (
     PlacementResult,
     placement_key,
 )
-from evenly._portal_models import IssuedPortalLink, PortalLink, PortalPlanOffers
+from evenly._portal_models import HelpContact, IssuedPortalLink, PortalLink, PortalPlanOffers
 from evenly._version import __version__
 from evenly.webhooks import WebhookEvent, WebhookVerificationError
 
@@ -130,6 +130,7 @@ __all__ = [
     "HoldResult",
     "Installment",
     "InvalidRequestError",
+    "HelpContact",
     "IssuedPortalLink",
     "Money",
     "NewAccount",

@@ -26,16 +26,16 @@ from hub.domain.events import (
     ACCOUNT_ASSIGNED,
     ACCOUNT_BALANCE_ADJUSTED,
     EVENT_TYPES,
-    ORGANIZATION_EVENT_TYPES,
     HOLD_REQUESTED,
+    ORGANIZATION_EVENT_TYPES,
     PORTAL_CODE_REQUESTED,
     PORTAL_PAYMENT_STARTED,
     PORTAL_VISITED,
 )
 from hub.domain.ids import new_id
 from hub.domain.money import Money
-from hub.domain.vocabulary import ContactChannel, HoldReason
 from hub.domain.payloads import portal_payment_started_row
+from hub.domain.vocabulary import ContactChannel, HoldReason
 from hub.services import portal as portal_service
 from hub.services import portal_access, portal_prefs
 from hub.services.maintenance import sweep
@@ -334,9 +334,7 @@ async def test_every_event_on_the_feed_validates_as_a_webhook_body(
         await uow.events.append([started])
     # portal.visited and hold.requested likewise, the way the portal's pages make them.
     await portal_prefs.record_visit(backend.services, issued.token, ContactChannel.SMS)
-    await portal_prefs.request_hold(
-        backend.services, issued.link, ids["kept"], HoldReason.HARDSHIP
-    )
+    await portal_prefs.request_hold(backend.services, issued.link, ids["kept"], HoldReason.HARDSHIP)
     portal_only = {PORTAL_CODE_REQUESTED, PORTAL_PAYMENT_STARTED, PORTAL_VISITED, HOLD_REQUESTED}
 
     events = await feed(creditor)

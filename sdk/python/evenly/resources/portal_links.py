@@ -10,9 +10,9 @@ from evenly._models import Money
 from evenly._operations import (
     CREATE_PORTAL_LINK,
     HELP_CONTACT,
-    SET_HELP_CONTACT,
     PORTAL_PLAN_OFFERS,
     REVOKE_PORTAL_LINK,
+    SET_HELP_CONTACT,
     SET_PORTAL_PLAN_OFFERS,
 )
 from evenly._portal_models import HelpContact, IssuedPortalLink, PortalLink, PortalPlanOffers

@@ -40,5 +40,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("help_contacts")
-    with op.batch_alter_table("customers") as batch:
-        batch.drop_column("contact_hours")
+    # ALTER TABLE … DROP COLUMN on both backends (SQLite 3.35+): a batch would copy the
+    # table, which the accounts' foreign keys refuse.
+    op.drop_column("customers", "contact_hours")

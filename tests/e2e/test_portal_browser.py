@@ -51,6 +51,8 @@ ACKNOWLEDGE = """mutation($id: ID!) { acknowledgePlacement(input: {accountId: $i
 PLAN = """query($id: ID!) { account(id: $id) { status paymentPlan { cadence
   installments { dueDate amount { amountMinor } } } } }"""
 FEED = """query($types: [String!]) { events(types: $types, first: 100) { nodes { type data } } }"""
+HELP = """mutation { setHelpContact(input: {email: "help@agency.example", phone: "+46 8 123 456 78",
+  hours: "Mon-Fri 9:00-17:00"}) { helpContact { phone } userErrors { code message } } }"""
 CUSTOMER = """query($id: ID!) { account(id: $id) { status customer { optedOutChannels
   contactHours { start end } } } }"""
 
@@ -134,6 +136,7 @@ async def test_a_debtor_opens_a_link_passes_the_code_and_sees_all_their_debts(
     creditor = Organization(hub, credentials["creditor"])
     agency = Organization(hub, credentials["agency"])
     agency.data(ENDPOINT, {"url": receiver.url})
+    agency.data(HELP, {})
     customer = f"C-{uuid.uuid4().hex[:8]}"
     references = []
     for amount in (125000, 40000):
@@ -267,6 +270,8 @@ async def choose_channels_and_dispute(
     width = VIEWPORTS[viewport]["width"]
     visits = agency.read(FEED, {"types": ["portal.visited"]})["events"]["nodes"]
     assert [v["data"]["channel"] for v in visits][-1:] == ["SMS"]
+    help_ = page.locator("footer.help")
+    assert "+46 8 123 456 78" in await help_.inner_text()  # the agency's, on every page
     await page.get_by_role("link", name="Choose how and when we contact you").click()
     await page.get_by_role("heading", name="How we contact you").wait_for()
     await page.get_by_label("Phone call").uncheck()

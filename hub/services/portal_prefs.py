@@ -170,9 +170,9 @@ async def help_for(ctx: ServiceContext, token: str, session: str | None) -> Help
         return None
     now = ctx.clock()
     async with ctx.store.read() as uow:
-        link = await uow.portal_links.by_token(token)
-        if link is None or not link.usable_at(now):
-            return None
-        contact = await uow.help_contacts.of(link.issuer_id)
+        found_link = await uow.portal_links.with_help(token)
+    if found_link is None or not found_link[0].usable_at(now):
+        return None
+    link, contact = found_link
     found = await ctx.organizations.get_many([link.issuer_id])
     return Help(found[link.issuer_id].name, contact)

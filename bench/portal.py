@@ -55,6 +55,7 @@ from placement import (
 from hub.auth.scopes import OrganizationKind
 from hub.services import organizations as organization_service
 from hub.services import portal_access as access
+from hub.services import portal_prefs
 from hub.services.context import ServiceContext
 from hub.services.portal import create_portal_link
 from hub.services.portal_payments import collector_principal
@@ -68,13 +69,17 @@ _FIELD = re.compile(r'name="(csrf|account|attempt)" value="([^"]+)"')
 
 
 class Debtor:
-    """A debtor's cookies on one link: a session (past the code) and a form secret."""
+    """A debtor's cookies on one link: a session (past the code), a form secret, and the
+    mark of a visit already counted (a browser keeps it for the visit)."""
 
     def __init__(self, ctx: ServiceContext, token: str, link: Any, account_id: str) -> None:
         self.url = f"/p/{token}"
         self.account_id = account_id
         secret = access.new_form_secret()
-        self.cookies = f"evenly_portal={access.new_session(ctx, link)}; evenly_form={secret}"
+        self.cookies = (
+            f"evenly_portal={access.new_session(ctx, link)}; evenly_form={secret}; "
+            f"evenly_visit={portal_prefs.visit_mark(ctx, token)}"
+        )
 
 
 async def setup(ctx: ServiceContext, http: httpx.AsyncClient, n_payers: int) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from hub.api.contacts import ContactMutation
 from hub.api.context import request_context, run_write
 from hub.api.disputes import DisputeMutation
 from hub.api.errors import UserError, UserWarning, user_errors, user_warnings
+from hub.api.help_contact import HelpContactMutation
 from hub.api.holds import HoldMutation
 from hub.api.inputs import (
     AdjustBalanceInput,
@@ -105,6 +106,7 @@ class Mutation(
     SandboxMutation,
     PortalMutation,
     PlanOfferMutation,
+    HelpContactMutation,
 ):
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."

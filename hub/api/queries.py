@@ -11,6 +11,7 @@ from strawberry.types import Info
 from hub.api.compliance import ComplianceQuery
 from hub.api.context import RequestContext, request_context
 from hub.api.errors import ApiError
+from hub.api.help_contact import HelpContactQuery
 from hub.api.inputs import AccountFilter
 from hub.api.items import ContactAttempt, Dispute, Hold, Payment, PaymentPlan
 from hub.api.objects import Organization
@@ -112,6 +113,7 @@ class Query(
     WebhookQuery,
     SandboxQuery,
     PlanOfferQuery,
+    HelpContactQuery,
 ):
     @strawberry.field(
         description="Fetch any object by its global ID; null if it does not exist or is not yours."

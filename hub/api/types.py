@@ -44,6 +44,12 @@ _PII_HIDDEN = (
 )
 
 
+@strawberry.type(description="The hours of the day a customer wants to be contacted in.")
+class ContactHours:
+    start: str = strawberry.field(description="From this local time (`HH:MM`, inclusive).")
+    end: str = strawberry.field(description="Until this local time (`HH:MM`, exclusive).")
+
+
 @strawberry.type(
     description=(
         "The person who owes a debt, as the creditor knows them. PII (name, email, phone) is "
@@ -74,6 +80,10 @@ class Customer(Node):
     opted_out_channels: list[ContactChannel] = strawberry.field(
         description="Channels the customer refused; outbound contact on them is refused."
     )
+    contact_hours: ContactHours | None = strawberry.field(
+        default=None,
+        description="The hours the customer asked to be contacted in (in the portal); outbound contact outside them is refused (`HUB-CONTACT-HOURS`). Null: no preference.",
+    )
 
     @classmethod
     def from_record(cls, c: domain_customer.Customer) -> Customer:
@@ -88,6 +98,9 @@ class Customer(Node):
             language=c.language,
             timezone=c.timezone,
             opted_out_channels=list(c.opted_out_channels),
+            contact_hours=ContactHours(**c.contact_hours.json())
+            if c.contact_hours is not None
+            else None,
         )
 
 

@@ -23,6 +23,7 @@ from hub.domain.collection_state import (
 )
 from hub.domain.compliance import Decision
 from hub.domain.contact_attempt import ContactAttempt, RulePackRef
+from hub.domain.contact_hours import ContactHours
 from hub.domain.dispute import Dispute, DisputeStatus
 from hub.domain.errors import DomainError
 from hub.domain.hold import Hold, HoldStatus
@@ -373,9 +374,13 @@ class CollectionAccount(CollectionState):
     def note_consent(
         self,
         customer_id: str,
-        channel: ContactChannel,
-        granted: bool,
+        channel: ContactChannel | None,
+        granted: bool | None,
         opted_out: tuple[ContactChannel, ...],
+        contact_hours: ContactHours | None = None,
     ) -> None:
-        """The customer's consent changed: both sides hear of it on each open account."""
-        self.events.append(E.ConsentChanged(customer_id, channel, granted, opted_out))
+        """The customer's consent or contact hours changed: both sides hear of it on each
+        open account."""
+        self.events.append(
+            E.ConsentChanged(customer_id, channel, granted, opted_out, contact_hours)
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from hub.domain.contact_hours import ContactHours
 from hub.domain.vocabulary import ContactChannel
 
 
@@ -28,6 +29,8 @@ class Customer:
     updated_at: dt.datetime
     #: Whether the reader may see ``name``, ``email`` and ``phone`` (None when not).
     personal_data_visible: bool = True
+    #: The hours the customer asked to be contacted in (None: no preference).
+    contact_hours: ContactHours | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,3 +40,4 @@ class Debtor:
     timezone: str | None
     phone: str | None
     opted_out: frozenset[ContactChannel]
+    contact_hours: ContactHours | None = None

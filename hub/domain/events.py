@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hub.domain.contact_attempt import ContactAttempt
+from hub.domain.contact_hours import ContactHours
 from hub.domain.dispute import Dispute
 from hub.domain.hold import Hold
 from hub.domain.money import Money
@@ -45,6 +46,8 @@ ENDPOINT_DISABLED = "endpoint.disabled"
 WEBHOOK_TEST = "webhook.test"
 PORTAL_CODE_REQUESTED = "portal.code_requested"
 PORTAL_PAYMENT_STARTED = "portal.payment_started"
+PORTAL_VISITED = "portal.visited"
+HOLD_REQUESTED = "hold.requested"
 
 EVENT_TYPES: dict[str, str] = {
     ACCOUNT_PLACED: "A creditor placed an account in collection.",
@@ -68,17 +71,26 @@ EVENT_TYPES: dict[str, str] = {
     ACCOUNT_CLOSED: "The account closed: paid, settled, uncollectable or returned.",
     CUSTOMER_REHABILITATED: "The customer paid; a summary for winning them back (creditor only).",
     CUSTOMER_RETURNED: "The creditor recorded that a rehabilitated customer bought again.",
-    CUSTOMER_CONSENT_CHANGED: "The customer accepted or refused contact on a channel.",
+    CUSTOMER_CONSENT_CHANGED: "The customer changed their channels or preferred contact hours.",
     ENDPOINT_DISABLED: "The hub disabled one of your webhook endpoints (410, or failing too long).",
     WEBHOOK_TEST: "A test delivery you asked for with sendTestWebhook (to that endpoint only).",
     PORTAL_CODE_REQUESTED: "A debtor asked for a portal code: deliver it (issuer of the link only).",
     PORTAL_PAYMENT_STARTED: "A debtor started a payment in the portal (issuer of the link only).",
+    PORTAL_VISITED: "A debtor opened the portal: the hour and the channel the link came from.",
+    HOLD_REQUESTED: "A debtor asked in the portal for a hold (hardship): the collector acts on it.",
 }
 
 #: Types about an organization itself (no account, no ``data.account``); the rest are
 #: about one account and carry its snapshot.
 ORGANIZATION_EVENT_TYPES = frozenset(
-    {ENDPOINT_DISABLED, WEBHOOK_TEST, PORTAL_CODE_REQUESTED, PORTAL_PAYMENT_STARTED}
+    {
+        ENDPOINT_DISABLED,
+        WEBHOOK_TEST,
+        PORTAL_CODE_REQUESTED,
+        PORTAL_PAYMENT_STARTED,
+        PORTAL_VISITED,
+        HOLD_REQUESTED,
+    }
 )
 
 
@@ -177,10 +189,14 @@ class RehabilitationChanged:
 
 @dataclass(frozen=True, slots=True)
 class ConsentChanged:
+    """A channel accepted or refused (``channel``, ``granted``), or only the preferred
+    contact hours changed (both None); ``contact_hours`` are the customer's hours now."""
+
     customer_id: str
-    channel: ContactChannel
-    granted: bool
+    channel: ContactChannel | None
+    granted: bool | None
     opted_out: tuple[ContactChannel, ...]
+    contact_hours: ContactHours | None = None
     type: ClassVar[str] = CUSTOMER_CONSENT_CHANGED
 
 

@@ -171,11 +171,13 @@ def event_data(event: E.DomainEvent) -> Json:
         case E.RehabilitationChanged(rehabilitation=rehabilitation):
             return {"rehabilitation": rehabilitation_view(rehabilitation)}
         case E.ConsentChanged():
+            hours = event.contact_hours
             return {
                 "customerId": event.customer_id,
-                "channel": event.channel.value,
+                "channel": event.channel.value if event.channel is not None else None,
                 "granted": event.granted,
                 "optedOutChannels": [c.value for c in event.opted_out],
+                "contactHours": hours.json() if hours is not None else None,
             }
     raise TypeError(f"no payload for {event!r}")
 
@@ -267,4 +269,39 @@ def portal_payment_started_row(
     }
     return organization_event_row(
         E.PORTAL_PAYMENT_STARTED, link.issuer_id, link.issuer_id == link.agency_id, now, data
+    )
+
+
+def portal_visited_row(
+    link: PortalLink, channel: str | None, hour: int, timezone: str, now: dt.datetime
+) -> Json:
+    """``portal.visited``, for the link's issuer alone: a debtor opened the portal (once per
+    visit: a browser's first page of the link), at ``hour`` of their local day in
+    ``timezone``, from a link sent on ``channel`` (None: not said)."""
+    data = {
+        "portalLinkId": link.id,
+        "customerId": link.customer_id,
+        "accountId": link.account_id,
+        "channel": channel,
+        "localHour": hour,
+        "timezone": timezone,
+    }
+    return organization_event_row(
+        E.PORTAL_VISITED, link.issuer_id, link.issuer_id == link.agency_id, now, data
+    )
+
+
+def hold_requested_row(link: PortalLink, account: Account, reason: str, now: dt.datetime) -> Json:
+    """``hold.requested``, for the organization collecting ``account`` alone: the debtor
+    asked for a hold (``reason``, a ``HoldReason``) that it must decide on (``placeOnHold``
+    or not). Nothing the debtor wrote is in it."""
+    collector = account.agency_id or account.creditor_id
+    data = {
+        "portalLinkId": link.id,
+        "customerId": link.customer_id,
+        "accountId": account.id,
+        "reason": reason,
+    }
+    return organization_event_row(
+        E.HOLD_REQUESTED, collector, collector == account.agency_id, now, data
     )

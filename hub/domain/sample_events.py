@@ -17,6 +17,7 @@ from typing import Any
 from hub.domain import events as E
 from hub.domain.account import Account, AccountStatus, Product
 from hub.domain.contact_attempt import ContactAttempt
+from hub.domain.contact_hours import ContactHours
 from hub.domain.dispute import Dispute, DisputeStatus
 from hub.domain.errors import DomainError
 from hub.domain.hold import Hold, HoldStatus
@@ -25,9 +26,11 @@ from hub.domain.money import Money
 from hub.domain.payloads import (
     Json,
     account_event_rows,
+    hold_requested_row,
     organization_event_row,
     portal_code_requested_row,
     portal_payment_started_row,
+    portal_visited_row,
 )
 from hub.domain.payment import Payment
 from hub.domain.payment_plan import Cadence, Installment, PaymentPlan, PlanStatus
@@ -259,7 +262,11 @@ _ACCOUNT_SAMPLES: dict[str, tuple[AccountStatus, _Build]] = {
     E.CUSTOMER_CONSENT_CHANGED: (
         _S.IN_COLLECTION,
         lambda a, now: E.ConsentChanged(
-            a.customer_id, ContactChannel.SMS, False, (ContactChannel.SMS,)
+            a.customer_id,
+            ContactChannel.SMS,
+            False,
+            (ContactChannel.SMS,),
+            ContactHours(dt.time(9), dt.time(17)),
         ),
     ),
 }
@@ -298,6 +305,21 @@ def _portal_payment(_endpoint_id: str, now: dt.datetime) -> Json:
     return data
 
 
+def _portal_visit(_endpoint_id: str, now: dt.datetime) -> Json:
+    """A visit on a sample link, from a link sent by SMS."""
+    data: Json = portal_visited_row(_sample_link(now), "SMS", 18, "Europe/Stockholm", now)["data"]
+    return data
+
+
+def _hold_request(_endpoint_id: str, now: dt.datetime) -> Json:
+    """A hold asked for on a sample link (for an account of no organization)."""
+    link = _sample_link(now)
+    account = _account(link.creditor_id, link.issuer_id, _S.IN_COLLECTION, now)
+    row = hold_requested_row(link, account, HoldReason.HARDSHIP.value, now)
+    data: Json = row["data"]
+    return data
+
+
 #: The ``data`` of each organization event type's sample, given the endpoint.
 _ORGANIZATION_SAMPLES: dict[str, Callable[[str, dt.datetime], Json]] = {
     E.ENDPOINT_DISABLED: lambda endpoint_id, _: {
@@ -310,6 +332,8 @@ _ORGANIZATION_SAMPLES: dict[str, Callable[[str, dt.datetime], Json]] = {
     },
     E.PORTAL_CODE_REQUESTED: _portal_code,
     E.PORTAL_PAYMENT_STARTED: _portal_payment,
+    E.PORTAL_VISITED: _portal_visit,
+    E.HOLD_REQUESTED: _hold_request,
 }
 
 #: Every type a sample can be made of: every type the hub publishes.

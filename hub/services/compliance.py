@@ -53,6 +53,7 @@ async def contact_context(
         opted_out=debtor.opted_out,
         open_dispute=account.status is AccountStatus.DISPUTED,
         hold=Hold(hold.reason, hold.until) if hold is not None else None,
+        contact_hours=debtor.contact_hours.seconds if debtor.contact_hours is not None else None,
     )
 
 

@@ -83,23 +83,30 @@ def new_session(ctx: ServiceContext, link: PortalLink) -> str:
 async def session_link(ctx: ServiceContext, token: str, session: str | None) -> PortalLink | None:
     """The link of ``token`` if ``session`` is a live session of it and the link is still
     usable (a revoked or expired link ends its sessions); its use recorded."""
-    if not session or not links.is_token_shaped(token):
+    if not session_valid(ctx, token, session):
         return None
-    link_id, _, rest = session.partition(".")
-    until, _, mac = rest.partition(".")
-    if not until.isdigit() or not hmac.compare_digest(
-        mac, _mac(ctx, _SESSION_KEY, f"{link_id}.{until}")
-    ):
-        return None
+    assert session is not None
+    link_id = session.partition(".")[0]
     now = ctx.clock()
-    if now >= dt.datetime.fromtimestamp(int(until), dt.UTC):
-        return None
     async with ctx.store.transaction() as uow:
         link = await uow.portal_links.by_token(token)
         if link is None or link.id != link_id or not link.usable_at(now):
             return None
         await uow.portal_links.used(link.id, now)
     return link
+
+
+def session_valid(ctx: ServiceContext, token: str, session: str | None) -> bool:
+    """Whether ``session`` is a session the hub made and still live (its link unchecked)."""
+    if not session or not links.is_token_shaped(token):
+        return False
+    link_id, _, rest = session.partition(".")
+    until, _, mac = rest.partition(".")
+    if not until.isdigit() or not hmac.compare_digest(
+        mac, _mac(ctx, _SESSION_KEY, f"{link_id}.{until}")
+    ):
+        return False
+    return ctx.clock() < dt.datetime.fromtimestamp(int(until), dt.UTC)
 
 
 def new_form_secret() -> str:

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.auth.tokens import Principal
+from hub.domain.contact_hours import ContactHours, stored_hours
 from hub.domain.customer import Customer, Debtor
 from hub.domain.vocabulary import ContactChannel
 from hub.store.session import Session
@@ -59,6 +60,7 @@ class Customers:
                     customers.c.timezone,
                     customers.c.phone_enc,
                     customers.c.opted_out_channels,
+                    customers.c.contact_hours,
                 ).where(customers.c.id == customer_id)
             )
         ).one()
@@ -67,6 +69,23 @@ class Customers:
             timezone=row.timezone,
             phone=self._uow.cipher.decrypt(row.phone_enc, key, "phone"),
             opted_out=frozenset(_channels(row.opted_out_channels)),
+            contact_hours=stored_hours(row.contact_hours),
+        )
+
+    async def country(self, customer_id: str) -> str:
+        """The customer's country of residence."""
+        found = await self._uow.conn.scalar(
+            sa.select(customers.c.country).where(customers.c.id == customer_id)
+        )
+        return str(found)
+
+    async def set_contact_hours(
+        self, customer_id: str, hours: ContactHours | None, now: dt.datetime
+    ) -> None:
+        await self._uow.conn.execute(
+            customers.update()
+            .where(customers.c.id == customer_id)
+            .values(contact_hours=hours.text() if hours is not None else None, updated_at=now)
         )
 
     async def set_opted_out(
@@ -101,4 +120,5 @@ class Customers:
             created_at=row["created_at"],
             updated_at=row["updated_at"],
             personal_data_visible=visible,
+            contact_hours=stored_hours(row["contact_hours"]),
         )

@@ -16,11 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from hub.domain.account import OPEN, Account
+from hub.domain.help_contact import HelpContact
 from hub.domain.portal import PortalLink
 from hub.domain.portal_code import MAX_TRIES
 from hub.store import records
 from hub.store.session import Session
-from hub.store.tables import accounts, portal_links
+from hub.store.tables import accounts, help_contacts, portal_links
 
 _OPEN_STATUSES = sorted(status.value for status in OPEN)
 
@@ -87,6 +88,34 @@ class PortalLinks:
             .first()
         )
         return _link(row) if row is not None else None
+
+    async def with_help(self, token: str) -> tuple[PortalLink, HelpContact] | None:
+        """The link of ``token`` with its issuer's help contact, in one query."""
+        row = (
+            (
+                await self._uow.conn.execute(
+                    sa.select(
+                        portal_links,
+                        help_contacts.c.email.label("help_email"),
+                        help_contacts.c.phone.label("help_phone"),
+                        help_contacts.c.hours.label("help_hours"),
+                    )
+                    .select_from(
+                        portal_links.outerjoin(
+                            help_contacts,
+                            help_contacts.c.organization_id == portal_links.c.issuer_id,
+                        )
+                    )
+                    .where(portal_links.c.token_hash == self.token_hash(token))
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            return None
+        help_ = HelpContact(row["help_email"], row["help_phone"], row["help_hours"])
+        return _link(row), help_
 
     async def of_issuer(self, issuer_id: str, link_id: str) -> PortalLink | None:
         """One of the links an organization issued; others' links are not found."""

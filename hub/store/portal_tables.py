@@ -1,5 +1,6 @@
-"""The debtor portal's tables: its links (``hub.store.portal_links``) and the agencies'
-plan offers (``hub.store.plan_offers``)."""
+"""The debtor portal's tables: its links (``hub.store.portal_links``), the agencies'
+plan offers (``hub.store.plan_offers``) and the organizations' help contacts
+(``hub.store.help_contacts``)."""
 
 import datetime as dt
 
@@ -48,5 +49,19 @@ class PortalPlanOffer(SQLModel, table=True):
     updated_at: dt.datetime = timestamp()
 
 
+class HelpContact(SQLModel, table=True):
+    """How debtors reach an organization for help (``hub.domain.help_contact``): shown on
+    every portal page of its links. Business contact details, not personal data."""
+
+    __tablename__ = "help_contacts"
+
+    organization_id: str = Field(primary_key=True, foreign_key="organizations.id", max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+    phone: str | None = Field(default=None, max_length=40)
+    hours: str | None = Field(default=None, max_length=200)
+    updated_at: dt.datetime = timestamp()
+
+
 portal_links = PortalLink.__table__  # type: ignore[attr-defined]
 portal_plan_offers = PortalPlanOffer.__table__  # type: ignore[attr-defined]
+help_contacts = HelpContact.__table__  # type: ignore[attr-defined]

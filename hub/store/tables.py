@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from hub.store.columns import BigIntPK, JSONType, NullableJSONType, UTCDateTime, timestamp
-from hub.store.portal_tables import portal_links, portal_plan_offers
+from hub.store.portal_tables import help_contacts, portal_links, portal_plan_offers
 from hub.store.read_model_tables import (
     account_counts,
     account_facts,
@@ -21,6 +21,7 @@ __all__ = [
     "UTCDateTime",
     "account_counts",
     "account_facts",
+    "help_contacts",
     "kpi_rollups",
     "payment_totals",
     "portal_links",
@@ -96,6 +97,8 @@ class Customer(SQLModel, table=True):
     opted_out_channels: list[str] | None = Field(
         default=None, sa_column=sa.Column(NullableJSONType, nullable=True)
     )
+    #: Preferred contact hours, ``09:00-17:00`` (``hub.domain.contact_hours``); null: none.
+    contact_hours: str | None = Field(default=None, max_length=11)
     created_at: dt.datetime = timestamp()
     updated_at: dt.datetime = timestamp()
 

@@ -24,6 +24,7 @@ from hub.store.delivery_log import DeliveryLog
 from hub.store.delivery_queue import DeliveryQueue
 from hub.store.endpoints import Endpoints
 from hub.store.event_log import EventLog
+from hub.store.help_contacts import HelpContacts
 from hub.store.idempotency import IdempotencyKeys
 from hub.store.items import Items
 from hub.store.organizations import Organizations
@@ -90,6 +91,10 @@ class UnitOfWork(Session):
     @cached_property
     def plan_offers(self) -> PlanOfferStore:
         return PlanOfferStore(self)
+
+    @cached_property
+    def help_contacts(self) -> HelpContacts:
+        return HelpContacts(self)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +23,22 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hub.auth.ratelimit import RateLimiter
-from hub.domain.errors import DomainError
+from hub.domain.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, DomainError
 from hub.domain.portal_overview import format_money
 from hub.services import portal_access as access
 from hub.services import portal_plan
+from hub.services import portal_prefs as prefs
 from hub.services.context import ServiceContext
 from hub.services.portal_overview import overview
 from hub.web.plan import PlanPages
 from hub.web.portal_pay import PortalPay
+from hub.web.portal_prefs import PrefsPages, help_values
 from hub.web.security import is_secure, secured
 
 _HERE = Path(__file__).parent
 SESSION_COOKIE = "evenly_portal"
 FORM_COOKIE = "evenly_form"
+VISIT_COOKIE = "evenly_visit"
 _MAX_FORM_BYTES = 4096
 
 STEPS = {
@@ -80,7 +84,7 @@ class Portal:
         self.pay = PortalPay(self)
 
     def routes(self) -> list[BaseRoute]:
-        return [
+        pages: list[BaseRoute] = [
             Route("/p/{token}", self.page, methods=["GET"]),
             Route("/p/{token}/code", self.send_code, methods=["POST"]),
             Route("/p/{token}/verify", self.code_form, methods=["GET"]),
@@ -88,28 +92,85 @@ class Portal:
             Route("/p/{token}/signout", self.sign_out, methods=["POST"]),
             *PlanPages(self).routes(),
             *self.pay.routes(),
+            *PrefsPages(self).routes(),
+        ]
+        return [
+            *(
+                Route(r.path, self._guarded(r.endpoint), methods=r.methods)
+                for r in pages
+                if isinstance(r, Route)
+            ),
             Mount("/portal/static", StaticFiles(directory=_HERE / "static"), name="portal"),
         ]
+
+    def _guarded(
+        self, endpoint: Callable[[Request], Awaitable[Response]]
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """``endpoint`` with the help its pages show, and a page of its own (503, with
+        ``Retry-After``) while the database cannot be reached."""
+
+        async def guarded(request: Request) -> Response:
+            try:
+                request.state.portal_help = await help_values(self.services, request)
+                return await endpoint(request)
+            except DatabaseUnavailable:
+                request.state.portal_help = None
+                response = self._problem(
+                    request,
+                    503,
+                    "Please try again in a moment",
+                    "We cannot reach your account just now. Nothing you sent was lost or done "
+                    "twice: wait a moment, then try again.",
+                )
+                response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+                return response
+
+        return guarded
 
     # --- pages -------------------------------------------------------------------------
 
     async def page(self, request: Request) -> Response:
         token = request.path_params["token"]
+        visited = await self._visit(request, token)
         link = await access.session_link(self.services, token, request.cookies.get(SESSION_COOKIE))
         if link is None:
-            return self._render(request, "start.html", "Check it is you")
+            return visited(self._render(request, "start.html", "Check it is you"))
         debts = await overview(self.services, link)
         plans = await portal_plan.choices(self.services, link)
         paying = await self.pay.overview_values(link, debts)
-        return self._render(
-            request,
-            "overview.html",
-            "Your debts",
-            debts=debts,
-            steps=STEPS,
-            plans=plans,
-            **paying,
+        return visited(
+            self._render(
+                request,
+                "overview.html",
+                "Your debts",
+                debts=debts,
+                steps=STEPS,
+                plans=plans,
+                **paying,
+            )
         )
+
+    async def _visit(self, request: Request, token: str) -> Callable[[Response], Response]:
+        """Count the visit (``portal.visited``) on a browser's first page of the link, with
+        the channel its link came from (``?c=sms``); what marks the browser as counted."""
+        mark = prefs.visit_mark(self.services, token)
+        if request.cookies.get(VISIT_COOKIE) == mark:
+            return lambda response: response
+        channel = prefs.channel_of(request.query_params.get("c"))
+        await prefs.record_visit(self.services, token, channel)
+
+        def marked(response: Response) -> Response:
+            response.set_cookie(
+                VISIT_COOKIE,
+                mark,
+                path="/p/",
+                secure=is_secure(request),
+                httponly=True,
+                samesite="lax",
+            )
+            return response
+
+        return marked
 
     async def code_form(self, request: Request) -> Response:
         return self._render(request, "code.html", "Enter your code")
@@ -161,11 +222,13 @@ class Portal:
 
     # --- shared ------------------------------------------------------------------------
 
-    async def _refused(self, request: Request, bucket: RateLimiter | None) -> Response | None:
+    async def _refused(
+        self, request: Request, bucket: RateLimiter | None, *, max_bytes: int = _MAX_FORM_BYTES
+    ) -> Response | None:
         """A refusal for a form without its CSRF token, or over a rate limit; else None."""
         token = request.path_params["token"]
         length = request.headers.get("content-length", "")
-        if length.isdigit() and int(length) > _MAX_FORM_BYTES:
+        if length.isdigit() and int(length) > max_bytes:
             return self._problem(request, 413, "Too much data", "That form was too large.")
         form = await request.form(max_fields=4)
         given = form.get("csrf")
@@ -203,6 +266,7 @@ class Portal:
             token=token,
             csrf=access.form_token(self.services, secret, token),
             money=format_money,
+            help=getattr(request.state, "portal_help", None),
             **values,
         )
         response = HTMLResponse(html)
@@ -218,7 +282,12 @@ class Portal:
         return secured(request, response)
 
     def _problem(self, request: Request, status: int, title: str, message: str) -> Response:
-        html = self.templates.get_template("problem.html").render(title=title, message=message)
+        html = self.templates.get_template("problem.html").render(
+            title=title,
+            message=message,
+            token=request.path_params.get("token", ""),
+            help=getattr(request.state, "portal_help", None),
+        )
         return secured(request, HTMLResponse(html, status_code=status))
 
     def _redirect(self, request: Request, path: str) -> Response:

@@ -102,3 +102,38 @@ async def test_unknown_paths_and_methods_answer_coded_json(http: httpx.AsyncClie
     wrong = await http.get("/oauth/token")
     assert wrong.status_code == 405
     assert wrong.json()["errors"][0]["extensions"]["code"] == "METHOD_NOT_ALLOWED"
+
+
+async def test_the_portals_pages_and_forms_answer_a_page_of_their_own(
+    http: httpx.AsyncClient, app: Starlette
+) -> None:
+    import dataclasses
+
+    from hub.domain.portal import PortalLink
+    from hub.services import portal_access
+
+    services = app.state.services
+    token = "A" * 43  # shaped like a token: the portal has to ask the database
+    secret = portal_access.new_form_secret()
+    csrf = portal_access.form_token(services, secret, token)
+    http.cookies.set("evenly_form", secret, path="/p/")
+    # A signed-in debtor's session (of a link the hub cannot look up now).
+    fields = {f.name: None for f in dataclasses.fields(PortalLink)}
+    link = PortalLink(**{**fields, "id": "plk_x"})  # type: ignore[arg-type]
+    http.cookies.set("evenly_portal", portal_access.new_session(services, link), path="/p/")
+    answers = [
+        await http.get(f"/p/{token}?c=sms"),
+        await http.post(f"/p/{token}/code", data={"csrf": csrf}),
+        await http.post(f"/p/{token}/preferences", data={"csrf": csrf, "channel": "EMAIL"}),
+        await http.post(f"/p/{token}/dispute", data={"csrf": csrf, "reason": "OTHER"}),
+        await http.post(f"/p/{token}/hold", data={"csrf": csrf, "reason": "HARDSHIP"}),
+        await http.get(f"/p/{token}/help"),
+    ]
+    for response in answers:
+        assert response.status_code == 503, response.text
+        assert response.headers["content-type"].startswith("text/html")
+        assert response.headers["retry-after"] == "1"
+        assert "Please try again in a moment" in response.text
+        assert "Ask for help" in response.text  # in its place, as on every page
+        for leak in LEAKS:
+            assert leak not in response.text

@@ -26,15 +26,18 @@ from hub.domain.events import (
     ACCOUNT_ASSIGNED,
     ACCOUNT_BALANCE_ADJUSTED,
     EVENT_TYPES,
+    HOLD_REQUESTED,
     ORGANIZATION_EVENT_TYPES,
     PORTAL_CODE_REQUESTED,
     PORTAL_PAYMENT_STARTED,
+    PORTAL_VISITED,
 )
 from hub.domain.ids import new_id
 from hub.domain.money import Money
 from hub.domain.payloads import portal_payment_started_row
+from hub.domain.vocabulary import ContactChannel, HoldReason
 from hub.services import portal as portal_service
-from hub.services import portal_access
+from hub.services import portal_access, portal_prefs
 from hub.services.maintenance import sweep
 from tests.collection_ops import produce_collection_events
 from tests.conftest import PLACE, Backend, Caller, placement
@@ -329,7 +332,10 @@ async def test_every_event_on_the_feed_validates_as_a_webhook_body(
     )
     async with backend.services.store.transaction() as uow:
         await uow.events.append([started])
-    portal_only = {PORTAL_CODE_REQUESTED, PORTAL_PAYMENT_STARTED}
+    # portal.visited and hold.requested likewise, the way the portal's pages make them.
+    await portal_prefs.record_visit(backend.services, issued.token, ContactChannel.SMS)
+    await portal_prefs.request_hold(backend.services, issued.link, ids["kept"], HoldReason.HARDSHIP)
+    portal_only = {PORTAL_CODE_REQUESTED, PORTAL_PAYMENT_STARTED, PORTAL_VISITED, HOLD_REQUESTED}
 
     events = await feed(creditor)
     assert {e["type"] for e in events} == set(EVENT_TYPES) - portal_only
@@ -371,6 +377,9 @@ async def test_every_event_on_the_feed_validates_as_a_webhook_body(
     assert code_requested["data"]["portalLinkId"] == issued.link.id
     [payment_started] = [e for e in agency_feed if e["type"] == PORTAL_PAYMENT_STARTED]
     assert problems(json.loads(as_webhook_body(payment_started))) == []
+    for own in (PORTAL_VISITED, HOLD_REQUESTED):
+        [event] = [e for e in agency_feed if e["type"] == own]
+        assert problems(json.loads(as_webhook_body(event))) == [], event
     agency_feed = [e for e in agency_feed if e["type"] not in portal_only]
     assert [e for e in agency_feed if e["data"]["account"]["id"] in ids.values()] == (
         account_events

@@ -3,7 +3,9 @@
 At a 375 × 812 phone viewport and at desktop width, a debtor opens a link, asks for a code,
 types the code the agency received on its webhook endpoint (a real local receiver), and
 sees every open debt of theirs with that creditor, then pays part of one by sandbox card
-(after the form refused more than the balance). The pages may ask for nothing outside
+(after the form refused more than the balance), then changes the channels and hours they
+may be contacted on and opens a dispute; each step is checked in the agency's feed (and the
+hours in ``contactPermission``'s answer). The pages may ask for nothing outside
 the hub, must report no Content-Security-Policy violation, and must fit the phone's width.
 Screenshots of each page go to ``build/screenshots/portal/`` for a reviewer to look at.
 """
@@ -41,12 +43,18 @@ PLACE = """mutation($ref: String!, $cus: String!, $amount: Int!) { placeAccount(
   dueDate: "2026-09-30"}) { account { id reference } userErrors { code message } } }"""
 LINK = """mutation($id: ID!) { createPortalLink(input: {accountId: $id}) { url userErrors { code } } }"""
 ENDPOINT = """mutation($url: String!) { createWebhookEndpoint(input: {url: $url,
-  eventTypes: ["portal.code_requested", "payment_plan.created"]}) { webhookEndpoint { id }
+  eventTypes: ["portal.code_requested", "payment_plan.created", "customer.consent_changed",
+  "dispute.opened"]}) { webhookEndpoint { id }
   userErrors { code message } } }"""
 ACKNOWLEDGE = """mutation($id: ID!) { acknowledgePlacement(input: {accountId: $id,
   agencyReference: "AG-1"}) { account { id } userErrors { code } } }"""
 PLAN = """query($id: ID!) { account(id: $id) { status paymentPlan { cadence
   installments { dueDate amount { amountMinor } } } } }"""
+FEED = """query($types: [String!]) { events(types: $types, first: 100) { nodes { type data } } }"""
+HELP = """mutation { setHelpContact(input: {email: "help@agency.example", phone: "+46 8 123 456 78",
+  hours: "Mon-Fri 9:00-17:00"}) { helpContact { phone } userErrors { code message } } }"""
+CUSTOMER = """query($id: ID!) { account(id: $id) { status customer { optedOutChannels
+  contactHours { start end } } } }"""
 
 
 class Organization:
@@ -128,6 +136,7 @@ async def test_a_debtor_opens_a_link_passes_the_code_and_sees_all_their_debts(
     creditor = Organization(hub, credentials["creditor"])
     agency = Organization(hub, credentials["agency"])
     agency.data(ENDPOINT, {"url": receiver.url})
+    agency.data(HELP, {})
     customer = f"C-{uuid.uuid4().hex[:8]}"
     references = []
     for amount in (125000, 40000):
@@ -154,7 +163,7 @@ async def test_a_debtor_opens_a_link_passes_the_code_and_sees_all_their_debts(
     await page.route("**/*", refuse_other_origins)
     await page.add_init_script(RECORD_CSP_VIOLATIONS)
 
-    first = await page.goto(url)
+    first = await page.goto(f"{url}?c=sms")  # the link as the agency sent it by SMS
     assert first is not None and first.status == 200
     assert "Astrid" not in await page.content()
     await shoot(page, viewport, "1-start")
@@ -239,6 +248,7 @@ async def test_a_debtor_opens_a_link_passes_the_code_and_sees_all_their_debts(
     await page.get_by_role("link", name="Back to your debts").click()
     await page.get_by_role("heading", name="Your debts").wait_for()
     assert "750.00 SEK" in await page.inner_text("main")
+    await choose_channels_and_dispute(page, viewport, agency, receiver, references[0], placed)
 
     assert foreign == []
     assert await page.evaluate("window.cspViolations") == []
@@ -246,3 +256,64 @@ async def test_a_debtor_opens_a_link_passes_the_code_and_sees_all_their_debts(
     assert url.removeprefix(hub.url + "/p/") not in log and code not in log
     assert json.dumps("Astrid") not in log
     await context.close()
+
+
+async def choose_channels_and_dispute(
+    page: Page,
+    viewport: str,
+    agency: Organization,
+    receiver: Receiver,
+    reference: str,
+    placed: dict[str, Any],
+) -> None:
+    """From the overview: no more calls, contact only 10:00-18:00; then a dispute."""
+    width = VIEWPORTS[viewport]["width"]
+    visits = agency.read(FEED, {"types": ["portal.visited"]})["events"]["nodes"]
+    assert [v["data"]["channel"] for v in visits][-1:] == ["SMS"]
+    help_ = page.locator("footer.help")
+    assert "+46 8 123 456 78" in await help_.inner_text()  # the agency's, on every page
+    await page.get_by_role("link", name="Choose how and when we contact you").click()
+    await page.get_by_role("heading", name="How we contact you").wait_for()
+    await page.get_by_label("Phone call").uncheck()
+    await page.get_by_label("From").fill("10:00")
+    await page.get_by_label("Until").fill("18:00")
+    await shoot(page, viewport, "10-preferences")
+    assert await fits(page, width)
+    await page.get_by_role("button", name="Save my choices").click()
+    await page.get_by_role("status").wait_for()
+    assert "Saved." in await page.inner_text("main")
+    await shoot(page, viewport, "11-preferences-saved")
+    customer = agency.read(CUSTOMER, {"id": placed["account"]["id"]})["account"]["customer"]
+    assert customer == {
+        "optedOutChannels": ["CALL"],
+        "contactHours": {"start": "10:00", "end": "18:00"},
+    }
+    changes = agency.read(FEED, {"types": ["customer.consent_changed"]})["events"]["nodes"]
+    assert changes[-1]["data"]["contactHours"] == {"start": "10:00", "end": "18:00"}
+    await receiver.wait_for(
+        lambda: any(
+            json_of(r)["type"] == "customer.consent_changed"
+            and json_of(r)["data"]["contactHours"] is not None
+            for r in receiver.received
+        )
+    )
+
+    await page.get_by_role("link", name="Back to your debts").click()
+    await page.get_by_role("link", name="Dispute a debt or ask for a pause").first.click()
+    await page.get_by_role("heading", name="Dispute a debt or ask for a pause").wait_for()
+    form = page.locator("section", has=page.get_by_role("heading", name="Dispute a debt"))
+    await form.get_by_label(reference).check()
+    await form.get_by_label("Why").select_option("WRONG_AMOUNT")
+    await form.get_by_label("Tell us more (optional)").fill("I was charged twice in March.")
+    await shoot(page, viewport, "12-dispute-form")
+    assert await fits(page, width)
+    await form.get_by_role("button", name="Open a dispute").click()
+    await page.get_by_role("heading", name="Your dispute is open").wait_for()
+    await shoot(page, viewport, "13-dispute-opened")
+    assert await fits(page, width)
+    disputes = agency.read(FEED, {"types": ["dispute.opened"]})["events"]["nodes"]
+    assert [d["data"]["account"]["reference"] for d in disputes][-1:] == [reference]
+    assert disputes[-1]["data"]["dispute"]["reason"] == "WRONG_AMOUNT"
+    await receiver.wait_for(
+        lambda: any(json_of(r)["type"] == "dispute.opened" for r in receiver.received)
+    )

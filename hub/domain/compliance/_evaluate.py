@@ -15,6 +15,7 @@ from hub.domain.compliance._calendar import (
 )
 from hub.domain.compliance._model import Channel, ContactContext, Decision, Refusal
 from hub.domain.compliance._pack import HUB_ONLY, ChannelRules, RulePack
+from hub.domain.compliance._preferences import with_preferences
 from hub.domain.compliance._rules import ClockRule, GlobalRule
 
 #: How far ahead ``next_allowed_at`` looks before answering "never".
@@ -34,9 +35,12 @@ def evaluate(
     ``pack`` is the pack in force for the account's country at ``at`` (None: only the hub's
     own rules on disputes, holds and opt-outs apply). ``offers_opt_out`` says whether an
     electronic message tells the debtor how to opt out; only ``False`` refuses. Inbound
-    contacts are never refused: do not ask about them.
+    contacts are never refused: do not ask about them. The debtor's preferred contact
+    hours (``context.contact_hours``) refuse on top of the pack (``HUB-CONTACT-HOURS``).
     """
-    rules = (pack.by_channel if pack is not None else HUB_ONLY)[channel]
+    rules = with_preferences(
+        (pack.by_channel if pack is not None else HUB_ONLY)[channel], context, channel
+    )
     us = to_us(at)
     reasons: list[Refusal] | None = None
     if context.open_dispute or context.hold is not None or context.opted_out:

@@ -41,6 +41,8 @@ class ContactContext:
     ``timezones`` are the debtor's candidate IANA zones (``debtor_timezones`` resolves
     them); every rule that reads the local clock must pass in each of them.
     ``opted_out`` are the channels the debtor refused. ``hold`` is the hold in force, if any.
+    ``contact_hours`` are the debtor's preferred hours (seconds after local midnight, start
+    and end), a preference honoured on top of the pack (``HUB-CONTACT-HOURS``).
     """
 
     country: str
@@ -50,6 +52,7 @@ class ContactContext:
     opted_out: frozenset[Channel] = frozenset()
     open_dispute: bool = False
     hold: Hold | None = None
+    contact_hours: tuple[int, int] | None = None
     zones: tuple[ZoneInfo, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:

@@ -90,7 +90,7 @@ from evenly._placement import (
     PlacementResult,
     placement_key,
 )
-from evenly._portal_models import IssuedPortalLink, PortalLink, PortalPlanOffers
+from evenly._portal_models import HelpContact, IssuedPortalLink, PortalLink, PortalPlanOffers
 from evenly._version import __version__
 from evenly.webhooks import WebhookEvent, WebhookVerificationError
 
@@ -125,6 +125,7 @@ __all__ = [
     "Evenly",
     "EvenlyError",
     "Event",
+    "HelpContact",
     "Hold",
     "HoldReason",
     "HoldResult",

@@ -309,6 +309,15 @@ PORTAL_PLAN_OFFERS = (
     + PORTAL_PLAN_OFFERS_FIELDS
 )
 
+HELP_CONTACT_FIELDS = "fragment HelpContactFields on HelpContact { email phone hours }"
+
+SET_HELP_CONTACT = (
+    "mutation SetHelpContact($input: SetHelpContactInput!) { setHelpContact(input: $input)"
+    f" {{ helpContact {{ ...HelpContactFields }} {USER_ERRORS} }} }}\n" + HELP_CONTACT_FIELDS
+)
+
+HELP_CONTACT = "query HelpContact { helpContact { ...HelpContactFields } }\n" + HELP_CONTACT_FIELDS
+
 SEND_TEST_EVENT = (
     "mutation SendTestEvent($input: SendTestEventInput!)"
     f" {{ sendTestEvent(input: $input) {{ eventId {USER_ERRORS} }} }}"

@@ -6,7 +6,7 @@ import datetime as dt
 
 from evenly._models import EvenlyModel, Money
 
-__all__ = ["IssuedPortalLink", "PortalLink", "PortalPlanOffers"]
+__all__ = ["HelpContact", "IssuedPortalLink", "PortalLink", "PortalPlanOffers"]
 
 
 class PortalLink(EvenlyModel):
@@ -42,3 +42,12 @@ class PortalPlanOffers(EvenlyModel):
     max_installments: int | None = None
     #: Days from the first due date to the last.
     max_days: int | None = None
+
+
+class HelpContact(EvenlyModel):
+    """How debtors reach you for help, shown on every portal page of your links."""
+
+    email: str | None = None
+    phone: str | None = None
+    #: When someone answers, in your words.
+    hours: str | None = None

@@ -58,3 +58,18 @@ async def test_the_agency_sets_and_reads_its_portal_plan_offers(
     with pytest.raises(evenly.UserError) as refused:
         await resolve(agency.portal_links.set_plan_offers([]))
     assert refused.value.code == "INVALID_PLAN_OFFERS"
+
+
+async def test_the_agency_sets_and_reads_its_help_contact(pair: tuple[Any, Any]) -> None:
+    _, agency = pair
+    stored = await resolve(
+        agency.portal_links.set_help_contact(
+            email="help@agency.example", phone="+46 8 123 456", hours="Mon-Fri 9-17"
+        )
+    )
+    assert isinstance(stored, evenly.HelpContact)
+    assert stored.email == "help@agency.example" and stored.hours == "Mon-Fri 9-17"
+    assert await resolve(agency.portal_links.help_contact()) == stored
+    with pytest.raises(evenly.UserError) as refused:
+        await resolve(agency.portal_links.set_help_contact(phone="call me"))
+    assert refused.value.code == "INVALID_HELP_CONTACT"

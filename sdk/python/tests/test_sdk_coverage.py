@@ -34,6 +34,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "complianceReport": ("compliance.report", "COMPLIANCE_REPORT"),
     "rulePacks": ("compliance.rule_packs", "RULE_PACKS"),
     "portalPlanOffers": ("portal_links.plan_offers", "PORTAL_PLAN_OFFERS"),
+    "helpContact": ("portal_links.help_contact", "HELP_CONTACT"),
     # mutations
     "placeAccount": ("accounts.place", "PLACE_ACCOUNT"),
     "placeAccounts": ("accounts.place_many", "PLACE_ACCOUNTS"),
@@ -63,6 +64,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "createPortalLink": ("portal_links.create", "CREATE_PORTAL_LINK"),
     "revokePortalLink": ("portal_links.revoke", "REVOKE_PORTAL_LINK"),
     "setPortalPlanOffers": ("portal_links.set_plan_offers", "SET_PORTAL_PLAN_OFFERS"),
+    "setHelpContact": ("portal_links.set_help_contact", "SET_HELP_CONTACT"),
     "sendTestEvent": ("sandbox.send_test_event", "SEND_TEST_EVENT"),
     "sandboxScenarios": ("sandbox.scenarios", "SANDBOX_SCENARIOS"),
     "advanceTestAccount": ("sandbox.advance_account", "ADVANCE_TEST_ACCOUNT"),

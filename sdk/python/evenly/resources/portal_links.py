@@ -9,11 +9,13 @@ from evenly._base_client import Call
 from evenly._models import Money
 from evenly._operations import (
     CREATE_PORTAL_LINK,
+    HELP_CONTACT,
     PORTAL_PLAN_OFFERS,
     REVOKE_PORTAL_LINK,
+    SET_HELP_CONTACT,
     SET_PORTAL_PLAN_OFFERS,
 )
-from evenly._portal_models import IssuedPortalLink, PortalLink, PortalPlanOffers
+from evenly._portal_models import HelpContact, IssuedPortalLink, PortalLink, PortalPlanOffers
 from evenly.resources._resource import AsyncResource, SyncResource, payload, payload_object
 
 __all__ = ["AsyncPortalLinks", "PortalLinks"]
@@ -76,6 +78,18 @@ def _offers() -> Call[list[PortalPlanOffers]]:
     )
 
 
+def _set_help(email: str | None, phone: str | None, hours: str | None) -> Call[HelpContact]:
+    return Call(
+        SET_HELP_CONTACT,
+        {"input": {"email": email, "phone": phone, "hours": hours}},
+        payload_object("setHelpContact", "helpContact", HelpContact),
+    )
+
+
+def _help() -> Call[HelpContact]:
+    return Call(HELP_CONTACT, {}, lambda data, _: HelpContact.model_validate(data["helpContact"]))
+
+
 class PortalLinks(SyncResource):
     """Debtor portal links: ``client.portal_links``."""
 
@@ -108,6 +122,17 @@ class PortalLinks(SyncResource):
     def plan_offers(self) -> list[PortalPlanOffers]:
         """(Agencies) the portal plan offers you set, the one for all creditors first."""
         return self._client.execute(_offers())
+
+    def set_help_contact(
+        self, *, email: str | None = None, phone: str | None = None, hours: str | None = None
+    ) -> HelpContact:
+        """How debtors reach you for help (shown on every portal page of your links); it
+        replaces the contact set before."""
+        return self._client.execute(_set_help(email, phone, hours))
+
+    def help_contact(self) -> HelpContact:
+        """Your help contact as debtors see it."""
+        return self._client.execute(_help())
 
 
 class AsyncPortalLinks(AsyncResource):
@@ -142,3 +167,14 @@ class AsyncPortalLinks(AsyncResource):
     async def plan_offers(self) -> list[PortalPlanOffers]:
         """(Agencies) the portal plan offers you set, the one for all creditors first."""
         return await self._client.execute(_offers())
+
+    async def set_help_contact(
+        self, *, email: str | None = None, phone: str | None = None, hours: str | None = None
+    ) -> HelpContact:
+        """How debtors reach you for help (shown on every portal page of your links); it
+        replaces the contact set before."""
+        return await self._client.execute(_set_help(email, phone, hours))
+
+    async def help_contact(self) -> HelpContact:
+        """Your help contact as debtors see it."""
+        return await self._client.execute(_help())

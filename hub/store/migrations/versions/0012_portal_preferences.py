@@ -1,6 +1,6 @@
 """portal preferences and help contacts
 
-Revision ID: 0015
+Revision ID: 0012
 Revises: 0011
 Create Date: 2026-12-02 18:30:00
 
@@ -16,7 +16,7 @@ from alembic import op
 
 from hub.store.tables import UTCDateTime
 
-revision: str = "0015"
+revision: str = "0012"
 down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

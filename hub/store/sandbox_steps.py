@@ -130,8 +130,14 @@ class SandboxSteps:
         a, o, s, cu = accounts.c, organizations.c, sandbox_steps.c, customers.c
         rows = await self._uow.conn.execute(
             sa.select(
-                a.id, a.agency_id, a.creditor_id, a.placed_at, a.metadata,
-                cu.creditor_id.label("customer_creditor"), cu.reference, cu.email_enc,
+                a.id,
+                a.agency_id,
+                a.creditor_id,
+                a.placed_at,
+                a.metadata,
+                cu.creditor_id.label("customer_creditor"),
+                cu.reference,
+                cu.email_enc,
             )
             .join(organizations, o.id == a.agency_id)
             .join(customers, cu.id == a.customer_id)
@@ -150,7 +156,9 @@ class SandboxSteps:
                 r.creditor_id,
                 r.placed_at,
                 r.metadata,
-                cipher.decrypt(r.email_enc, customer_key(r.customer_creditor, r.reference), "email"),
+                cipher.decrypt(
+                    r.email_enc, customer_key(r.customer_creditor, r.reference), "email"
+                ),
             )
             for r in rows
         ]

@@ -5,7 +5,9 @@ Every account routed to such an agency gets the steps of its scenario
 by the worker's maintenance loop, takes each due step once and performs it through the same
 use cases a real agency calls (acknowledge, ``contactPermission`` then a contact on an allowed
 channel, plans, payments, disputes, holds, closing; a recall through the creditor's), with a
-clock at the step's instant on the account's days, so every event and webhook is the real one.
+clock at the step's instant on the account's days, so every event and webhook is the real one
+(the webhooks of a step's events are sent at once, not when the wall clock reaches the
+account's day).
 
 A contact that ``contactPermission`` refuses now is put off to the compliance pack's next
 allowed time on any channel, and the account's later steps with it (so the scenario keeps its
@@ -128,6 +130,8 @@ async def run_due(ctx: ServiceContext, now: dt.datetime | None = None) -> int:
         try:
             await _perform(ctx, stored, step)
             done += 1
+            async with ctx.store.transaction() as uow:  # its webhooks go out now
+                await uow.sandbox_steps.deliver_now(stored.account_id, now)
         except Deferred as later:
             await _defer(ctx, stored, later.until)
         except DomainError as e:

@@ -17,7 +17,14 @@ import sqlalchemy as sa
 
 from hub.store.customers import customer_key
 from hub.store.session import Session
-from hub.store.tables import accounts, customers, organizations, sandbox_steps
+from hub.store.tables import (
+    accounts,
+    customers,
+    events,
+    organizations,
+    sandbox_steps,
+    webhook_messages,
+)
 
 
 @dataclass(frozen=True)
@@ -122,6 +129,27 @@ class SandboxSteps:
                 .where(c.id == id_)
                 .values(due_at=due, acts_at=acts, claimed_at=None)
             )
+
+    async def deliver_now(self, account_id: str, now: dt.datetime) -> int:
+        """Make the first attempt of the account's pending webhook messages due at ``now``
+        (and wake the delivery workers at commit): a step writes its events at the account's
+        clock, days ahead of the wall clock, and a message is first due at its event's
+        time. Retries keep their schedule. How many were moved."""
+        m = webhook_messages.c
+        result = await self._uow.conn.execute(
+            sa.update(webhook_messages)
+            .where(
+                m.status == "PENDING",
+                m.attempts == 0,
+                m.next_attempt_at > now,
+                m.event_id.in_(sa.select(events.c.id).where(events.c.account_id == account_id)),
+            )
+            .values(next_attempt_at=now)
+        )
+        moved = int(result.rowcount or 0)
+        if moved:
+            await self._uow.dialect.announce_outbox(self._uow.conn)
+        return moved
 
     async def unscheduled(self, limit: int) -> list[Unscheduled]:
         """Accounts of simulated agencies with no step rows at all (a scenario without steps

@@ -178,6 +178,17 @@ def step_clock(placed_at: dt.datetime, day: int) -> dt.datetime:
     return placed_at + dt.timedelta(days=day)
 
 
+#: A contact no channel allows before this long (on the account's clock) is skipped.
+MAX_CONTACT_DEFERRAL = dt.timedelta(days=30)
+
+
+def wall_delay(delay: dt.timedelta, seconds_per_day: float) -> dt.timedelta:
+    """How long ``delay`` on the account's clock lasts in wall time, at the day length of
+    :func:`step_due`: a contact put off to the next compliance window is due that much
+    later (and so are the steps after it)."""
+    return dt.timedelta(seconds=delay.total_seconds() / 86_400 * seconds_per_day)
+
+
 @dataclass(frozen=True)
 class PlannedStep:
     position: int

@@ -14,12 +14,14 @@ request returns that result as things are now, a different request is refused.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import random
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
 from hub.domain import payloads
 from hub.domain.account import Account
@@ -206,3 +208,34 @@ async def _save(
         inserts.append(uow.idempotency.insert_of(new, result))
     account = await save_change(uow, loaded, now, inserts)
     return Applied(account, item, result)
+
+
+async def system_change(
+    ctx: ServiceContext,
+    agency_id: str | None,
+    id_: str,
+    now: dt.datetime,
+    move: Move,
+    target: Target | None = None,
+) -> bool:
+    """A change the hub makes itself at ``now``, acting for the account's agency (a plan
+    broken, a hold expired); False if moot (the account changed meanwhile, or has none)."""
+    if agency_id is None:
+        return False
+    system = Principal(
+        client_id="hub", organization_id=agency_id, kind=OrganizationKind.AGENCY, scopes=frozenset()
+    )
+    try:
+        await change_account(
+            dataclasses.replace(ctx, clock=lambda: now),
+            system,
+            None,
+            None,
+            id_,
+            move,
+            operation="sweep",
+            target=target,
+        )
+    except DomainError:
+        return False
+    return True

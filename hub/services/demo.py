@@ -1,4 +1,5 @@
-"""Demo data for ``evenly-hub serve --demo``: a creditor, an agency, a routing rule, accounts.
+"""Demo data for ``evenly-hub serve --demo``: a creditor, an agency, a routing rule, accounts;
+and a second creditor routed to a simulated agency, which the hub plays itself.
 
 The demo organizations are sandbox organizations (``hub.domain.sandbox``): ``cli_test_``
 clients, events with ``livemode: false``. A database whose demo organizations predate
@@ -29,6 +30,8 @@ from hub.services.context import ServiceContext
 
 CREDITOR_NAME = "Demo Creditor"
 AGENCY_NAME = "Demo Agency"
+SANDBOX_CREDITOR_NAME = "Demo Sandbox Creditor"
+SIMULATED_AGENCY_NAME = "Demo Simulated Agency"
 
 _CUSTOMERS = [
     (
@@ -75,60 +78,84 @@ _CUSTOMERS = [
 ]
 
 
+#: The demo organizations by role in ``demo-credentials.json``: kind, name, simulated. The
+#: creditor and the agency are played by hand (the README's journeys); the sandbox creditor,
+#: whose credentials are the ``EVENLY_*`` ones the SDK and ``evenly`` read, routes to the
+#: simulated agency, which the hub plays (``hub.services.sandbox_agency``).
+ROLES: tuple[tuple[str, OrganizationKind, str, bool], ...] = (
+    ("creditor", OrganizationKind.CREDITOR, CREDITOR_NAME, False),
+    ("agency", OrganizationKind.AGENCY, AGENCY_NAME, False),
+    ("sandbox_creditor", OrganizationKind.CREDITOR, SANDBOX_CREDITOR_NAME, False),
+    ("simulated_agency", OrganizationKind.AGENCY, SIMULATED_AGENCY_NAME, True),
+)
+
+
 async def ensure_demo(ctx: ServiceContext) -> dict[str, Any]:
     """Create (or find) the demo organizations and return their credentials."""
     path = ctx.settings.data_dir / "demo-credentials.json"
     saved: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
-    creditor = await organization_service.find_organization_by_name(
-        ctx, OrganizationKind.CREDITOR, CREDITOR_NAME, sandbox=True
-    )
-    agency = await organization_service.find_organization_by_name(
-        ctx, OrganizationKind.AGENCY, AGENCY_NAME, sandbox=True
-    )
     result: dict[str, Any] = {}
-    for role, kind, name, org in (
-        ("creditor", OrganizationKind.CREDITOR, CREDITOR_NAME, creditor),
-        ("agency", OrganizationKind.AGENCY, AGENCY_NAME, agency),
-    ):
-        previous = saved.get(role)
-        if org is not None and previous and previous["organization_id"] == org.id:
-            result[role] = previous
-            continue
-        if org is None:
-            creds = await organization_service.create_organization(
-                ctx, kind=kind, name=name, country="SE", sandbox=True
-            )
-        else:
-            creds = await organization_service.create_client(ctx, org.id, name="demo", scopes=None)
-        result[role] = {
-            "organization_id": creds.organization_id,
-            "client_id": creds.client_id,
-            "client_secret": creds.client_secret,
-        }
-    creditor_id = result["creditor"]["organization_id"]
-    agency_id = result["agency"]["organization_id"]
-    if not await organization_service.routes_to(ctx, creditor_id, agency_id):
+    for role, kind, name, simulated in ROLES:
+        result[role] = await _organization(ctx, saved.get(role), kind, name, simulated)
+    ids = {role: creds["organization_id"] for role, creds in result.items()}
+    if not await organization_service.routes_to(ctx, ids["creditor"], ids["agency"]):
         await organization_service.create_routing_rule(
-            ctx, creditor_id=creditor_id, agency_id=agency_id, priority=100
+            ctx, creditor_id=ids["creditor"], agency_id=ids["agency"], priority=100
         )
-        await _place_demo_accounts(ctx, creditor_id)
+        await _place_demo_accounts(ctx, ids["creditor"])
+    if not await organization_service.routes_to(
+        ctx, ids["sandbox_creditor"], ids["simulated_agency"]
+    ):
+        await organization_service.create_routing_rule(
+            ctx,
+            creditor_id=ids["sandbox_creditor"],
+            agency_id=ids["simulated_agency"],
+            priority=100,
+        )
     _write_private(path, json.dumps(result, indent=2))
     return result
 
 
-def shell_exports(creds: dict[str, Any], base_url: str) -> list[str]:
-    """``export`` lines for both demo organizations, ready to paste into a shell.
+async def _organization(
+    ctx: ServiceContext,
+    previous: dict[str, Any] | None,
+    kind: OrganizationKind,
+    name: str,
+    simulated: bool,
+) -> dict[str, Any]:
+    """The credentials of the sandbox organization ``name``: those kept from a previous
+    run, else a new client of the organization, else a new organization."""
+    org = await organization_service.find_organization_by_name(ctx, kind, name, sandbox=True)
+    if org is not None and previous and previous["organization_id"] == org.id:
+        return previous
+    if org is None:
+        creds = await organization_service.create_organization(
+            ctx, kind=kind, name=name, country="SE", sandbox=True, simulated=simulated
+        )
+    else:
+        creds = await organization_service.create_client(ctx, org.id, name="demo", scopes=None)
+    return {
+        "organization_id": creds.organization_id,
+        "client_id": creds.client_id,
+        "client_secret": creds.client_secret,
+    }
 
-    ``CREDITOR_*`` and ``AGENCY_*`` are what the README's curl snippets use; ``EVENLY_*``
-    (the creditor's) are what the SDK and the ``evenly`` command read.
+
+def shell_exports(creds: dict[str, Any], base_url: str) -> list[str]:
+    """``export`` lines for the demo organizations, ready to paste into a shell.
+
+    ``CREDITOR_*`` and ``AGENCY_*`` are what the README's curl snippets use (the agency
+    played by hand); ``EVENLY_*`` (the sandbox creditor's, whose accounts the simulated
+    agency plays) are what the SDK and the ``evenly`` command read.
     """
     c, a = creds["creditor"], creds["agency"]
+    sdk = creds.get("sandbox_creditor", c)
     q = shlex.quote
     return [
         f"export EVENLY_BASE_URL={q(base_url)}",
         f"export CREDITOR_CLIENT_ID={q(c['client_id'])} CREDITOR_CLIENT_SECRET={q(c['client_secret'])}",
         f"export AGENCY_CLIENT_ID={q(a['client_id'])} AGENCY_CLIENT_SECRET={q(a['client_secret'])}",
-        f"export EVENLY_CLIENT_ID={q(c['client_id'])} EVENLY_CLIENT_SECRET={q(c['client_secret'])}",
+        f"export EVENLY_CLIENT_ID={q(sdk['client_id'])} EVENLY_CLIENT_SECRET={q(sdk['client_secret'])}",
     ]
 
 

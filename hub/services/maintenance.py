@@ -16,12 +16,10 @@ import dataclasses
 import datetime as dt
 import logging
 
-from hub.auth.scopes import OrganizationKind
-from hub.auth.tokens import Principal
 from hub.domain.collection_state import Item
-from hub.domain.errors import DomainError
 from hub.domain.hold import Hold
-from hub.services.account_changes import change_account
+from hub.services import plans
+from hub.services.account_changes import system_change
 from hub.services.context import ServiceContext
 from hub.store import counts
 from hub.store.accounts import Loaded, Target
@@ -44,20 +42,8 @@ async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepRep
     now = now or ctx.clock()
     report = SweepReport()
     async with ctx.store.read() as uow:
-        plans = await uow.items.running_plans()
         holds = await uow.items.expired_holds(now)
-    grace = ctx.settings.plan_grace_days
-    for due in plans:
-        if due.plan.broken_by(due.paid_minor, today=now.date(), grace_days=grace):
-            plan_id = due.plan.id
-
-            async def break_plan(
-                _uow: UnitOfWork, loaded: Loaded, at: dt.datetime, plan_id: str = plan_id
-            ) -> Item:
-                return loaded.collection.break_plan(plan_id, at)
-
-            if await _system_change(ctx, due.agency_id, due.plan.account_id, now, break_plan):
-                report.plans_broken += 1
+    report.plans_broken = await plans.break_overdue_plans(ctx, now)
     for expired in holds:
 
         async def release(_uow: UnitOfWork, loaded: Loaded, at: dt.datetime) -> Item:
@@ -65,7 +51,7 @@ async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepRep
             assert isinstance(hold, Hold)
             return loaded.collection.release_hold(hold, at)
 
-        if await _system_change(
+        if await system_change(
             ctx, expired.agency_id, expired.hold_id, now, release, target=Target.HOLD
         ):
             report.holds_released += 1
@@ -92,36 +78,6 @@ async def remove_old_deliveries(
         removed += batch
         if batch < batch_size:
             return removed
-
-
-async def _system_change(
-    ctx: ServiceContext,
-    agency_id: str | None,
-    id_: str,
-    now: dt.datetime,
-    move: object,
-    target: Target | None = None,
-) -> bool:
-    """A change the hub makes itself, acting for the account's agency; False if moot."""
-    if agency_id is None:
-        return False
-    system = Principal(
-        client_id="hub", organization_id=agency_id, kind=OrganizationKind.AGENCY, scopes=frozenset()
-    )
-    try:
-        await change_account(
-            dataclasses.replace(ctx, clock=lambda: now),
-            system,
-            None,
-            None,
-            id_,
-            move,  # type: ignore[arg-type]
-            operation="sweep",
-            target=target,
-        )
-    except DomainError:
-        return False
-    return True
 
 
 async def run_maintenance(ctx: ServiceContext, stop: asyncio.Event) -> None:

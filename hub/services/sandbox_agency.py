@@ -5,11 +5,15 @@ Every account routed to such an agency gets the steps of its scenario
 by the worker's maintenance loop, takes each due step once and performs it through the same
 use cases a real agency calls (acknowledge, ``contactPermission`` then a contact on an allowed
 channel, plans, payments, disputes, holds, closing; a recall through the creditor's), with a
-clock at the step's instant on the account's days, so every event and webhook is the real one.
+clock at the step's instant on the account's days, so every event and webhook is the real one
+(the webhooks of a step's events are sent at once, not when the wall clock reaches the
+account's day).
 
-A step the account's state refuses (e.g. a contact nothing allows) is skipped and logged; a
-step is claimed before it acts, so a worker stopped between the two loses that step rather
-than running it twice.
+A contact that ``contactPermission`` refuses now is put off to the compliance pack's next
+allowed time on any channel, and the account's later steps with it (so the scenario keeps its
+order); one that no channel will allow within ``MAX_CONTACT_DEFERRAL`` is skipped. Any other
+step the account's state refuses is skipped and logged. A step is claimed before it acts, so
+a worker stopped between the two loses that step rather than running it twice.
 """
 
 from __future__ import annotations
@@ -25,13 +29,17 @@ from hub.domain.collection_state import ItemKind
 from hub.domain.errors import DomainError
 from hub.domain.ids import new_id
 from hub.domain.money import Money
+from hub.domain.payment import Payment
 from hub.domain.payment_plan import Cadence
 from hub.domain.sandbox_scenarios import (
     DEFAULT_SCENARIO,
+    MAX_CONTACT_DEFERRAL,
     Step,
+    choose_scenario,
     plan_steps,
     scenarios,
     step_clock,
+    wall_delay,
 )
 from hub.domain.vocabulary import (
     CloseReason,
@@ -42,6 +50,7 @@ from hub.domain.vocabulary import (
     HoldReason,
     PaymentChannel,
     PaymentMethod,
+    PaymentStatus,
 )
 from hub.services import accounts as account_service
 from hub.services import closing, compliance, contacts, disputes, holds, items, payments, plans
@@ -55,9 +64,21 @@ CHANNELS = (ContactChannel.EMAIL, ContactChannel.SMS, ContactChannel.CALL)
 BATCH = 200
 
 
+class Deferred(Exception):
+    """The step cannot act yet: it will at ``until`` (on the account's clock)."""
+
+    def __init__(self, until: dt.datetime) -> None:
+        super().__init__(until)
+        self.until = until
+
+
 def _scenario_name(account: Unscheduled) -> str:
-    named = (account.metadata or {}).get("sandboxScenario")
-    return named if isinstance(named, str) and named in scenarios() else DEFAULT_SCENARIO
+    """``metadata.sandboxScenario``, else the customer's email tag, else the default (a
+    name the placement checks let through is known; one that is not falls back)."""
+    try:
+        return choose_scenario(account.metadata, account.email).name
+    except DomainError:
+        return DEFAULT_SCENARIO
 
 
 async def schedule_new(ctx: ServiceContext, now: dt.datetime) -> int:
@@ -109,12 +130,27 @@ async def run_due(ctx: ServiceContext, now: dt.datetime | None = None) -> int:
         try:
             await _perform(ctx, stored, step)
             done += 1
+            async with ctx.store.transaction() as uow:  # its webhooks go out now
+                await uow.sandbox_steps.deliver_now(stored.account_id, now)
+        except Deferred as later:
+            await _defer(ctx, stored, later.until)
         except DomainError as e:
             log.info(
                 "sandbox step skipped",
                 extra={"account": stored.account_id, "action": step.action, "code": e.code},
             )
     return done
+
+
+async def _defer(ctx: ServiceContext, stored: StoredStep, until: dt.datetime) -> None:
+    """Put the step back to act at ``until``, and the account's later steps with it."""
+    delay = wall_delay(until - stored.acts_at, ctx.settings.sandbox_seconds_per_day)
+    async with ctx.store.transaction() as uow:
+        await uow.sandbox_steps.defer(stored, until, stored.due_at + delay)
+    log.info(
+        "sandbox step deferred to the next allowed time",
+        extra={"account": stored.account_id, "position": stored.position},
+    )
 
 
 async def _perform(ctx: ServiceContext, stored: StoredStep, step: Step) -> None:
@@ -192,8 +228,11 @@ async def _perform_money(
             channel=PaymentChannel.AGENCY,
             received_at=at,
         )
-    else:  # miss: not performed yet (the account is left as it is)
-        log.info("sandbox step not performed", extra={"action": action})
+    else:  # miss: the customer paid nothing; past the grace period the plan breaks
+        if not await plans.break_overdue_plans(here, at, account_id):
+            raise DomainError.of(
+                "PLAN_NOT_OVERDUE", "no running plan is overdue past its grace period", "plan"
+            )
 
 
 async def _latest(ctx: ServiceContext, kind: ItemKind, account_id: str) -> str:
@@ -218,9 +257,13 @@ async def _contact(
     at: dt.datetime,
     outcome: ContactOutcome,
 ) -> None:
-    """Contact on the first channel ``contactPermission`` allows; none allowed: skip."""
+    """Contact on the first channel ``contactPermission`` allows; none allowed now: put off
+    to the earliest time one is (``Deferred``), or skip if none will be soon."""
+    later: list[dt.datetime] = []
     for channel in CHANNELS:
         decision = await compliance.contact_permission(ctx, agency, account_id, channel, at)
+        if decision.next_allowed_at is not None and decision.next_allowed_at > at:
+            later.append(decision.next_allowed_at)
         if decision.allowed:
             await contacts.log_contact_attempt(
                 ctx,
@@ -232,6 +275,8 @@ async def _contact(
                 occurred_at=at,
             )
             return
+    if later and min(later) <= at + MAX_CONTACT_DEFERRAL:
+        raise Deferred(min(later))
     raise DomainError.of("CONTACT_NOT_PERMITTED", "no channel allowed now", "channel")
 
 
@@ -239,9 +284,14 @@ async def _close(
     ctx: ServiceContext, agency: Principal, account_id: str, reason: CloseReason
 ) -> None:
     settlement = None
-    if reason is CloseReason.SETTLED:
+    if reason is CloseReason.SETTLED:  # settled for what the customer paid
         account = await _account(ctx, agency, account_id)
-        paid = account.original_amount_minor - account.balance_minor
+        found = (await items.items_of(ctx, ItemKind.PAYMENT, [account_id])).get(account_id, [])
+        paid = sum(
+            p.amount.amount_minor
+            for p in found
+            if isinstance(p, Payment) and p.status is PaymentStatus.SUCCEEDED
+        )
         settlement = Money(paid, account.currency)
     await closing.close_account(
         ctx, agency, account_id, reason=reason, settlement_amount=settlement

@@ -169,8 +169,9 @@ class Items:
 
     # --- what the maintenance sweep looks at -----------------------------------------------
 
-    async def running_plans(self) -> list[DuePlan]:
-        """Every running, unpaused plan with what was paid toward it."""
+    async def running_plans(self, account_id: str | None = None) -> list[DuePlan]:
+        """Every running, unpaused plan (of one account, if given) with what was paid
+        toward it."""
         paid = (
             sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0))
             .where(payments.c.plan_id == payment_plans.c.id, payments.c.status == "SUCCEEDED")
@@ -180,6 +181,7 @@ class Items:
             sa.select(payment_plans, paid.label("paid_minor"), accounts.c.agency_id)
             .join(accounts, accounts.c.id == payment_plans.c.account_id)
             .where(payment_plans.c.status == "ACTIVE", payment_plans.c.paused_since.is_(None))
+            .where(sa.true() if account_id is None else payment_plans.c.account_id == account_id)
         )
         return [
             DuePlan(records.plan_of(r), int(r["paid_minor"]), r["agency_id"])

@@ -104,3 +104,18 @@ def test_metadata_that_names_no_scenario_adds_no_problem(metadata: object) -> No
 def test_an_unknown_scenario_is_refused_by_name() -> None:
     [problem] = scenario_problems({"sandboxScenario": "pays_eventually"})
     assert problem.code == "UNKNOWN_SANDBOX_SCENARIO"
+
+
+def test_the_readme_table_lists_every_scenario_with_its_events() -> None:
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    section = readme.split("### The simulated agency", 1)[1].split("\n## ", 1)[0]
+    rows = {
+        cells[0].strip("` "): (cells[1].strip(), cells[2].strip())
+        for line in section.splitlines()
+        if line.startswith("| `")
+        for cells in [line.strip("|").split(" | ")]
+    }
+    assert rows == {
+        name: (s.description, " → ".join(f"`{e}`" for e in s.events))
+        for name, s in scenarios().items()
+    }

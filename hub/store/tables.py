@@ -118,6 +118,8 @@ class Account(SQLModel, table=True):
         sa.Index("ix_accounts_agency_status_id", "agency_id", "status", "id"),
         sa.Index("ix_accounts_agency_country_status_id", "agency_id", "country", "status", "id"),
         sa.Index("ix_accounts_agency_id_reference", "agency_id", "reference"),
+        # A sandbox run's accounts (``deleteSandboxData``, ``hub.store.sandbox_cleanup``).
+        sa.Index("ix_accounts_creditor_sandbox_tag", "creditor_id", "sandbox_tag"),
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -147,6 +149,8 @@ class Account(SQLModel, table=True):
     closed_at: dt.datetime | None = timestamp(nullable=True)
     #: The experiment of the split routing rule that assigned it, if one did.
     experiment_id: str | None = Field(default=None, max_length=40)
+    #: A sandbox placement's test run (``hub.domain.sandbox``); null on live accounts.
+    sandbox_tag: str | None = Field(default=None, max_length=64)
 
 
 class Event(SQLModel, table=True):

@@ -31,9 +31,9 @@ from evenly._files import (
     read_numbered_accounts,
 )
 from evenly._mcp_command import mcp_command
-from evenly._sandbox_command import sandbox_group
 from evenly._models import AccountStatus, Event
 from evenly._placement import PlacementError, PlacementResult
+from evenly._sandbox_command import sandbox_group
 from evenly.webhooks import WebhookVerificationError, verify
 
 

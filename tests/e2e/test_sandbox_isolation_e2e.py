@@ -9,6 +9,7 @@ import asyncio
 import json
 
 import httpx
+import pytest
 
 from tests.conftest import PLACE, placement
 from tests.e2e.conftest import HubServer
@@ -48,6 +49,7 @@ def _route(hub: HubServer, creditor: dict[str, str], agency: dict[str, str]) -> 
     )
 
 
+@pytest.mark.slow  # seven CLI processes and a scenario: about 45 s a backend
 async def test_live_subscriptions_receive_nothing_of_a_sandbox_run(hub_server: HubServer) -> None:
     hub_server.env.update(
         EVENLY_SANDBOX_SECONDS_PER_DAY="0.3", EVENLY_SANDBOX_INTERVAL_SECONDS="0.2"

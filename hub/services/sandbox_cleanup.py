@@ -28,4 +28,4 @@ async def delete_sandbox_data(ctx: ServiceContext, principal: Principal, tag: st
         problem = tag_problem(tag)
         if problem is not None:
             raise DomainError.of(problem.code, problem.message, "tag")
-        return await uow.sandbox_cleanup.delete_run(principal.organization_id, tag)
+        return await uow.sandbox_cleanup.delete_run(principal.organization_id, tag, ctx.clock())

@@ -21,8 +21,9 @@ finds no account: its write is refused by its version guard, not half-applied.
 Events are immutable everywhere else; these are the only ones the hub ever deletes. Feed
 cursors are (txid, position) keys, not event ids, so on PostgreSQL (positions from a
 sequence) a cursor that pointed at a deleted event still resumes after the same place; the
-deleted events are simply gone from the feed. An ``after: "evt_…"`` naming a deleted event
-is ``INVALID_CURSOR``. On SQLite a new event takes the position after the largest one left,
+deleted events are simply gone from the feed. Each deleted event's key and audience stay in
+``deleted_events``, so ``after: "evt_…"`` naming one (what the SDK's ``stream`` resumes
+from) resumes at its place for those who could see it. On SQLite a new event takes the position after the largest one left,
 so when a run's events were the newest, positions are used again: a reader whose cursor was
 on one of them misses events until the feed passes it (resume from a cursor before the run,
 or from ``latestCursor`` after the reset).
@@ -30,6 +31,7 @@ or from ``latestCursor`` after the reset).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +46,7 @@ from hub.store.tables import (
     accounts,
     contact_attempts,
     customers,
+    deleted_events,
     disputes,
     events,
     holds,
@@ -112,7 +115,7 @@ class SandboxCleanup:
             query = query.with_for_update(of=accounts)
         return list((await self._uow.conn.execute(query)).scalars())
 
-    async def delete_run(self, creditor_id: str, tag: str) -> DeletedRun:
+    async def delete_run(self, creditor_id: str, tag: str, now: dt.datetime) -> DeletedRun:
         """Delete the run's accounts and everything written about them (module docstring)."""
         ids = await self.run_accounts(creditor_id, tag)
         deliveries = n_events = 0
@@ -120,6 +123,7 @@ class SandboxCleanup:
         for chunk in _chunks(ids):
             await self._take_back_read_models(chunk)
             deliveries += await self._delete_deliveries(chunk)
+            await self._keep_keys(chunk, now)
             n_events += await self._delete_rows(events, events.c.account_id.in_(chunk))
             for table in _OF_ACCOUNT:
                 await self._delete_rows(table, table.c.account_id.in_(chunk))
@@ -143,6 +147,18 @@ class SandboxCleanup:
         )
         await self._delete_rows(webhook_attempts, webhook_attempts.c.message_id.in_(messages))
         return await self._delete_rows(webhook_messages, webhook_messages.c.event_id.in_(of_events))
+
+    async def _keep_keys(self, ids: list[str], at: dt.datetime) -> None:
+        """Where the accounts' events were in the feed, and who saw them."""
+        e = events
+        now = sa.literal(at, deleted_events.c.deleted_at.type)
+        columns = ("id", "txid", "position", "creditor_id", "agency_id")
+        await self._uow.conn.execute(
+            deleted_events.insert().from_select(
+                [*columns, "deleted_at"],
+                sa.select(*(e.c[c] for c in columns), now).where(e.c.account_id.in_(ids)),
+            )
+        )
 
     async def _delete_idempotency_keys(self, creditor_id: str, ids: list[str]) -> None:
         """Keys whose first result was one of these accounts (a placement, an agency's

@@ -455,6 +455,21 @@ class SandboxStep(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_sandbox_steps_due", "claimed_at", "due_at"),)
 
 
+class DeletedEvent(SQLModel, table=True):
+    """Where an event of a deleted sandbox run was in the feed (``hub.store.sandbox_cleanup``),
+    so ``after: "evt_…"`` naming it still resumes at its place, for the same audience."""
+
+    __tablename__ = "deleted_events"
+
+    id: str = Field(primary_key=True, max_length=40)
+    txid: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    position: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    # No foreign keys: the rows outlive nothing they would point at but the organizations.
+    creditor_id: str = Field(max_length=40)
+    agency_id: str | None = Field(default=None, max_length=40)
+    deleted_at: dt.datetime = timestamp()
+
+
 metadata = SQLModel.metadata
 organizations = Organization.__table__  # type: ignore[attr-defined]
 api_clients = ApiClient.__table__  # type: ignore[attr-defined]
@@ -475,3 +490,4 @@ disputes = Dispute.__table__  # type: ignore[attr-defined]
 holds = Hold.__table__  # type: ignore[attr-defined]
 rehabilitations = Rehabilitation.__table__  # type: ignore[attr-defined]
 sandbox_steps = SandboxStep.__table__  # type: ignore[attr-defined]
+deleted_events = DeletedEvent.__table__  # type: ignore[attr-defined]

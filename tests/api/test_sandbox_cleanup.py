@@ -199,6 +199,14 @@ async def test_a_run_is_deleted_with_everything_written_about_it_and_the_reads_a
     if backend.name == "postgresql":
         resumed = (await creditor.data(FEED, {"after": cursor_in_run}))["events"]["nodes"]
         assert [n["type"] for n in resumed] == new_types
+    # So does the id of a deleted event, for those who saw it, and no one else.
+    deleted_id = during["creditor feed"][-1]
+    assert deleted_id not in before["creditor feed"]
+    by_id = (await creditor.data(FEED, {"after": deleted_id}))["events"]["nodes"]
+    assert [n["type"] for n in by_id] == (new_types if backend.name == "postgresql" else [])
+    stranger, _ = await _routed(make_caller, backend)
+    refused = await stranger.graphql(FEED, {"after": deleted_id})
+    assert refused["errors"][0]["extensions"]["code"] == "INVALID_CURSOR"
     # The same idempotency key places anew: the deleted result is not replayed.
     again = await _place(creditor, "ci-run.1", idempotencyKey="k-0")
     assert (again["userErrors"], again["replayed"]) == ([], False)

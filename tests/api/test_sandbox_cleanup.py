@@ -127,9 +127,6 @@ async def test_a_run_is_deleted_with_everything_written_about_it_and_the_reads_a
     make_caller: Any, backend: Backend
 ) -> None:
     creditor, agency = await _routed(make_caller, backend)
-    for caller in (creditor, agency):
-        made = await caller.data(CREATE_ENDPOINT, {"url": "sink://ok"})
-        assert made["createWebhookEndpoint"]["userErrors"] == []
     # What stays: an untagged account and another run's, driven the same way.
     kept: dict[str, str] = {}
     for tag in (None, "run-2"):
@@ -149,6 +146,12 @@ async def test_a_run_is_deleted_with_everything_written_about_it_and_the_reads_a
         )
     before = await _reads(creditor, agency)
     cursor = (await creditor.data(FEED))["events"]["pageInfo"]["endCursor"]
+    # Endpoints from here (deleted at the end: the session's queue is shared by other tests).
+    endpoints: list[tuple[Caller, str]] = []
+    for caller in (creditor, agency):
+        made = await caller.data(CREATE_ENDPOINT, {"url": "sink://ok"})
+        assert made["createWebhookEndpoint"]["userErrors"] == []
+        endpoints.append((caller, made["createWebhookEndpoint"]["webhookEndpoint"]["id"]))
 
     async def place_run() -> str:
         payload = await _place(creditor, "ci-run.1", idempotencyKey=f"k-{len(run)}")
@@ -219,6 +222,11 @@ async def test_a_run_is_deleted_with_everything_written_about_it_and_the_reads_a
     assert second["deletedAccounts"] == 1
     third = (await creditor.data(DELETE, {"tag": "ci-run.1"}))["deleteSandboxData"]
     assert (third["deletedAccounts"], third["deletedEvents"], third["userErrors"]) == (0, 0, [])
+    for caller, endpoint_id in endpoints:
+        await caller.data(
+            "mutation($id: ID!) { deleteWebhookEndpoint(input: {id: $id}) { userErrors { code } } }",
+            {"id": endpoint_id},
+        )
 
 
 async def test_another_organizations_tag_deletes_nothing(

@@ -277,3 +277,19 @@ async def test_live_creditors_may_not_tag_or_delete_and_tags_are_checked(
             sa.select(sa.func.count()).where(customers.c.creditor_id == live.organization_id)
         )
     assert (tag, orphans) == (None, 1)
+
+
+async def test_a_customer_another_account_still_has_is_kept(
+    make_caller: Any, backend: Backend
+) -> None:
+    creditor, _agency = await _routed(make_caller, backend)
+    shared = {"reference": "CUST-SHARED", "name": "Ada Lund"}
+    kept = await _place(creditor, None, customer=shared)
+    await _place(creditor, "run-shared", customer=shared)
+    deleted = (await creditor.data(DELETE, {"tag": "run-shared"}))["deleteSandboxData"]
+    assert (deleted["deletedAccounts"], deleted["deletedCustomers"]) == (1, 0)
+    found = await creditor.data(
+        "query($id: ID!) { account(id: $id) { customer { id name } } }",
+        {"id": kept["account"]["id"]},
+    )
+    assert found["account"]["customer"] == kept["account"]["customer"]

@@ -85,6 +85,14 @@ class PlaceAccountInput:
         ),
     )
     idempotency_key: str | None = strawberry.field(default=None, description=IDEMPOTENCY)
+    sandbox_tag: str | None = strawberry.field(
+        default=None,
+        description=(
+            "Sandbox creditors only: the test run this account belongs to (1-64 letters, "
+            "digits or `._:-`), so `deleteSandboxData(tag)` removes the run; a live creditor "
+            "is refused with `SANDBOX_ONLY`, a malformed tag with `INVALID_SANDBOX_TAG`."
+        ),
+    )
 
     def to_domain(self) -> Placement:
         c = self.customer
@@ -106,6 +114,7 @@ class PlaceAccountInput:
             product=self.product,
             metadata=self.metadata,
             idempotency_key=self.idempotency_key,
+            sandbox_tag=self.sandbox_tag,
         )
 
 
@@ -138,6 +147,7 @@ def _place_account_from_input(cls: type, value: Any, _context: Any) -> PlaceAcco
         product=Product(value["product"]),
         metadata=value.get("metadata"),
         idempotency_key=value.get("idempotencyKey"),
+        sandbox_tag=value.get("sandboxTag"),
     )
     return built
 

@@ -23,7 +23,7 @@ from hub.domain.errors import DomainError
 from hub.domain.sandbox import SANDBOX_ONLY
 from hub.domain.sandbox_scenarios import scenarios
 from hub.services import sandbox as sandbox_service
-from hub.services import sandbox_advance
+from hub.services import sandbox_advance, sandbox_cleanup
 
 
 async def sandbox_write(
@@ -74,6 +74,24 @@ class AdvanceTestAccountPayload:
         description="The moves made, in order, each with its own events."
     )
     message: str | None = strawberry.field(description="What happened, in a sentence.")
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.input(description="Delete one sandbox test run: the accounts placed with its tag.")
+class DeleteSandboxDataInput:
+    tag: str = strawberry.field(description="The `sandboxTag` the run's placements carried.")
+
+
+@strawberry.type(description="Result of `deleteSandboxData`: what was removed.")
+class DeleteSandboxDataPayload:
+    deleted_accounts: int = strawberry.field(description="Accounts deleted.")
+    deleted_events: int = strawberry.field(description="Their events deleted from the feed.")
+    deleted_deliveries: int = strawberry.field(
+        description="Their webhook messages deleted (delivered or not), with the attempts."
+    )
+    deleted_customers: int = strawberry.field(
+        description="Customers deleted because no other account of yours has them."
+    )
     user_errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
 
@@ -145,6 +163,41 @@ class SandboxMutation:
             changed=advanced.changed,
             steps=steps,
             message=message,
+            user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        description=(
+            "Sandbox creditors only: delete the test run `tag`, every account you placed "
+            "with that `sandboxTag`, with its events, webhook messages and their attempts, "
+            "plans, payments, disputes, holds, contacts, rehabilitations, portal links and "
+            "idempotency keys, and its customers no other account has; counts, "
+            "`portfolioStatus` and `agencyPerformance` no longer count them. One "
+            "transaction. Events are immutable otherwise: this is the only deletion; a feed "
+            "cursor past a deleted event still resumes where it was. A tag with no accounts "
+            "of yours deletes nothing (zeros). Needs `accounts:write` (a creditor's); a live "
+            "organization gets `FORBIDDEN` (reason `SANDBOX_ONLY`)."
+        )
+    )
+    async def delete_sandbox_data(
+        self,
+        info: Info,
+        input: Annotated[
+            DeleteSandboxDataInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> DeleteSandboxDataPayload:
+        deleted, errors = await sandbox_write(
+            info,
+            Scope.ACCOUNTS_WRITE,
+            lambda ctx, principal: sandbox_cleanup.delete_sandbox_data(
+                ctx.services, principal, input.tag
+            ),
+        )
+        return DeleteSandboxDataPayload(
+            deleted_accounts=deleted.accounts if deleted else 0,
+            deleted_events=deleted.events if deleted else 0,
+            deleted_deliveries=deleted.deliveries if deleted else 0,
+            deleted_customers=deleted.customers if deleted else 0,
             user_errors=errors,
         )
 

@@ -54,6 +54,8 @@ class Placement:
     #: A JSON object as sent; anything else is refused with INVALID_METADATA.
     metadata: Any = None
     idempotency_key: str | None = None
+    #: The sandbox test run it belongs to (``hub.domain.sandbox``), if any.
+    sandbox_tag: str | None = None
 
 
 def normalize_reference(value: str) -> str:

@@ -15,12 +15,19 @@ it never meets live data:
   (``hub.domain.routing``, ``hub.store.routing``), so no account, event or KPI row of one
   mode ever becomes visible to an organization of the other;
 - what only makes sense on test data is refused on live organizations
-  (``require_sandbox``, code ``SANDBOX_ONLY``).
+  (``require_sandbox``, code ``SANDBOX_ONLY``);
+- a sandbox placement may name its test run (``sandboxTag``, ``tag_problems``): a live
+  creditor's tagged placement is refused (``SANDBOX_ONLY``), and ``deleteSandboxData(tag)``
+  removes that run's accounts with everything written about them
+  (``hub.store.sandbox_cleanup``). Events are immutable everywhere else; this is the one
+  time the hub deletes any, and only a sandbox creditor's own.
 """
 
 from __future__ import annotations
 
-from hub.domain.errors import DomainError
+import re
+
+from hub.domain.errors import DomainError, Problem
 
 #: Refused: a rule or request that would join a sandbox and a live organization.
 SANDBOX_MISMATCH = "SANDBOX_MISMATCH"
@@ -52,3 +59,34 @@ def require_sandbox(sandbox: bool, what: str, *path: str) -> None:
     """Refuse ``what`` unless the organization is a sandbox organization."""
     if not sandbox:
         raise DomainError.of(SANDBOX_ONLY, f"{what} is only for sandbox organizations", *path)
+
+
+#: At most this long; letters, digits and ``._:-`` (a CI job's run id, a branch name).
+MAX_TAG_LENGTH = 64
+_TAG = re.compile(rf"[A-Za-z0-9._:-]{{1,{MAX_TAG_LENGTH}}}")
+#: Refused: a tag that is empty, too long or has other characters.
+INVALID_SANDBOX_TAG = "INVALID_SANDBOX_TAG"
+
+
+def tag_problem(tag: str) -> Problem | None:
+    """Why ``tag`` cannot name a test run, or None."""
+    if _TAG.fullmatch(tag) is None:
+        return Problem(
+            INVALID_SANDBOX_TAG,
+            f"a sandbox tag is 1 to {MAX_TAG_LENGTH} letters, digits or ._:-",
+            ("sandboxTag",),
+        )
+    return None
+
+
+def tag_problems(tag: str | None, sandbox: bool) -> list[Problem]:
+    """The problems of a placement's ``sandboxTag`` for a creditor of this mode: none
+    without a tag; ``SANDBOX_ONLY`` for a live creditor; else the tag's form."""
+    if tag is None:
+        return []
+    if not sandbox:
+        return [
+            Problem(SANDBOX_ONLY, "sandboxTag is only for sandbox organizations", ("sandboxTag",))
+        ]
+    problem = tag_problem(tag)
+    return [] if problem is None else [problem]

@@ -20,6 +20,7 @@ from hub.domain.account import Account
 from hub.domain.customer import Customer
 from hub.domain.errors import DomainError, Problem
 from hub.domain.placement import MAX_BATCH, Placement, normalize_placement, validate_placement
+from hub.domain.sandbox import tag_problems
 from hub.domain.sandbox_scenarios import scenario_problems
 from hub.services import idempotency
 from hub.services.account_changes import retrying
@@ -87,6 +88,8 @@ async def place_accounts(
 def _request_payload(p: Placement) -> dict[str, Any]:
     payload = dataclasses.asdict(p)
     payload.pop("idempotency_key")
+    if payload["sandbox_tag"] is None:  # the fingerprint of an untagged request is unchanged
+        payload.pop("sandbox_tag")
     return payload
 
 
@@ -113,11 +116,13 @@ async def _place(
         [normalize_placement(p) for p in sent],
         [PlacementOutcome(problems=validate_placement(p, now.date())) for p in sent],
     )
-    if (await uow.organizations.get_many([principal.organization_id]))[
+    sandbox = (await uow.organizations.get_many([principal.organization_id]))[
         principal.organization_id
-    ].sandbox:
-        for p, outcome in zip(sent, batch.outcomes, strict=True):
+    ].sandbox
+    for p, outcome in zip(sent, batch.outcomes, strict=True):
+        if sandbox:
             outcome.problems += scenario_problems(p.metadata)
+        outcome.problems += tag_problems(p.sandbox_tag, sandbox)
     await _match_keys(ctx, uow, principal, batch)
     fresh = await _fresh(uow, principal, batch, check_first)
     if fresh:

@@ -33,7 +33,7 @@ from hub.auth.tokens import Principal
 from hub.domain.events import EventKey, RecordedEvent
 from hub.store.feed_horizon import FeedBacklog
 from hub.store.session import Session
-from hub.store.tables import events, organizations, webhook_messages
+from hub.store.tables import deleted_events, events, organizations, webhook_messages
 from hub.store.visibility import event_clause
 from hub.store.writes import Write
 
@@ -156,6 +156,13 @@ class EventLog:
             )
         )
         row = found.first()
+        if row is None:  # an event of a deleted sandbox run: its place in the feed
+            found = await self._uow.conn.execute(
+                sa.select(deleted_events.c.txid, deleted_events.c.position).where(
+                    deleted_events.c.id == event_id, event_clause(principal, deleted_events)
+                )
+            )
+            row = found.first()
         return (row.txid, row.position) if row is not None else None
 
     async def current_key(self) -> EventKey:

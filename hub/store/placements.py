@@ -214,6 +214,7 @@ def _account_row(
         "resume_status": None,
         "country": p.customer.country,
         "metadata": p.metadata,
+        "sandbox_tag": p.sandbox_tag,
         "placed_at": now,
         "updated_at": now,
         "agency_reference": None,

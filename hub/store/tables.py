@@ -121,6 +121,8 @@ class Account(SQLModel, table=True):
         sa.Index("ix_accounts_agency_status_id", "agency_id", "status", "id"),
         sa.Index("ix_accounts_agency_country_status_id", "agency_id", "country", "status", "id"),
         sa.Index("ix_accounts_agency_id_reference", "agency_id", "reference"),
+        # A sandbox run's accounts (``deleteSandboxData``, ``hub.store.sandbox_cleanup``).
+        sa.Index("ix_accounts_creditor_sandbox_tag", "creditor_id", "sandbox_tag"),
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -150,6 +152,8 @@ class Account(SQLModel, table=True):
     closed_at: dt.datetime | None = timestamp(nullable=True)
     #: The experiment of the split routing rule that assigned it, if one did.
     experiment_id: str | None = Field(default=None, max_length=40)
+    #: A sandbox placement's test run (``hub.domain.sandbox``); null on live accounts.
+    sandbox_tag: str | None = Field(default=None, max_length=64)
 
 
 class Event(SQLModel, table=True):
@@ -454,6 +458,21 @@ class SandboxStep(SQLModel, table=True):
     __table_args__ = (sa.Index("ix_sandbox_steps_due", "claimed_at", "due_at"),)
 
 
+class DeletedEvent(SQLModel, table=True):
+    """Where an event of a deleted sandbox run was in the feed (``hub.store.sandbox_cleanup``),
+    so ``after: "evt_…"`` naming it still resumes at its place, for the same audience."""
+
+    __tablename__ = "deleted_events"
+
+    id: str = Field(primary_key=True, max_length=40)
+    txid: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    position: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
+    # No foreign keys: the rows outlive nothing they would point at but the organizations.
+    creditor_id: str = Field(max_length=40)
+    agency_id: str | None = Field(default=None, max_length=40)
+    deleted_at: dt.datetime = timestamp()
+
+
 metadata = SQLModel.metadata
 organizations = Organization.__table__  # type: ignore[attr-defined]
 api_clients = ApiClient.__table__  # type: ignore[attr-defined]
@@ -474,3 +493,4 @@ disputes = Dispute.__table__  # type: ignore[attr-defined]
 holds = Hold.__table__  # type: ignore[attr-defined]
 rehabilitations = Rehabilitation.__table__  # type: ignore[attr-defined]
 sandbox_steps = SandboxStep.__table__  # type: ignore[attr-defined]
+deleted_events = DeletedEvent.__table__  # type: ignore[attr-defined]

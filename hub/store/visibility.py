@@ -52,10 +52,12 @@ def customer_pii_clause(principal: Principal) -> sa.ColumnElement[bool]:
     return collecting.exists()
 
 
-def event_clause(principal: Principal) -> sa.ColumnElement[bool]:
+def event_clause(principal: Principal, table: sa.Table = events) -> sa.ColumnElement[bool]:
+    """The events the principal may see: of ``events``, or of a table of events' audiences
+    (``deleted_events``, the keys of a deleted sandbox run's events)."""
     if principal.is_creditor:
-        return events.c.creditor_id == principal.organization_id
-    return events.c.agency_id == principal.organization_id
+        return table.c.creditor_id == principal.organization_id
+    return table.c.agency_id == principal.organization_id
 
 
 def organization_clause(principal: Principal) -> sa.ColumnElement[bool]:

@@ -33,6 +33,7 @@ from evenly._files import (
 from evenly._mcp_command import mcp_command
 from evenly._models import AccountStatus, Event
 from evenly._placement import PlacementError, PlacementResult
+from evenly._sandbox_command import sandbox_group
 from evenly.webhooks import WebhookVerificationError, verify
 
 
@@ -483,6 +484,7 @@ def _parse_headers(text: str) -> dict[str, str]:
 
 
 main.add_command(mcp_command)
+main.add_command(sandbox_group)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

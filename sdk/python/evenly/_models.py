@@ -536,6 +536,8 @@ class NewAccount(EvenlyModel):
     product: Product
     metadata: dict[str, Any] | None = None
     idempotency_key: str | None = None
+    #: Sandbox creditors only: the test run it belongs to (``client.sandbox.reset(tag)``).
+    sandbox_tag: str | None = None
 
     def to_input(self) -> dict[str, Any]:
         """The GraphQL input object."""

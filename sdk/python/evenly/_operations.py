@@ -330,6 +330,12 @@ ADVANCE_TEST_ACCOUNT = (
     f" {{ account {{ ...AccountFields }} changed steps message {USER_ERRORS} }} }}\n" + ACCOUNT
 )
 
+DELETE_SANDBOX_DATA = (
+    "mutation DeleteSandboxData($input: DeleteSandboxDataInput!)"
+    " { deleteSandboxData(input: $input)"
+    f" {{ deletedAccounts deletedEvents deletedDeliveries deletedCustomers {USER_ERRORS} }} }}"
+)
+
 # Sent over graphql-transport-ws, not POST /graphql; validated only once the hub has it.
 SUBSCRIPTIONS = {"ORGANIZATION_EVENTS": ORGANIZATION_EVENTS, "ACCOUNT_EVENTS": ACCOUNT_EVENTS}
 

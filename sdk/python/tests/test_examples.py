@@ -21,6 +21,7 @@ import pytest
 import uvicorn
 from conftest import REPO_ROOT, Credentials, Hub, Parties, free_port, new_account
 from evenly_webhooks import generate_secret, headers
+from sandbox_hub import SandboxWorld, sandbox_world
 from starlette.testclient import TestClient
 
 EXAMPLES = REPO_ROOT / "examples"
@@ -29,6 +30,8 @@ sys.path.insert(0, str(EXAMPLES))
 import agency_worker  # noqa: E402
 import checkout_placement  # noqa: E402
 import webhook_receiver  # noqa: E402
+
+__all__ = ["sandbox_world"]  # the fixture, used by name
 
 
 def factory(hub: Hub, creds: Credentials) -> Any:
@@ -392,3 +395,30 @@ def test_agency_worker_skips_accounts_no_longer_placed_and_moves_on(
         assert newest.data["account"]["id"] == later.id
         assert json.loads(state.read_text()) == {"after": newest.id}
         assert theirs.accounts.get(later.id).status is evenly.AccountStatus.ACKNOWLEDGED
+
+
+def test_the_ci_sandbox_example_passes_and_leaves_nothing_behind(
+    sandbox_world: SandboxWorld, tmp_path: Path
+) -> None:
+    """examples/ci_sandbox_test.py, run by pytest as a creditor's CI would, against a real
+    server and worker process with a simulated agency; then the run is gone."""
+    creds = sandbox_world.creditor
+    env = {
+        **sandbox_world.hub.client_env(creds),
+        "GITHUB_RUN_ID": f"examples-{uuid.uuid4().hex[:8]}",
+        "EVENLY_SANDBOX_TIMEOUT": "60",
+    }
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "ci_sandbox_test.py"]
+    argv += ["--rootdir", str(tmp_path)]
+    done = subprocess.run(argv, cwd=EXAMPLES, env=env, capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "1 passed" in done.stdout, done.stdout
+    with evenly.Evenly(creds.client_id, creds.client_secret, base_url=sandbox_world.hub.url) as c:
+        assert list(c.accounts.list()) == []
+        assert [e.type for e in c.events.list()] == []
+    # Without credentials the copied test skips instead of failing.
+    bare = {k: v for k, v in env.items() if not k.startswith("EVENLY_")}
+    skipped = subprocess.run(
+        argv, cwd=EXAMPLES, env=bare, capture_output=True, text=True, timeout=180
+    )
+    assert skipped.returncode == 0 and "1 skipped" in skipped.stdout, skipped.stdout

@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from conftest import Parties, make_client, resolve
+from conftest import Parties, collect, make_client, resolve
 from evenly._exceptions import PermissionError, UserError
 
 
@@ -98,5 +98,69 @@ async def test_a_live_agency_may_not_advance_accounts(parties: Parties) -> None:
         with pytest.raises(PermissionError) as refused:
             client.sandbox.advance_account("acc_01JAAAAAAAAAAAAAAAAAAAAAAA", "PAID")
         assert refused.value.code == "FORBIDDEN"
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_reset_deletes_the_tagged_run_and_nothing_else(parties: Parties, kind: str) -> None:
+    creditor_creds = await asyncio.to_thread(parties.hub.organization, "creditor", sandbox=True)
+    agency_creds = await asyncio.to_thread(parties.hub.organization, "agency", sandbox=True)
+    await asyncio.to_thread(parties.hub.route, creditor_creds, agency_creds)
+    creditor: Any = make_client(kind, parties.hub, creditor_creds)
+    agency: Any = make_client(kind, parties.hub, agency_creds)
+
+    async def place(reference: str, tag: str | None) -> str:
+        placed = await resolve(
+            creditor.accounts.place(
+                reference=reference,
+                customer={"reference": f"C-{reference}", "name": "Nils Ek", "country": "SE"},
+                original_amount={"amount_minor": 40000, "currency": "SEK"},
+                balance={"amount_minor": 40000, "currency": "SEK"},
+                due_date="2026-01-31",
+                sandbox_tag=tag,
+            )
+        )
+        return str(placed.account.id)
+
+    try:
+        kept = await place(f"INV-KEEP-{kind}", None)
+        run = [await place(f"INV-RUN-{kind}-{n}", f"ci-{kind}") for n in range(2)]
+        await resolve(agency.sandbox.advance_account(run[0], "PAID"))
+        reset = await resolve(creditor.sandbox.reset(f"ci-{kind}"))
+        assert (reset.deleted_accounts, reset.deleted_customers) == (2, 2)
+        assert reset.deleted_events >= 2 * 2 + 3
+        listed = await collect(creditor.accounts.list())
+        assert [a.id for a in listed] == [kept]
+        # The same references place again after the reset (new accounts, not replays).
+        again = await place(f"INV-RUN-{kind}-0", f"ci-{kind}")
+        assert again not in run
+        assert (await resolve(creditor.sandbox.reset(f"ci-{kind}"))).deleted_accounts == 1
+        nothing = await resolve(creditor.sandbox.reset("never-used"))
+        assert (nothing.deleted_accounts, nothing.deleted_events) == (0, 0)
+        with pytest.raises(UserError) as refused:
+            await resolve(creditor.sandbox.reset("not a tag"))
+        assert refused.value.code == "INVALID_SANDBOX_TAG"
+    finally:
+        await resolve(creditor.close())
+        await resolve(agency.close())
+
+
+async def test_a_live_creditor_may_not_reset_or_tag(parties: Parties) -> None:
+    client = make_client("sync", parties.hub, parties.creditor)
+    try:
+        with pytest.raises(PermissionError) as refused:
+            client.sandbox.reset("ci-1")
+        assert refused.value.code == "FORBIDDEN"
+        with pytest.raises(UserError) as tagged:
+            client.accounts.place(
+                reference="INV-LIVE-TAGGED",
+                customer={"reference": "C-LIVE-TAGGED", "name": "Nils Ek", "country": "SE"},
+                original_amount={"amount_minor": 40000, "currency": "SEK"},
+                balance={"amount_minor": 40000, "currency": "SEK"},
+                due_date="2026-01-31",
+                sandbox_tag="ci-1",
+            )
+        assert tagged.value.code == "SANDBOX_ONLY"
     finally:
         client.close()

@@ -68,6 +68,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "sendTestEvent": ("sandbox.send_test_event", "SEND_TEST_EVENT"),
     "sandboxScenarios": ("sandbox.scenarios", "SANDBOX_SCENARIOS"),
     "advanceTestAccount": ("sandbox.advance_account", "ADVANCE_TEST_ACCOUNT"),
+    "deleteSandboxData": ("sandbox.reset", "DELETE_SANDBOX_DATA"),
     # subscriptions
     "organizationEvents": ("events.stream", "ORGANIZATION_EVENTS"),
     "accountEvents": ("events.stream", "ACCOUNT_EVENTS"),

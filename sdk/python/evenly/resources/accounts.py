@@ -66,6 +66,7 @@ def _place_call(
     product: str,
     metadata: Mapping[str, Any] | None,
     idempotency_key: str | None,
+    sandbox_tag: str | None = None,
 ) -> Call[Placement]:
     account = NewAccount.model_validate(
         {
@@ -77,6 +78,7 @@ def _place_call(
             "product": product,
             "metadata": metadata,
             "idempotency_key": idempotency_key or placement_key(reference),
+            "sandbox_tag": sandbox_tag,
         }
     )
     read = payload("placeAccount")
@@ -194,11 +196,14 @@ class Accounts(SyncResource):
         product: str = "BNPL_INVOICE",
         metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
+        sandbox_tag: str | None = None,
     ) -> Placement:
         """Place one account. Raises ``UserError`` (e.g. ``DUPLICATE_REFERENCE``) if refused.
 
         The idempotency key defaults to one derived from ``reference``: placing the same
         account again (a retry, a re-run) returns the first placement with ``replayed``.
+        ``sandbox_tag`` (sandbox creditors only) names the test run the account belongs
+        to, so ``client.sandbox.reset(tag)`` deletes it.
         """
         return self._client.execute(
             _place_call(
@@ -210,6 +215,7 @@ class Accounts(SyncResource):
                 product=product,
                 metadata=metadata,
                 idempotency_key=idempotency_key,
+                sandbox_tag=sandbox_tag,
             )
         )
 
@@ -322,6 +328,7 @@ class AsyncAccounts(AsyncResource):
         product: str = "BNPL_INVOICE",
         metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
+        sandbox_tag: str | None = None,
     ) -> Placement:
         """Place one account; see ``Evenly.accounts.place``."""
         return await self._client.execute(
@@ -334,6 +341,7 @@ class AsyncAccounts(AsyncResource):
                 product=product,
                 metadata=metadata,
                 idempotency_key=idempotency_key,
+                sandbox_tag=sandbox_tag,
             )
         )
 

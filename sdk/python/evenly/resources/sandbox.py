@@ -12,10 +12,15 @@ from pydantic import Field
 
 from evenly._base_client import Call
 from evenly._models import Account, EvenlyModel
-from evenly._operations import ADVANCE_TEST_ACCOUNT, SANDBOX_SCENARIOS, SEND_TEST_EVENT
+from evenly._operations import (
+    ADVANCE_TEST_ACCOUNT,
+    DELETE_SANDBOX_DATA,
+    SANDBOX_SCENARIOS,
+    SEND_TEST_EVENT,
+)
 from evenly.resources._resource import AsyncResource, SyncResource, payload
 
-__all__ = ["AdvancedAccount", "AsyncSandbox", "Sandbox"]
+__all__ = ["AdvancedAccount", "AsyncSandbox", "Sandbox", "SandboxReset"]
 
 
 class AdvancedAccount(EvenlyModel):
@@ -26,6 +31,27 @@ class AdvancedAccount(EvenlyModel):
     changed: bool
     steps: list[str] = Field(default_factory=list)
     message: str | None = None
+
+
+class SandboxReset(EvenlyModel):
+    """What ``reset`` deleted: the run's accounts, their events, their webhook messages
+    (with their attempts) and the customers no other account of yours had."""
+
+    deleted_accounts: int
+    deleted_events: int
+    deleted_deliveries: int
+    deleted_customers: int
+
+
+def _reset(tag: str) -> Call[SandboxReset]:
+    read = payload("deleteSandboxData")
+    # Deleting a run again deletes only what was placed with its tag since: safe to retry.
+    return Call(
+        DELETE_SANDBOX_DATA,
+        {"input": {"tag": tag}},
+        lambda data, rid: SandboxReset.model_validate(read(data, rid)),
+        retry_safe=True,
+    )
 
 
 def _advance(account_id: str, to: str) -> Call[AdvancedAccount]:
@@ -72,6 +98,12 @@ class Sandbox(SyncResource):
         ``DISPUTED``…) through the real moves; ``changed`` is False if it is there."""
         return self._client.execute(_advance(account_id, to))
 
+    def reset(self, tag: str) -> SandboxReset:
+        """Delete the test run ``tag``: every account you placed with ``sandbox_tag=tag``,
+        with its events, deliveries, items and KPI contributions, in one transaction. A tag
+        with nothing placed deletes nothing (zeros)."""
+        return self._client.execute(_reset(tag))
+
 
 class AsyncSandbox(AsyncResource):
     """``client.sandbox`` of ``AsyncEvenly``: the same methods, awaited."""
@@ -87,3 +119,7 @@ class AsyncSandbox(AsyncResource):
     async def advance_account(self, account_id: str, to: str) -> AdvancedAccount:
         """Take the account to ``to`` through the real moves (see ``Sandbox``)."""
         return await self._client.execute(_advance(account_id, to))
+
+    async def reset(self, tag: str) -> SandboxReset:
+        """Delete the test run ``tag`` (see ``Sandbox.reset``)."""
+        return await self._client.execute(_reset(tag))

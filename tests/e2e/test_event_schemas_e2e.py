@@ -53,11 +53,15 @@ async def _feed(hub: HubServer, token: str) -> dict[str, dict[str, Any]]:
 # feed test writes that one with a sweep at a later clock. A portal code goes to the link's
 # issuer alone, an agency here: tests/e2e/test_portal_browser.py receives it on the
 # agency's webhook endpoint; so does a portal payment's start (tests/api/test_portal_pay.py
-# reads it on the agency's feed, tests/api/test_event_schemas.py validates it).
+# reads it on the agency's feed, tests/api/test_event_schemas.py validates it), and so do a
+# portal visit and a debtor's hold request (tests/api/test_portal_prefs.py reads them on the
+# issuer's feed; tests/e2e/test_portal_browser.py receives them).
 DELIVERED_TYPES = set(EVENT_TYPES) - {
+    "hold.requested",
     "payment_plan.broken",
     "portal.code_requested",
     "portal.payment_started",
+    "portal.visited",
 }
 
 

@@ -28,15 +28,15 @@ async def record(
     store: Store, records: Sequence[Record], *, now: dt.datetime, disable_after: dt.timedelta
 ) -> list[Record]:
     """Write ``records``; returns those that could not be written (the database is down)."""
-    if await _written(store, records, now, disable_after, alone=False):
+    if await _written(store, records, now, disable_after):
         return []
     unwritten: list[Record] = []
     for item in records:
-        if len(records) > 1 and await _written(store, [item], now, disable_after, alone=True):
+        if len(records) > 1 and await _written(store, [item], now, disable_after):
             continue
         if isinstance(item, Outcome) and (item.snippet is not None or item.error is not None):
             bare = replace(item, snippet=None, error=UNRECORDABLE)
-            if await _written(store, [bare], now, disable_after, alone=True):
+            if await _written(store, [bare], now, disable_after):
                 continue
         unwritten.append(item)
     return unwritten
@@ -47,12 +47,10 @@ async def _written(
     records: Sequence[Record],
     now: dt.datetime,
     disable_after: dt.timedelta,
-    *,
-    alone: bool,
 ) -> bool:
     try:
         async with store.transaction() as uow:
-            outcomes = await uow.delivery_queue.write(records, alone=alone)
+            outcomes = await uow.delivery_queue.write(records)
             await _disable_where_due(uow, outcomes, now, disable_after)
     except Exception:
         log.exception("recording %d webhook outcome(s) failed", len(records))

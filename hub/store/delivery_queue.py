@@ -182,20 +182,20 @@ class DeliveryQueue:
                 ],
             )
 
-    async def write(self, records: Sequence[Record], *, alone: bool = False) -> list[Outcome]:
+    async def write(self, records: Sequence[Record]) -> list[Outcome]:
         """Write what deliveries gave: releases given back, outcomes on their messages (those
-        still held) and in the delivery log. ``alone``: written one by one after a batch
-        failed, so skip messages deleted meanwhile. Returns the outcomes logged."""
+        still held) and in the delivery log. A message deleted while it was out for delivery
+        (a sandbox reset, ``deleteSandboxData``) gets no attempt: its outcome is dropped.
+        Returns the outcomes logged."""
         await self.give_back([(r.delivery, r.due) for r in records if isinstance(r, Release)])
         outcomes = [r for r in records if isinstance(r, Outcome)]
         if not outcomes:
             return []
         await self._uow.conn.execute(_SETTLE, [_settled(o) for o in outcomes])
-        if alone:
-            ids = [o.delivery.message_id for o in outcomes]
-            found = await self._uow.conn.execute(sa.select(_m.c.id).where(_m.c.id.in_(ids)))
-            kept = set(found.scalars())
-            outcomes = [o for o in outcomes if o.delivery.message_id in kept]
+        ids = [o.delivery.message_id for o in outcomes]
+        found = await self._uow.conn.execute(sa.select(_m.c.id).where(_m.c.id.in_(ids)))
+        kept = set(found.scalars())
+        outcomes = [o for o in outcomes if o.delivery.message_id in kept]
         if outcomes:
             await self._uow.conn.execute(webhook_attempts.insert(), [_attempt(o) for o in outcomes])
         return outcomes

@@ -4,10 +4,15 @@ to the worker that holds the message now."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
+
+import pytest
+import sqlalchemy as sa
 
 from hub.delivery import recording
 from hub.store.delivery_queue import Delivery, Outcome, Release
+from hub.store.tables import webhook_messages
 from tests.api.conftest import GraphQL, OwnHub
 
 CREATE = """mutation($url: String!) { createWebhookEndpoint(input: {url: $url}) {
@@ -102,3 +107,29 @@ async def test_a_worker_that_lost_its_lease_overwrites_nothing(own_hub: OwnHub) 
     )
     assert (await _deliveries(gql, first))[0]["status"] == "DELIVERED"
     assert (await _deliveries(gql, second))[0]["status"] == "PENDING"
+
+
+async def test_a_message_deleted_while_out_for_delivery_drops_only_its_outcome(
+    own_hub: OwnHub, caplog: pytest.LogCaptureFixture
+) -> None:
+    gql = await own_hub.tenant()
+    kept, gone = await _queued(gql), await _queued(gql)
+    now = own_hub.services.clock()
+    claimed = await _claim(own_hub, now)
+    # A sandbox reset deletes one message while the worker holds both.
+    async with own_hub.services.store.transaction() as uow:
+        await uow.conn.execute(
+            sa.delete(webhook_messages).where(webhook_messages.c.id == claimed[gone].message_id)
+        )
+    with caplog.at_level(logging.ERROR, logger="hub.delivery"):
+        unwritten = await recording.record(
+            own_hub.services.store,
+            [_outcome(claimed[kept], 204, "", now), _outcome(claimed[gone], 204, "", now)],
+            now=now,
+            disable_after=DISABLE_AFTER,
+        )
+    assert unwritten == []
+    assert [r.getMessage() for r in caplog.records if r.name == "hub.delivery"] == []
+    [delivered] = await _deliveries(gql, kept)
+    assert delivered["status"] == "DELIVERED" and len(delivered["attempts"]) == 1
+    assert await _deliveries(gql, gone) == []

@@ -26,10 +26,10 @@ from hub.domain.money import Money
 from hub.domain.payment_plan import Cadence
 from hub.domain.plan_offers import parse_amount
 from hub.domain.portal import PortalLink
-from hub.services import portal_access as access
 from hub.services import portal_plan as plans
 from hub.services.context import ServiceContext
 from hub.services.portal_plan import PlanChoice, PlanRequest
+from hub.web.portal_session import session_link
 
 
 class Portal(Protocol):
@@ -47,7 +47,6 @@ class Portal(Protocol):
     def _redirect(self, request: Request, path: str) -> Response: ...
 
 
-_SESSION_COOKIE = "evenly_portal"
 _FIELDS = ("cadence", "first_date", "installment")
 
 
@@ -86,9 +85,7 @@ class PlanPages:
         ]
 
     async def _link(self, request: Request) -> PortalLink | None:
-        return await access.session_link(
-            self.services, request.path_params["token"], request.cookies.get(_SESSION_COOKIE)
-        )
+        return await session_link(self.services, request)
 
     def _to_start(self, request: Request) -> Response:
         return self.portal._redirect(request, f"/p/{request.path_params['token']}")

@@ -33,10 +33,10 @@ from hub.services.portal_overview import overview
 from hub.web.plan import PlanPages
 from hub.web.portal_pay import PortalPay
 from hub.web.portal_prefs import PrefsPages, help_values
+from hub.web.portal_session import SESSION_COOKIE, session_link
 from hub.web.security import is_secure, secured
 
 _HERE = Path(__file__).parent
-SESSION_COOKIE = "evenly_portal"
 FORM_COOKIE = "evenly_form"
 VISIT_COOKIE = "evenly_visit"
 _MAX_FORM_BYTES = 4096
@@ -132,7 +132,7 @@ class Portal:
     async def page(self, request: Request) -> Response:
         token = request.path_params["token"]
         visited = await self._visit(request, token)
-        link = await access.session_link(self.services, token, request.cookies.get(SESSION_COOKIE))
+        link = await session_link(self.services, request)
         if link is None:
             return visited(self._render(request, "start.html", "Check it is you"))
         debts = await overview(self.services, link)

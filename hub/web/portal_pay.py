@@ -21,10 +21,10 @@ from hub.domain.errors import DomainError
 from hub.domain.portal import PortalLink
 from hub.domain.portal_overview import Debt, NextStep
 from hub.domain.portal_payment import PaymentProvider, SandboxProvider, amount_input
-from hub.services import portal_access as access
 from hub.services import portal_payments as paying
 from hub.services.context import ServiceContext
 from hub.services.portal_overview import overview
+from hub.web.portal_session import session_link
 from hub.web.security import secured
 
 
@@ -72,9 +72,7 @@ class PortalPay:
         }
 
     async def _link(self, request: Request) -> PortalLink | None:
-        token = request.path_params["token"]
-        cookie = request.cookies.get("evenly_portal")
-        return await access.session_link(self.services, token, cookie)
+        return await session_link(self.services, request)
 
     async def pay(self, request: Request) -> Response:
         token = request.path_params["token"]

@@ -23,10 +23,10 @@ from hub.domain.contact_hours import ContactHours, contact_hours
 from hub.domain.errors import DomainError
 from hub.domain.portal import PortalLink
 from hub.domain.vocabulary import ContactChannel, DisputeReason, HoldReason
-from hub.services import portal_access as access
 from hub.services import portal_prefs as prefs
 from hub.services.context import ServiceContext
 from hub.services.portal_overview import overview
+from hub.web.portal_session import session_cookie, session_link
 
 
 class Portal(Protocol):
@@ -70,7 +70,6 @@ HOLD_LABELS = (
     (HoldReason.BEREAVEMENT, _("Someone close to me has died")),
     (HoldReason.OTHER, _("Something else")),
 )
-_SESSION_COOKIE = "evenly_portal"
 #: A dispute's text may be long: its form may be larger than the others.
 _DISPUTE_BYTES = 16_384
 _DONE = {
@@ -100,7 +99,7 @@ def _hours(form: FormData) -> ContactHours | None:
 async def help_values(services: ServiceContext, request: Request) -> prefs.Help | None:
     """What the help footer shows on this request's page."""
     token = request.path_params.get("token", "")
-    return await prefs.help_for(services, token, request.cookies.get(_SESSION_COOKIE))
+    return await prefs.help_for(services, token, session_cookie(request))
 
 
 class PrefsPages:
@@ -121,9 +120,7 @@ class PrefsPages:
         ]
 
     async def _link(self, request: Request) -> PortalLink | None:
-        return await access.session_link(
-            self.services, request.path_params["token"], request.cookies.get(_SESSION_COOKIE)
-        )
+        return await session_link(self.services, request)
 
     def _to_start(self, request: Request) -> Response:
         return self.portal._redirect(request, f"/p/{request.path_params['token']}")

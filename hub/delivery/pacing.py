@@ -7,6 +7,11 @@ endpoint never waits for a claim round trip. An endpoint that answers slowly kee
 and is not claimed for until the pause ends. The queue of a lane that turns slow or paused
 is given back at once. Only lanes that answer quickly count against the worker's claim
 window (``load``), so a slow or paused endpoint never holds the claims others need.
+
+Outcomes not yet written to the database count against the window too, beyond the two
+batches the recorder may hold (one being written, one filling): while the database is slow
+to take them, the worker stops claiming instead of piling up deliveries it has made but not
+recorded, which a crash would send again (``claim_room``).
 """
 
 from __future__ import annotations
@@ -16,6 +21,17 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from hub.store.delivery_queue import Delivery
+
+#: Outcomes the recorder may hold (one batch being written, one filling) before they count
+#: against the claim window, in batches.
+UNRECORDED_BATCHES = 2
+
+
+def claim_room(*, window: int, load: int, unrecorded: int, batch_size: int) -> int:
+    """How many more messages the worker may claim: its window less what its quick lanes
+    hold and less the unrecorded outcomes beyond ``UNRECORDED_BATCHES`` batches."""
+    held_back = max(0, unrecorded - UNRECORDED_BATCHES * batch_size)
+    return window - load - held_back
 
 
 @dataclass(eq=False)

@@ -29,7 +29,7 @@ from dataclasses import replace
 
 from hub.delivery import policy
 from hub.delivery.keys import WebhookSigningKey
-from hub.delivery.pacing import Lane, Lanes
+from hub.delivery.pacing import Lane, Lanes, claim_room
 from hub.delivery.recording import record
 from hub.delivery.sender import Sender, failure_reason
 from hub.delivery.signing import SigningSecrets
@@ -92,6 +92,7 @@ class DeliveryWorker:
         # Claimed messages of quick lanes at most: every slot busy and a batch ahead.
         self.window = self.concurrency + batch_size
         self._records: list[Record] = []
+        self._recording = 0  # records of the batch being written
         self._in_flight: set[asyncio.Task[None]] = set()
         self._sender: Sender | None = None
         self._wake = asyncio.Event()
@@ -134,7 +135,12 @@ class DeliveryWorker:
         while not stop.is_set():
             # Cleared before looking, so a wake-up that comes while we look is not lost.
             self._wake.clear()
-            room = self.window - self.lanes.load
+            room = claim_room(
+                window=self.window,
+                load=self.lanes.load,
+                unrecorded=len(self._records) + self._recording,
+                batch_size=self.batch_size,
+            )
             want = max(1, min(room, self.batch_size))
             claimed: list[Delivery] = []
             if room >= low or self.lanes.load == 0:
@@ -288,7 +294,12 @@ class DeliveryWorker:
             return
         batch, self._records = self._records, []
         now = self.clock()
-        unwritten = await record(self.store, batch, now=now, disable_after=self.disable_after)
+        self._recording = len(batch)
+        try:
+            unwritten = await record(self.store, batch, now=now, disable_after=self.disable_after)
+        finally:
+            self._recording = 0
+            self.wake()  # claims held back for unrecorded outcomes may go on
         if unwritten:
             # The database is down: keep them while their leases last; after that the
             # messages are claimed again anyway.

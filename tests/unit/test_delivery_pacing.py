@@ -5,7 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 
-from hub.delivery.pacing import Lanes
+from hypothesis import given
+from hypothesis import strategies as st
+
+from hub.delivery.pacing import UNRECORDED_BATCHES, Lanes, claim_room
 from hub.store.delivery_queue import Delivery
 
 NOW = dt.datetime(2026, 6, 1, 12, 0, tzinfo=dt.UTC)
@@ -90,3 +93,31 @@ def test_stopping_drains_every_queue() -> None:
     _start_all(lanes, "we_b")
     assert len(lanes.drain()) == 5 + 1
     assert lanes.load == 4  # what is in flight
+
+
+def test_unrecorded_outcomes_hold_claims_back_only_past_two_batches() -> None:
+    # A worker of 32 slots with batches of 100: a window of 132.
+    def room(load: int, unrecorded: int) -> int:
+        return claim_room(window=132, load=load, unrecorded=unrecorded, batch_size=100)
+
+    assert room(0, 0) == 132
+    assert room(32, 200) == 100  # two batches waiting to be written cost nothing
+    assert room(32, 250) == 50
+    assert room(32, 400) <= 0  # the database is slow: claim nothing more
+
+
+@given(
+    load=st.integers(0, 500),
+    unrecorded=st.integers(0, 5_000),
+    batch_size=st.integers(1, 500),
+    slots=st.integers(1, 64),
+)
+def test_made_but_unrecorded_deliveries_stay_bounded(
+    load: int, unrecorded: int, batch_size: int, slots: int
+) -> None:
+    """What a crash could send again (claimed now, plus made but unrecorded) never grows past
+    the window and the recorder's batches, whatever the database's pace."""
+    window = slots + batch_size
+    room = claim_room(window=window, load=load, unrecorded=unrecorded, batch_size=batch_size)
+    if room > 0:  # the worker claims only when it has room
+        assert load + room + unrecorded <= window + UNRECORDED_BATCHES * batch_size

@@ -743,7 +743,7 @@ def measure(
     runner.run(app_runner.setup())
     runner.run(web.TCPSite(app_runner, "127.0.0.1", live_port).start())
     sample = rows[0]
-    raw_body = body_of(sample["type"], sample["occurred_at"], sample["data"])
+    raw_body = body_of(sample["type"], sample["occurred_at"], sample["data"], True)
     raw_headers = {
         **signed_headers(
             raw_body,

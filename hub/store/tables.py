@@ -14,6 +14,7 @@ from hub.store.read_model_tables import (
     kpi_rollups,
     payment_totals,
 )
+from hub.store.sandbox_tables import deleted_events, sandbox_steps
 
 # Where the migrations find them, and the read models' tables beside the others.
 __all__ = [
@@ -21,11 +22,13 @@ __all__ = [
     "UTCDateTime",
     "account_counts",
     "account_facts",
+    "deleted_events",
     "help_contacts",
     "kpi_rollups",
     "payment_totals",
     "portal_links",
     "portal_plan_offers",
+    "sandbox_steps",
 ]
 
 
@@ -439,40 +442,6 @@ class Rehabilitation(SQLModel, table=True):
     order_reference: str | None = Field(default=None, max_length=128)
 
 
-class SandboxStep(SQLModel, table=True):
-    """A pending step of the simulated sandbox agency (``hub.domain.sandbox_scenarios``) for
-    one account: claimed once (``claimed_at``) by the runner when ``due_at`` has passed."""
-
-    __tablename__ = "sandbox_steps"
-
-    id: str = Field(primary_key=True, max_length=40)
-    account_id: str = Field(foreign_key="accounts.id", index=True, max_length=40)
-    agency_id: str = Field(foreign_key="organizations.id", max_length=40)
-    scenario: str = Field(max_length=64)
-    position: int = Field(default=0)
-    #: When the runner may take it (wall time, compressed), and the account's day it acts at.
-    due_at: dt.datetime = timestamp()
-    acts_at: dt.datetime = timestamp()
-    claimed_at: dt.datetime | None = timestamp(nullable=True)
-
-    __table_args__ = (sa.Index("ix_sandbox_steps_due", "claimed_at", "due_at"),)
-
-
-class DeletedEvent(SQLModel, table=True):
-    """Where an event of a deleted sandbox run was in the feed (``hub.store.sandbox_cleanup``),
-    so ``after: "evt_…"`` naming it still resumes at its place, for the same audience."""
-
-    __tablename__ = "deleted_events"
-
-    id: str = Field(primary_key=True, max_length=40)
-    txid: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-    position: int = Field(sa_column=sa.Column(sa.BigInteger(), nullable=False))
-    # No foreign keys: the rows outlive nothing they would point at but the organizations.
-    creditor_id: str = Field(max_length=40)
-    agency_id: str | None = Field(default=None, max_length=40)
-    deleted_at: dt.datetime = timestamp()
-
-
 metadata = SQLModel.metadata
 organizations = Organization.__table__  # type: ignore[attr-defined]
 api_clients = ApiClient.__table__  # type: ignore[attr-defined]
@@ -492,5 +461,3 @@ payments = Payment.__table__  # type: ignore[attr-defined]
 disputes = Dispute.__table__  # type: ignore[attr-defined]
 holds = Hold.__table__  # type: ignore[attr-defined]
 rehabilitations = Rehabilitation.__table__  # type: ignore[attr-defined]
-sandbox_steps = SandboxStep.__table__  # type: ignore[attr-defined]
-deleted_events = DeletedEvent.__table__  # type: ignore[attr-defined]

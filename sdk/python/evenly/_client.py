@@ -14,9 +14,9 @@ from evenly._base_client import BaseClient, Call, Flow, _Authenticate, _Send, _S
 from evenly._models import Viewer
 from evenly._operations import VIEWER
 from evenly.resources.accounts import Accounts, AsyncAccounts
-from evenly.resources.collection import (
-    Agency,
-    AsyncAgency,
+from evenly.resources.collection import Agency, AsyncAgency
+from evenly.resources.compliance import AsyncCompliance, Compliance
+from evenly.resources.creditor_reports import (
     AsyncCustomers,
     AsyncPayments,
     AsyncPerformance,
@@ -26,7 +26,6 @@ from evenly.resources.collection import (
     Performance,
     Rehabilitations,
 )
-from evenly.resources.compliance import AsyncCompliance, Compliance
 from evenly.resources.events import AsyncEvents, Events
 from evenly.resources.portal_links import AsyncPortalLinks, PortalLinks
 from evenly.resources.sandbox import AsyncSandbox, Sandbox

@@ -42,6 +42,7 @@ from evenly._placement import (
 )
 from evenly.resources._resource import (
     AsyncResource,
+    MoneyLike,
     SyncResource,
     drop_none,
     payload,
@@ -49,8 +50,6 @@ from evenly.resources._resource import (
 )
 
 __all__ = ["Accounts", "AsyncAccounts"]
-
-MoneyLike = Money | Mapping[str, Any]
 
 
 # --- the calls, shared by both services ----------------------------------------------------

@@ -1,6 +1,5 @@
-"""The collection itself: the agency's reports (``client.agency``) and what creditors do and
-read of them (``client.payments``, ``client.customers``, ``client.rehabilitation``,
-``client.performance``).
+"""What an agency reports on the accounts assigned to it: ``client.agency``. What creditors do
+and read of it is in ``evenly.resources.creditor_reports``.
 
 Every mutation here takes an idempotency key; the SDK adds a random one per call (the same
 for its retries) unless you pass yours, so all of them are retried safely.
@@ -9,92 +8,43 @@ for its retries) unless you pass yours, so all of them are retried safely.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
-from pydantic import BaseModel
-
-from evenly._base_client import Call, new_idempotency_key
+from evenly._base_client import Call
 from evenly._models import (
     Account,
-    AgencyPerformance,
     ContactAttemptResult,
     DisputeResult,
     HoldResult,
-    Money,
     PaymentPlanResult,
     PaymentResult,
-    PortfolioStatus,
-    Rehabilitation,
 )
 from evenly._operations import (
     ACKNOWLEDGE_PLACEMENT,
-    AGENCY_PERFORMANCE,
     CLOSE_ACCOUNT,
     CREATE_PAYMENT_PLAN,
     LOG_CONTACT_ATTEMPT,
     OPEN_DISPUTE,
     PLACE_ON_HOLD,
-    PORTFOLIO_STATUS,
-    RECORD_CUSTOMER_RETURN,
     RECORD_PAYMENT,
-    REHABILITATED_CUSTOMERS,
     RELEASE_HOLD,
-    REPORT_DIRECT_PAYMENT,
     RESOLVE_DISPUTE,
     REVERSE_PAYMENT,
     SETTLE_PAYMENT,
 )
-from evenly._pagination import MAX_PAGE_SIZE, AsyncPaginator, Page, SyncPaginator, connection
-from evenly.resources._resource import AsyncResource, SyncResource, drop_none, payload
+from evenly.resources._resource import (
+    AsyncResource,
+    Instant,
+    MoneyLike,
+    SyncResource,
+    date_input,
+    instant,
+    keyed_mutation,
+    money_input,
+)
 
-__all__ = [
-    "Agency",
-    "AsyncAgency",
-    "AsyncCustomers",
-    "AsyncPayments",
-    "AsyncPerformance",
-    "AsyncRehabilitations",
-    "Customers",
-    "Payments",
-    "Performance",
-    "Rehabilitations",
-]
-
-M = TypeVar("M", bound=BaseModel)
-MoneyLike = Money | Mapping[str, Any]
-Instant = dt.datetime | str
-
-
-def _money(value: MoneyLike | None) -> dict[str, Any] | None:
-    return None if value is None else Money.model_validate(value).model_dump(by_alias=True)
-
-
-def _instant(value: Instant | None) -> str | None:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ValueError("datetimes must be timezone-aware")
-        return value.isoformat()
-    return value
-
-
-def _date(value: dt.date | str) -> str:
-    return value.isoformat() if isinstance(value, dt.date) else value
-
-
-def _mutation(
-    document: str,
-    field: str,
-    fields: Mapping[str, Any],
-    idempotency_key: str | None,
-    read: Callable[[dict[str, Any]], M],
-) -> Call[M]:
-    """A keyed mutation whose payload (after its ``userErrors``) is read by ``read``."""
-    check = payload(field)
-    variables = {
-        "input": {**drop_none(fields), "idempotencyKey": idempotency_key or new_idempotency_key()}
-    }
-    return Call(document, variables, lambda data, rid: read(check(data, rid)))
+__all__ = ["Agency", "AsyncAgency"]
 
 
 def _account(data: dict[str, Any]) -> Account:
@@ -103,7 +53,7 @@ def _account(data: dict[str, Any]) -> Account:
 
 def _acknowledge(account_id: str, agency_reference: str | None, key: str | None) -> Call[Account]:
     fields = {"accountId": account_id, "agencyReference": agency_reference}
-    return _mutation(ACKNOWLEDGE_PLACEMENT, "acknowledgePlacement", fields, key, _account)
+    return keyed_mutation(ACKNOWLEDGE_PLACEMENT, "acknowledgePlacement", fields, key, _account)
 
 
 def _log_contact(
@@ -119,9 +69,9 @@ def _log_contact(
         "channel": str(channel),
         "direction": str(direction),
         "outcome": str(outcome),
-        "occurredAt": _instant(occurred_at),
+        "occurredAt": instant(occurred_at),
     }
-    return _mutation(
+    return keyed_mutation(
         LOG_CONTACT_ATTEMPT,
         "logContactAttempt",
         fields,
@@ -141,19 +91,19 @@ def _create_plan(
     fields = {
         "accountId": account_id,
         "cadence": str(cadence),
-        "startDate": _date(start_date),
-        "installmentAmount": _money(installment_amount),
+        "startDate": date_input(start_date),
+        "installmentAmount": money_input(installment_amount),
         "installments": None
         if installments is None
         else [
             {
-                "dueDate": _date(i.get("due_date", i.get("dueDate", ""))),
-                "amount": _money(i["amount"]),
+                "dueDate": date_input(i.get("due_date", i.get("dueDate", ""))),
+                "amount": money_input(i["amount"]),
             }
             for i in installments
         ],
     }
-    return _mutation(
+    return keyed_mutation(
         CREATE_PAYMENT_PLAN, "createPaymentPlan", fields, key, PaymentPlanResult.model_validate
     )
 
@@ -169,36 +119,28 @@ def _record_payment(
 ) -> Call[PaymentResult]:
     fields = {
         "accountId": account_id,
-        "amount": _money(amount),
+        "amount": money_input(amount),
         "method": str(method),
         "channel": str(channel),
-        "receivedAt": _instant(received_at),
+        "receivedAt": instant(received_at),
         "pending": pending,
     }
-    return _mutation(RECORD_PAYMENT, "recordPayment", fields, key, PaymentResult.model_validate)
+    return keyed_mutation(
+        RECORD_PAYMENT, "recordPayment", fields, key, PaymentResult.model_validate
+    )
 
 
 def _settle_payment(payment_id: str, succeeded: bool, key: str | None) -> Call[PaymentResult]:
     fields = {"paymentId": payment_id, "succeeded": succeeded}
-    return _mutation(SETTLE_PAYMENT, "settlePayment", fields, key, PaymentResult.model_validate)
+    return keyed_mutation(
+        SETTLE_PAYMENT, "settlePayment", fields, key, PaymentResult.model_validate
+    )
 
 
 def _reverse_payment(payment_id: str, reason: str, key: str | None) -> Call[PaymentResult]:
     fields = {"paymentId": payment_id, "reason": reason}
-    return _mutation(REVERSE_PAYMENT, "reversePayment", fields, key, PaymentResult.model_validate)
-
-
-def _report_direct(
-    account_id: str, amount: MoneyLike, method: str, received_at: Instant, key: str | None
-) -> Call[PaymentResult]:
-    fields = {
-        "accountId": account_id,
-        "amount": _money(amount),
-        "method": str(method),
-        "receivedAt": _instant(received_at),
-    }
-    return _mutation(
-        REPORT_DIRECT_PAYMENT, "reportDirectPayment", fields, key, PaymentResult.model_validate
+    return keyed_mutation(
+        REVERSE_PAYMENT, "reversePayment", fields, key, PaymentResult.model_validate
     )
 
 
@@ -206,14 +148,16 @@ def _open_dispute(
     account_id: str, reason: str, details: str | None, key: str | None
 ) -> Call[DisputeResult]:
     fields = {"accountId": account_id, "reason": str(reason), "details": details}
-    return _mutation(OPEN_DISPUTE, "openDispute", fields, key, DisputeResult.model_validate)
+    return keyed_mutation(OPEN_DISPUTE, "openDispute", fields, key, DisputeResult.model_validate)
 
 
 def _resolve_dispute(
     dispute_id: str, outcome: str, notes: str | None, key: str | None
 ) -> Call[DisputeResult]:
     fields = {"disputeId": dispute_id, "outcome": str(outcome), "notes": notes}
-    return _mutation(RESOLVE_DISPUTE, "resolveDispute", fields, key, DisputeResult.model_validate)
+    return keyed_mutation(
+        RESOLVE_DISPUTE, "resolveDispute", fields, key, DisputeResult.model_validate
+    )
 
 
 def _place_on_hold(
@@ -222,14 +166,14 @@ def _place_on_hold(
     fields = {
         "accountId": account_id,
         "reason": str(reason),
-        "until": _instant(until),
+        "until": instant(until),
         "notes": notes,
     }
-    return _mutation(PLACE_ON_HOLD, "placeOnHold", fields, key, HoldResult.model_validate)
+    return keyed_mutation(PLACE_ON_HOLD, "placeOnHold", fields, key, HoldResult.model_validate)
 
 
 def _release_hold(hold_id: str, key: str | None) -> Call[HoldResult]:
-    return _mutation(
+    return keyed_mutation(
         RELEASE_HOLD, "releaseHold", {"holdId": hold_id}, key, HoldResult.model_validate
     )
 
@@ -240,57 +184,9 @@ def _close(
     fields = {
         "accountId": account_id,
         "reason": str(reason),
-        "settlementAmount": _money(settlement_amount),
+        "settlementAmount": money_input(settlement_amount),
     }
-    return _mutation(CLOSE_ACCOUNT, "closeAccount", fields, key, _account)
-
-
-def _record_return(
-    customer_id: str, returned_at: Instant, order_reference: str, key: str | None
-) -> Call[Rehabilitation]:
-    fields = {
-        "customerId": customer_id,
-        "returnedAt": _instant(returned_at),
-        "orderReference": order_reference,
-    }
-    return _mutation(
-        RECORD_CUSTOMER_RETURN,
-        "recordCustomerReturn",
-        fields,
-        key,
-        lambda data: Rehabilitation.model_validate(data["rehabilitation"]),
-    )
-
-
-def _rehabilitations(
-    since: Instant | None,
-) -> Callable[[str | None, int], Call[Page[Rehabilitation]]]:
-    parse = connection(["rehabilitatedCustomers"], Rehabilitation)
-    since_text = _instant(since)
-
-    def make(after: str | None, first: int) -> Call[Page[Rehabilitation]]:
-        variables = {"first": first, "after": after, "since": since_text}
-        return Call(REHABILITATED_CUSTOMERS, variables, parse)
-
-    return make
-
-
-def _by_agency(start: Instant, end: Instant, country: str | None) -> Call[list[AgencyPerformance]]:
-    variables = {"from": _instant(start), "to": _instant(end), "country": country}
-    return Call(
-        AGENCY_PERFORMANCE,
-        variables,
-        lambda data, _: [AgencyPerformance.model_validate(r) for r in data["agencyPerformance"]],
-    )
-
-
-def _portfolio(start: Instant | None, end: Instant | None) -> Call[list[PortfolioStatus]]:
-    variables = {"from": _instant(start), "to": _instant(end)}
-    return Call(
-        PORTFOLIO_STATUS,
-        variables,
-        lambda data, _: [PortfolioStatus.model_validate(r) for r in data["portfolioStatus"]],
-    )
+    return keyed_mutation(CLOSE_ACCOUNT, "closeAccount", fields, key, _account)
 
 
 # --- sync ---------------------------------------------------------------------------------
@@ -425,73 +321,6 @@ class Agency(SyncResource):
         return self._client.execute(_close(account_id, reason, settlement_amount, idempotency_key))
 
 
-class Payments(SyncResource):
-    """Payments the creditor took itself: ``client.payments``."""
-
-    def report_direct(
-        self,
-        account_id: str,
-        *,
-        amount: MoneyLike,
-        method: str,
-        received_at: Instant,
-        idempotency_key: str | None = None,
-    ) -> PaymentResult:
-        """Report a payment made to you directly; the agency learns of it at once."""
-        return self._client.execute(
-            _report_direct(account_id, amount, method, received_at, idempotency_key)
-        )
-
-
-class Customers(SyncResource):
-    """``client.customers``."""
-
-    def record_return(
-        self,
-        customer_id: str,
-        *,
-        returned_at: Instant,
-        order_reference: str,
-        idempotency_key: str | None = None,
-    ) -> Rehabilitation:
-        """A rehabilitated customer bought again: counts toward the agency's return rate."""
-        return self._client.execute(
-            _record_return(customer_id, returned_at, order_reference, idempotency_key)
-        )
-
-
-class Rehabilitations(SyncResource):
-    """Customers who paid off their debt: ``client.rehabilitation``."""
-
-    def list(
-        self,
-        *,
-        since: Instant | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-        limit: int | None = None,
-    ) -> SyncPaginator[Rehabilitation]:
-        """Rehabilitated customers, with how collection went, page by page."""
-        return SyncPaginator(
-            self._client.execute, _rehabilitations(since), page_size=page_size, limit=limit
-        )
-
-
-class Performance(SyncResource):
-    """KPIs: ``client.performance``."""
-
-    def by_agency(
-        self, *, start: Instant, end: Instant, country: str | None = None
-    ) -> list[AgencyPerformance]:
-        """Per agency and currency: recovery, time to first payment, disputes, returns…"""
-        return self._client.execute(_by_agency(start, end, country))
-
-    def portfolio(
-        self, *, start: Instant | None = None, end: Instant | None = None
-    ) -> list[PortfolioStatus]:
-        """Accounts by status, outstanding and payments, per counterparty and currency."""
-        return self._client.execute(_portfolio(start, end))
-
-
 # --- async --------------------------------------------------------------------------------
 
 
@@ -617,65 +446,3 @@ class AsyncAgency(AsyncResource):
         return await self._client.execute(
             _close(account_id, reason, settlement_amount, idempotency_key)
         )
-
-
-class AsyncPayments(AsyncResource):
-    """``client.payments`` of ``AsyncEvenly``; see ``Payments``."""
-
-    async def report_direct(
-        self,
-        account_id: str,
-        *,
-        amount: MoneyLike,
-        method: str,
-        received_at: Instant,
-        idempotency_key: str | None = None,
-    ) -> PaymentResult:
-        return await self._client.execute(
-            _report_direct(account_id, amount, method, received_at, idempotency_key)
-        )
-
-
-class AsyncCustomers(AsyncResource):
-    """``client.customers`` of ``AsyncEvenly``; see ``Customers``."""
-
-    async def record_return(
-        self,
-        customer_id: str,
-        *,
-        returned_at: Instant,
-        order_reference: str,
-        idempotency_key: str | None = None,
-    ) -> Rehabilitation:
-        return await self._client.execute(
-            _record_return(customer_id, returned_at, order_reference, idempotency_key)
-        )
-
-
-class AsyncRehabilitations(AsyncResource):
-    """``client.rehabilitation`` of ``AsyncEvenly``; see ``Rehabilitations``."""
-
-    def list(
-        self,
-        *,
-        since: Instant | None = None,
-        page_size: int = MAX_PAGE_SIZE,
-        limit: int | None = None,
-    ) -> AsyncPaginator[Rehabilitation]:
-        return AsyncPaginator(
-            self._client.execute, _rehabilitations(since), page_size=page_size, limit=limit
-        )
-
-
-class AsyncPerformance(AsyncResource):
-    """``client.performance`` of ``AsyncEvenly``; see ``Performance``."""
-
-    async def by_agency(
-        self, *, start: Instant, end: Instant, country: str | None = None
-    ) -> list[AgencyPerformance]:
-        return await self._client.execute(_by_agency(start, end, country))
-
-    async def portfolio(
-        self, *, start: Instant | None = None, end: Instant | None = None
-    ) -> list[PortfolioStatus]:
-        return await self._client.execute(_portfolio(start, end))

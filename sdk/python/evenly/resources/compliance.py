@@ -19,25 +19,17 @@ from evenly._operations import (
     RULE_PACKS,
     SET_CHANNEL_CONSENT,
 )
-from evenly.resources._resource import AsyncResource, SyncResource, payload
+from evenly.resources._resource import AsyncResource, SyncResource, instant, payload
 
 __all__ = ["AsyncCompliance", "Compliance"]
 
 Channel = ContactChannel | str
 
 
-def _instant(value: dt.datetime | str | None) -> str | None:
-    if isinstance(value, dt.datetime):
-        if value.tzinfo is None:
-            raise ValueError("datetimes must be timezone-aware")
-        return value.isoformat()
-    return value
-
-
 def _permission(
     account_id: str, channel: Channel, at: dt.datetime | str | None
 ) -> Call[ContactPermission]:
-    variables = {"accountId": account_id, "channel": str(channel), "at": _instant(at)}
+    variables = {"accountId": account_id, "channel": str(channel), "at": instant(at)}
     return Call(
         CONTACT_PERMISSION,
         variables,

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from hub.domain.account import Account, AccountStatus
 from hub.domain.customer import Customer
 from hub.domain.ids import new_id
-from hub.domain.placement import Placement
+from hub.domain.placement import CustomerDetails, Placement
 from hub.domain.vocabulary import ContactChannel
 from hub.store import counts, records, routing
 from hub.store.customers import customer_key
@@ -30,6 +31,20 @@ from hub.store.writes import WriteConflict
 
 # Up to this many rows of one (country, product), the INSERT routes the rows itself.
 _INLINE_ROUTING_ROWS = 5
+#: What a placement sets of its customer, and what it changes of a known one.
+_CUSTOMER_CHANGED = ("name_enc", "email_enc", "phone_enc", "country", "language", "timezone")
+_CUSTOMER_COLUMNS = frozenset(
+    {"id", "creditor_id", "reference", *_CUSTOMER_CHANGED, "opted_out_channels"}
+    | {"created_at", "updated_at"}
+)
+#: The account's columns a placement binds in ``_placement_statement`` (the rest it
+#: computes: customer, agency, version, experiment).
+_ACCOUNT_COLUMNS = frozenset(
+    {"id", "creditor_id", "reference", "product", "currency", "original_amount_minor"}
+    | {"balance_minor", "due_date", "status", "resume_status", "country", "metadata"}
+    | {"sandbox_tag", "placed_at", "updated_at", "agency_reference", "acknowledged_at"}
+    | {"closed_at"}
+)
 
 
 class ReferenceTaken(WriteConflict):
@@ -67,6 +82,8 @@ class Placements:
         """Insert the accounts of ``placements`` (references already checked in the
         batch) and their customers; raises ``ReferenceTaken`` if a reference was placed
         before (then the caller rolls back)."""
+        if len(placements) == 1 and self._uow.dialect.writes_in_one_statement:
+            return [await self._insert_one(creditor_id, placements[0], now)]
         customer_of = await self._upsert_customers(creditor_id, placements, now)
         rows = [
             _account_row(creditor_id, p, customer_of[p.customer.reference].id, now)
@@ -90,48 +107,67 @@ class Placements:
     async def _upsert_customers(
         self, creditor_id: str, placements: Sequence[Placement], now: dt.datetime
     ) -> dict[str, Customer]:
-        cipher = self._uow.cipher
         details = {p.customer.reference: p.customer for p in placements}
-        rows = []
-        for ref, c in details.items():
-            key = customer_key(creditor_id, ref)
-            rows.append(
-                {
-                    "id": new_id("cus"),
-                    "creditor_id": creditor_id,
-                    "reference": ref,
-                    "name_enc": cipher.encrypt(c.name, key, "name"),
-                    "email_enc": cipher.encrypt_optional(c.email, key, "email"),
-                    "phone_enc": cipher.encrypt_optional(c.phone, key, "phone"),
-                    "country": c.country,
-                    "language": c.language,
-                    "timezone": c.timezone,
-                    "opted_out_channels": list(c.opted_out_channels)
-                    if c.opted_out_channels is not None
-                    else None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+        rows = [self._customer_row(creditor_id, c, now) for c in details.values()]
         stored = await self._uow.conn.execute(_customer_upsert(self._uow.dialect), rows)
-        out: dict[str, Customer] = {}
-        for ref, id_, created_at, channels in stored:
-            c = details[ref]
-            out[ref] = Customer(
-                id=id_,
-                creditor_id=creditor_id,
-                reference=ref,
-                name=c.name,
-                email=c.email,
-                phone=c.phone,
-                country=c.country,
-                language=c.language,
-                timezone=c.timezone,
-                opted_out_channels=tuple(ContactChannel(x) for x in channels or ()),
-                created_at=created_at,
-                updated_at=now,
-            )
-        return out
+        return {
+            ref: _customer_of(creditor_id, details[ref], id_, created_at, channels, now)
+            for ref, id_, created_at, channels in stored
+        }
+
+    async def _insert_one(self, creditor_id: str, p: Placement, now: dt.datetime) -> Placed:
+        """One placement in one statement (a data-modifying CTE): the customer upserted,
+        then the account inserted with that customer and routed, sparing a round trip."""
+        customer = self._customer_row(creditor_id, p.customer, now)
+        row = _account_row(creditor_id, p, "", now)
+        del row["customer_id"]
+        parameters = {
+            **{f"c_{name}": value for name, value in customer.items()},
+            **row,
+            **{
+                key: value
+                for name in ("route", "route_v", "route_e")
+                for key, value in routing.route_parameters(
+                    creditor_id, p.customer.country, p.product.value, name
+                ).items()
+            },
+        }
+        found = (await self._uow.conn.execute(_placement_statement(), parameters)).first()
+        if found is None:
+            raise ReferenceTaken()
+        id_, agency, experiment, customer_id, created_at, channels = found
+        row["customer_id"] = customer_id
+        routed = {id_: (agency, experiment)}
+        if experiment is not None:
+            await self._choose_arms(creditor_id, [row], routed)
+        agency, experiment = routed[id_]
+        row.update(agency_id=agency, version=1 if agency is None else 2)
+        placed_customer = _customer_of(
+            creditor_id, p.customer, customer_id, created_at, channels, now
+        )
+        return Placed(records.account_of(row), placed_customer, experiment)
+
+    def _customer_row(
+        self, creditor_id: str, c: CustomerDetails, now: dt.datetime
+    ) -> dict[str, Any]:
+        cipher = self._uow.cipher
+        key = customer_key(creditor_id, c.reference)
+        return {
+            "id": new_id("cus"),
+            "creditor_id": creditor_id,
+            "reference": c.reference,
+            "name_enc": cipher.encrypt(c.name, key, "name"),
+            "email_enc": cipher.encrypt_optional(c.email, key, "email"),
+            "phone_enc": cipher.encrypt_optional(c.phone, key, "phone"),
+            "country": c.country,
+            "language": c.language,
+            "timezone": c.timezone,
+            "opted_out_channels": list(c.opted_out_channels)
+            if c.opted_out_channels is not None
+            else None,
+            "created_at": now,
+            "updated_at": now,
+        }
 
     async def _insert_accounts(
         self, creditor_id: str, rows: list[dict[str, Any]]
@@ -197,6 +233,31 @@ class Placements:
             )
 
 
+def _customer_of(
+    creditor_id: str,
+    c: CustomerDetails,
+    id_: str,
+    created_at: dt.datetime,
+    channels: Sequence[str] | None,
+    now: dt.datetime,
+) -> Customer:
+    """The customer as placed (plaintext), with what the database kept or gave it."""
+    return Customer(
+        id=id_,
+        creditor_id=creditor_id,
+        reference=c.reference,
+        name=c.name,
+        email=c.email,
+        phone=c.phone,
+        country=c.country,
+        language=c.language,
+        timezone=c.timezone,
+        opted_out_channels=tuple(ContactChannel(x) for x in channels or ()),
+        created_at=created_at,
+        updated_at=now,
+    )
+
+
 def _account_row(
     creditor_id: str, p: Placement, customer_id: str, now: dt.datetime
 ) -> dict[str, Any]:
@@ -258,7 +319,7 @@ def _account_insert(dialect: Dialect, inline_routing: bool) -> Any:
 def _customer_upsert(dialect: Dialect) -> Any:
     """Insert new customers, update known ones (by creditor and reference), return their ids."""
     statement = dialect.insert(customers)
-    changed = ("name_enc", "email_enc", "phone_enc", "country", "language", "timezone")
+    changed = _CUSTOMER_CHANGED
     # Opt-outs are only replaced when the placement gives them (they outlive placements).
     consent = sa.func.coalesce(
         statement.excluded["opted_out_channels"], customers.c.opted_out_channels
@@ -274,4 +335,55 @@ def _customer_upsert(dialect: Dialect) -> Any:
         customers.c.id,
         customers.c.created_at,
         customers.c.opted_out_channels,
+    )
+
+
+@functools.cache
+def _placement_statement() -> Any:
+    """PostgreSQL: upsert one customer and insert its account, routed, in one statement.
+
+    The customer's values are bound as ``c_<column>``, the account's by column name (its
+    ``customer_id`` comes from the upsert) plus the routing parameters of the inline insert.
+    Returns the account's id, agency and experiment and the customer's id, creation time
+    and opt-outs; no row when the reference was placed before.
+    """
+    insert = postgresql.insert(customers).values(
+        {
+            c.name: sa.bindparam(f"c_{c.name}", type_=c.type)
+            for c in customers.c
+            if c.name in _CUSTOMER_COLUMNS
+        }
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=[customers.c.creditor_id, customers.c.reference],
+        set_={
+            **{name: insert.excluded[name] for name in (*_CUSTOMER_CHANGED, "updated_at")},
+            "opted_out_channels": sa.func.coalesce(
+                insert.excluded["opted_out_channels"], customers.c.opted_out_channels
+            ),
+        },
+    ).returning(customers.c.id, customers.c.created_at, customers.c.opted_out_channels)
+    customer = upsert.cte("placed_customer")
+    agency = routing.agency_for_account("route")
+    version = sa.case((routing.agency_for_account("route_v").is_(None), 1), else_=2)
+    experiment = routing.experiment_for_account("route_e")
+    bound = [c for c in accounts.c if c.name in _ACCOUNT_COLUMNS]
+    values = sa.select(
+        *[sa.bindparam(c.name, type_=c.type) for c in bound],
+        customer.c.id,
+        agency,
+        version,
+        experiment,
+    )
+    names = [*(c.name for c in bound), "customer_id", "agency_id", "version", "experiment_id"]
+    statement = postgresql.insert(accounts).from_select(names, values)
+    return statement.on_conflict_do_nothing(
+        index_elements=[accounts.c.creditor_id, accounts.c.reference]
+    ).returning(
+        accounts.c.id,
+        accounts.c.agency_id,
+        accounts.c.experiment_id,
+        accounts.c.customer_id,
+        sa.select(customer.c.created_at).scalar_subquery(),
+        sa.select(customer.c.opted_out_channels).scalar_subquery(),
     )

@@ -8,6 +8,7 @@ placements); its accounts in another, which assigns each its agency by the routi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Sequence
@@ -22,12 +23,12 @@ from hub.domain.customer import Customer
 from hub.domain.ids import new_id
 from hub.domain.placement import CustomerDetails, Placement
 from hub.domain.vocabulary import ContactChannel
-from hub.store import counts, records, routing
+from hub.store import counts, records, routing, writes
 from hub.store.customers import customer_key
 from hub.store.dialect import Dialect
 from hub.store.session import Session
 from hub.store.tables import accounts, customers
-from hub.store.writes import WriteConflict
+from hub.store.writes import Write, WriteConflict
 
 # Up to this many rows of one (country, product), the INSERT routes the rows itself.
 _INLINE_ROUTING_ROWS = 5
@@ -37,8 +38,8 @@ _CUSTOMER_COLUMNS = frozenset(
     {"id", "creditor_id", "reference", *_CUSTOMER_CHANGED, "opted_out_channels"}
     | {"created_at", "updated_at"}
 )
-#: The account's columns a placement binds in ``_placement_statement`` (the rest it
-#: computes: customer, agency, version, experiment).
+#: The account's columns a placement sets from what was sent (``_account_row``, beside
+#: its customer; routing gives agency, version and experiment).
 _ACCOUNT_COLUMNS = frozenset(
     {"id", "creditor_id", "reference", "product", "currency", "original_amount_minor"}
     | {"balance_minor", "due_date", "status", "resume_status", "country", "metadata"}
@@ -62,6 +63,22 @@ class Placed:
     experiment_id: str | None = None
 
 
+class NotInOneStatement(Exception):
+    """This placement cannot be written in one statement (a split rule routes it, its
+    reference is taken, or its customer was placed meanwhile): nothing was written, so
+    the caller places it in a transaction instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A single placement read ahead of its one-statement write: the account routed, its
+    customer's id (the stored one, or a new one), and the rows to write."""
+
+    placed: Placed
+    customer_row: dict[str, Any]
+    account_row: dict[str, Any]
+
+
 class Placements:
     """The placements repository of a unit of work."""
 
@@ -82,8 +99,6 @@ class Placements:
         """Insert the accounts of ``placements`` (references already checked in the
         batch) and their customers; raises ``ReferenceTaken`` if a reference was placed
         before (then the caller rolls back)."""
-        if len(placements) == 1 and self._uow.dialect.writes_in_one_statement:
-            return [await self._insert_one(creditor_id, placements[0], now)]
         customer_of = await self._upsert_customers(creditor_id, placements, now)
         rows = [
             _account_row(creditor_id, p, customer_of[p.customer.reference].id, now)
@@ -100,6 +115,51 @@ class Placements:
             placed.append(Placed(account, customer_of[p.customer.reference], experiment))
         return placed
 
+    async def plan_one(self, creditor_id: str, p: Placement, now: dt.datetime) -> Planned:
+        """PostgreSQL, outside a transaction: read what a single placement's one-statement
+        write needs (its customer's id if known, its agency); raises ``NotInOneStatement``
+        if it cannot be written so."""
+        parameters = {
+            "pl_creditor_id": creditor_id,
+            "pl_customer": p.customer.reference,
+            "pl_reference": p.reference,
+            **routing.route_parameters(creditor_id, p.customer.country, p.product.value, "pr"),
+            **routing.route_parameters(creditor_id, p.customer.country, p.product.value, "pe"),
+        }
+        found = (await self._uow.conn.execute(_plan_query(), parameters)).one()
+        customer_id, agency, experiment, taken = found
+        if taken or experiment is not None:
+            raise NotInOneStatement()
+        customer = self._customer_row(creditor_id, p.customer, now)
+        if customer_id is not None:
+            customer["id"] = customer_id
+        row = _account_row(creditor_id, p, customer["id"], now)
+        row.update(agency_id=agency, version=1 if agency is None else 2, experiment_id=None)
+        stored = _customer_of(creditor_id, p.customer, customer["id"], now, None, now)
+        return Planned(Placed(records.account_of(row), stored), customer, row)
+
+    async def write_one(self, planned: Planned, write: Write) -> Customer:
+        """The planned customer upsert and account insert, and ``write`` (its events and
+        read model rows), in one statement that commits on its own; the customer as
+        stored. ``NotInOneStatement`` (nothing written) if the reference or the customer
+        was placed since ``plan_one`` read them."""
+        parameters = {
+            **{f"pc_{name}": value for name, value in planned.customer_row.items()},
+            **{f"pa_{name}": value for name, value in planned.account_row.items()},
+        }
+        try:
+            created_at, channels = await writes.write_led(
+                self._uow.conn, write, _one_statement_lead, parameters
+            )
+        except writes.LeadRefused:
+            raise NotInOneStatement() from None
+        c = planned.placed.customer
+        return dataclasses.replace(
+            c,
+            created_at=created_at,
+            opted_out_channels=tuple(ContactChannel(x) for x in channels or ()),
+        )
+
     def counted(self, placed: Sequence[Placed]) -> list[tuple[sa.Table, dict[str, Any]]]:
         """The rows that add placed accounts to the counts read model, for their write."""
         return counts.placed(p.account for p in placed)
@@ -114,38 +174,6 @@ class Placements:
             ref: _customer_of(creditor_id, details[ref], id_, created_at, channels, now)
             for ref, id_, created_at, channels in stored
         }
-
-    async def _insert_one(self, creditor_id: str, p: Placement, now: dt.datetime) -> Placed:
-        """One placement in one statement (a data-modifying CTE): the customer upserted,
-        then the account inserted with that customer and routed, sparing a round trip."""
-        customer = self._customer_row(creditor_id, p.customer, now)
-        row = _account_row(creditor_id, p, "", now)
-        del row["customer_id"]
-        parameters = {
-            **{f"c_{name}": value for name, value in customer.items()},
-            **row,
-            **{
-                key: value
-                for name in ("route", "route_v", "route_e")
-                for key, value in routing.route_parameters(
-                    creditor_id, p.customer.country, p.product.value, name
-                ).items()
-            },
-        }
-        found = (await self._uow.conn.execute(_placement_statement(), parameters)).first()
-        if found is None:
-            raise ReferenceTaken()
-        id_, agency, experiment, customer_id, created_at, channels = found
-        row["customer_id"] = customer_id
-        routed = {id_: (agency, experiment)}
-        if experiment is not None:
-            await self._choose_arms(creditor_id, [row], routed)
-        agency, experiment = routed[id_]
-        row.update(agency_id=agency, version=1 if agency is None else 2)
-        placed_customer = _customer_of(
-            creditor_id, p.customer, customer_id, created_at, channels, now
-        )
-        return Placed(records.account_of(row), placed_customer, experiment)
 
     def _customer_row(
         self, creditor_id: str, c: CustomerDetails, now: dt.datetime
@@ -339,17 +367,39 @@ def _customer_upsert(dialect: Dialect) -> Any:
 
 
 @functools.cache
-def _placement_statement() -> Any:
-    """PostgreSQL: upsert one customer and insert its account, routed, in one statement.
+def _plan_query() -> sa.Select[Any]:
+    """A single placement's customer id (if known), agency and split experiment by the
+    routing rules, and whether its reference is taken: one read."""
+    creditor = sa.bindparam("pl_creditor_id", type_=sa.String())
+    customer = (
+        sa.select(customers.c.id)
+        .where(
+            customers.c.creditor_id == creditor,
+            customers.c.reference == sa.bindparam("pl_customer", type_=sa.String()),
+        )
+        .scalar_subquery()
+    )
+    taken = sa.exists().where(
+        accounts.c.creditor_id == creditor,
+        accounts.c.reference == sa.bindparam("pl_reference", type_=sa.String()),
+    )
+    return sa.select(
+        customer,
+        routing.agency_for_account("pr"),
+        routing.experiment_for_account("pe"),
+        taken,
+    )
 
-    The customer's values are bound as ``c_<column>``, the account's by column name (its
-    ``customer_id`` comes from the upsert) plus the routing parameters of the inline insert.
-    Returns the account's id, agency and experiment and the customer's id, creation time
-    and opt-outs; no row when the reference was placed before.
-    """
+
+@functools.cache
+def _one_statement_lead() -> tuple[list[Any], Any, list[Any]]:
+    """The head of a single placement's one statement (``writes.Lead``): the customer
+    upserted (``pc_`` parameters), the account inserted (``pa_``); the check holds if the
+    account was written and the customer is the one planned; returns the customer's
+    creation time and opt-outs."""
     insert = postgresql.insert(customers).values(
         {
-            c.name: sa.bindparam(f"c_{c.name}", type_=c.type)
+            c.name: sa.bindparam(f"pc_{c.name}", type_=c.type)
             for c in customers.c
             if c.name in _CUSTOMER_COLUMNS
         }
@@ -364,26 +414,24 @@ def _placement_statement() -> Any:
         },
     ).returning(customers.c.id, customers.c.created_at, customers.c.opted_out_channels)
     customer = upsert.cte("placed_customer")
-    agency = routing.agency_for_account("route")
-    version = sa.case((routing.agency_for_account("route_v").is_(None), 1), else_=2)
-    experiment = routing.experiment_for_account("route_e")
-    bound = [c for c in accounts.c if c.name in _ACCOUNT_COLUMNS]
-    values = sa.select(
-        *[sa.bindparam(c.name, type_=c.type) for c in bound],
-        customer.c.id,
-        agency,
-        version,
-        experiment,
+    names = [*_ACCOUNT_COLUMNS, "customer_id", "agency_id", "version", "experiment_id"]
+    account = (
+        postgresql.insert(accounts)
+        .values({name: sa.bindparam(f"pa_{name}", type_=accounts.c[name].type) for name in names})
+        .on_conflict_do_nothing(index_elements=[accounts.c.creditor_id, accounts.c.reference])
+        .returning(accounts.c.id)
+        .cte("placed_account")
     )
-    names = [*(c.name for c in bound), "customer_id", "agency_id", "version", "experiment_id"]
-    statement = postgresql.insert(accounts).from_select(names, values)
-    return statement.on_conflict_do_nothing(
-        index_elements=[accounts.c.creditor_id, accounts.c.reference]
-    ).returning(
-        accounts.c.id,
-        accounts.c.agency_id,
-        accounts.c.experiment_id,
-        accounts.c.customer_id,
+    planned = sa.bindparam("pa_customer_id", type_=sa.String())
+    written = sa.select(sa.func.count()).select_from(account).scalar_subquery()
+    same = (
+        sa.select(sa.func.count())
+        .select_from(customer)
+        .where(customer.c.id == planned)
+        .scalar_subquery()
+    )
+    returned = [
         sa.select(customer.c.created_at).scalar_subquery(),
         sa.select(customer.c.opted_out_channels).scalar_subquery(),
-    )
+    ]
+    return [customer, account], written * same, returned

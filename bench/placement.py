@@ -26,6 +26,19 @@ references by creditor alone, filtering every row of the creditor. ``--lean`` al
 ``placeAccount`` that selects only ``account { id }`` (no customer/agency resolution).
 ``bench/placement_profile.py`` breaks the hub's time down by phase and SQL round trip.
 
+What a single placement costs (found with ``placement_profile.py`` and py-spy): round trips,
+more than Python. On this kind of machine a statement's send alone costs some 0.3 ms (the
+kernel wakes the database's process), so the hub, which sent six (BEGIN, the organization,
+the customer upsert, the account insert, the write, COMMIT) against the bare endpoint's
+five, was at 1.7-1.9x. It now sends two (``docs/architecture.md``, "A placement"): the
+creditor's sandbox mode comes from the organization cache, and the customer upsert and
+account insert ride at the head of the write's statement, which commits on its own; the
+ratio went to 1.3-1.45x (main 1.74-1.82x, interleaved, load average 4-5). Rollups and
+counts are not the cost (``EXPLAIN ANALYZE`` of a 100-account write: 5 ms, counts 0.02 ms,
+rollups 0.03 ms, facts 0.75 ms). A batch's cost is Python: graphql-core's variable
+coercion (~3.5 ms a 100), the HTTP and GraphQL layer (~11 ms), the service (~19 ms, of
+which ids were 4 ms before their encoding took pairs of characters) and SQL (~22 ms).
+
 ``--profile-hub FILE`` attaches ``py-spy record`` (``--py-spy``, default found on PATH or in
 /tmp/pyspy-venv) to the hub server during (a); the latencies of that run are then perturbed.
 """

@@ -106,18 +106,29 @@ class Recorder:
             self.seconds["sql statements"] += elapsed
             self.seconds[f"sql: {label}"] += elapsed
 
+        # An AUTOCOMMIT connection (a single placement on PostgreSQL) sends no BEGIN or
+        # COMMIT, though SQLAlchemy still reports them: they are not counted.
+        def autocommit(conn: Any) -> bool:
+            return bool(conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT")
+
         @event.listens_for(sync, "begin")
         def begin(conn: Any) -> None:
+            if autocommit(conn):
+                return
             self.trips["BEGIN"] += 1
             self.statements.append("BEGIN")
 
         @event.listens_for(sync, "commit")
         def commit(conn: Any) -> None:
+            if autocommit(conn):
+                return
             self.trips["COMMIT"] += 1
             self.statements.append("COMMIT")
 
         @event.listens_for(sync, "rollback")
         def rollback(conn: Any) -> None:
+            if autocommit(conn):
+                return
             self.trips["ROLLBACK"] += 1
             self.statements.append("ROLLBACK")
 
@@ -315,7 +326,7 @@ async def measure_paths(
             ("authenticate (JWT verify; cached client check)", ph["authenticate"]),
             ("service place_accounts (one transaction)", service),
             ("  of which SQL statements (incl. BEGIN)", ph["service place_accounts sql"]),
-            ("  of which COMMIT", ph["commit"]),
+            ("  of which COMMIT", ph.get("commit", 0.0)),
             ("dataloaders customer + agency (sum; they run concurrently)", loaders),
             ("graphql-core variable coercion", ph.get("graphql-core variable coercion", 0)),
             (

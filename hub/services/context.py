@@ -37,6 +37,12 @@ class OrganizationCache:
         entry = self._found.get(organization_id)
         return entry[1] if entry is not None and entry[0] > time.monotonic() else None
 
+    def remember(self, organization: Organization) -> None:
+        """Keep ``organization``, read by a caller in its own unit of work."""
+        if len(self._found) >= self.max_size:
+            self._found.clear()
+        self._found[organization.id] = (time.monotonic() + self.ttl, organization)
+
     async def get_many(self, ids: Sequence[str]) -> dict[str, Organization]:
         now = time.monotonic()
         found = {i: entry[1] for i in ids if (entry := self._found.get(i)) and entry[0] > now}

@@ -8,6 +8,7 @@ placements); its accounts in another, which assigns each its agency by the routi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 from collections.abc import Sequence
@@ -15,21 +16,36 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from hub.domain.account import Account, AccountStatus
 from hub.domain.customer import Customer
 from hub.domain.ids import new_id
-from hub.domain.placement import Placement
+from hub.domain.placement import CustomerDetails, Placement
 from hub.domain.vocabulary import ContactChannel
-from hub.store import counts, records, routing
+from hub.store import counts, records, routing, writes
 from hub.store.customers import customer_key
 from hub.store.dialect import Dialect
 from hub.store.session import Session
 from hub.store.tables import accounts, customers
-from hub.store.writes import WriteConflict
+from hub.store.writes import Write, WriteConflict
 
 # Up to this many rows of one (country, product), the INSERT routes the rows itself.
 _INLINE_ROUTING_ROWS = 5
+#: What a placement sets of its customer, and what it changes of a known one.
+_CUSTOMER_CHANGED = ("name_enc", "email_enc", "phone_enc", "country", "language", "timezone")
+_CUSTOMER_COLUMNS = frozenset(
+    {"id", "creditor_id", "reference", *_CUSTOMER_CHANGED, "opted_out_channels"}
+    | {"created_at", "updated_at"}
+)
+#: The account's columns a placement sets from what was sent (``_account_row``, beside
+#: its customer; routing gives agency, version and experiment).
+_ACCOUNT_COLUMNS = frozenset(
+    {"id", "creditor_id", "reference", "product", "currency", "original_amount_minor"}
+    | {"balance_minor", "due_date", "status", "resume_status", "country", "metadata"}
+    | {"sandbox_tag", "placed_at", "updated_at", "agency_reference", "acknowledged_at"}
+    | {"closed_at"}
+)
 
 
 class ReferenceTaken(WriteConflict):
@@ -45,6 +61,22 @@ class Placed:
     customer: Customer
     #: The experiment of the split rule that chose the agency, if one did.
     experiment_id: str | None = None
+
+
+class NotInOneStatement(Exception):
+    """This placement cannot be written in one statement (a split rule routes it, its
+    reference is taken, or its customer was placed meanwhile): nothing was written, so
+    the caller places it in a transaction instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class Planned:
+    """A single placement read ahead of its one-statement write: the account routed, its
+    customer's id (the stored one, or a new one), and the rows to write."""
+
+    placed: Placed
+    customer_row: dict[str, Any]
+    account_row: dict[str, Any]
 
 
 class Placements:
@@ -83,6 +115,51 @@ class Placements:
             placed.append(Placed(account, customer_of[p.customer.reference], experiment))
         return placed
 
+    async def plan_one(self, creditor_id: str, p: Placement, now: dt.datetime) -> Planned:
+        """PostgreSQL, outside a transaction: read what a single placement's one-statement
+        write needs (its customer's id if known, its agency); raises ``NotInOneStatement``
+        if it cannot be written so."""
+        parameters = {
+            "pl_creditor_id": creditor_id,
+            "pl_customer": p.customer.reference,
+            "pl_reference": p.reference,
+            **routing.route_parameters(creditor_id, p.customer.country, p.product.value, "pr"),
+            **routing.route_parameters(creditor_id, p.customer.country, p.product.value, "pe"),
+        }
+        found = (await self._uow.conn.execute(_plan_query(), parameters)).one()
+        customer_id, agency, experiment, taken = found
+        if taken or experiment is not None:
+            raise NotInOneStatement()
+        customer = self._customer_row(creditor_id, p.customer, now)
+        if customer_id is not None:
+            customer["id"] = customer_id
+        row = _account_row(creditor_id, p, customer["id"], now)
+        row.update(agency_id=agency, version=1 if agency is None else 2, experiment_id=None)
+        stored = _customer_of(creditor_id, p.customer, customer["id"], now, None, now)
+        return Planned(Placed(records.account_of(row), stored), customer, row)
+
+    async def write_one(self, planned: Planned, write: Write) -> Customer:
+        """The planned customer upsert and account insert, and ``write`` (its events and
+        read model rows), in one statement that commits on its own; the customer as
+        stored. ``NotInOneStatement`` (nothing written) if the reference or the customer
+        was placed since ``plan_one`` read them."""
+        parameters = {
+            **{f"pc_{name}": value for name, value in planned.customer_row.items()},
+            **{f"pa_{name}": value for name, value in planned.account_row.items()},
+        }
+        try:
+            created_at, channels = await writes.write_led(
+                self._uow.conn, write, _one_statement_lead, parameters
+            )
+        except writes.LeadRefused:
+            raise NotInOneStatement() from None
+        c = planned.placed.customer
+        return dataclasses.replace(
+            c,
+            created_at=created_at,
+            opted_out_channels=tuple(ContactChannel(x) for x in channels or ()),
+        )
+
     def counted(self, placed: Sequence[Placed]) -> list[tuple[sa.Table, dict[str, Any]]]:
         """The rows that add placed accounts to the counts read model, for their write."""
         return counts.placed(p.account for p in placed)
@@ -90,48 +167,35 @@ class Placements:
     async def _upsert_customers(
         self, creditor_id: str, placements: Sequence[Placement], now: dt.datetime
     ) -> dict[str, Customer]:
-        cipher = self._uow.cipher
         details = {p.customer.reference: p.customer for p in placements}
-        rows = []
-        for ref, c in details.items():
-            key = customer_key(creditor_id, ref)
-            rows.append(
-                {
-                    "id": new_id("cus"),
-                    "creditor_id": creditor_id,
-                    "reference": ref,
-                    "name_enc": cipher.encrypt(c.name, key, "name"),
-                    "email_enc": cipher.encrypt_optional(c.email, key, "email"),
-                    "phone_enc": cipher.encrypt_optional(c.phone, key, "phone"),
-                    "country": c.country,
-                    "language": c.language,
-                    "timezone": c.timezone,
-                    "opted_out_channels": list(c.opted_out_channels)
-                    if c.opted_out_channels is not None
-                    else None,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-            )
+        rows = [self._customer_row(creditor_id, c, now) for c in details.values()]
         stored = await self._uow.conn.execute(_customer_upsert(self._uow.dialect), rows)
-        out: dict[str, Customer] = {}
-        for ref, id_, created_at, channels in stored:
-            c = details[ref]
-            out[ref] = Customer(
-                id=id_,
-                creditor_id=creditor_id,
-                reference=ref,
-                name=c.name,
-                email=c.email,
-                phone=c.phone,
-                country=c.country,
-                language=c.language,
-                timezone=c.timezone,
-                opted_out_channels=tuple(ContactChannel(x) for x in channels or ()),
-                created_at=created_at,
-                updated_at=now,
-            )
-        return out
+        return {
+            ref: _customer_of(creditor_id, details[ref], id_, created_at, channels, now)
+            for ref, id_, created_at, channels in stored
+        }
+
+    def _customer_row(
+        self, creditor_id: str, c: CustomerDetails, now: dt.datetime
+    ) -> dict[str, Any]:
+        cipher = self._uow.cipher
+        key = customer_key(creditor_id, c.reference)
+        return {
+            "id": new_id("cus"),
+            "creditor_id": creditor_id,
+            "reference": c.reference,
+            "name_enc": cipher.encrypt(c.name, key, "name"),
+            "email_enc": cipher.encrypt_optional(c.email, key, "email"),
+            "phone_enc": cipher.encrypt_optional(c.phone, key, "phone"),
+            "country": c.country,
+            "language": c.language,
+            "timezone": c.timezone,
+            "opted_out_channels": list(c.opted_out_channels)
+            if c.opted_out_channels is not None
+            else None,
+            "created_at": now,
+            "updated_at": now,
+        }
 
     async def _insert_accounts(
         self, creditor_id: str, rows: list[dict[str, Any]]
@@ -197,6 +261,31 @@ class Placements:
             )
 
 
+def _customer_of(
+    creditor_id: str,
+    c: CustomerDetails,
+    id_: str,
+    created_at: dt.datetime,
+    channels: Sequence[str] | None,
+    now: dt.datetime,
+) -> Customer:
+    """The customer as placed (plaintext), with what the database kept or gave it."""
+    return Customer(
+        id=id_,
+        creditor_id=creditor_id,
+        reference=c.reference,
+        name=c.name,
+        email=c.email,
+        phone=c.phone,
+        country=c.country,
+        language=c.language,
+        timezone=c.timezone,
+        opted_out_channels=tuple(ContactChannel(x) for x in channels or ()),
+        created_at=created_at,
+        updated_at=now,
+    )
+
+
 def _account_row(
     creditor_id: str, p: Placement, customer_id: str, now: dt.datetime
 ) -> dict[str, Any]:
@@ -258,7 +347,7 @@ def _account_insert(dialect: Dialect, inline_routing: bool) -> Any:
 def _customer_upsert(dialect: Dialect) -> Any:
     """Insert new customers, update known ones (by creditor and reference), return their ids."""
     statement = dialect.insert(customers)
-    changed = ("name_enc", "email_enc", "phone_enc", "country", "language", "timezone")
+    changed = _CUSTOMER_CHANGED
     # Opt-outs are only replaced when the placement gives them (they outlive placements).
     consent = sa.func.coalesce(
         statement.excluded["opted_out_channels"], customers.c.opted_out_channels
@@ -275,3 +364,74 @@ def _customer_upsert(dialect: Dialect) -> Any:
         customers.c.created_at,
         customers.c.opted_out_channels,
     )
+
+
+@functools.cache
+def _plan_query() -> sa.Select[Any]:
+    """A single placement's customer id (if known), agency and split experiment by the
+    routing rules, and whether its reference is taken: one read."""
+    creditor = sa.bindparam("pl_creditor_id", type_=sa.String())
+    customer = (
+        sa.select(customers.c.id)
+        .where(
+            customers.c.creditor_id == creditor,
+            customers.c.reference == sa.bindparam("pl_customer", type_=sa.String()),
+        )
+        .scalar_subquery()
+    )
+    taken = sa.exists().where(
+        accounts.c.creditor_id == creditor,
+        accounts.c.reference == sa.bindparam("pl_reference", type_=sa.String()),
+    )
+    return sa.select(
+        customer,
+        routing.agency_for_account("pr"),
+        routing.experiment_for_account("pe"),
+        taken,
+    )
+
+
+@functools.cache
+def _one_statement_lead() -> tuple[list[Any], Any, list[Any]]:
+    """The head of a single placement's one statement (``writes.Lead``): the customer
+    upserted (``pc_`` parameters), the account inserted (``pa_``); the check holds if the
+    account was written and the customer is the one planned; returns the customer's
+    creation time and opt-outs."""
+    insert = postgresql.insert(customers).values(
+        {
+            c.name: sa.bindparam(f"pc_{c.name}", type_=c.type)
+            for c in customers.c
+            if c.name in _CUSTOMER_COLUMNS
+        }
+    )
+    upsert = insert.on_conflict_do_update(
+        index_elements=[customers.c.creditor_id, customers.c.reference],
+        set_={
+            **{name: insert.excluded[name] for name in (*_CUSTOMER_CHANGED, "updated_at")},
+            "opted_out_channels": sa.func.coalesce(
+                insert.excluded["opted_out_channels"], customers.c.opted_out_channels
+            ),
+        },
+    ).returning(customers.c.id, customers.c.created_at, customers.c.opted_out_channels)
+    customer = upsert.cte("placed_customer")
+    names = [*_ACCOUNT_COLUMNS, "customer_id", "agency_id", "version", "experiment_id"]
+    account = (
+        postgresql.insert(accounts)
+        .values({name: sa.bindparam(f"pa_{name}", type_=accounts.c[name].type) for name in names})
+        .on_conflict_do_nothing(index_elements=[accounts.c.creditor_id, accounts.c.reference])
+        .returning(accounts.c.id)
+        .cte("placed_account")
+    )
+    planned = sa.bindparam("pa_customer_id", type_=sa.String())
+    written = sa.select(sa.func.count()).select_from(account).scalar_subquery()
+    same = (
+        sa.select(sa.func.count())
+        .select_from(customer)
+        .where(customer.c.id == planned)
+        .scalar_subquery()
+    )
+    returned = [
+        sa.select(customer.c.created_at).scalar_subquery(),
+        sa.select(customer.c.opted_out_channels).scalar_subquery(),
+    ]
+    return [customer, account], written * same, returned

@@ -11,7 +11,7 @@ how many events) and reused: only the parameters change.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -109,13 +109,24 @@ def _row_select(prefix: str, table: sa.Table, columns: Sequence[str]) -> sa.Sele
     return sa.select(*(_bind(f"{prefix}_{c}", table.c[c]).label(c) for c in columns))
 
 
+#: Statements at the head of a write (PostgreSQL), built once: their CTEs, a check that
+#: fails the whole statement unless it holds (a division by it, 0 or 1), and columns the
+#: statement returns after its own. See ``write_led``.
+Lead = Callable[[], tuple[Sequence[Any], Any, Sequence[Any]]]
+
+
+class LeadRefused(Exception):
+    """A led write's check did not hold: the statement failed, so nothing was written."""
+
+
 @functools.lru_cache(maxsize=256)
 def one_statement(
-    shape: Shape, facts: account_facts.FactsShape = account_facts.NO_FACTS
+    shape: Shape, facts: account_facts.FactsShape = account_facts.NO_FACTS, lead: Lead | None = None
 ) -> sa.Select[Any]:
     """PostgreSQL: the whole write as one statement returning (rows the guard matched,
     outbox rows queued), with the KPI projection's part of it (``facts``). With a guard,
-    nothing is written unless it matched."""
+    nothing is written unless it matched. With a ``lead``, its statements run too, and
+    its check and columns follow."""
     ctes: list[Any] = []
     matched: Any = sa.literal_column("1")
     condition: sa.ColumnElement[bool] | None = None
@@ -140,6 +151,10 @@ def one_statement(
     if shape.events:
         queued, notified = outbox.append_ctes(outbox.event_rows(shape.events, condition))
         columns_out.append(notified)
+    if lead is not None:
+        lead_ctes, check, returned = lead()
+        ctes += lead_ctes
+        columns_out = [*columns_out, sa.literal_column("1") / check, *returned]
     statement = sa.select(matched, queued, *columns_out)
     for cte in ctes:  # a data-modifying CTE runs once attached, whether read or not
         statement = statement.add_cte(cte)
@@ -149,19 +164,43 @@ def one_statement(
 async def write_in_one_statement(conn: AsyncConnection, write: Write) -> bool:
     """PostgreSQL: ``write`` as one statement; False if its guard matched no account (then
     nothing was written)."""
+    matched, _ = await _one(conn, write, None, {})
+    return write.guard is None or matched == 1
+
+
+async def write_led(
+    conn: AsyncConnection, write: Write, lead: Lead, parameters: Mapping[str, Any]
+) -> Sequence[Any]:
+    """PostgreSQL: ``lead``'s statements and ``write`` as one statement (bound with
+    ``parameters`` too); the lead's columns, or ``LeadRefused`` if its check failed (then
+    the statement wrote nothing)."""
+    try:
+        _, row = await _one(conn, write, lead, parameters)
+    except sa.exc.DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) == _DIVISION_BY_ZERO:
+            raise LeadRefused() from None
+        raise
+    return row[(3 if write.events else 2) + 1 :]
+
+
+_DIVISION_BY_ZERO = "22012"
+
+
+async def _one(
+    conn: AsyncConnection, write: Write, lead: Lead | None, extra: Mapping[str, Any]
+) -> tuple[int, Sequence[Any]]:
     parameters = write.parameters()
+    parameters.update(extra)
     facts = account_facts.NO_FACTS
     if write.events:
         conn.info["events_written"] = True
         changes = account_facts.changes_of(write.events)
         facts = changes.shape
         parameters.update(changes.parameters())
-    matched, queued, *_ = (
-        await conn.execute(one_statement(write.shape(), facts), parameters)
-    ).one()
-    if queued:
+    row = (await conn.execute(one_statement(write.shape(), facts, lead), parameters)).one()
+    if row[1]:
         conn.info["outbox_written"] = True
-    return write.guard is None or matched == 1
+    return row[0], row
 
 
 _EVENT_IDS: sa.BindParameter[Any] = sa.bindparam("event_ids", expanding=True)

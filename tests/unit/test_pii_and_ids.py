@@ -6,13 +6,14 @@ import base64
 import hashlib
 import os
 import re
+import time
 from pathlib import Path
 
 import orjson
 import pytest
 from cryptography.exceptions import InvalidTag
 
-from hub.domain.ids import new_id
+from hub.domain.ids import new_id, ulid
 from hub.services.idempotency import RequestHasher
 from hub.settings import Settings
 from hub.store.pii import FieldCipher
@@ -90,6 +91,17 @@ def test_new_id_has_the_prefix_and_a_ulid() -> None:
     prefix, _, ulid = identifier.partition("_")
     assert prefix == "acc"
     assert ULID.fullmatch(ulid), identifier
+
+
+def test_a_ulid_decodes_to_its_millisecond_and_128_bits() -> None:
+    alphabet = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+    before = time.time_ns() // 1_000_000
+    value = 0
+    for char in ulid():
+        value = value * 32 + alphabet.index(char)
+    after = time.time_ns() // 1_000_000
+    assert value < 2**128
+    assert before <= value >> 80 <= after
 
 
 def test_ids_sort_in_creation_order() -> None:

@@ -57,6 +57,8 @@ class Help:
 
     name: str
     contact: HelpContact
+    #: The languages the page may speak, first first: the link's locale, the customer's.
+    languages: tuple[str | None, ...] = ()
 
 
 def _not_found() -> DomainError:
@@ -173,6 +175,6 @@ async def help_for(ctx: ServiceContext, token: str, session: str | None) -> Help
         found_link = await uow.portal_links.with_help(token)
     if found_link is None or not found_link[0].usable_at(now):
         return None
-    link, contact = found_link
+    link, contact, language = found_link
     found = await ctx.organizations.get_many([link.issuer_id])
-    return Help(found[link.issuer_id].name, contact)
+    return Help(found[link.issuer_id].name, contact, (link.locale, language))

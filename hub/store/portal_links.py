@@ -21,7 +21,7 @@ from hub.domain.portal import PortalLink
 from hub.domain.portal_code import MAX_TRIES
 from hub.store import records
 from hub.store.session import Session
-from hub.store.tables import accounts, help_contacts, portal_links
+from hub.store.tables import accounts, customers, help_contacts, portal_links
 
 _OPEN_STATUSES = sorted(status.value for status in OPEN)
 
@@ -89,8 +89,9 @@ class PortalLinks:
         )
         return _link(row) if row is not None else None
 
-    async def with_help(self, token: str) -> tuple[PortalLink, HelpContact] | None:
-        """The link of ``token`` with its issuer's help contact, in one query."""
+    async def with_help(self, token: str) -> tuple[PortalLink, HelpContact, str | None] | None:
+        """The link of ``token`` with its issuer's help contact and its customer's language,
+        in one query (what every portal page shows around its content)."""
         row = (
             (
                 await self._uow.conn.execute(
@@ -99,12 +100,13 @@ class PortalLinks:
                         help_contacts.c.email.label("help_email"),
                         help_contacts.c.phone.label("help_phone"),
                         help_contacts.c.hours.label("help_hours"),
+                        customers.c.language.label("customer_language"),
                     )
                     .select_from(
                         portal_links.outerjoin(
                             help_contacts,
                             help_contacts.c.organization_id == portal_links.c.issuer_id,
-                        )
+                        ).outerjoin(customers, customers.c.id == portal_links.c.customer_id)
                     )
                     .where(portal_links.c.token_hash == self.token_hash(token))
                 )
@@ -115,7 +117,7 @@ class PortalLinks:
         if row is None:
             return None
         help_ = HelpContact(row["help_email"], row["help_phone"], row["help_hours"])
-        return _link(row), help_
+        return _link(row), help_, row["customer_language"]
 
     async def of_issuer(self, issuer_id: str, link_id: str) -> PortalLink | None:
         """One of the links an organization issued; others' links are not found."""

@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from hub.auth.ratelimit import RateLimiter
 from hub.domain.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, DomainError
+from hub.domain.portal_branding import style_of
 from hub.services import portal_access as access
 from hub.services import portal_plan
 from hub.services import portal_prefs as prefs
@@ -307,11 +308,14 @@ class Portal:
         secret = request.cookies.get(FORM_COOKIE) or access.new_form_secret()
         token = request.path_params["token"]
         language = self.language(request)
+        help_ = getattr(request.state, "portal_help", None)
+        style = style_of(help_.branding) if help_ is not None else None
         html = self.templates.get_template(template).render(
             title=i18n.translator(language)(title),
             token=token,
             csrf=access.form_token(self.services, secret, token),
-            help=getattr(request.state, "portal_help", None),
+            help=help_,
+            brand_style=style,
             here=request.url.path,
             **i18n.page_values(language),
             **values,
@@ -326,7 +330,7 @@ class Portal:
                 httponly=True,
                 samesite="lax",
             )
-        return secured(request, response)
+        return secured(request, response, style=style)
 
     def _problem(self, request: Request, status: int, title: str, message: str) -> Response:
         language = self.language(request)

@@ -13,10 +13,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+from babel import Locale
 from babel.dates import format_date
 from babel.numbers import format_currency
 from babel.support import NullTranslations, Translations
@@ -98,16 +99,32 @@ def money(value: Money, language: str) -> str:
     the hub's own ``1 250.00 SEK`` (``hub.domain.portal_overview.format_money``)."""
     if language == DEFAULT:
         return format_money(value)
-    digits = MINOR_UNITS.get(value.currency, 2)
-    amount = Decimal(value.amount_minor).scaleb(-digits)
-    return format_currency(amount, value.currency, locale=language)
+    return _money(value.amount_minor, value.currency, language)
+
+
+@lru_cache(maxsize=4096)
+def _locale(language: str) -> Locale:
+    return Locale.parse(language)
+
+
+@lru_cache(maxsize=8192)
+def _money(amount_minor: int, currency: str, language: str) -> str:
+    # Pages show the same few amounts again and again: each is formatted once.
+    digits = MINOR_UNITS.get(currency, 2)
+    amount = Decimal(amount_minor).scaleb(-digits)
+    return format_currency(amount, currency, locale=_locale(language))
 
 
 def date(value: dt.date, language: str) -> str:
     """``3 dec. 2026``: a date the locale's way; in English the unambiguous ``2026-12-03``."""
     if language == DEFAULT:
         return value.isoformat()
-    return format_date(value, format="medium", locale=language)
+    return _date(value, language)
+
+
+@lru_cache(maxsize=4096)
+def _date(value: dt.date, language: str) -> str:
+    return format_date(value, format="medium", locale=_locale(language))
 
 
 def page_values(language: str) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from hub.api.payments import PaymentMutation
 from hub.api.plan_offers import PlanOfferMutation
 from hub.api.plans import PlanMutation
 from hub.api.portal import PortalMutation
+from hub.api.portal_branding import PortalBrandingMutation
 from hub.api.rehabilitation import RehabilitationMutation
 from hub.api.sandbox import SandboxMutation
 from hub.api.types import Account
@@ -107,6 +108,7 @@ class Mutation(
     PortalMutation,
     PlanOfferMutation,
     HelpContactMutation,
+    PortalBrandingMutation,
 ):
     @strawberry.mutation(
         description="Place one delinquent account in collection. Needs `accounts:write`."

@@ -17,6 +17,7 @@ from hub.api.items import ContactAttempt, Dispute, Hold, Payment, PaymentPlan
 from hub.api.objects import Organization
 from hub.api.performance import PerformanceQuery
 from hub.api.plan_offers import PlanOfferQuery
+from hub.api.portal_branding import PortalBrandingQuery
 from hub.api.rehabilitation import Rehabilitation, RehabilitationQuery
 from hub.api.relay import After, First, Node
 from hub.api.sandbox import SandboxQuery
@@ -114,6 +115,7 @@ class Query(
     SandboxQuery,
     PlanOfferQuery,
     HelpContactQuery,
+    PortalBrandingQuery,
 ):
     @strawberry.field(
         description="Fetch any object by its global ID; null if it does not exist or is not yours."

@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from hub.auth.tokens import Principal
@@ -26,6 +26,7 @@ from hub.domain.errors import DomainError
 from hub.domain.help_contact import HelpContact
 from hub.domain.payloads import hold_requested_row, portal_visited_row
 from hub.domain.portal import PortalLink
+from hub.domain.portal_branding import PortalBranding
 from hub.domain.vocabulary import ContactChannel, DisputeReason, HoldReason
 from hub.services import consent, disputes
 from hub.services.context import ServiceContext
@@ -57,6 +58,13 @@ class Help:
 
     name: str
     contact: HelpContact
+    #: The languages the page may speak, first first: the link's locale, the customer's.
+    languages: tuple[str | None, ...] = ()
+    #: The creditor's name (its display name, else its organization's) and colours.
+    creditor: str = ""
+    branding: PortalBranding = field(default_factory=PortalBranding)
+    #: The agency collecting, if one is.
+    agency: str | None = None
 
 
 def _not_found() -> DomainError:
@@ -171,8 +179,17 @@ async def help_for(ctx: ServiceContext, token: str, session: str | None) -> Help
     now = ctx.clock()
     async with ctx.store.read() as uow:
         found_link = await uow.portal_links.with_help(token)
-    if found_link is None or not found_link[0].usable_at(now):
+    if found_link is None or not found_link.link.usable_at(now):
         return None
-    link, contact = found_link
-    found = await ctx.organizations.get_many([link.issuer_id])
-    return Help(found[link.issuer_id].name, contact)
+    link = found_link.link
+    ids = [link.issuer_id, link.creditor_id, *([link.agency_id] if link.agency_id else [])]
+    found = await ctx.organizations.get_many(ids)
+    branding = found_link.branding
+    return Help(
+        found[link.issuer_id].name,
+        found_link.help,
+        (link.locale, found_link.customer_language),
+        branding.display_name or found[link.creditor_id].name,
+        branding,
+        found[link.agency_id].name if link.agency_id else None,
+    )

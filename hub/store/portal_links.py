@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -18,10 +19,24 @@ import sqlalchemy as sa
 from hub.domain.account import OPEN, Account
 from hub.domain.help_contact import HelpContact
 from hub.domain.portal import PortalLink
+from hub.domain.portal_branding import PortalBranding
 from hub.domain.portal_code import MAX_TRIES
 from hub.store import records
+from hub.store.portal_branding import branding_of
+from hub.store.portal_tables import portal_branding
 from hub.store.session import Session
-from hub.store.tables import accounts, help_contacts, portal_links
+from hub.store.tables import accounts, customers, help_contacts, portal_links
+
+
+@dataclass(frozen=True, slots=True)
+class LinkWithHelp:
+    """A link with what its pages show around their content."""
+
+    link: PortalLink
+    help: HelpContact
+    customer_language: str | None
+    branding: PortalBranding
+
 
 _OPEN_STATUSES = sorted(status.value for status in OPEN)
 
@@ -89,8 +104,9 @@ class PortalLinks:
         )
         return _link(row) if row is not None else None
 
-    async def with_help(self, token: str) -> tuple[PortalLink, HelpContact] | None:
-        """The link of ``token`` with its issuer's help contact, in one query."""
+    async def with_help(self, token: str) -> LinkWithHelp | None:
+        """The link of ``token`` with its issuer's help contact, its customer's language and
+        its creditor's branding, in one query (what every portal page shows around it)."""
         row = (
             (
                 await self._uow.conn.execute(
@@ -99,11 +115,20 @@ class PortalLinks:
                         help_contacts.c.email.label("help_email"),
                         help_contacts.c.phone.label("help_phone"),
                         help_contacts.c.hours.label("help_hours"),
+                        customers.c.language.label("customer_language"),
+                        portal_branding.c.display_name,
+                        portal_branding.c.primary_color,
+                        portal_branding.c.accent_color,
                     )
                     .select_from(
                         portal_links.outerjoin(
                             help_contacts,
                             help_contacts.c.organization_id == portal_links.c.issuer_id,
+                        )
+                        .outerjoin(customers, customers.c.id == portal_links.c.customer_id)
+                        .outerjoin(
+                            portal_branding,
+                            portal_branding.c.creditor_id == portal_links.c.creditor_id,
                         )
                     )
                     .where(portal_links.c.token_hash == self.token_hash(token))
@@ -115,7 +140,7 @@ class PortalLinks:
         if row is None:
             return None
         help_ = HelpContact(row["help_email"], row["help_phone"], row["help_hours"])
-        return _link(row), help_
+        return LinkWithHelp(_link(row), help_, row["customer_language"], branding_of(row))
 
     async def of_issuer(self, issuer_id: str, link_id: str) -> PortalLink | None:
         """One of the links an organization issued; others' links are not found."""

@@ -62,6 +62,20 @@ class HelpContact(SQLModel, table=True):
     updated_at: dt.datetime = timestamp()
 
 
+class PortalBranding(SQLModel, table=True):
+    """A creditor's branding of the portal (``hub.domain.portal_branding``): its display
+    name and colours, shown on the pages of its debts."""
+
+    __tablename__ = "portal_branding"
+
+    creditor_id: str = Field(primary_key=True, foreign_key="organizations.id", max_length=40)
+    display_name: str | None = Field(default=None, max_length=80)
+    primary_color: str | None = Field(default=None, max_length=7)
+    accent_color: str | None = Field(default=None, max_length=7)
+    updated_at: dt.datetime = timestamp()
+
+
 portal_links = PortalLink.__table__  # type: ignore[attr-defined]
 portal_plan_offers = PortalPlanOffer.__table__  # type: ignore[attr-defined]
 help_contacts = HelpContact.__table__  # type: ignore[attr-defined]
+portal_branding = PortalBranding.__table__  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ from hub.store.organizations import Organizations
 from hub.store.pii import FieldCipher
 from hub.store.placements import Placements
 from hub.store.plan_offers import PlanOfferStore
+from hub.store.portal_branding import PortalBrandings
 from hub.store.portal_links import PortalLinks
 from hub.store.sandbox_cleanup import SandboxCleanup
 from hub.store.sandbox_steps import SandboxSteps
@@ -100,6 +101,10 @@ class UnitOfWork(Session):
     @cached_property
     def help_contacts(self) -> HelpContacts:
         return HelpContacts(self)
+
+    @cached_property
+    def portal_branding(self) -> PortalBrandings:
+        return PortalBrandings(self)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from hub.domain.portal import PortalLink
 from hub.services import portal_plan as plans
 from hub.services.context import ServiceContext
 from hub.services.portal_plan import PlanChoice, PlanRequest
+from hub.web.i18n import N_
 from hub.web.portal_session import session_link
 
 
@@ -92,7 +93,10 @@ class PlanPages:
 
     def _not_found(self, request: Request) -> Response:
         return self.portal._problem(
-            request, 404, "Not found", "We could not find that debt. Go back to your overview."
+            request,
+            404,
+            N_("Not found"),
+            N_("We could not find that debt. Go back to your overview."),
         )
 
     async def form_page(self, request: Request) -> Response:
@@ -141,7 +145,7 @@ class PlanPages:
         return self.portal._render(
             request,
             "plan_preview.html",
-            "Check your payment plan",
+            N_("Check your payment plan"),
             choice=choice,
             wanted=wanted,
             values=values,
@@ -161,7 +165,7 @@ class PlanPages:
         return self.portal._render(
             request,
             "plan_done.html",
-            "Your payment plan is set up",
+            N_("Your payment plan is set up"),
             account=account,
             plan=plan,
             Money=Money,
@@ -178,7 +182,7 @@ class PlanPages:
         response = self.portal._render(
             request,
             "plan.html",
-            "Set up a payment plan",
+            N_("Set up a payment plan"),
             choice=choice,
             values=values,
             problem=problem,

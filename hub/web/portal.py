@@ -24,12 +24,14 @@ from starlette.staticfiles import StaticFiles
 
 from hub.auth.ratelimit import RateLimiter
 from hub.domain.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, DomainError
-from hub.domain.portal_overview import format_money
+from hub.domain.portal_branding import style_of
 from hub.services import portal_access as access
 from hub.services import portal_plan
 from hub.services import portal_prefs as prefs
 from hub.services.context import ServiceContext
 from hub.services.portal_overview import overview
+from hub.web import i18n
+from hub.web.i18n import N_
 from hub.web.plan import PlanPages
 from hub.web.portal_pay import PortalPay
 from hub.web.portal_prefs import PrefsPages, help_values
@@ -42,10 +44,14 @@ VISIT_COOKIE = "evenly_visit"
 _MAX_FORM_BYTES = 4096
 
 STEPS = {
-    "PAY_INSTALLMENT": "Next step: pay {amount} by {date} to {collector}.",
-    "PAY_OR_AGREE_PLAN": "Next step: pay {amount}, or contact {collector} to agree a payment plan.",
-    "WAIT_DISPUTE": "{collector} is reviewing your dispute: nothing to pay until it is resolved.",
-    "WAIT_HOLD": "Collection is paused: there is nothing to do for now.",
+    "PAY_INSTALLMENT": N_("Next step: pay {amount} by {date} to {collector}."),
+    "PAY_OR_AGREE_PLAN": N_(
+        "Next step: pay {amount}, or contact {collector} to agree a payment plan."
+    ),
+    "WAIT_DISPUTE": N_(
+        "{collector} is reviewing your dispute: nothing to pay until it is resolved."
+    ),
+    "WAIT_HOLD": N_("Collection is paused: there is nothing to do for now."),
 }
 
 
@@ -80,7 +86,6 @@ class Portal:
             autoescape=select_autoescape(default=True),
             extensions=["jinja2.ext.i18n"],
         )
-        self.templates.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
         self.pay = PortalPay(self)
 
     def routes(self) -> list[BaseRoute]:
@@ -90,6 +95,7 @@ class Portal:
             Route("/p/{token}/verify", self.code_form, methods=["GET"]),
             Route("/p/{token}/verify", self.verify, methods=["POST"]),
             Route("/p/{token}/signout", self.sign_out, methods=["POST"]),
+            Route("/p/{token}/language", self.choose_language, methods=["POST"]),
             *PlanPages(self).routes(),
             *self.pay.routes(),
             *PrefsPages(self).routes(),
@@ -118,9 +124,11 @@ class Portal:
                 response = self._problem(
                     request,
                     503,
-                    "Please try again in a moment",
-                    "We cannot reach your account just now. Nothing you sent was lost or done "
-                    "twice: wait a moment, then try again.",
+                    N_("Please try again in a moment"),
+                    N_(
+                        "We cannot reach your account just now. Nothing you sent was lost or "
+                        "done twice: wait a moment, then try again."
+                    ),
                 )
                 response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
                 return response
@@ -134,7 +142,7 @@ class Portal:
         visited = await self._visit(request, token)
         link = await session_link(self.services, request)
         if link is None:
-            return visited(self._render(request, "start.html", "Check it is you"))
+            return visited(self._render(request, "start.html", N_("Check it is you")))
         debts = await overview(self.services, link)
         plans = await portal_plan.choices(self.services, link)
         paying = await self.pay.overview_values(link, debts)
@@ -142,7 +150,7 @@ class Portal:
             self._render(
                 request,
                 "overview.html",
-                "Your debts",
+                N_("Your debts"),
                 debts=debts,
                 steps=STEPS,
                 plans=plans,
@@ -173,7 +181,7 @@ class Portal:
         return marked
 
     async def code_form(self, request: Request) -> Response:
-        return self._render(request, "code.html", "Enter your code")
+        return self._render(request, "code.html", N_("Enter your code"))
 
     # --- forms -------------------------------------------------------------------------
 
@@ -197,8 +205,10 @@ class Portal:
                 self.services, token, typed if isinstance(typed, str) else ""
             )
         except DomainError:
-            problem = "That code is not right, or it has expired. Check it, or ask for a new one."
-            return self._render(request, "code.html", "Enter your code", problem=problem)
+            problem = N_(
+                "That code is not right, or it has expired. Check it, or ask for a new one."
+            )
+            return self._render(request, "code.html", N_("Enter your code"), problem=problem)
         response = self._redirect(request, f"/p/{token}")
         response.set_cookie(
             SESSION_COOKIE,
@@ -220,7 +230,43 @@ class Portal:
         response.delete_cookie(SESSION_COOKIE, path="/p/")
         return response
 
+    async def choose_language(self, request: Request) -> Response:
+        """The switcher: remember the language chosen (a cookie), then the page again."""
+        token = request.path_params["token"]
+        refused = await self._refused(request, None)
+        if refused is not None:
+            return refused
+        form = await request.form()
+        chosen = i18n.supported(str(form.get("lang") or ""))
+        back = str(form.get("next") or "")
+        if not back.startswith(f"/p/{token}") or "//" in back or "?" in back:
+            back = f"/p/{token}"
+        response = self._redirect(request, back)
+        if chosen is not None:
+            response.set_cookie(
+                i18n.LANGUAGE_COOKIE,
+                chosen,
+                max_age=365 * 24 * 3600,
+                path="/p/",
+                secure=is_secure(request),
+                httponly=True,
+                samesite="lax",
+            )
+        return response
+
     # --- shared ------------------------------------------------------------------------
+
+    def language(self, request: Request) -> str:
+        """The language of this request's page (``hub.web.i18n`` says in which order)."""
+        help_ = getattr(request.state, "portal_help", None)
+        return i18n.choose(
+            [
+                request.cookies.get(i18n.LANGUAGE_COOKIE),
+                *(help_.languages if help_ is not None else ()),
+                request.query_params.get("lang"),
+                i18n.from_accept_language(request.headers.get("accept-language")),
+            ]
+        )
 
     async def _refused(
         self, request: Request, bucket: RateLimiter | None, *, max_bytes: int = _MAX_FORM_BYTES
@@ -229,7 +275,7 @@ class Portal:
         token = request.path_params["token"]
         length = request.headers.get("content-length", "")
         if length.isdigit() and int(length) > max_bytes:
-            return self._problem(request, 413, "Too much data", "That form was too large.")
+            return self._problem(request, 413, N_("Too much data"), N_("That form was too large."))
         form = await request.form(max_fields=4)
         given = form.get("csrf")
         if not access.form_token_ok(
@@ -241,8 +287,8 @@ class Portal:
             return self._problem(
                 request,
                 403,
-                "Please try again",
-                "This form has expired. Go back and reload the page.",
+                N_("Please try again"),
+                N_("This form has expired. Go back and reload the page."),
             )
         if bucket is not None:
             address = request.client.host if request.client else "unknown"
@@ -251,8 +297,8 @@ class Portal:
                 response = self._problem(
                     request,
                     429,
-                    "Please wait",
-                    "Too many tries. Wait a few minutes, then try again.",
+                    N_("Please wait"),
+                    N_("Too many tries. Wait a few minutes, then try again."),
                 )
                 response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
                 return response
@@ -261,12 +307,17 @@ class Portal:
     def _render(self, request: Request, template: str, title: str, **values: Any) -> Response:
         secret = request.cookies.get(FORM_COOKIE) or access.new_form_secret()
         token = request.path_params["token"]
+        language = self.language(request)
+        help_ = getattr(request.state, "portal_help", None)
+        style = style_of(help_.branding) if help_ is not None else None
         html = self.templates.get_template(template).render(
-            title=title,
+            title=i18n.translator(language)(title),
             token=token,
             csrf=access.form_token(self.services, secret, token),
-            money=format_money,
-            help=getattr(request.state, "portal_help", None),
+            help=help_,
+            brand_style=style,
+            here=request.url.path,
+            **i18n.page_values(language),
             **values,
         )
         response = HTMLResponse(html)
@@ -279,14 +330,18 @@ class Portal:
                 httponly=True,
                 samesite="lax",
             )
-        return secured(request, response)
+        return secured(request, response, style=style)
 
     def _problem(self, request: Request, status: int, title: str, message: str) -> Response:
+        language = self.language(request)
+        translate = i18n.translator(language)
         html = self.templates.get_template("problem.html").render(
-            title=title,
-            message=message,
+            title=translate(title),
+            message=translate(message),
             token=request.path_params.get("token", ""),
             help=getattr(request.state, "portal_help", None),
+            here=request.url.path,
+            **i18n.page_values(language),
         )
         return secured(request, HTMLResponse(html, status_code=status))
 

@@ -24,6 +24,7 @@ from hub.domain.portal_payment import PaymentProvider, SandboxProvider, amount_i
 from hub.services import portal_payments as paying
 from hub.services.context import ServiceContext
 from hub.services.portal_overview import overview
+from hub.web.i18n import N_
 from hub.web.portal_session import session_link
 from hub.web.security import secured
 
@@ -110,11 +111,14 @@ class PortalPay:
         field_ = problem.field[0] if problem.field else ""
         if problem.code == "NOT_FOUND":
             return self.portal._problem(
-                request, 404, "Not available", "This debt cannot be paid here."
+                request, 404, N_("Not available"), N_("This debt cannot be paid here.")
             )
         if problem.code == "PORTAL_FORM_EXPIRED":
             return self.portal._problem(
-                request, 403, "Please try again", "This form has expired. Go back and reload."
+                request,
+                403,
+                N_("Please try again"),
+                N_("This form has expired. Go back and reload."),
             )
         if field_ not in {"amount", "card"}:
             field_, message = "amount", _message(problem.code, problem.message)
@@ -145,18 +149,34 @@ class PortalPay:
             return secured(request, RedirectResponse(f"/p/{token}", status_code=303))
         payment = await paying.link_payment(self.services, link, request.path_params["payment_id"])
         if payment is None:
-            return self.portal._problem(request, 404, "Not available", "There is no such payment.")
-        return self.portal._render(request, "pay_done.html", "Payment", payment=payment)
+            return self.portal._problem(
+                request, 404, N_("Not available"), N_("There is no such payment.")
+            )
+        return self.portal._render(request, "pay_done.html", N_("Payment"), payment=payment)
 
 
 def _message(code: str, message: str) -> str:
     """What the form says for a refusal from the account's rules."""
     if code == "OVERPAYMENT":
-        return "That is more than you owe, counting payments still being processed."
+        return N_("That is more than you owe, counting payments still being processed.")
     if code == "PAYMENTS_UNAVAILABLE":
-        return "Paying here is not available yet."
+        return N_("Paying here is not available yet.")
     if code == "IDEMPOTENCY_KEY_REUSED":
-        return "This form was already sent with other details. Check your payments, then try again."
+        return N_(
+            "This form was already sent with other details. Check your payments, then try again."
+        )
     if code in {"ACCOUNT_CLOSED", "CONCURRENT_CHANGE"}:
-        return "This debt cannot be paid just now. Reload the page and try again."
+        return N_("This debt cannot be paid just now. Reload the page and try again.")
     return message
+
+
+#: The refusals of ``hub.domain.portal_payment`` the form shows as they are: in the catalogs,
+#: so the page shows them in its language.
+DOMAIN_MESSAGES = (
+    N_("Enter an amount as a number, such as 250.00."),
+    N_("Enter an amount more than zero."),
+    N_("That is more than you owe."),
+    N_("Enter the card number: 12 to 19 digits."),
+    N_("That card number is not right. Check it."),
+    N_("This is a test organization: use a test card, such as 4242 4242 4242 4242."),
+)

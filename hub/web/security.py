@@ -1,11 +1,15 @@
 """What every portal response carries: strict security headers and a content security
-policy that allows only the hub's own stylesheet and same-origin form posts.
+policy that allows only the hub's own stylesheet (and a page's one style block of a
+creditor's colours, by its hash: no inline style attributes) and same-origin form posts.
 
 ``Referrer-Policy: no-referrer`` keeps the link's token out of any other site's logs;
 ``Cache-Control: no-store`` keeps personal pages out of shared and back-button caches.
 """
 
 from __future__ import annotations
+
+import base64
+import hashlib
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -28,9 +32,20 @@ HEADERS = {
 }
 
 
-def secured(request: Request, response: Response) -> Response:
-    """``response`` with the portal's headers (and HSTS when served over HTTPS)."""
+def style_hash(style: str) -> str:
+    """The CSP source that allows exactly this ``<style>`` block's text."""
+    digest = hashlib.sha256(style.encode()).digest()
+    return f"'sha256-{base64.b64encode(digest).decode()}'"
+
+
+def secured(request: Request, response: Response, *, style: str | None = None) -> Response:
+    """``response`` with the portal's headers (and HSTS when served over HTTPS); ``style``:
+    the one ``<style>`` block the page carries (a creditor's colours), allowed by its hash."""
     response.headers.update(HEADERS)
+    if style is not None:
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "style-src 'self'", f"style-src 'self' {style_hash(style)}"
+        )
     if request.url.scheme == "https":
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
     return response

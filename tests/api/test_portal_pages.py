@@ -19,7 +19,8 @@ from hub.app import create_app
 from hub.web.security import CONTENT_SECURITY_POLICY
 from tests.conftest import Backend, Caller, place
 
-CREATE = """mutation($id: ID!, $s: Int) { createPortalLink(input: {accountId: $id, expiresIn: $s}) {
+CREATE = """mutation($id: ID!, $s: Int, $l: String) {
+  createPortalLink(input: {accountId: $id, expiresIn: $s, locale: $l}) {
   url portalLink { id } userErrors { code } } }"""
 REVOKE = """mutation($id: ID!) { revokePortalLink(input: {linkId: $id}) { userErrors { code } } }"""
 CODES = """{ events(types: ["portal.code_requested"], first: 100) { nodes { data } } }"""
@@ -73,8 +74,12 @@ async def debtor(app: Starlette) -> AsyncIterator[Debtor]:
     await visitor.http.aclose()
 
 
-async def link_for(agency: Caller, account_id: str, seconds: int | None = None) -> dict[str, Any]:
-    payload = (await agency.data(CREATE, {"id": account_id, "s": seconds}))["createPortalLink"]
+async def link_for(
+    agency: Caller, account_id: str, seconds: int | None = None, locale: str | None = "en"
+) -> dict[str, Any]:
+    """A link for the account; in English unless told (its customers speak Swedish)."""
+    variables = {"id": account_id, "s": seconds, "l": locale}
+    payload = (await agency.data(CREATE, variables))["createPortalLink"]
     assert payload["userErrors"] == []
     return {"url": payload["url"], "id": payload["portalLink"]["id"]}
 

@@ -37,3 +37,20 @@ def chromium_path() -> str:
 def chromium_args() -> list[str]:
     # Chromium's sandbox refuses to run as root (containers, CI); elsewhere it stays on.
     return ["--no-sandbox"] if os.geteuid() == 0 else []
+
+
+INSTALL_AXE_CORE = Path(__file__).resolve().parents[2] / "scripts" / "install-axe-core"
+
+
+def axe_source() -> str:
+    """axe-core's script (npm, the version ``scripts/install-axe-core`` pins), installed
+    into ``build/axe-core`` when it is not there yet; the test fails if it cannot be."""
+    installed = subprocess.run(
+        [str(INSTALL_AXE_CORE)], capture_output=True, text=True, timeout=900, check=False
+    )
+    if installed.returncode != 0:
+        pytest.fail(
+            f"the accessibility tests need axe-core and {INSTALL_AXE_CORE.name} could not "
+            f"install it:\n{installed.stderr[-2000:]}"
+        )
+    return Path(installed.stdout.strip().splitlines()[-1]).read_text(encoding="utf-8")

@@ -90,7 +90,13 @@ from evenly._placement import (
     PlacementResult,
     placement_key,
 )
-from evenly._portal_models import HelpContact, IssuedPortalLink, PortalLink, PortalPlanOffers
+from evenly._portal_models import (
+    HelpContact,
+    IssuedPortalLink,
+    PortalBranding,
+    PortalLink,
+    PortalPlanOffers,
+)
 from evenly._version import __version__
 from evenly.webhooks import WebhookEvent, WebhookVerificationError
 
@@ -153,6 +159,7 @@ __all__ = [
     "PlacementReport",
     "PlacementResult",
     "PlanStatus",
+    "PortalBranding",
     "PortalLink",
     "PortalPlanOffers",
     "PortfolioStatus",

@@ -317,6 +317,17 @@ SET_HELP_CONTACT = (
 )
 
 HELP_CONTACT = "query HelpContact { helpContact { ...HelpContactFields } }\n" + HELP_CONTACT_FIELDS
+PORTAL_BRANDING_FIELDS = (
+    "fragment PortalBrandingFields on PortalBranding { displayName primaryColor accentColor }"
+)
+SET_PORTAL_BRANDING = (
+    "mutation SetPortalBranding($input: SetPortalBrandingInput!) {"
+    " setPortalBranding(input: $input)"
+    f" {{ branding {{ ...PortalBrandingFields }} {USER_ERRORS} }} }}\n" + PORTAL_BRANDING_FIELDS
+)
+PORTAL_BRANDING = (
+    "query PortalBranding { portalBranding { ...PortalBrandingFields } }\n" + PORTAL_BRANDING_FIELDS
+)
 
 SEND_TEST_EVENT = (
     "mutation SendTestEvent($input: SendTestEventInput!)"

@@ -51,3 +51,13 @@ class HelpContact(EvenlyModel):
     phone: str | None = None
     #: When someone answers, in your words.
     hours: str | None = None
+
+
+class PortalBranding(EvenlyModel):
+    """(Creditors) your name and colours on the debtor portal's pages of your debts."""
+
+    display_name: str | None = None
+    #: Buttons' colour, ``#rrggbb``, under white text.
+    primary_color: str | None = None
+    #: Links' colour, ``#rrggbb``, on the white page.
+    accent_color: str | None = None

@@ -73,3 +73,24 @@ async def test_the_agency_sets_and_reads_its_help_contact(pair: tuple[Any, Any])
     with pytest.raises(evenly.UserError) as refused:
         await resolve(agency.portal_links.set_help_contact(phone="call me"))
     assert refused.value.code == "INVALID_HELP_CONTACT"
+
+
+async def test_the_creditor_sets_and_reads_its_portal_branding(pair: tuple[Any, Any]) -> None:
+    creditor, agency = pair
+    stored = await resolve(
+        creditor.portal_links.set_branding(
+            display_name="Nordic Power", primary_color="#1A4D2E", accent_color="#0b5cad"
+        )
+    )
+    assert isinstance(stored, evenly.PortalBranding)
+    assert stored.primary_color == "#1a4d2e" and stored.display_name == "Nordic Power"
+    assert await resolve(creditor.portal_links.branding()) == stored
+    for colors, code in [
+        ({"primary_color": "#ffdd00"}, "COLOR_CONTRAST_TOO_LOW"),
+        ({"accent_color": "green"}, "INVALID_COLOR"),
+    ]:
+        with pytest.raises(evenly.UserError) as refused:
+            await resolve(creditor.portal_links.set_branding(**colors))
+        assert refused.value.code == code
+    with pytest.raises(evenly.PermissionError):  # an agency's key has no accounts:write
+        await resolve(agency.portal_links.set_branding(display_name="Not ours"))

@@ -35,6 +35,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "rulePacks": ("compliance.rule_packs", "RULE_PACKS"),
     "portalPlanOffers": ("portal_links.plan_offers", "PORTAL_PLAN_OFFERS"),
     "helpContact": ("portal_links.help_contact", "HELP_CONTACT"),
+    "portalBranding": ("portal_links.branding", "PORTAL_BRANDING"),
     # mutations
     "placeAccount": ("accounts.place", "PLACE_ACCOUNT"),
     "placeAccounts": ("accounts.place_many", "PLACE_ACCOUNTS"),
@@ -65,6 +66,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "revokePortalLink": ("portal_links.revoke", "REVOKE_PORTAL_LINK"),
     "setPortalPlanOffers": ("portal_links.set_plan_offers", "SET_PORTAL_PLAN_OFFERS"),
     "setHelpContact": ("portal_links.set_help_contact", "SET_HELP_CONTACT"),
+    "setPortalBranding": ("portal_links.set_branding", "SET_PORTAL_BRANDING"),
     "sendTestEvent": ("sandbox.send_test_event", "SEND_TEST_EVENT"),
     "sandboxScenarios": ("sandbox.scenarios", "SANDBOX_SCENARIOS"),
     "advanceTestAccount": ("sandbox.advance_account", "ADVANCE_TEST_ACCOUNT"),

@@ -10,12 +10,20 @@ from evenly._models import Money
 from evenly._operations import (
     CREATE_PORTAL_LINK,
     HELP_CONTACT,
+    PORTAL_BRANDING,
     PORTAL_PLAN_OFFERS,
     REVOKE_PORTAL_LINK,
     SET_HELP_CONTACT,
+    SET_PORTAL_BRANDING,
     SET_PORTAL_PLAN_OFFERS,
 )
-from evenly._portal_models import HelpContact, IssuedPortalLink, PortalLink, PortalPlanOffers
+from evenly._portal_models import (
+    HelpContact,
+    IssuedPortalLink,
+    PortalBranding,
+    PortalLink,
+    PortalPlanOffers,
+)
 from evenly.resources._resource import AsyncResource, SyncResource, payload, payload_object
 
 __all__ = ["AsyncPortalLinks", "PortalLinks"]
@@ -90,6 +98,29 @@ def _help() -> Call[HelpContact]:
     return Call(HELP_CONTACT, {}, lambda data, _: HelpContact.model_validate(data["helpContact"]))
 
 
+def _set_branding(
+    display_name: str | None, primary_color: str | None, accent_color: str | None
+) -> Call[PortalBranding]:
+    variables = {
+        "input": {
+            "displayName": display_name,
+            "primaryColor": primary_color,
+            "accentColor": accent_color,
+        }
+    }
+    return Call(
+        SET_PORTAL_BRANDING,
+        variables,
+        payload_object("setPortalBranding", "branding", PortalBranding),
+    )
+
+
+def _branding() -> Call[PortalBranding]:
+    return Call(
+        PORTAL_BRANDING, {}, lambda data, _: PortalBranding.model_validate(data["portalBranding"])
+    )
+
+
 class PortalLinks(SyncResource):
     """Debtor portal links: ``client.portal_links``."""
 
@@ -133,6 +164,21 @@ class PortalLinks(SyncResource):
     def help_contact(self) -> HelpContact:
         """Your help contact as debtors see it."""
         return self._client.execute(_help())
+
+    def set_branding(
+        self,
+        *,
+        display_name: str | None = None,
+        primary_color: str | None = None,
+        accent_color: str | None = None,
+    ) -> PortalBranding:
+        """(Creditors) your name and colours on the portal's pages of your debts; colours
+        ``#rrggbb`` with a WCAG AA contrast (``COLOR_CONTRAST_TOO_LOW``, ``INVALID_COLOR``)."""
+        return self._client.execute(_set_branding(display_name, primary_color, accent_color))
+
+    def branding(self) -> PortalBranding:
+        """(Creditors) your portal branding."""
+        return self._client.execute(_branding())
 
 
 class AsyncPortalLinks(AsyncResource):
@@ -178,3 +224,18 @@ class AsyncPortalLinks(AsyncResource):
     async def help_contact(self) -> HelpContact:
         """Your help contact as debtors see it."""
         return await self._client.execute(_help())
+
+    async def set_branding(
+        self,
+        *,
+        display_name: str | None = None,
+        primary_color: str | None = None,
+        accent_color: str | None = None,
+    ) -> PortalBranding:
+        """(Creditors) your name and colours on the portal's pages of your debts; colours
+        ``#rrggbb`` with a WCAG AA contrast (``COLOR_CONTRAST_TOO_LOW``, ``INVALID_COLOR``)."""
+        return await self._client.execute(_set_branding(display_name, primary_color, accent_color))
+
+    async def branding(self) -> PortalBranding:
+        """(Creditors) your portal branding."""
+        return await self._client.execute(_branding())

@@ -1,6 +1,6 @@
 """portal branding
 
-Revision ID: 0016
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-03 12:00:00
 
@@ -16,7 +16,7 @@ from alembic import op
 
 from hub.store.tables import UTCDateTime
 
-revision: str = "0016"
+revision: str = "0014"
 down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

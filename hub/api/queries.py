@@ -20,6 +20,7 @@ from hub.api.plan_offers import PlanOfferQuery
 from hub.api.rehabilitation import Rehabilitation, RehabilitationQuery
 from hub.api.relay import After, First, Node
 from hub.api.sandbox import SandboxQuery
+from hub.api.test_clocks import TestClockQuery
 from hub.api.types import (
     Account,
     AccountConnection,
@@ -112,6 +113,7 @@ class Query(
     PerformanceQuery,
     WebhookQuery,
     SandboxQuery,
+    TestClockQuery,
     PlanOfferQuery,
     HelpContactQuery,
 ):

@@ -37,6 +37,12 @@ class OrganizationCache:
         entry = self._found.get(organization_id)
         return entry[1] if entry is not None and entry[0] > time.monotonic() else None
 
+    def keep(self, organization: Organization) -> None:
+        """Cache an organization read elsewhere (on a unit of work's own connection)."""
+        if len(self._found) >= self.max_size:
+            self._found.clear()
+        self._found[organization.id] = (time.monotonic() + self.ttl, organization)
+
     async def get_many(self, ids: Sequence[str]) -> dict[str, Organization]:
         now = time.monotonic()
         found = {i: entry[1] for i in ids if (entry := self._found.get(i)) and entry[0] > now}
@@ -62,6 +68,10 @@ class ServiceContext:
     cipher: FieldCipher
     settings: Settings
     clock: Callable[[], dt.datetime] = field(default=utcnow)
+    #: True when ``clock`` already is the time of the accounts touched (the simulated
+    #: agency's steps, the sweeps, a test clock's advance): ``account_now`` then does not
+    #: look up an account's test clock (``hub.services.account_changes``).
+    account_time: bool = False
     #: Organizations linked to visible accounts (creditor, agency), cached in process.
     organizations: OrganizationCache = field(default=None)  # type: ignore[assignment]
     #: Keyed hashes of idempotent requests; keyed from ``cipher`` unless given.
@@ -78,6 +88,14 @@ class ServiceContext:
             self.request_hasher = RequestHasher.from_cipher(self.cipher)
         if self.organizations is None:
             self.organizations = OrganizationCache(self.store)
+
+    async def test_clock_time(self, uow: Any, account_id: str) -> dt.datetime | None:
+        """The time of the test clock the account lives on, or None (no clock, or ``clock``
+        is the account's time already)."""
+        if self.account_time:
+            return None
+        found: dt.datetime | None = await uow.sandbox_clocks.time_of_account(account_id)
+        return found
 
     def rules(self) -> Any:
         """The rule packs in force. New or changed pack files are picked up without a

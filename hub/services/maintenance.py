@@ -41,9 +41,22 @@ async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepRep
     counts' delta rows, remove deliveries past their retention."""
     now = now or ctx.clock()
     report = SweepReport()
-    async with ctx.store.read() as uow:
-        holds = await uow.items.expired_holds(now)
     report.plans_broken = await plans.break_overdue_plans(ctx, now)
+    report.holds_released = await release_expired_holds(ctx, now)
+    async with ctx.store.change() as uow:  # each batch of the fold commits on its own
+        report.count_rows_folded = await counts.fold(uow.conn, uow.dialect)
+    report.deliveries_removed = await remove_old_deliveries(ctx, now)
+    return report
+
+
+async def release_expired_holds(
+    ctx: ServiceContext, now: dt.datetime, clock_id: str | None = None
+) -> int:
+    """End the holds whose ``until`` passed by ``now`` (of the accounts on test clock
+    ``clock_id``, or on none), each with its ``hold.released``; how many."""
+    async with ctx.store.read() as uow:
+        holds = await uow.items.expired_holds(now, clock_id)
+    released = 0
     for expired in holds:
 
         async def release(_uow: UnitOfWork, loaded: Loaded, at: dt.datetime) -> Item:
@@ -54,11 +67,8 @@ async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepRep
         if await system_change(
             ctx, expired.agency_id, expired.hold_id, now, release, target=Target.HOLD
         ):
-            report.holds_released += 1
-    async with ctx.store.change() as uow:  # each batch of the fold commits on its own
-        report.count_rows_folded = await counts.fold(uow.conn, uow.dialect)
-    report.deliveries_removed = await remove_old_deliveries(ctx, now)
-    return report
+            released += 1
+    return released
 
 
 #: Messages removed per transaction: each holds its row locks for a few milliseconds.
@@ -96,12 +106,15 @@ async def run_maintenance(ctx: ServiceContext, stop: asyncio.Event) -> None:
 
 async def run_sandbox_agency(ctx: ServiceContext, stop: asyncio.Event) -> None:
     """Perform the simulated sandbox agency's due steps (``hub.services.sandbox_agency``)
-    every ``sandbox_interval_seconds`` until ``stop`` is set."""
+    and advance the test clocks waiting for a runner (``hub.services.clock_advance``) every
+    ``sandbox_interval_seconds`` until ``stop`` is set."""
+    from hub.services.clock_advance import run_advancing
     from hub.services.sandbox_agency import run_due
 
     while not stop.is_set():
         try:
             await run_due(ctx)
+            await run_advancing(ctx)
         except Exception:  # like the sweep, the loop outlives one failed run
             log.exception("sandbox agency run failed")
         with contextlib.suppress(TimeoutError):

@@ -215,6 +215,7 @@ def _account_row(
         "country": p.customer.country,
         "metadata": p.metadata,
         "sandbox_tag": p.sandbox_tag,
+        "test_clock_id": p.test_clock_id,
         "placed_at": now,
         "updated_at": now,
         "agency_reference": None,

@@ -4,8 +4,9 @@
 sandbox loop, ``run_advancing``, or the request itself when it waits) takes the clock's
 lease (``LEASE``, renewed at every halt, so two runners never move one clock, and a stopped
 runner's clock is taken up by another once its lease runs out) and moves the clock forward
-in halts: at the end of each day on the clock (midnight UTC), and at the target. Before each
-halt it performs every simulated agency step of the clock's accounts that falls due by it,
+in halts: at the end of each day on the clock (midnight UTC) while one of its accounts has a
+plan running or a hold with an end, else at its next scenario step, and at the target. Before
+each halt it performs every simulated agency step of the clock's accounts that falls due by it,
 each at its own instant; at each halt it breaks the plans overdue past the grace period and
 ends the holds whose end passed, on that day. So a plan breaks, and a hold ends, on the
 simulated day it would have, and every event written is dated at the clock's time. The
@@ -65,7 +66,7 @@ async def advance_clock(ctx: ServiceContext, clock_id: str) -> bool:
     await sandbox_agency.schedule_new(ctx, wall)  # accounts placed on it just now
     at, target = clock.frozen_time, clock.advancing_to
     while True:
-        halt = next_halt(at, target) if at < target else target
+        halt = await _halt_after(ctx, clock_id, at, target)
         await _steps_until(ctx, clock_id, halt)
         there = dataclasses.replace(ctx, clock=_fixed(halt), account_time=True)
         await plans.break_overdue_plans(there, halt, clock_id=clock_id)
@@ -78,6 +79,23 @@ async def advance_clock(ctx: ServiceContext, clock_id: str) -> bool:
                 return False
         at = halt
         await asyncio.sleep(0)  # let the request or worker answer others between halts
+
+
+async def _halt_after(
+    ctx: ServiceContext, clock_id: str, at: dt.datetime, target: dt.datetime
+) -> dt.datetime:
+    """The next halt: the next midnight while a plan runs or a hold has an end on the
+    clock (they change by the day); else straight to the next scenario step, or the target."""
+    if at >= target:
+        return target
+    async with ctx.store.read() as uow:
+        if await uow.sandbox_clocks.runs_daily(clock_id):
+            return next_halt(at, target)
+        step = await uow.sandbox_clocks.next_step(clock_id)
+    if step is None or step >= target:
+        return target
+    # Halting right at the step: if it starts a plan, the halts after it are daily.
+    return step if step > at else next_halt(at, target)
 
 
 def _fixed(at: dt.datetime) -> Callable[[], dt.datetime]:

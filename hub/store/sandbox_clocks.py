@@ -17,7 +17,15 @@ import sqlalchemy as sa
 
 from hub.domain.test_clocks import ClockStatus
 from hub.store.session import Session
-from hub.store.tables import accounts, events, test_clocks, webhook_messages
+from hub.store.tables import (
+    accounts,
+    events,
+    holds,
+    payment_plans,
+    sandbox_steps,
+    test_clocks,
+    webhook_messages,
+)
 
 
 @dataclass(frozen=True)
@@ -189,3 +197,27 @@ class SandboxClocks:
         if moved:
             await self._uow.dialect.announce_outbox(self._uow.conn)
         return moved
+
+    async def runs_daily(self, clock_id: str) -> bool:
+        """Whether the clock must halt every day: one of its accounts has a running plan
+        (which may break) or a hold with an end (which may pass)."""
+        on_clock = sa.select(accounts.c.id).where(accounts.c.test_clock_id == clock_id)
+        plan = sa.exists().where(
+            payment_plans.c.account_id.in_(on_clock), payment_plans.c.status == "ACTIVE"
+        )
+        hold = sa.exists().where(
+            holds.c.account_id.in_(on_clock), holds.c.status == "ACTIVE", holds.c.until.is_not(None)
+        )
+        found = await self._uow.conn.execute(sa.select(sa.or_(plan, hold)))
+        return bool(found.scalar_one())
+
+    async def next_step(self, clock_id: str) -> dt.datetime | None:
+        """When the clock's next unclaimed scenario step acts, if it has one."""
+        s = sandbox_steps.c
+        found = await self._uow.conn.execute(
+            sa.select(sa.func.min(s.acts_at))
+            .join(accounts, accounts.c.id == s.account_id)
+            .where(s.claimed_at.is_(None), accounts.c.test_clock_id == clock_id)
+        )
+        at: dt.datetime | None = found.scalar_one_or_none()
+        return at

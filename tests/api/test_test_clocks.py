@@ -6,6 +6,7 @@ the grace period, ``occurredAt``), with ``test_clock.ready`` at the end."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -18,6 +19,7 @@ from hub.services import accounts as account_service
 from hub.services import organizations as organization_service
 from hub.services import plans
 from hub.services.clock_advance import run_advancing
+from tests.api.test_event_schemas import as_webhook_body, problems
 from tests.conftest import Backend, Caller, placement
 
 CREATE = """mutation($input: CreateTestClockInput!) { createTestClock(input: $input) {
@@ -103,6 +105,7 @@ async def test_a_clock_is_created_read_advanced_by_the_worker_and_deleted(
         (clock["id"], "READY", False)
     ]
     assert _time(ready[0]["data"]["frozenTime"]) == T0 + dt.timedelta(days=7)
+    assert problems(json.loads(as_webhook_body(ready[0])), "test_clock.ready") == []
     # to: an absolute time, waited on.
     waited = await _advance(creditor, id=clock["id"], to="2026-02-01T00:00:00Z", wait=True)
     assert waited["testClock"]["status"] == "READY"
@@ -265,3 +268,20 @@ async def test_a_plan_on_a_clock_breaks_on_the_simulated_day_after_the_grace_per
     broken = [_time(e["occurredAt"]) for e in nodes if e["type"] == "payment_plan.broken"]
     grace = backend.settings.plan_grace_days
     assert [b.date() for b in broken] == [first_due + dt.timedelta(days=grace + 1)]
+
+
+async def test_a_scenarios_plan_breaks_on_its_simulated_day_not_at_the_missed_step(
+    make_caller: Any, backend: Backend
+) -> None:
+    """``plan_breaks``: the plan (day 2) starts a week later; the clock halts daily while it
+    runs, so it breaks the day after the grace period, before the scenario's day-20 step."""
+    creditor = await make_caller(OrganizationKind.CREDITOR, sandbox=True)
+    await _simulated(backend, creditor)
+    clock_id = (await _create(creditor))["testClock"]["id"]
+    account_id = await _place_on(creditor, clock_id, "plan_breaks")
+    await _advance(creditor, id=clock_id, by="P40D", wait=True)
+    nodes = (await creditor.data(EVENTS, {"id": account_id}))["account"]["events"]["nodes"]
+    assert [e["type"] for e in nodes][-2:] == ["payment_plan.created", "payment_plan.broken"]
+    first_due = (T0 + dt.timedelta(days=2)).date() + dt.timedelta(days=7)
+    grace = backend.settings.plan_grace_days
+    assert _time(nodes[-1]["occurredAt"]).date() == first_due + dt.timedelta(days=grace + 1)

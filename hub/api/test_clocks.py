@@ -25,8 +25,7 @@ from hub.domain.errors import DomainError
 from hub.domain.sandbox import SANDBOX_ONLY
 from hub.domain.test_clocks import MAX_ADVANCE, MAX_CLOCKS
 from hub.services import test_clocks
-from hub.services.test_clocks import WAIT_SECONDS
-from hub.store.sandbox_clocks import StoredClock
+from hub.services.test_clocks import WAIT_SECONDS, StoredClock
 
 
 @strawberry.enum(description="Where a test clock is.")

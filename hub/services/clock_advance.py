@@ -24,7 +24,7 @@ from collections.abc import Callable
 
 from hub.auth.scopes import OrganizationKind
 from hub.domain.payloads import test_clock_ready_row
-from hub.services import maintenance, plans, sandbox_agency
+from hub.services import holds, plans, sandbox_agency
 from hub.services.context import ServiceContext
 from hub.store.sandbox_clocks import StoredClock
 from hub.store.unit_of_work import UnitOfWork
@@ -70,7 +70,7 @@ async def advance_clock(ctx: ServiceContext, clock_id: str) -> bool:
         await _steps_until(ctx, clock_id, halt)
         there = dataclasses.replace(ctx, clock=_fixed(halt), account_time=True)
         await plans.break_overdue_plans(there, halt, clock_id=clock_id)
-        await maintenance.release_expired_holds(there, halt, clock_id)
+        await holds.release_expired_holds(there, halt, clock_id)
         async with ctx.store.transaction() as uow:
             await uow.sandbox_clocks.deliver_now(clock_id, ctx.clock())
             if halt >= target:

@@ -16,14 +16,9 @@ import dataclasses
 import datetime as dt
 import logging
 
-from hub.domain.collection_state import Item
-from hub.domain.hold import Hold
-from hub.services import plans
-from hub.services.account_changes import system_change
+from hub.services import holds, plans
 from hub.services.context import ServiceContext
 from hub.store import counts
-from hub.store.accounts import Loaded, Target
-from hub.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("evenly.maintenance")
 
@@ -42,33 +37,11 @@ async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepRep
     now = now or ctx.clock()
     report = SweepReport()
     report.plans_broken = await plans.break_overdue_plans(ctx, now)
-    report.holds_released = await release_expired_holds(ctx, now)
+    report.holds_released = await holds.release_expired_holds(ctx, now)
     async with ctx.store.change() as uow:  # each batch of the fold commits on its own
         report.count_rows_folded = await counts.fold(uow.conn, uow.dialect)
     report.deliveries_removed = await remove_old_deliveries(ctx, now)
     return report
-
-
-async def release_expired_holds(
-    ctx: ServiceContext, now: dt.datetime, clock_id: str | None = None
-) -> int:
-    """End the holds whose ``until`` passed by ``now`` (of the accounts on test clock
-    ``clock_id``, or on none), each with its ``hold.released``; how many."""
-    async with ctx.store.read() as uow:
-        holds = await uow.items.expired_holds(now, clock_id)
-    released = 0
-    for expired in holds:
-
-        async def release(_uow: UnitOfWork, loaded: Loaded, at: dt.datetime) -> Item:
-            hold = loaded.target
-            assert isinstance(hold, Hold)
-            return loaded.collection.release_hold(hold, at)
-
-        if await system_change(
-            ctx, expired.agency_id, expired.hold_id, now, release, target=Target.HOLD
-        ):
-            released += 1
-    return released
 
 
 #: Messages removed per transaction: each holds its row locks for a few milliseconds.

@@ -139,7 +139,7 @@ async def change_account(
             loaded = await uow.accounts.load(principal, id_, target)
             if loaded is None:
                 raise not_found(target)
-            now = await account_now(ctx, uow, loaded.collection.account)
+            now = await account_now(ctx, uow, loaded)
             item = await move(uow, loaded, now)
             return await _save(
                 uow, principal, loaded, item, now, name, fingerprint, idempotency_key
@@ -148,23 +148,12 @@ async def change_account(
     return await retrying(ctx, attempt)
 
 
-async def account_now(ctx: ServiceContext, uow: UnitOfWork, account: Account) -> dt.datetime:
-    """The account's now: its test clock's time if it lives on one, else the context's
-    clock. Only a sandbox creditor's accounts can be on a clock, so a live account costs no
-    read (the organization is cached in process, or read on the change's own connection)."""
-    if ctx.account_time:
+async def account_now(ctx: ServiceContext, uow: UnitOfWork, loaded: Loaded) -> dt.datetime:
+    """The account's now: its test clock's time if it lives on one (read on the change's
+    own connection), else the context's clock. An account on no clock costs no read."""
+    if ctx.account_time or loaded.test_clock_id is None:
         return ctx.clock()
-    # In process if cached, else on this unit of work's connection (never a second one).
-    creditor = ctx.organizations.cached(account.creditor_id)
-    if creditor is None:
-        creditor = (await uow.organizations.get_many([account.creditor_id])).get(
-            account.creditor_id
-        )
-        if creditor is not None:
-            ctx.organizations.keep(creditor)
-    if creditor is None or not creditor.sandbox:
-        return ctx.clock()
-    return await ctx.test_clock_time(uow, account.id) or ctx.clock()
+    return await ctx.test_clock_time(uow, loaded.test_clock_id) or ctx.clock()
 
 
 async def _replay(

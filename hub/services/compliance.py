@@ -72,7 +72,7 @@ async def contact_permission(
         if loaded is None:
             raise not_found()
         if at is None:
-            at = await account_now(ctx, uow, loaded.collection.account)
+            at = await account_now(ctx, uow, loaded)
         context = await contact_context(ctx, uow, loaded.collection, at)
     decision = ctx.rules().evaluate(context, channel, at)
     status = loaded.collection.status

@@ -37,12 +37,6 @@ class OrganizationCache:
         entry = self._found.get(organization_id)
         return entry[1] if entry is not None and entry[0] > time.monotonic() else None
 
-    def keep(self, organization: Organization) -> None:
-        """Cache an organization read elsewhere (on a unit of work's own connection)."""
-        if len(self._found) >= self.max_size:
-            self._found.clear()
-        self._found[organization.id] = (time.monotonic() + self.ttl, organization)
-
     async def get_many(self, ids: Sequence[str]) -> dict[str, Organization]:
         now = time.monotonic()
         found = {i: entry[1] for i in ids if (entry := self._found.get(i)) and entry[0] > now}
@@ -89,12 +83,12 @@ class ServiceContext:
         if self.organizations is None:
             self.organizations = OrganizationCache(self.store)
 
-    async def test_clock_time(self, uow: Any, account_id: str) -> dt.datetime | None:
-        """The time of the test clock the account lives on, or None (no clock, or ``clock``
-        is the account's time already)."""
+    async def test_clock_time(self, uow: Any, clock_id: str) -> dt.datetime | None:
+        """The time of test clock ``clock_id`` (deleted or not), or None (no such clock, or
+        ``clock`` is the account's time already)."""
         if self.account_time:
             return None
-        found: dt.datetime | None = await uow.sandbox_clocks.time_of_account(account_id)
+        found: dt.datetime | None = await uow.sandbox_clocks.time_of(clock_id)
         return found
 
     def rules(self) -> Any:

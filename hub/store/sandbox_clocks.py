@@ -168,14 +168,11 @@ class SandboxClocks:
         )
         return bool(result.rowcount == 1)
 
-    async def time_of_account(self, account_id: str) -> dt.datetime | None:
-        """The time of the clock the account lives on (deleted or not), or None."""
-        found = await self._uow.conn.execute(
-            sa.select(_c.frozen_time)
-            .join(accounts, accounts.c.test_clock_id == _c.id)
-            .where(accounts.c.id == account_id)
-        )
-        return found.scalar_one_or_none()
+    async def time_of(self, clock_id: str) -> dt.datetime | None:
+        """A clock's time (deleted or not: its accounts stay at its last time), or None."""
+        found = await self._uow.conn.execute(sa.select(_c.frozen_time).where(_c.id == clock_id))
+        at: dt.datetime | None = found.scalar_one_or_none()
+        return at
 
     async def deliver_now(self, clock_id: str, now: dt.datetime) -> int:
         """Make the first attempt of the pending webhook messages of the clock's accounts

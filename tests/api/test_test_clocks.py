@@ -19,6 +19,7 @@ from hub.services import accounts as account_service
 from hub.services import organizations as organization_service
 from hub.services import plans
 from hub.services.clock_advance import run_advancing
+from hub.services.sandbox_agency import schedule_new
 from tests.api.test_event_schemas import as_webhook_body, problems
 from tests.conftest import Backend, Caller, placement
 
@@ -209,10 +210,14 @@ async def test_a_scenario_on_a_clock_plays_at_the_clocks_time(
     account_id = await _place_on(creditor, clock_id, "plan_then_pays")
     placed = (await creditor.data(EVENTS, {"id": account_id}))["account"]
     assert [_time(e["occurredAt"]) for e in placed["events"]["nodes"]] == [T0, T0]
-    # Nothing happens on the wall clock: the scenario waits for the clock.
-    from hub.services.sandbox_agency import run_due
-
-    await run_due(backend.services, dt.datetime.now(dt.UTC) + dt.timedelta(days=400))
+    # Nothing happens on the wall clock: the wall-clock runner never sees its steps.
+    await schedule_new(backend.services, dt.datetime.now(dt.UTC))
+    async with backend.services.store.read() as uow:
+        later = dt.datetime.now(dt.UTC) + dt.timedelta(days=400)
+        due = await uow.sandbox_steps.due(later, 100_000)
+        assert account_id not in {s.account_id for s in due}
+        on_clock = await uow.sandbox_steps.due_on_clock(clock_id, T0 + dt.timedelta(days=30), 100)
+        assert {s.account_id for s in on_clock} == {account_id}
     assert (await creditor.data(EVENTS, {"id": account_id}))["account"]["status"] == "PLACED"
     done = await _advance(creditor, id=clock_id, by="P30D", wait=True)
     assert done["testClock"]["status"] == "READY"

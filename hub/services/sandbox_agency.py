@@ -9,6 +9,10 @@ clock at the step's instant on the account's days, so every event and webhook is
 (the webhooks of a step's events are sent at once, not when the wall clock reaches the
 account's day).
 
+An account placed on a test clock (``hub.domain.test_clocks``) is left alone by ``run_due``:
+its steps are due at their instant on the clock and performed (``perform_steps``) as the
+clock advances (``hub.services.clock_advance``).
+
 A contact that ``contactPermission`` refuses now is put off to the compliance pack's next
 allowed time on any channel, and the account's later steps with it (so the scenario keeps its
 order); one that no channel will allow within ``MAX_CONTACT_DEFERRAL`` is skipped. Any other

@@ -41,18 +41,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_test_clocks_organization_id", "test_clocks", ["organization_id"])
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("test_clock_id", string(length=40), nullable=True))
-        batch_op.create_foreign_key(
-            "fk_accounts_test_clock_id", "test_clocks", ["test_clock_id"], ["id"]
+    if op.get_bind().dialect.name == "sqlite":
+        # SQLite adds a column with an inline REFERENCES in place; a batch copy of the
+        # table would have to drop ``accounts``, which the tables referring to it refuse.
+        op.execute(
+            "ALTER TABLE accounts ADD COLUMN test_clock_id VARCHAR(40) REFERENCES test_clocks (id)"
+        )
+    else:
+        op.add_column("accounts", sa.Column("test_clock_id", string(length=40), nullable=True))
+        op.create_foreign_key(
+            "fk_accounts_test_clock_id", "accounts", "test_clocks", ["test_clock_id"], ["id"]
         )
     op.create_index("ix_accounts_test_clock_id", "accounts", ["test_clock_id"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_accounts_test_clock_id", table_name="accounts")
-    with op.batch_alter_table("accounts", schema=None) as batch_op:
-        batch_op.drop_constraint("fk_accounts_test_clock_id", type_="foreignkey")
-        batch_op.drop_column("test_clock_id")
+    if op.get_bind().dialect.name != "sqlite":
+        op.drop_constraint("fk_accounts_test_clock_id", "accounts", type_="foreignkey")
+    # ALTER TABLE … DROP COLUMN on both backends (SQLite 3.35+), as in 0007 and 0013.
+    op.drop_column("accounts", "test_clock_id")
     op.drop_index("ix_test_clocks_organization_id", table_name="test_clocks")
     op.drop_table("test_clocks")

@@ -137,7 +137,7 @@ class SetChannelConsentPayload:
 @strawberry.type(description="Reads.")
 class ComplianceQuery:
     @strawberry.field(
-        description="May this account's debtor be contacted on `channel` at `at` (default: now)? Why not, and when next. Needs `accounts:read`."
+        description="May this account's debtor be contacted on `channel` at `at` (default: now, the account's test clock's time if it lives on one)? Why not, and when next. Needs `accounts:read`."
     )
     async def contact_permission(
         self,
@@ -152,7 +152,7 @@ class ComplianceQuery:
         principal = ctx.require(Scope.ACCOUNTS_READ)
         try:
             decision = await service.contact_permission(
-                ctx.services, principal, str(account_id), channel, at or ctx.services.clock()
+                ctx.services, principal, str(account_id), channel, at
             )
         except DomainError as error:
             raise ApiError(error.code, error.problems[0].message) from None

@@ -93,6 +93,15 @@ class PlaceAccountInput:
             "is refused with `SANDBOX_ONLY`, a malformed tag with `INVALID_SANDBOX_TAG`."
         ),
     )
+    test_clock_id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description=(
+            "Sandbox creditors only: the test clock (`createTestClock`) the account lives "
+            "on: placed at the clock's time, everything time-driven about it then follows "
+            "the clock. Another organization's or a deleted clock is `NOT_FOUND`; a live "
+            "creditor is refused with `SANDBOX_ONLY`."
+        ),
+    )
 
     def to_domain(self) -> Placement:
         c = self.customer
@@ -115,6 +124,7 @@ class PlaceAccountInput:
             metadata=self.metadata,
             idempotency_key=self.idempotency_key,
             sandbox_tag=self.sandbox_tag,
+            test_clock_id=None if self.test_clock_id is None else str(self.test_clock_id),
         )
 
 
@@ -148,6 +158,7 @@ def _place_account_from_input(cls: type, value: Any, _context: Any) -> PlaceAcco
         metadata=value.get("metadata"),
         idempotency_key=value.get("idempotencyKey"),
         sandbox_tag=value.get("sandboxTag"),
+        test_clock_id=value.get("testClockId"),
     )
     return built
 

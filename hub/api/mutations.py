@@ -28,6 +28,7 @@ from hub.api.portal import PortalMutation
 from hub.api.portal_branding import PortalBrandingMutation
 from hub.api.rehabilitation import RehabilitationMutation
 from hub.api.sandbox import SandboxMutation
+from hub.api.test_clocks import TestClockMutation
 from hub.api.types import Account
 from hub.api.webhooks import WebhookMutation
 from hub.auth.scopes import Scope
@@ -105,6 +106,7 @@ class Mutation(
     RehabilitationMutation,
     WebhookMutation,
     SandboxMutation,
+    TestClockMutation,
     PortalMutation,
     PlanOfferMutation,
     HelpContactMutation,

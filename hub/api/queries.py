@@ -21,6 +21,7 @@ from hub.api.portal_branding import PortalBrandingQuery
 from hub.api.rehabilitation import Rehabilitation, RehabilitationQuery
 from hub.api.relay import After, First, Node
 from hub.api.sandbox import SandboxQuery
+from hub.api.test_clocks import TestClockQuery
 from hub.api.types import (
     Account,
     AccountConnection,
@@ -113,6 +114,7 @@ class Query(
     PerformanceQuery,
     WebhookQuery,
     SandboxQuery,
+    TestClockQuery,
     PlanOfferQuery,
     HelpContactQuery,
     PortalBrandingQuery,

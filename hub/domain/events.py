@@ -48,6 +48,7 @@ PORTAL_CODE_REQUESTED = "portal.code_requested"
 PORTAL_PAYMENT_STARTED = "portal.payment_started"
 PORTAL_VISITED = "portal.visited"
 HOLD_REQUESTED = "hold.requested"
+TEST_CLOCK_READY = "test_clock.ready"
 
 EVENT_TYPES: dict[str, str] = {
     ACCOUNT_PLACED: "A creditor placed an account in collection.",
@@ -78,6 +79,7 @@ EVENT_TYPES: dict[str, str] = {
     PORTAL_PAYMENT_STARTED: "A debtor started a payment in the portal (issuer of the link only).",
     PORTAL_VISITED: "A debtor opened the portal: the hour and the channel the link came from.",
     HOLD_REQUESTED: "A debtor asked in the portal for a hold (hardship): the collector acts on it.",
+    TEST_CLOCK_READY: "A sandbox test clock finished advancing: its accounts are at its time.",
 }
 
 #: Types about an organization itself (no account, no ``data.account``); the rest are
@@ -90,6 +92,7 @@ ORGANIZATION_EVENT_TYPES = frozenset(
         PORTAL_PAYMENT_STARTED,
         PORTAL_VISITED,
         HOLD_REQUESTED,
+        TEST_CLOCK_READY,
     }
 )
 

@@ -305,3 +305,22 @@ def hold_requested_row(link: PortalLink, account: Account, reason: str, now: dt.
     return organization_event_row(
         E.HOLD_REQUESTED, collector, collector == account.agency_id, now, data
     )
+
+
+def test_clock_ready_row(
+    organization_id: str,
+    is_agency: bool,
+    clock_id: str,
+    name: str | None,
+    frozen_time: dt.datetime,
+    now: dt.datetime,
+) -> Json:
+    """``test_clock.ready``, for the clock's organization alone: the clock finished
+    advancing and is at ``frozen_time`` (also the event's time)."""
+    data = {
+        "testClockId": clock_id,
+        "name": name,
+        "status": "READY",
+        "frozenTime": rfc3339(frozen_time),
+    }
+    return organization_event_row(E.TEST_CLOCK_READY, organization_id, is_agency, now, data)

@@ -56,6 +56,8 @@ class Placement:
     idempotency_key: str | None = None
     #: The sandbox test run it belongs to (``hub.domain.sandbox``), if any.
     sandbox_tag: str | None = None
+    #: The sandbox test clock it lives on (``hub.domain.test_clocks``), if any.
+    test_clock_id: str | None = None
 
 
 def normalize_reference(value: str) -> str:

@@ -37,6 +37,7 @@ from hub.domain.payment_plan import Cadence, Installment, PaymentPlan, PlanStatu
 from hub.domain.portal import PortalLink
 from hub.domain.portal_code import CODE_LIFETIME
 from hub.domain.rehabilitation import Rehabilitation, Summary
+from hub.domain.time import rfc3339
 from hub.domain.vocabulary import (
     CloseReason,
     ContactChannel,
@@ -334,6 +335,12 @@ _ORGANIZATION_SAMPLES: dict[str, Callable[[str, dt.datetime], Json]] = {
     E.PORTAL_PAYMENT_STARTED: _portal_payment,
     E.PORTAL_VISITED: _portal_visit,
     E.HOLD_REQUESTED: _hold_request,
+    E.TEST_CLOCK_READY: lambda _endpoint_id, now: {
+        "testClockId": new_id("clk"),
+        "name": "a sample clock",
+        "status": "READY",
+        "frozenTime": rfc3339(now),
+    },
 }
 
 #: Every type a sample can be made of: every type the hub publishes.

@@ -167,8 +167,9 @@ def choose_scenario(metadata: Mapping[str, Any] | None, email: str | None) -> Sc
 
 
 def step_due(placed_at: dt.datetime, day: int, seconds_per_day: float) -> dt.datetime:
-    """When a step at ``day`` falls due, in wall time: the one function that owns "the
-    account's now" for the simulated agency (a test clock will replace it)."""
+    """When a step at ``day`` falls due, in wall time, for an account on no test clock: the
+    one function that owns "the account's now" for the simulated agency. On a test clock a
+    step is due when the clock reaches its ``step_clock`` (``hub.services.clock_advance``)."""
     return placed_at + dt.timedelta(seconds=day * seconds_per_day)
 
 

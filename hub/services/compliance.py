@@ -23,7 +23,7 @@ from hub.domain.compliance import (
 )
 from hub.domain.contact_attempt import ContactAttempt
 from hub.domain.vocabulary import ContactChannel
-from hub.services.account_changes import not_found
+from hub.services.account_changes import account_now, not_found
 from hub.services.context import ServiceContext
 from hub.store.unit_of_work import UnitOfWork
 
@@ -62,14 +62,17 @@ async def contact_permission(
     principal: Principal,
     account_id: str,
     channel: ContactChannel,
-    at: dt.datetime,
+    at: dt.datetime | None,
 ) -> Decision:
     """May the agency contact this account's debtor on ``channel`` at ``at``? (and if not,
-    why, and when next). Terminal accounts are never to be contacted."""
+    why, and when next). ``None`` is the account's now (its test clock's time, if it lives
+    on one). Terminal accounts are never to be contacted."""
     async with ctx.store.read() as uow:
         loaded = await uow.accounts.load(principal, account_id)
         if loaded is None:
             raise not_found()
+        if at is None:
+            at = await account_now(ctx, uow, loaded)
         context = await contact_context(ctx, uow, loaded.collection, at)
     decision = ctx.rules().evaluate(context, channel, at)
     status = loaded.collection.status

@@ -68,6 +68,10 @@ class ServiceContext:
     cipher: FieldCipher
     settings: Settings
     clock: Callable[[], dt.datetime] = field(default=utcnow)
+    #: True when ``clock`` already is the time of the accounts touched (the simulated
+    #: agency's steps, the sweeps, a test clock's advance): ``account_now`` then does not
+    #: look up an account's test clock (``hub.services.account_changes``).
+    account_time: bool = False
     #: Organizations linked to visible accounts (creditor, agency), cached in process.
     organizations: OrganizationCache = field(default=None)  # type: ignore[assignment]
     #: Keyed hashes of idempotent requests; keyed from ``cipher`` unless given.
@@ -84,6 +88,14 @@ class ServiceContext:
             self.request_hasher = RequestHasher.from_cipher(self.cipher)
         if self.organizations is None:
             self.organizations = OrganizationCache(self.store)
+
+    async def test_clock_time(self, uow: Any, clock_id: str) -> dt.datetime | None:
+        """The time of test clock ``clock_id`` (deleted or not), or None (no such clock, or
+        ``clock`` is the account's time already)."""
+        if self.account_time:
+            return None
+        found: dt.datetime | None = await uow.sandbox_clocks.time_of(clock_id)
+        return found
 
     def rules(self) -> Any:
         """The rule packs in force. New or changed pack files are picked up without a

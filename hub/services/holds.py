@@ -9,7 +9,7 @@ from hub.auth.tokens import Principal
 from hub.domain.collection_state import Item
 from hub.domain.hold import Hold
 from hub.domain.vocabulary import HoldReason, check_text
-from hub.services.account_changes import Applied, change_account
+from hub.services.account_changes import Applied, change_account, system_change
 from hub.services.context import ServiceContext
 from hub.store.accounts import Loaded, Target
 from hub.store.unit_of_work import UnitOfWork
@@ -67,3 +67,25 @@ async def release_hold(
     return await change_account(
         ctx, principal, command, idempotency_key, command.hold_id, move, target=Target.HOLD
     )
+
+
+async def release_expired_holds(
+    ctx: ServiceContext, now: dt.datetime, clock_id: str | None = None
+) -> int:
+    """End the holds whose ``until`` passed by ``now`` (of the accounts on test clock
+    ``clock_id``, or on none), each with its ``hold.released``; how many."""
+    async with ctx.store.read() as uow:
+        holds = await uow.items.expired_holds(now, clock_id)
+    released = 0
+    for expired in holds:
+
+        async def release(_uow: UnitOfWork, loaded: Loaded, at: dt.datetime) -> Item:
+            hold = loaded.target
+            assert isinstance(hold, Hold)
+            return loaded.collection.release_hold(hold, at)
+
+        if await system_change(
+            ctx, expired.agency_id, expired.hold_id, now, release, target=Target.HOLD
+        ):
+            released += 1
+    return released

@@ -16,14 +16,9 @@ import dataclasses
 import datetime as dt
 import logging
 
-from hub.domain.collection_state import Item
-from hub.domain.hold import Hold
-from hub.services import plans
-from hub.services.account_changes import system_change
+from hub.services import holds, plans
 from hub.services.context import ServiceContext
 from hub.store import counts
-from hub.store.accounts import Loaded, Target
-from hub.store.unit_of_work import UnitOfWork
 
 log = logging.getLogger("evenly.maintenance")
 
@@ -41,20 +36,8 @@ async def sweep(ctx: ServiceContext, now: dt.datetime | None = None) -> SweepRep
     counts' delta rows, remove deliveries past their retention."""
     now = now or ctx.clock()
     report = SweepReport()
-    async with ctx.store.read() as uow:
-        holds = await uow.items.expired_holds(now)
     report.plans_broken = await plans.break_overdue_plans(ctx, now)
-    for expired in holds:
-
-        async def release(_uow: UnitOfWork, loaded: Loaded, at: dt.datetime) -> Item:
-            hold = loaded.target
-            assert isinstance(hold, Hold)
-            return loaded.collection.release_hold(hold, at)
-
-        if await system_change(
-            ctx, expired.agency_id, expired.hold_id, now, release, target=Target.HOLD
-        ):
-            report.holds_released += 1
+    report.holds_released = await holds.release_expired_holds(ctx, now)
     async with ctx.store.change() as uow:  # each batch of the fold commits on its own
         report.count_rows_folded = await counts.fold(uow.conn, uow.dialect)
     report.deliveries_removed = await remove_old_deliveries(ctx, now)
@@ -96,12 +79,15 @@ async def run_maintenance(ctx: ServiceContext, stop: asyncio.Event) -> None:
 
 async def run_sandbox_agency(ctx: ServiceContext, stop: asyncio.Event) -> None:
     """Perform the simulated sandbox agency's due steps (``hub.services.sandbox_agency``)
-    every ``sandbox_interval_seconds`` until ``stop`` is set."""
+    and advance the test clocks waiting for a runner (``hub.services.clock_advance``) every
+    ``sandbox_interval_seconds`` until ``stop`` is set."""
+    from hub.services.clock_advance import run_advancing
     from hub.services.sandbox_agency import run_due
 
     while not stop.is_set():
         try:
             await run_due(ctx)
+            await run_advancing(ctx)
         except Exception:  # like the sweep, the loop outlives one failed run
             log.exception("sandbox agency run failed")
         with contextlib.suppress(TimeoutError):

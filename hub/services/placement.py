@@ -23,6 +23,7 @@ from hub.domain.organization import Organization
 from hub.domain.placement import MAX_BATCH, Placement, normalize_placement, validate_placement
 from hub.domain.sandbox import tag_problems
 from hub.domain.sandbox_scenarios import scenario_problems
+from hub.domain.test_clocks import clock_problems
 from hub.services import idempotency
 from hub.services.account_changes import retrying
 from hub.services.context import ServiceContext
@@ -97,11 +98,23 @@ async def place_accounts(
     return await retrying(ctx, attempt)
 
 
+async def _clock_times(
+    uow: UnitOfWork, principal: Principal, sent: Sequence[Placement]
+) -> dict[str, dt.datetime]:
+    """The time of each (live, own) test clock the placements name."""
+    ids = {p.test_clock_id for p in sent if p.test_clock_id is not None}
+    if not ids:
+        return {}
+    found = await uow.sandbox_clocks.get_many(principal.organization_id, sorted(ids))
+    return {clock_id: clock.frozen_time for clock_id, clock in found.items()}
+
+
 def _request_payload(p: Placement) -> dict[str, Any]:
     payload = dataclasses.asdict(p)
     payload.pop("idempotency_key")
-    if payload["sandbox_tag"] is None:  # the fingerprint of an untagged request is unchanged
-        payload.pop("sandbox_tag")
+    for name in ("sandbox_tag", "test_clock_id"):  # the fingerprint without them is unchanged
+        if payload[name] is None:
+            payload.pop(name)
     return payload
 
 
@@ -130,14 +143,21 @@ async def _place(
         [PlacementOutcome(problems=validate_placement(p, now.date())) for p in sent],
     )
     sandbox = (await _creditor(ctx, uow, principal)).sandbox
+    clocks = await _clock_times(uow, principal, sent)
     for p, outcome in zip(sent, batch.outcomes, strict=True):
         if sandbox:
             outcome.problems += scenario_problems(p.metadata)
         outcome.problems += tag_problems(p.sandbox_tag, sandbox)
+        outcome.problems += clock_problems(p.test_clock_id, sandbox, clocks)
     await _match_keys(ctx, uow, principal, batch)
     fresh = await _fresh(uow, principal, batch, check_first)
-    if fresh:
-        await _insert(ctx, uow, principal, batch, fresh, now, in_one)
+    # Accounts on a test clock are placed at its time: one insert per clock.
+    by_clock: dict[str | None, list[int]] = {}
+    for i in fresh:
+        by_clock.setdefault(batch.placements[i].test_clock_id, []).append(i)
+    for clock_id, group in by_clock.items():
+        at = clocks.get(clock_id or "", now)
+        await _insert(ctx, uow, principal, batch, group, at, in_one)
     if batch.replay_of:
         found = await uow.accounts.get_many(principal, list(set(batch.replay_of.values())))
         for i, account_id in batch.replay_of.items():

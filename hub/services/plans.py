@@ -55,14 +55,18 @@ async def create_payment_plan(
 
 
 async def break_overdue_plans(
-    ctx: ServiceContext, now: dt.datetime, account_id: str | None = None
+    ctx: ServiceContext,
+    now: dt.datetime,
+    account_id: str | None = None,
+    clock_id: str | None = None,
 ) -> int:
-    """Break every running plan (of one account, if given) whose installment is overdue
-    past ``plan_grace_days`` on ``now``'s day, each with its ``payment_plan.broken``; how
-    many broke. The maintenance sweep calls it with the hub's clock, the simulated sandbox
-    agency's missed installment with the account's."""
+    """Break every running plan (of one account, if given; else of the accounts on test
+    clock ``clock_id``, or on none) whose installment is overdue past ``plan_grace_days``
+    on ``now``'s day, each with its ``payment_plan.broken``; how many broke. The
+    maintenance sweep calls it with the hub's clock, the simulated sandbox agency's missed
+    installment with the account's, a test clock's advance with the clock's."""
     async with ctx.store.read() as uow:
-        running = await uow.items.running_plans(account_id)
+        running = await uow.items.running_plans(account_id, clock_id)
     grace = ctx.settings.plan_grace_days
     broken = 0
     for due in running:

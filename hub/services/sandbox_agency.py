@@ -9,6 +9,10 @@ clock at the step's instant on the account's days, so every event and webhook is
 (the webhooks of a step's events are sent at once, not when the wall clock reaches the
 account's day).
 
+An account placed on a test clock (``hub.domain.test_clocks``) is left alone by ``run_due``:
+its steps are due at their instant on the clock and performed (``perform_steps``) as the
+clock advances (``hub.services.clock_advance``).
+
 A contact that ``contactPermission`` refuses now is put off to the compliance pack's next
 allowed time on any channel, and the account's later steps with it (so the scenario keeps its
 order); one that no channel will allow within ``MAX_CONTACT_DEFERRAL`` is skipped. Any other
@@ -54,7 +58,7 @@ from hub.domain.vocabulary import (
 )
 from hub.services import accounts as account_service
 from hub.services import closing, compliance, contacts, disputes, holds, items, payments, plans
-from hub.services.context import ServiceContext
+from hub.services.context import ServiceContext, utcnow
 from hub.store.sandbox_steps import StoredStep, Unscheduled
 
 log = logging.getLogger("evenly.sandbox_agency")
@@ -62,6 +66,7 @@ log = logging.getLogger("evenly.sandbox_agency")
 #: Channels the simulated agency tries, in order, asking ``contactPermission`` for each.
 CHANNELS = (ContactChannel.EMAIL, ContactChannel.SMS, ContactChannel.CALL)
 BATCH = 200
+_SECOND = dt.timedelta(seconds=1)
 
 
 class Deferred(Exception):
@@ -89,20 +94,24 @@ async def schedule_new(ctx: ServiceContext, now: dt.datetime) -> int:
         rows: list[StoredStep] = []
         for account in found:
             name = _scenario_name(account)
-            start = max(account.placed_at, now - dt.timedelta(seconds=1))
+            clocked = account.test_clock_id is not None
+            start = account.placed_at if clocked else max(account.placed_at, now - _SECOND)
             planned = plan_steps(scenarios()[name], start, seconds_per_day)
-            rows += [
-                StoredStep(
-                    new_id("sst"),
-                    account.account_id,
-                    account.agency_id,
-                    name,
-                    p.position,
-                    p.due_at,
-                    step_clock(account.placed_at, p.step.day),
+            for p in planned:
+                acts_at = step_clock(account.placed_at, p.step.day)
+                # On a test clock a step is due when the clock reaches it.
+                due_at = acts_at if clocked else p.due_at
+                rows.append(
+                    StoredStep(
+                        new_id("sst"),
+                        account.account_id,
+                        account.agency_id,
+                        name,
+                        p.position,
+                        due_at,
+                        acts_at,
+                    )
                 )
-                for p in planned
-            ]
             if not planned:  # a marker, already claimed: the account is scheduled
                 marker = StoredStep(
                     new_id("sst"), account.account_id, account.agency_id, name, -1, now, now
@@ -121,17 +130,27 @@ async def run_due(ctx: ServiceContext, now: dt.datetime | None = None) -> int:
     await schedule_new(ctx, now)
     async with ctx.store.read() as uow:
         due = await uow.sandbox_steps.due(now, BATCH)
+    return await perform_steps(ctx, due, now)
+
+
+async def perform_steps(
+    ctx: ServiceContext, due: list[StoredStep], now: dt.datetime | None = None
+) -> int:
+    """Claim and perform each step in turn (at its ``acts_at``); how many were performed.
+    ``now`` is the wall time, for claiming and sending the webhooks at once; a step on a
+    test clock is claimed at its own instant and its webhooks go out at the hub's time."""
     done = 0
     for stored in due:
+        claim_at = stored.acts_at if stored.clock_id else (now or ctx.clock())
         async with ctx.store.transaction() as uow:
-            if not await uow.sandbox_steps.claim(stored.id, now):
+            if not await uow.sandbox_steps.claim(stored.id, claim_at):
                 continue
         step = scenarios()[stored.scenario].steps[stored.position]
         try:
             await _perform(ctx, stored, step)
             done += 1
             async with ctx.store.transaction() as uow:  # its webhooks go out now
-                await uow.sandbox_steps.deliver_now(stored.account_id, now)
+                await uow.sandbox_steps.deliver_now(stored.account_id, now or utcnow())
         except Deferred as later:
             await _defer(ctx, stored, later.until)
         except DomainError as e:
@@ -145,8 +164,9 @@ async def run_due(ctx: ServiceContext, now: dt.datetime | None = None) -> int:
 async def _defer(ctx: ServiceContext, stored: StoredStep, until: dt.datetime) -> None:
     """Put the step back to act at ``until``, and the account's later steps with it."""
     delay = wall_delay(until - stored.acts_at, ctx.settings.sandbox_seconds_per_day)
+    due_at = until if stored.clock_id else stored.due_at + delay
     async with ctx.store.transaction() as uow:
-        await uow.sandbox_steps.defer(stored, until, stored.due_at + delay)
+        await uow.sandbox_steps.defer(stored, until, due_at)
     log.info(
         "sandbox step deferred to the next allowed time",
         extra={"account": stored.account_id, "position": stored.position},
@@ -155,7 +175,7 @@ async def _defer(ctx: ServiceContext, stored: StoredStep, until: dt.datetime) ->
 
 async def _perform(ctx: ServiceContext, stored: StoredStep, step: Step) -> None:
     at = stored.acts_at
-    here = dataclasses.replace(ctx, clock=lambda: at)
+    here = dataclasses.replace(ctx, clock=lambda: at, account_time=True)
     agency = Principal("sandbox-agency", stored.agency_id, OrganizationKind.AGENCY, frozenset())
     account_id = stored.account_id
     opts: dict[str, Any] = dict(step.options)

@@ -71,6 +71,8 @@ class Loaded:
     target: Item | None = None
     #: The account and items as read, by id: the baseline of ``save``.
     read: dict[str, Account | Item] = field(default_factory=dict)
+    #: The sandbox test clock the account lives on, if any (``hub.domain.test_clocks``).
+    test_clock_id: str | None = None
 
 
 def _columns(table: sa.Table, prefix: str) -> list[sa.Label[Any]]:
@@ -369,7 +371,7 @@ async def _load(
         dispute=records.dispute_of(dispute_row, cipher) if dispute_row else None,
         hold=records.hold_of(hold_row, cipher) if hold_row else None,
     )
-    loaded = Loaded(collection, read={account.id: account})
+    loaded = Loaded(collection, read={account.id: account}, test_clock_id=row.get("test_clock_id"))
     for item in (collection.plan, collection.dispute, collection.hold):
         if item is not None:
             loaded.read[item.id] = item

@@ -169,9 +169,11 @@ class Items:
 
     # --- what the maintenance sweep looks at -----------------------------------------------
 
-    async def running_plans(self, account_id: str | None = None) -> list[DuePlan]:
-        """Every running, unpaused plan (of one account, if given) with what was paid
-        toward it."""
+    async def running_plans(
+        self, account_id: str | None = None, clock_id: str | None = None
+    ) -> list[DuePlan]:
+        """Every running, unpaused plan with what was paid toward it: of one account, if
+        given; else of the accounts on test clock ``clock_id``, or (None) on no clock."""
         paid = (
             sa.select(sa.func.coalesce(sa.func.sum(payments.c.amount_minor), 0))
             .where(payments.c.plan_id == payment_plans.c.id, payments.c.status == "SUCCEEDED")
@@ -181,17 +183,32 @@ class Items:
             sa.select(payment_plans, paid.label("paid_minor"), accounts.c.agency_id)
             .join(accounts, accounts.c.id == payment_plans.c.account_id)
             .where(payment_plans.c.status == "ACTIVE", payment_plans.c.paused_since.is_(None))
-            .where(sa.true() if account_id is None else payment_plans.c.account_id == account_id)
+            .where(
+                payment_plans.c.account_id == account_id
+                if account_id is not None
+                else _on_clock(clock_id)
+            )
         )
         return [
             DuePlan(records.plan_of(r), int(r["paid_minor"]), r["agency_id"])
             for r in rows.mappings()
         ]
 
-    async def expired_holds(self, now: dt.datetime) -> list[ExpiredHold]:
+    async def expired_holds(
+        self, now: dt.datetime, clock_id: str | None = None
+    ) -> list[ExpiredHold]:
+        """Active holds whose ``until`` passed by ``now``, of the accounts on test clock
+        ``clock_id`` (None: on no clock)."""
         rows = await self._uow.conn.execute(
             sa.select(holds.c.id, holds.c.account_id, accounts.c.agency_id)
             .join(accounts, accounts.c.id == holds.c.account_id)
-            .where(holds.c.status == "ACTIVE", holds.c.until <= now)
+            .where(holds.c.status == "ACTIVE", holds.c.until <= now, _on_clock(clock_id))
         )
         return [ExpiredHold(r.id, r.account_id, r.agency_id) for r in rows]
+
+
+def _on_clock(clock_id: str | None) -> sa.ColumnElement[bool]:
+    """Accounts on test clock ``clock_id``, or on none: time-driven changes of a clock's
+    accounts happen as it advances (``hub.services.clock_advance``), not on the hub's time."""
+    column = accounts.c.test_clock_id
+    return column.is_(None) if clock_id is None else column == clock_id

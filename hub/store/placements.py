@@ -44,7 +44,7 @@ _ACCOUNT_COLUMNS = frozenset(
     {"id", "creditor_id", "reference", "product", "currency", "original_amount_minor"}
     | {"balance_minor", "due_date", "status", "resume_status", "country", "metadata"}
     | {"sandbox_tag", "placed_at", "updated_at", "agency_reference", "acknowledged_at"}
-    | {"closed_at"}
+    | {"closed_at", "test_clock_id"}
 )
 
 
@@ -304,6 +304,7 @@ def _account_row(
         "country": p.customer.country,
         "metadata": p.metadata,
         "sandbox_tag": p.sandbox_tag,
+        "test_clock_id": p.test_clock_id,
         "placed_at": now,
         "updated_at": now,
         "agency_reference": None,

@@ -36,6 +36,15 @@ class StoredStep:
     position: int
     due_at: dt.datetime
     acts_at: dt.datetime
+    #: The test clock of the account, if it lives on one: then ``due_at`` is ``acts_at``,
+    #: and the step runs when the clock passes it (``due_on_clock``), not on the wall clock.
+    clock_id: str | None = None
+
+
+def _step(r: sa.Row) -> StoredStep:
+    return StoredStep(
+        r.id, r.account_id, r.agency_id, r.scenario, r.position, r.due_at, r.acts_at, r.clock_id
+    )
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,7 @@ class Unscheduled:
     metadata: dict[str, object] | None
     #: The customer's email (decrypted), whose ``+tag`` may name the scenario.
     email: str | None = None
+    test_clock_id: str | None = None
 
 
 class SandboxSteps:
@@ -76,18 +86,29 @@ class SandboxSteps:
         )
 
     async def due(self, now: dt.datetime, limit: int) -> list[StoredStep]:
-        """Unclaimed steps due by ``now``, oldest first, each account's in order."""
+        """Unclaimed steps due by ``now``, oldest first, each account's in order (of
+        accounts on no test clock: a clock's steps run as it advances)."""
         c = sandbox_steps.c
         rows = await self._uow.conn.execute(
-            sa.select(sandbox_steps)
-            .where(c.claimed_at.is_(None), c.due_at <= now)
+            sa.select(sandbox_steps, accounts.c.test_clock_id.label("clock_id"))
+            .join(accounts, accounts.c.id == c.account_id)
+            .where(c.claimed_at.is_(None), c.due_at <= now, accounts.c.test_clock_id.is_(None))
             .order_by(c.due_at, c.account_id, c.position)
             .limit(limit)
         )
-        return [
-            StoredStep(r.id, r.account_id, r.agency_id, r.scenario, r.position, r.due_at, r.acts_at)
-            for r in rows
-        ]
+        return [_step(r) for r in rows]
+
+    async def due_on_clock(self, clock_id: str, until: dt.datetime, limit: int) -> list[StoredStep]:
+        """Unclaimed steps of the clock's accounts that act by ``until`` on it, in order."""
+        c = sandbox_steps.c
+        rows = await self._uow.conn.execute(
+            sa.select(sandbox_steps, accounts.c.test_clock_id.label("clock_id"))
+            .join(accounts, accounts.c.id == c.account_id)
+            .where(c.claimed_at.is_(None), c.acts_at <= until, accounts.c.test_clock_id == clock_id)
+            .order_by(c.acts_at, c.account_id, c.position)
+            .limit(limit)
+        )
+        return [_step(r) for r in rows]
 
     async def claim(self, step_id: str, now: dt.datetime) -> bool:
         """Take one step that is due at ``now``; False if another runner took it first (or
@@ -163,6 +184,7 @@ class SandboxSteps:
                 a.creditor_id,
                 a.placed_at,
                 a.metadata,
+                a.test_clock_id,
                 cu.creditor_id.label("customer_creditor"),
                 cu.reference,
                 cu.email_enc,
@@ -187,6 +209,7 @@ class SandboxSteps:
                 cipher.decrypt(
                     r.email_enc, customer_key(r.customer_creditor, r.reference), "email"
                 ),
+                r.test_clock_id,
             )
             for r in rows
         ]

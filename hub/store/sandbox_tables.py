@@ -1,5 +1,5 @@
-"""The sandbox's tables: the simulated agency's pending steps (``hub.store.sandbox_steps``)
-and where deleted sandbox events were in the feed (``hub.store.sandbox_cleanup``)."""
+"""The sandbox's tables: the simulated agency's pending steps (``hub.store.sandbox_steps``),
+test clocks (``hub.store.sandbox_clocks``) and where deleted sandbox events were in the feed (``hub.store.sandbox_cleanup``)."""
 
 import datetime as dt
 
@@ -43,5 +43,24 @@ class DeletedEvent(SQLModel, table=True):
     deleted_at: dt.datetime = timestamp()
 
 
+class TestClock(SQLModel, table=True):
+    """A sandbox organization's test clock (``hub.domain.test_clocks``): its time, and while
+    ``ADVANCING`` where it is going and which runner holds it until when (the lease)."""
+
+    __tablename__ = "test_clocks"
+    __test__ = False  # not a pytest test class
+
+    id: str = Field(primary_key=True, max_length=40)
+    organization_id: str = Field(foreign_key="organizations.id", index=True, max_length=40)
+    name: str | None = Field(default=None, max_length=100)
+    status: str = Field(max_length=16)
+    frozen_time: dt.datetime = timestamp()
+    advancing_to: dt.datetime | None = timestamp(nullable=True)
+    lease_until: dt.datetime | None = timestamp(nullable=True)
+    created_at: dt.datetime = timestamp()
+    deleted_at: dt.datetime | None = timestamp(nullable=True)
+
+
 sandbox_steps = SandboxStep.__table__  # type: ignore[attr-defined]
 deleted_events = DeletedEvent.__table__  # type: ignore[attr-defined]
+test_clocks = TestClock.__table__  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from hub.store.read_model_tables import (
     kpi_rollups,
     payment_totals,
 )
-from hub.store.sandbox_tables import deleted_events, sandbox_steps
+from hub.store.sandbox_tables import deleted_events, sandbox_steps, test_clocks
 
 # Where the migrations find them, and the read models' tables beside the others.
 __all__ = [
@@ -29,6 +29,7 @@ __all__ = [
     "portal_links",
     "portal_plan_offers",
     "sandbox_steps",
+    "test_clocks",
 ]
 
 
@@ -157,6 +158,10 @@ class Account(SQLModel, table=True):
     experiment_id: str | None = Field(default=None, max_length=40)
     #: A sandbox placement's test run (``hub.domain.sandbox``); null on live accounts.
     sandbox_tag: str | None = Field(default=None, max_length=64)
+    #: The test clock a sandbox account lives on (``hub.domain.test_clocks``), if any.
+    test_clock_id: str | None = Field(
+        default=None, foreign_key="test_clocks.id", index=True, max_length=40
+    )
 
 
 class Event(SQLModel, table=True):

@@ -34,6 +34,7 @@ from hub.store.plan_offers import PlanOfferStore
 from hub.store.portal_branding import PortalBrandings
 from hub.store.portal_links import PortalLinks
 from hub.store.sandbox_cleanup import SandboxCleanup
+from hub.store.sandbox_clocks import SandboxClocks
 from hub.store.sandbox_steps import SandboxSteps
 from hub.store.session import Session
 from hub.store.writes import WriteConflict
@@ -89,6 +90,10 @@ class UnitOfWork(Session):
     @cached_property
     def sandbox_steps(self) -> SandboxSteps:
         return SandboxSteps(self)
+
+    @cached_property
+    def sandbox_clocks(self) -> SandboxClocks:
+        return SandboxClocks(self)
 
     @cached_property
     def sandbox_cleanup(self) -> SandboxCleanup:

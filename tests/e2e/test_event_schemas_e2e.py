@@ -55,8 +55,10 @@ async def _feed(hub: HubServer, token: str) -> dict[str, dict[str, Any]]:
 # agency's webhook endpoint; so does a portal payment's start (tests/api/test_portal_pay.py
 # reads it on the agency's feed, tests/api/test_event_schemas.py validates it), and so do a
 # portal visit and a debtor's hold request (tests/api/test_portal_prefs.py reads them on the
-# issuer's feed; tests/e2e/test_portal_browser.py receives them).
+# issuer's feed; tests/e2e/test_portal_browser.py receives them). test_clock.ready is a
+# sandbox creditor's: tests/e2e/test_simulated_agency.py receives it from its clock.
 DELIVERED_TYPES = set(EVENT_TYPES) - {
+    "test_clock.ready",
     "hold.requested",
     "payment_plan.broken",
     "portal.code_requested",

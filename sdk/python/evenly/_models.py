@@ -538,6 +538,8 @@ class NewAccount(EvenlyModel):
     idempotency_key: str | None = None
     #: Sandbox creditors only: the test run it belongs to (``client.sandbox.reset(tag)``).
     sandbox_tag: str | None = None
+    #: Sandbox creditors only: the test clock it lives on (``client.sandbox.clocks``).
+    test_clock_id: str | None = None
 
     def to_input(self) -> dict[str, Any]:
         """The GraphQL input object."""

@@ -347,6 +347,21 @@ DELETE_SANDBOX_DATA = (
     f" {{ deletedAccounts deletedEvents deletedDeliveries deletedCustomers {USER_ERRORS} }} }}"
 )
 
+TEST_CLOCK_FIELDS = "id name status frozenTime advancingTo"
+CREATE_TEST_CLOCK = (
+    "mutation CreateTestClock($input: CreateTestClockInput!) { createTestClock(input: $input)"
+    f" {{ testClock {{ {TEST_CLOCK_FIELDS} }} {USER_ERRORS} }} }}"
+)
+ADVANCE_TEST_CLOCK = (
+    "mutation AdvanceTestClock($input: AdvanceTestClockInput!) { advanceTestClock(input: $input)"
+    f" {{ testClock {{ {TEST_CLOCK_FIELDS} }} {USER_ERRORS} }} }}"
+)
+DELETE_TEST_CLOCK = (
+    "mutation DeleteTestClock($input: DeleteTestClockInput!) { deleteTestClock(input: $input)"
+    f" {{ deleted {USER_ERRORS} }} }}"
+)
+TEST_CLOCK = f"query TestClock($id: ID!) {{ testClock(id: $id) {{ {TEST_CLOCK_FIELDS} }} }}"
+
 # Sent over graphql-transport-ws, not POST /graphql; validated only once the hub has it.
 SUBSCRIPTIONS = {"ORGANIZATION_EVENTS": ORGANIZATION_EVENTS, "ACCOUNT_EVENTS": ACCOUNT_EVENTS}
 

@@ -71,6 +71,10 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "sandboxScenarios": ("sandbox.scenarios", "SANDBOX_SCENARIOS"),
     "advanceTestAccount": ("sandbox.advance_account", "ADVANCE_TEST_ACCOUNT"),
     "deleteSandboxData": ("sandbox.reset", "DELETE_SANDBOX_DATA"),
+    "createTestClock": ("sandbox.clocks.create", "CREATE_TEST_CLOCK"),
+    "advanceTestClock": ("sandbox.clocks.advance", "ADVANCE_TEST_CLOCK"),
+    "deleteTestClock": ("sandbox.clocks.delete", "DELETE_TEST_CLOCK"),
+    "testClock": ("sandbox.clocks.get", "TEST_CLOCK"),
     # subscriptions
     "organizationEvents": ("events.stream", "ORGANIZATION_EVENTS"),
     "accountEvents": ("events.stream", "ACCOUNT_EVENTS"),

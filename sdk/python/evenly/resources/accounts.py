@@ -66,6 +66,7 @@ def _place_call(
     metadata: Mapping[str, Any] | None,
     idempotency_key: str | None,
     sandbox_tag: str | None = None,
+    test_clock_id: str | None = None,
 ) -> Call[Placement]:
     account = NewAccount.model_validate(
         {
@@ -78,6 +79,7 @@ def _place_call(
             "metadata": metadata,
             "idempotency_key": idempotency_key or placement_key(reference),
             "sandbox_tag": sandbox_tag,
+            "test_clock_id": test_clock_id,
         }
     )
     read = payload("placeAccount")
@@ -196,13 +198,15 @@ class Accounts(SyncResource):
         metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         sandbox_tag: str | None = None,
+        test_clock_id: str | None = None,
     ) -> Placement:
         """Place one account. Raises ``UserError`` (e.g. ``DUPLICATE_REFERENCE``) if refused.
 
         The idempotency key defaults to one derived from ``reference``: placing the same
         account again (a retry, a re-run) returns the first placement with ``replayed``.
         ``sandbox_tag`` (sandbox creditors only) names the test run the account belongs
-        to, so ``client.sandbox.reset(tag)`` deletes it.
+        to, so ``client.sandbox.reset(tag)`` deletes it; ``test_clock_id`` the test clock
+        it lives on (``client.sandbox.clocks``).
         """
         return self._client.execute(
             _place_call(
@@ -215,6 +219,7 @@ class Accounts(SyncResource):
                 metadata=metadata,
                 idempotency_key=idempotency_key,
                 sandbox_tag=sandbox_tag,
+                test_clock_id=test_clock_id,
             )
         )
 
@@ -328,6 +333,7 @@ class AsyncAccounts(AsyncResource):
         metadata: Mapping[str, Any] | None = None,
         idempotency_key: str | None = None,
         sandbox_tag: str | None = None,
+        test_clock_id: str | None = None,
     ) -> Placement:
         """Place one account; see ``Evenly.accounts.place``."""
         return await self._client.execute(
@@ -341,6 +347,7 @@ class AsyncAccounts(AsyncResource):
                 metadata=metadata,
                 idempotency_key=idempotency_key,
                 sandbox_tag=sandbox_tag,
+                test_clock_id=test_clock_id,
             )
         )
 

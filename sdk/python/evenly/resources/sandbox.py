@@ -6,7 +6,7 @@ A live organization is refused with ``PermissionDeniedError`` (code ``FORBIDDEN`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import Field
 
@@ -19,6 +19,10 @@ from evenly._operations import (
     SEND_TEST_EVENT,
 )
 from evenly.resources._resource import AsyncResource, SyncResource, payload
+from evenly.resources.test_clocks import AsyncClocks, Clocks
+
+if TYPE_CHECKING:
+    from evenly._client import AsyncEvenly, Evenly
 
 __all__ = ["AdvancedAccount", "AsyncSandbox", "Sandbox", "SandboxReset"]
 
@@ -82,7 +86,11 @@ def _scenarios() -> Call[list[dict[str, Any]]]:
 
 
 class Sandbox(SyncResource):
-    """Sandbox tools: ``client.sandbox``."""
+    """Sandbox tools: ``client.sandbox``; test clocks are ``client.sandbox.clocks``."""
+
+    def __init__(self, client: Evenly) -> None:
+        super().__init__(client)
+        self.clocks = Clocks(client)
 
     def scenarios(self) -> list[dict[str, Any]]:
         """The simulated agency's scenarios: ``name``, ``description``, ``events`` (in order)."""
@@ -107,6 +115,10 @@ class Sandbox(SyncResource):
 
 class AsyncSandbox(AsyncResource):
     """``client.sandbox`` of ``AsyncEvenly``: the same methods, awaited."""
+
+    def __init__(self, client: AsyncEvenly) -> None:
+        super().__init__(client)
+        self.clocks = AsyncClocks(client)
 
     async def scenarios(self) -> list[dict[str, Any]]:
         """The simulated agency's scenarios: ``name``, ``description``, ``events``."""

@@ -28,9 +28,21 @@ HEADERS = {
 }
 
 
+def allow_form_target(request: Request, origin: str) -> None:
+    """Let this request's page post a form that ends at ``origin``: a payment provider's
+    own page (Stripe Checkout) the pay form's answer redirects to; browsers check
+    ``form-action`` on the redirect too."""
+    request.state.form_origin = origin
+
+
 def secured(request: Request, response: Response) -> Response:
     """``response`` with the portal's headers (and HSTS when served over HTTPS)."""
     response.headers.update(HEADERS)
+    origin = getattr(request.state, "form_origin", None)
+    if origin:
+        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
     if request.url.scheme == "https":
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
     return response

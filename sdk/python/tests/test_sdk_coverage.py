@@ -69,6 +69,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "sandboxScenarios": ("sandbox.scenarios", "SANDBOX_SCENARIOS"),
     "advanceTestAccount": ("sandbox.advance_account", "ADVANCE_TEST_ACCOUNT"),
     "deleteSandboxData": ("sandbox.reset", "DELETE_SANDBOX_DATA"),
+    "confirmSandboxPayment": ("sandbox.confirm_payment", "CONFIRM_SANDBOX_PAYMENT"),
     # subscriptions
     "organizationEvents": ("events.stream", "ORGANIZATION_EVENTS"),
     "accountEvents": ("events.stream", "ACCOUNT_EVENTS"),

@@ -175,6 +175,9 @@ class Handled:
     event_id: str
     type: str
     changed: bool
+    #: The account's refusal of the change (``ACCOUNT_CLOSED``…), if it refused: the event
+    #: was received (Stripe need not send it again), the collector has to act on it.
+    refused: str | None = None
 
 
 def verify(settings: Settings, payload: bytes, header: str | None) -> dict[str, Any]:
@@ -215,11 +218,18 @@ async def handle_webhook(
             return Handled(event_id, event_type, False)
         tag = await _tag(provider, change)
         await _check(ctx, event, tag, change)
+    except DomainError as error:
+        raise StripeRefusal(EVENT_MALFORMED, error.problems[0].message) from None
+    try:
         changed = await paying.apply_provider_event(ctx, change.event(event_id, tag))
     except DomainError as error:
         if error.code == "CONCURRENT_CHANGE":
             raise
-        raise StripeRefusal(EVENT_MALFORMED, error.problems[0].message) from None
+        log.warning(
+            "stripe event refused by the account",
+            extra={"event_id": event_id, "type": event_type, "code": error.code},
+        )
+        return Handled(event_id, event_type, False, error.code)
     return Handled(event_id, event_type, changed)
 
 

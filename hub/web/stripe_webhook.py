@@ -3,7 +3,9 @@
 Served only when ``EVENLY_STRIPE_WEBHOOK_SECRET`` is set. Answers are JSON:
 
 - 200 ``{"received": true, "changed": …}`` for a verified event, applied or not (a repeat,
-  a type the hub does not act on);
+  a type the hub does not act on); with ``"refused": <code>`` when the account refused the
+  change (a refund of a payment whose account has since closed: ``ACCOUNT_CLOSED``), which
+  the collector has to act on (sending it again would change nothing);
 - 400 ``STRIPE_SIGNATURE_MISSING``, ``STRIPE_SIGNATURE_INVALID``, ``STRIPE_SIGNATURE_EXPIRED``
   (signed longer ago than the tolerance: a replay), ``STRIPE_EVENT_MALFORMED`` (a good
   signature over a body that is not an event of the hub's payments);
@@ -81,4 +83,7 @@ class StripeWebhook:
             "stripe webhook received",
             extra={"event_id": handled.event_id, "type": handled.type, "changed": handled.changed},
         )
-        return JSONResponse({"received": True, "changed": handled.changed})
+        answer: dict[str, object] = {"received": True, "changed": handled.changed}
+        if handled.refused is not None:
+            answer["refused"] = handled.refused
+        return JSONResponse(answer)

@@ -336,3 +336,20 @@ async def test_while_the_database_is_down_a_webhook_gets_503_so_stripe_sends_it_
         assert "Traceback" not in answer.text and "sqlite" not in answer.text
     finally:
         await app.state.services.db.dispose()
+
+
+async def test_a_refund_the_closed_account_cannot_take_is_received_and_reported(
+    sandbox: tuple[Caller, Caller], debtor: Debtor, test_stripe: StripeStandIn
+) -> None:
+    creditor, agency = sandbox
+    account_id, _, session_id, _ = await started(
+        debtor, agency, creditor, test_stripe, amount="1000"
+    )
+    await deliver(debtor, test_stripe.complete(session_id))
+    assert (await account_of(agency, account_id))["status"] == "PAID"
+    answer = await deliver(debtor, test_stripe.refund(session_id))
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"received": True, "changed": False, "refused": "ACCOUNT_CLOSED"}
+    assert [p["status"] for p in (await account_of(agency, account_id))["payments"]] == [
+        "SUCCEEDED"
+    ]

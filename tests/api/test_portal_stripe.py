@@ -58,9 +58,15 @@ def hub_with(backend: Backend, standin: StripeStandIn) -> Starlette:
     return create_app(settings, dataclasses.replace(backend.services, settings=settings))
 
 
+@pytest.fixture(scope="module")
+def stripe_hub(backend: Backend, test_stripe: StripeStandIn) -> Starlette:
+    """The hub with a Stripe test key, its API at the stand-in."""
+    return hub_with(backend, test_stripe)
+
+
 @pytest.fixture
-async def debtor(backend: Backend, test_stripe: StripeStandIn) -> AsyncIterator[Debtor]:
-    visitor = Debtor(hub_with(backend, test_stripe))
+async def debtor(stripe_hub: Starlette) -> AsyncIterator[Debtor]:
+    visitor = Debtor(stripe_hub)
     yield visitor
     await visitor.http.aclose()
 

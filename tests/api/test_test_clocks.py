@@ -16,9 +16,10 @@ from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
 from hub.domain.money import Money
 from hub.domain.payment_plan import Cadence
+from hub.domain.vocabulary import HoldReason
 from hub.services import accounts as account_service
 from hub.services import organizations as organization_service
-from hub.services import plans
+from hub.services import holds, plans
 from hub.services.clock_advance import run_advancing
 from hub.services.sandbox_agency import schedule_new
 from tests.api.test_event_schemas import as_webhook_body, problems
@@ -281,6 +282,36 @@ async def test_a_plan_on_a_clock_breaks_on_the_simulated_day_after_the_grace_per
     broken = [_time(e["occurredAt"]) for e in nodes if e["type"] == "payment_plan.broken"]
     grace = backend.settings.plan_grace_days
     assert [b.date() for b in broken] == [first_due + dt.timedelta(days=grace + 1)]
+
+
+async def test_a_hold_on_a_clock_ends_when_the_clock_passes_its_until(
+    make_caller: Any, backend: Backend
+) -> None:
+    creditor = await make_caller(OrganizationKind.CREDITOR, sandbox=True)
+    agency_id = await _simulated(backend, creditor)
+    clock_id = (await _create(creditor))["testClock"]["id"]
+    account_id = await _place_on(creditor, clock_id, "manual")
+    agency = Principal("agency", agency_id, OrganizationKind.AGENCY, frozenset())
+    await account_service.acknowledge_placement(
+        backend.services, agency, account_id, agency_reference="HOLD-1"
+    )
+    until = T0 + dt.timedelta(days=10, hours=3)
+    await holds.place_on_hold(
+        backend.services, agency, account_id, reason=HoldReason.HARDSHIP, until=until, notes=None
+    )
+    await _advance(creditor, id=clock_id, by="P9D", wait=True)
+    nodes = (await creditor.data(EVENTS, {"id": account_id}))["account"]["events"]["nodes"]
+    assert "hold.released" not in [e["type"] for e in nodes]  # the wall clock is long past
+    await _advance(creditor, id=clock_id, by="P5D", wait=True)
+    body = await creditor.data(EVENTS, {"id": account_id})
+    released = [
+        _time(e["occurredAt"])
+        for e in body["account"]["events"]["nodes"]
+        if e["type"] == "hold.released"
+    ]
+    # Released at the clock's first halt past ``until`` (its next midnight), not at wall time.
+    assert [r.date() for r in released] == [until.date() + dt.timedelta(days=1)]
+    assert body["account"]["status"] == "ACKNOWLEDGED"
 
 
 async def test_a_scenarios_plan_breaks_on_its_simulated_day_not_at_the_missed_step(

@@ -18,8 +18,8 @@ from hub.domain.money import Money
 from hub.domain.payment_plan import Cadence
 from hub.domain.vocabulary import HoldReason
 from hub.services import accounts as account_service
-from hub.services import organizations as organization_service
 from hub.services import holds, plans
+from hub.services import organizations as organization_service
 from hub.services.clock_advance import run_advancing
 from hub.services.sandbox_agency import schedule_new
 from tests.api.test_event_schemas import as_webhook_body, problems

@@ -16,9 +16,9 @@ from hub.auth.scopes import OrganizationKind
 from hub.auth.tokens import Principal
 from hub.domain.money import Money
 from hub.domain.payment_plan import Cadence
-from hub.domain.vocabulary import HoldReason
+from hub.domain.vocabulary import ContactChannel, HoldReason
 from hub.services import accounts as account_service
-from hub.services import holds, plans
+from hub.services import compliance, holds, plans
 from hub.services import organizations as organization_service
 from hub.services.clock_advance import run_advancing
 from hub.services.sandbox_agency import schedule_new
@@ -312,6 +312,27 @@ async def test_a_hold_on_a_clock_ends_when_the_clock_passes_its_until(
     # Released at the clock's first halt past ``until`` (its next midnight), not at wall time.
     assert [r.date() for r in released] == [until.date() + dt.timedelta(days=1)]
     assert body["account"]["status"] == "ACKNOWLEDGED"
+
+
+async def test_contact_permission_without_at_asks_at_the_accounts_clock(
+    make_caller: Any, backend: Backend
+) -> None:
+    creditor = await make_caller(OrganizationKind.CREDITOR, sandbox=True)
+    agency_id = await _simulated(backend, creditor)
+    clock_id = (await _create(creditor))["testClock"]["id"]
+    account_id = await _place_on(creditor, clock_id, "manual")
+    agency = Principal("agency", agency_id, OrganizationKind.AGENCY, frozenset())
+    for channel in (ContactChannel.SMS, ContactChannel.EMAIL):
+        now = await compliance.contact_permission(
+            backend.services, agency, account_id, channel, None
+        )
+        at_clock = await compliance.contact_permission(
+            backend.services, agency, account_id, channel, T0
+        )
+        # Asked at the wall clock (December 2026 or later) the next moment would be then.
+        assert now.next_allowed_at == at_clock.next_allowed_at
+        assert now.next_allowed_at is not None
+        assert now.next_allowed_at < T0 + dt.timedelta(days=7)
 
 
 async def test_a_scenarios_plan_breaks_on_its_simulated_day_not_at_the_missed_step(

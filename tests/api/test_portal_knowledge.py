@@ -3,6 +3,7 @@ its customer (``hub.domain.portal_knowledge``), on both backends."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
@@ -184,3 +185,45 @@ async def test_bad_facts_are_refused_with_their_code(
         {"input": placement(customer=facts)},
     )
     assert [e["code"] for e in data["placeAccount"]["userErrors"]] == [code]
+
+
+async def test_a_later_placement_keeps_or_replaces_the_facts(
+    routed: tuple[Caller, Caller], debtor: Debtor, app: Starlette
+) -> None:
+    creditor, agency = routed
+    customer = {"reference": f"CUST-K-{id(debtor)}", "postcode": "11122"}
+    first = (await place(creditor, customer=customer))["account"]
+    await place(creditor, customer={"reference": customer["reference"]})  # keeps it
+    url = (await link(agency, first["id"], "POSTCODE"))["url"]
+    assert (await answer(debtor, url, postcode="11122")).status_code == 303
+    await place(creditor, customer={"reference": customer["reference"], "postcode": "22233"})
+    url = (await link(agency, first["id"], "POSTCODE"))["url"]
+    other = Debtor(app)
+    assert WRONG in (await answer(other, url, postcode="11122")).text
+    assert (await answer(other, url, postcode="22233")).status_code == 303
+
+
+async def test_a_retried_placement_with_facts_replays(creditor: Caller) -> None:
+    item = placement(customer={"dateOfBirth": BORN}, idempotencyKey=f"knowledge-{uuid.uuid4().hex}")
+    query = """mutation($input: PlaceAccountInput!) { placeAccount(input: $input) {
+        account { id } replayed userErrors { code } } }"""
+    first = (await creditor.data(query, {"input": item}))["placeAccount"]
+    again = (await creditor.data(query, {"input": item}))["placeAccount"]
+    assert again["replayed"] and again["account"] == first["account"]
+    changed = {**item, "customer": {**item["customer"], "dateOfBirth": "1981-01-01"}}
+    refused = (await creditor.data(query, {"input": changed}))["placeAccount"]
+    assert [e["code"] for e in refused["userErrors"]] == ["IDEMPOTENCY_KEY_REUSED"]
+
+
+async def test_the_language_switcher_keeps_the_question(
+    routed: tuple[Caller, Caller], debtor: Debtor
+) -> None:
+    creditor, agency = routed
+    account = await knowing(creditor, dateOfBirth=BORN)
+    url = (await link(agency, account["id"], "DATE_OF_BIRTH"))["url"]
+    page = await debtor.open(url)
+    switched = await debtor.post(
+        f"{url.partition('?')[0]}/language", csrf_of(page), lang="sv", next=url
+    )
+    assert switched.status_code == 303 and switched.headers["location"] == url
+    assert "Ditt födelsedatum" in (await debtor.open(url)).text

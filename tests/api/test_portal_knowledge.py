@@ -227,3 +227,20 @@ async def test_the_language_switcher_keeps_the_question(
     )
     assert switched.status_code == 303 and switched.headers["location"] == url
     assert "Ditt födelsedatum" in (await debtor.open(url)).text
+
+
+async def test_deleting_a_sandbox_run_deletes_its_customers_facts(
+    make_caller: Any, backend: Backend
+) -> None:
+    from tests.api.test_sandbox_cleanup import DELETE, _place, _routed
+
+    creditor, _ = await _routed(make_caller, backend)
+    placed = await _place(creditor, "knowledge-run", customer={"dateOfBirth": BORN})
+    customer_id = placed["account"]["customer"]["id"]
+    deleted = (await creditor.data(DELETE, {"tag": "knowledge-run"}))["deleteSandboxData"]
+    assert deleted["userErrors"] == [] and deleted["deletedCustomers"] == 1
+    async with backend.services.db.engine.connect() as conn:
+        left = await conn.execute(
+            sa.select(customer_knowledge).where(customer_knowledge.c.customer_id == customer_id)
+        )
+        assert left.first() is None

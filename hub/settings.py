@@ -110,6 +110,18 @@ class Settings:
     #: beside the packs shipped in ``hub/compliance/packs``.
     rules_dir: str = ""
 
+    #: Stripe secret key (``sk_test_…`` or ``sk_live_…``) of the debtor portal's Stripe
+    #: Checkout payments; empty: no Stripe. Its mode decides which organizations it serves:
+    #: a test key the sandbox ones (in place of the built-in sandbox provider), a live key
+    #: the live ones.
+    stripe_secret_key: str = ""
+    #: The signing secret (``whsec_…``) of the Stripe webhook endpoint that posts to
+    #: ``/portal/stripe/webhook``; the route answers only when it is set.
+    stripe_webhook_secret: str = ""
+    #: Where the Stripe library sends its API requests; empty: Stripe's own
+    #: (https://api.stripe.com). For a local stand-in of Stripe's API in tests.
+    stripe_api_base: str = ""
+
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         env = os.environ if env is None else env

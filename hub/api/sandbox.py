@@ -8,6 +8,7 @@ Asked by a live organization, each is a GraphQL error ``FORBIDDEN`` whose ``reas
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Annotated, Any
 
 import strawberry
@@ -16,14 +17,15 @@ from strawberry.types import Info
 from hub.api.context import RequestContext, request_context
 from hub.api.enums import AdvanceStep, AdvanceTarget
 from hub.api.errors import ApiError, UserError, user_errors
+from hub.api.items import Payment
 from hub.api.types import Account
 from hub.auth.scopes import Scope
 from hub.auth.tokens import Principal
 from hub.domain.errors import DomainError
 from hub.domain.sandbox import SANDBOX_ONLY
 from hub.domain.sandbox_scenarios import scenarios
+from hub.services import portal_payments, sandbox_advance, sandbox_cleanup
 from hub.services import sandbox as sandbox_service
-from hub.services import sandbox_advance, sandbox_cleanup
 
 
 async def sandbox_write(
@@ -91,6 +93,27 @@ class DeleteSandboxDataPayload:
     )
     deleted_customers: int = strawberry.field(
         description="Customers deleted because no other account of yours has them."
+    )
+    user_errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
+
+
+@strawberry.enum(description="What `confirmSandboxPayment` makes of a pending payment.")
+class SandboxPaymentOutcome(Enum):
+    SUCCEEDED = strawberry.enum_value("SUCCEEDED", description="The money arrived.")
+    DECLINED = strawberry.enum_value("DECLINED", description="The card was declined.")
+
+
+@strawberry.input(description="Settle a pending sandbox portal payment as its provider would.")
+class ConfirmSandboxPaymentInput:
+    payment_id: strawberry.ID = strawberry.field(description="The payment's global ID.")
+    outcome: SandboxPaymentOutcome = strawberry.field(description="Succeeded or declined.")
+
+
+@strawberry.type(description="Result of `confirmSandboxPayment`.")
+class ConfirmSandboxPaymentPayload:
+    payment: Payment | None = strawberry.field(description="The payment after it.")
+    changed: bool = strawberry.field(
+        description="False when the payment had that outcome already (nothing was done)."
     )
     user_errors: list[UserError] = strawberry.field(description="Why it was refused, if it was.")
 
@@ -164,6 +187,41 @@ class SandboxMutation:
             steps=steps,
             message=message,
             user_errors=errors,
+        )
+
+    @strawberry.mutation(
+        description=(
+            "Sandbox organizations only: settle a pending debtor portal payment (the "
+            "sandbox provider's test card 4000 0000 0000 0077) as the provider's own event "
+            "would: `SUCCEEDED` lowers the balance (`payment.succeeded`), `DECLINED` takes "
+            "nothing (`payment.failed`). The same outcome asked again changes nothing "
+            "(`changed: false`); the other one of a settled payment is "
+            "`PAYMENT_NOT_PENDING`; a payment not from the portal is `NOT_FOUND`. Needs "
+            "`agency:write`; a live organization gets `FORBIDDEN` (reason `SANDBOX_ONLY`)."
+        )
+    )
+    async def confirm_sandbox_payment(
+        self,
+        info: Info,
+        input: Annotated[
+            ConfirmSandboxPaymentInput, strawberry.argument(description="The mutation's input.")
+        ],
+    ) -> ConfirmSandboxPaymentPayload:
+        confirmed, errors = await sandbox_write(
+            info,
+            Scope.AGENCY_WRITE,
+            lambda ctx, principal: portal_payments.confirm_sandbox_payment(
+                ctx.services,
+                principal,
+                str(input.payment_id),
+                input.outcome is SandboxPaymentOutcome.SUCCEEDED,
+            ),
+        )
+        if confirmed is None:
+            return ConfirmSandboxPaymentPayload(payment=None, changed=False, user_errors=errors)
+        payment, changed = confirmed
+        return ConfirmSandboxPaymentPayload(
+            payment=Payment.from_record(payment), changed=changed, user_errors=errors
         )
 
     @strawberry.mutation(

@@ -31,10 +31,12 @@ from hub.domain.portal_payment import (
     ProviderEvent,
     ProviderEventKind,
     parse_amount,
+    sandbox_event,
 )
 from hub.domain.vocabulary import PaymentChannel, PaymentMethod, PaymentStatus
 from hub.services import payments
 from hub.services.context import ServiceContext
+from hub.services.sandbox import require_sandbox_organization
 
 _ATTEMPT_KEY = b"evenly portal payment attempt v1"
 #: How long a pay form stays good to send.
@@ -216,3 +218,35 @@ async def apply_provider_event(ctx: ServiceContext, event: ProviderEvent) -> boo
 
 def settled(payment: Payment) -> bool:
     return payment.status is not PaymentStatus.PENDING
+
+
+async def confirm_sandbox_payment(
+    ctx: ServiceContext, principal: Principal, payment_id: str, succeeded: bool
+) -> tuple[Payment, bool]:
+    """Sandbox organizations only (``SANDBOX_ONLY``): settle a pending portal payment as
+    the sandbox provider would (test card 4000 0000 0000 0077), under the sandbox's event id;
+    the payment and whether it changed. Asking again for the same outcome changes nothing;
+    the other outcome of a settled payment is ``PAYMENT_NOT_PENDING``."""
+    async with ctx.store.read() as uow:
+        await require_sandbox_organization(uow, principal, "confirmSandboxPayment")
+    payment = await payment_of(ctx, principal, payment_id)
+    if payment is None or payment.channel is not PaymentChannel.PORTAL:
+        raise DomainError.of("NOT_FOUND", "no such portal payment", "paymentId")
+    wanted = PaymentStatus.SUCCEEDED if succeeded else PaymentStatus.FAILED
+    if payment.status is not PaymentStatus.PENDING:
+        if payment.status is wanted:
+            return payment, False
+        raise DomainError.of(
+            "PAYMENT_NOT_PENDING", f"the payment is {payment.status.value}", "paymentId"
+        )
+    async with ctx.store.read() as uow:
+        account = await uow.accounts.get(principal, payment.account_id)
+    if account is None:
+        raise DomainError.of("NOT_FOUND", "no such portal payment", "paymentId")
+    kind = ProviderEventKind.CONFIRMED if succeeded else ProviderEventKind.DECLINED
+    collector = account.agency_id or account.creditor_id
+    changed = await apply_provider_event(
+        ctx, sandbox_event(payment.id, account.id, collector, kind)
+    )
+    after = await payment_of(ctx, principal, payment_id)
+    return after or payment, changed

@@ -21,6 +21,7 @@ from hub.store.tables import (
     accounts,
     events,
     holds,
+    organizations,
     payment_plans,
     sandbox_steps,
     test_clocks,
@@ -75,6 +76,14 @@ class SandboxClocks:
         )
 
     async def count(self, organization_id: str) -> int:
+        """The organization's live clocks, its row locked first (``FOR UPDATE`` on
+        PostgreSQL; SQLite's writers take turns) so creates racing each other count one
+        after the other and the limit holds."""
+        await self._uow.conn.execute(
+            sa.select(organizations.c.id)
+            .where(organizations.c.id == organization_id)
+            .with_for_update()
+        )
         found = await self._uow.conn.execute(
             sa.select(sa.func.count())
             .select_from(test_clocks)

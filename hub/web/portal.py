@@ -28,7 +28,7 @@ from hub.domain.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, DomainEr
 from hub.domain.portal import PortalLink
 from hub.domain.portal_branding import style_of
 from hub.services import portal_access as access
-from hub.services import portal_plan
+from hub.services import portal_plan, stripe_payments
 from hub.services import portal_prefs as prefs
 from hub.services.context import ServiceContext
 from hub.services.portal_overview import overview
@@ -39,6 +39,7 @@ from hub.web.portal_pay import PortalPay
 from hub.web.portal_prefs import PrefsPages, help_values
 from hub.web.portal_session import SESSION_COOKIE, session_link
 from hub.web.security import is_secure, secured
+from hub.web.stripe_webhook import StripeWebhook
 
 _HERE = Path(__file__).parent
 FORM_COOKIE = "evenly_form"
@@ -88,7 +89,8 @@ class Portal:
             autoescape=select_autoescape(default=True),
             extensions=["jinja2.ext.i18n"],
         )
-        self.pay = PortalPay(self)
+        self.providers = stripe_payments.providers(services.settings)
+        self.pay = PortalPay(self, self.providers)
 
     def routes(self) -> list[BaseRoute]:
         pages: list[BaseRoute] = [
@@ -103,12 +105,14 @@ class Portal:
             *self.pay.routes(),
             *PrefsPages(self).routes(),
         ]
+        webhook = StripeWebhook(self.services, self.providers).routes()
         return [
             *(
                 Route(r.path, self._guarded(r.endpoint), methods=r.methods)
                 for r in pages
                 if isinstance(r, Route)
             ),
+            *webhook,
             Mount("/portal/static", StaticFiles(directory=_HERE / "static"), name="portal"),
         ]
 
@@ -152,7 +156,7 @@ class Portal:
             return visited(self._render(request, "start.html", N_("Check it is you")))
         debts = await overview(self.services, link)
         plans = await portal_plan.choices(self.services, link)
-        paying = await self.pay.overview_values(link, debts)
+        paying = await self.pay.overview_values(request, link, debts)
         return visited(
             self._render(
                 request,

@@ -20,13 +20,14 @@ from hub.auth.ratelimit import RateLimiter
 from hub.domain.errors import DomainError
 from hub.domain.portal import PortalLink
 from hub.domain.portal_overview import Debt, NextStep
-from hub.domain.portal_payment import PaymentProvider, SandboxProvider, amount_input
+from hub.domain.portal_payment import PaymentProvider, amount_input
 from hub.services import portal_payments as paying
+from hub.services import stripe_payments
 from hub.services.context import ServiceContext
 from hub.services.portal_overview import overview
 from hub.web.i18n import N_
 from hub.web.portal_session import session_link
-from hub.web.security import secured
+from hub.web.security import allow_form_target, secured
 
 
 class Portal(Protocol):
@@ -49,10 +50,12 @@ _WAITING = {NextStep.WAIT_DISPUTE, NextStep.WAIT_HOLD}
 class PortalPay:
     """Paying a debt from the portal through a ``PaymentProvider``."""
 
-    def __init__(self, portal: Portal, provider: PaymentProvider | None = None) -> None:
+    def __init__(self, portal: Portal, providers: list[PaymentProvider]) -> None:
         self.portal = portal
         self.services = portal.services
-        self.provider: PaymentProvider = provider or SandboxProvider()
+        #: In the order they are chosen (``stripe_payments.providers``); the last, the
+        #: sandbox provider, answers a collector no provider serves (it refuses).
+        self.providers = providers
         portal.templates.globals["amount_input"] = amount_input
 
     def routes(self) -> list[BaseRoute]:
@@ -61,15 +64,30 @@ class PortalPay:
             Route("/p/{token}/payments/{payment_id}", self.confirmation, methods=["GET"]),
         ]
 
-    async def overview_values(self, link: PortalLink, debts: Sequence[Debt]) -> dict[str, Any]:
-        """What the overview's pay forms need: which debts take payments, and an attempt."""
+    async def _provider(self, link: PortalLink) -> PaymentProvider | None:
+        """The provider taking payments for the link's collector, if one serves it."""
         collector = link.agency_id or link.creditor_id
-        serves = await paying.provider_serves(self.services, self.provider, collector)
+        return await stripe_payments.provider_for(self.services, self.providers, collector)
+
+    @staticmethod
+    def _allow(request: Request, provider: PaymentProvider | None) -> None:
+        """The page's pay form may end at the provider's own page (Stripe Checkout)."""
+        origin = getattr(provider, "form_origin", None)
+        if isinstance(origin, str):
+            allow_form_target(request, origin)
+
+    async def overview_values(
+        self, request: Request, link: PortalLink, debts: Sequence[Debt]
+    ) -> dict[str, Any]:
+        """What the overview's pay forms need: which debts take payments, and an attempt."""
+        provider = await self._provider(link)
+        self._allow(request, provider)
+        serves = provider is not None
         payable = {d.account_id for d in debts if serves and d.next_step not in _WAITING}
         return {
             "payable": payable,
             "attempt": paying.new_attempt(self.services, link) if payable else "",
-            "asks_for_card": self.provider.asks_for_card,
+            "asks_for_card": provider is not None and provider.asks_for_card,
         }
 
     async def _link(self, request: Request) -> PortalLink | None:
@@ -86,11 +104,12 @@ class PortalPay:
             return secured(request, RedirectResponse(f"/p/{token}", status_code=303))
         typed = {name: form.get(name) for name in _FIELDS}
         values = {k: v if isinstance(v, str) else "" for k, v in typed.items()}
+        provider = await self._provider(link) or self.providers[-1]
         try:
             started = await paying.start_payment(
                 self.services,
                 link,
-                self.provider,
+                provider,
                 account_id=values["account"],
                 amount=values["amount"],
                 card=values["card"],
@@ -98,15 +117,21 @@ class PortalPay:
                 return_url=f"{request.base_url}p/{token}",
             )
         except DomainError as error:
-            return await self._refusal(request, link, values, error)
+            return await self._refusal(request, link, values, error, provider)
         if started.redirect_url is not None:
             return secured(request, RedirectResponse(started.redirect_url, status_code=303))
         location = f"/p/{token}/payments/{started.payment.id}"
         return secured(request, RedirectResponse(location, status_code=303))
 
     async def _refusal(
-        self, request: Request, link: PortalLink, values: dict[str, str], error: DomainError
+        self,
+        request: Request,
+        link: PortalLink,
+        values: dict[str, str],
+        error: DomainError,
+        provider: PaymentProvider,
     ) -> Response:
+        self._allow(request, provider)
         problem = error.problems[0]
         field_ = problem.field[0] if problem.field else ""
         if problem.code == "NOT_FOUND":
@@ -133,7 +158,7 @@ class PortalPay:
             errors={field_: message},
             amount=values["amount"],
             attempt=paying.new_attempt(self.services, link),
-            asks_for_card=self.provider.asks_for_card,
+            asks_for_card=provider.asks_for_card,
         )
         response.status_code = 400
         return response

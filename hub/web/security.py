@@ -38,14 +38,26 @@ def style_hash(style: str) -> str:
     return f"'sha256-{base64.b64encode(digest).decode()}'"
 
 
+def allow_form_target(request: Request, origin: str) -> None:
+    """Let this request's page post a form that ends at ``origin``: a payment provider's
+    own page (Stripe Checkout) the pay form's answer redirects to; browsers check
+    ``form-action`` on the redirect too."""
+    request.state.form_origin = origin
+
+
 def secured(request: Request, response: Response, *, style: str | None = None) -> Response:
     """``response`` with the portal's headers (and HSTS when served over HTTPS); ``style``:
-    the one ``<style>`` block the page carries (a creditor's colours), allowed by its hash."""
+    the one ``<style>`` block the page carries (a creditor's colours), allowed by its hash;
+    a form target ``allow_form_target`` set for the request is allowed too."""
     response.headers.update(HEADERS)
+    policy = CONTENT_SECURITY_POLICY
     if style is not None:
-        response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY.replace(
-            "style-src 'self'", f"style-src 'self' {style_hash(style)}"
-        )
+        policy = policy.replace("style-src 'self'", f"style-src 'self' {style_hash(style)}")
+    origin = getattr(request.state, "form_origin", None)
+    if origin:
+        policy = policy.replace("form-action 'self'", f"form-action 'self' {origin}")
+    if policy != CONTENT_SECURITY_POLICY:
+        response.headers["Content-Security-Policy"] = policy
     if request.url.scheme == "https":
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
     return response

@@ -5,6 +5,7 @@ the grace period, ``occurredAt``), with ``test_clock.ready`` at the end."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 from typing import Any
@@ -159,6 +160,13 @@ async def test_an_organization_has_at_most_ten_clocks(make_caller: Any) -> None:
     assert (_codes(refused), refused["testClock"]) == (["TEST_CLOCK_LIMIT"], None)
     await creditor.data(DELETE, {"input": {"id": ids[0]}})
     assert (await _create(creditor))["userErrors"] == []  # a deleted clock no longer counts
+
+
+async def test_clocks_created_at_once_stay_within_the_limit(make_caller: Any) -> None:
+    creditor = await make_caller(OrganizationKind.CREDITOR, sandbox=True)
+    made = await asyncio.gather(*(_create(creditor, name=f"c{i}") for i in range(14)))
+    assert sorted(c for p in made for c in _codes(p)) == ["TEST_CLOCK_LIMIT"] * 4
+    assert sum(p["testClock"] is not None for p in made) == 10
 
 
 async def test_a_clock_needs_a_time_zone_and_a_short_name(make_caller: Any) -> None:

@@ -341,6 +341,12 @@ ADVANCE_TEST_ACCOUNT = (
     f" {{ account {{ ...AccountFields }} changed steps message {USER_ERRORS} }} }}\n" + ACCOUNT
 )
 
+CONFIRM_SANDBOX_PAYMENT = (
+    "mutation ConfirmSandboxPayment($input: ConfirmSandboxPaymentInput!)"
+    " { confirmSandboxPayment(input: $input)"
+    f" {{ payment {{ ...PaymentFields }} changed {USER_ERRORS} }} }}\n" + PAYMENT
+)
+
 DELETE_SANDBOX_DATA = (
     "mutation DeleteSandboxData($input: DeleteSandboxDataInput!)"
     " { deleteSandboxData(input: $input)"

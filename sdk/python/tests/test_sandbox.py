@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from conftest import Parties, collect, make_client, resolve
-from evenly._exceptions import PermissionError, UserError
+from evenly._exceptions import NotFoundError, PermissionError, UserError
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
@@ -164,3 +164,22 @@ async def test_a_live_creditor_may_not_reset_or_tag(parties: Parties) -> None:
         assert tagged.value.code == "SANDBOX_ONLY"
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
+async def test_confirm_payment_settles_only_a_portal_payment_and_only_in_a_sandbox(
+    parties: Parties, kind: str
+) -> None:
+    creds = await asyncio.to_thread(parties.hub.organization, "agency", sandbox=True)
+    client: Any = make_client(kind, parties.hub, creds)
+    live: Any = make_client(kind, parties.hub, parties.agency)
+    try:
+        with pytest.raises(NotFoundError) as unknown:
+            await resolve(client.sandbox.confirm_payment("pay_01JAAAAAAAAAAAAAAAAAAAAAAA"))
+        assert unknown.value.code == "NOT_FOUND"
+        with pytest.raises(PermissionError) as refused:
+            await resolve(live.sandbox.confirm_payment("pay_01JAAAAAAAAAAAAAAAAAAAAAAA"))
+        assert refused.value.code == "FORBIDDEN"
+    finally:
+        await resolve(client.close())
+        await resolve(live.close())

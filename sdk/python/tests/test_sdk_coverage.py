@@ -75,6 +75,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "advanceTestClock": ("sandbox.clocks.advance", "ADVANCE_TEST_CLOCK"),
     "deleteTestClock": ("sandbox.clocks.delete", "DELETE_TEST_CLOCK"),
     "testClock": ("sandbox.clocks.get", "TEST_CLOCK"),
+    "confirmSandboxPayment": ("sandbox.confirm_payment", "CONFIRM_SANDBOX_PAYMENT"),
     # subscriptions
     "organizationEvents": ("events.stream", "ORGANIZATION_EVENTS"),
     "accountEvents": ("events.stream", "ACCOUNT_EVENTS"),

@@ -11,9 +11,10 @@ from typing import TYPE_CHECKING, Any
 from pydantic import Field
 
 from evenly._base_client import Call
-from evenly._models import Account, EvenlyModel
+from evenly._models import Account, EvenlyModel, Payment
 from evenly._operations import (
     ADVANCE_TEST_ACCOUNT,
+    CONFIRM_SANDBOX_PAYMENT,
     DELETE_SANDBOX_DATA,
     SANDBOX_SCENARIOS,
     SEND_TEST_EVENT,
@@ -24,7 +25,7 @@ from evenly.resources.test_clocks import AsyncClocks, Clocks
 if TYPE_CHECKING:
     from evenly._client import AsyncEvenly, Evenly
 
-__all__ = ["AdvancedAccount", "AsyncSandbox", "Sandbox", "SandboxReset"]
+__all__ = ["AdvancedAccount", "AsyncSandbox", "ConfirmedPayment", "Sandbox", "SandboxReset"]
 
 
 class AdvancedAccount(EvenlyModel):
@@ -45,6 +46,25 @@ class SandboxReset(EvenlyModel):
     deleted_events: int
     deleted_deliveries: int
     deleted_customers: int
+
+
+class ConfirmedPayment(EvenlyModel):
+    """What ``confirm_payment`` did: the payment now, and whether it changed (False when it
+    had that outcome already)."""
+
+    payment: Payment
+    changed: bool
+
+
+def _confirm(payment_id: str, outcome: str) -> Call[ConfirmedPayment]:
+    read = payload("confirmSandboxPayment")
+    # The same outcome asked again changes nothing: safe to retry.
+    return Call(
+        CONFIRM_SANDBOX_PAYMENT,
+        {"input": {"paymentId": payment_id, "outcome": outcome}},
+        lambda data, rid: ConfirmedPayment.model_validate(read(data, rid)),
+        retry_safe=True,
+    )
 
 
 def _reset(tag: str) -> Call[SandboxReset]:
@@ -106,6 +126,11 @@ class Sandbox(SyncResource):
         ``DISPUTED``…) through the real moves; ``changed`` is False if it is there."""
         return self._client.execute(_advance(account_id, to))
 
+    def confirm_payment(self, payment_id: str, outcome: str = "SUCCEEDED") -> ConfirmedPayment:
+        """Settle a pending debtor portal payment (the sandbox's test card 4000 0000 0000
+        0077) as its provider would: ``SUCCEEDED`` or ``DECLINED``."""
+        return self._client.execute(_confirm(payment_id, outcome))
+
     def reset(self, tag: str) -> SandboxReset:
         """Delete the test run ``tag``: every account you placed with ``sandbox_tag=tag``,
         with its events, deliveries, items and KPI contributions, in one transaction. A tag
@@ -131,6 +156,12 @@ class AsyncSandbox(AsyncResource):
     async def advance_account(self, account_id: str, to: str) -> AdvancedAccount:
         """Take the account to ``to`` through the real moves (see ``Sandbox``)."""
         return await self._client.execute(_advance(account_id, to))
+
+    async def confirm_payment(
+        self, payment_id: str, outcome: str = "SUCCEEDED"
+    ) -> ConfirmedPayment:
+        """Settle a pending portal payment (see ``Sandbox.confirm_payment``)."""
+        return await self._client.execute(_confirm(payment_id, outcome))
 
     async def reset(self, tag: str) -> SandboxReset:
         """Delete the test run ``tag`` (see ``Sandbox.reset``)."""

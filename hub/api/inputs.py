@@ -60,6 +60,14 @@ class CustomerInput:
         default=None,
         description="Channels the customer refused (opt-outs); outbound contact on them is refused. Omitted: unchanged for a known customer.",
     )
+    date_of_birth: dt.date | None = strawberry.field(
+        default=None,
+        description="Date of birth, for the portal's knowledge check (`createPortalLink(secondFactor: DATE_OF_BIRTH)`); only a keyed hash is kept (else `INVALID_DATE_OF_BIRTH`). Omitted: unchanged for a known customer.",
+    )
+    postcode: str | None = strawberry.field(
+        default=None,
+        description="Postcode, for the portal's knowledge check (`secondFactor: POSTCODE`): 2-10 letters and digits once spaces and dashes are dropped, any case (else `INVALID_POSTCODE`); only a keyed hash is kept. Omitted: unchanged for a known customer.",
+    )
 
 
 @strawberry.input(description="One delinquent account to place in collection.")
@@ -116,6 +124,8 @@ class PlaceAccountInput:
                 language=c.language,
                 timezone=c.timezone,
                 opted_out_channels=_channels(c.opted_out_channels),
+                date_of_birth=c.date_of_birth,
+                postcode=c.postcode,
             ),
             original_amount=self.original_amount.to_domain(),
             balance=self.balance.to_domain(),
@@ -148,6 +158,8 @@ def _place_account_from_input(cls: type, value: Any, _context: Any) -> PlaceAcco
             language=c.get("language"),
             timezone=c.get("timezone"),
             opted_out_channels=c.get("optedOutChannels"),
+            date_of_birth=c.get("dateOfBirth"),
+            postcode=c.get("postcode"),
         ),
         original_amount=MoneyInput(
             amount_minor=original["amountMinor"], currency=original["currency"]

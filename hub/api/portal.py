@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -16,6 +17,21 @@ from hub.auth.tokens import Principal
 from hub.domain import portal
 from hub.domain.errors import DomainError
 from hub.services import portal as service
+
+
+@strawberry.enum(description="What the debtor confirms before the portal shows anything personal.")
+class SecondFactor(Enum):
+    CODE = strawberry.enum_value(
+        "CODE",
+        description="A one-time code the issuer delivers (`portal.code_requested` event).",
+    )
+    DATE_OF_BIRTH = strawberry.enum_value(
+        "DATE_OF_BIRTH",
+        description="The customer's date of birth, as placed (`customer.dateOfBirth`).",
+    )
+    POSTCODE = strawberry.enum_value(
+        "POSTCODE", description="The customer's postcode, as placed (`customer.postcode`)."
+    )
 
 
 @strawberry.type(
@@ -38,6 +54,9 @@ class PortalLink:
     )
     last_used_at: DateTime | None = strawberry.field(description="When it was last opened.")
     revoked_at: DateTime | None = strawberry.field(description="When it was revoked, if it was.")
+    second_factor: SecondFactor = strawberry.field(
+        description="What the debtor confirms first: a code, or a knowledge check."
+    )
 
     @classmethod
     def from_record(cls, link: portal.PortalLink) -> PortalLink:
@@ -50,6 +69,7 @@ class PortalLink:
             valid_until=link.valid_until(),
             last_used_at=link.last_used_at,
             revoked_at=link.revoked_at,
+            second_factor=SecondFactor(link.second_factor),
         )
 
 
@@ -65,13 +85,17 @@ class CreatePortalLinkInput:
     locale: str | None = strawberry.field(
         default=None, description="A language tag (`sv`, `sv-SE`); omit for the customer's."
     )
+    second_factor: SecondFactor = strawberry.field(
+        default=SecondFactor.CODE,
+        description="What the debtor confirms first. `DATE_OF_BIRTH` and `POSTCODE` need the fact placed for the customer (else `SECOND_FACTOR_UNAVAILABLE`); the URL then carries the question (`?f=dob`, `?f=postcode`).",
+    )
 
 
 @strawberry.type(description="Result of `createPortalLink`.")
 class CreatePortalLinkPayload:
     portal_link: PortalLink | None = strawberry.field(description="The new link.")
     url: str | None = strawberry.field(
-        description="The link's path on the hub, `/p/<token>`: send it to the debtor. It is shown this once and never again."
+        description="The link's path on the hub, `/p/<token>` (with `?f=dob` or `?f=postcode` for a knowledge check): send it to the debtor. It is shown this once and never again."
     )
     user_errors: list[UserError] = strawberry.field(description="Why no link was issued.")
 
@@ -118,6 +142,7 @@ class PortalMutation:
                 str(input.account_id),
                 expires_in=expires_in,
                 locale=input.locale,
+                second_factor=input.second_factor.name,
             )
         except DomainError as error:
             return CreatePortalLinkPayload(

@@ -15,6 +15,7 @@ from hub.domain.account import Product
 from hub.domain.contact import is_country, is_e164, is_email, is_language, is_timezone
 from hub.domain.errors import Problem
 from hub.domain.money import MAX_AMOUNT_MINOR, Money, is_currency
+from hub.domain.portal_knowledge import birth_date_ok, normalize_postcode
 
 MAX_REFERENCE_LENGTH = 128
 MAX_NAME_LENGTH = 200
@@ -39,6 +40,9 @@ class CustomerDetails:
     timezone: str | None = None
     #: Channels the customer refused; None leaves a known customer's opt-outs as they are.
     opted_out_channels: tuple[str, ...] | None = None
+    #: Facts the portal may ask (``hub.domain.portal_knowledge``); None leaves them as they are.
+    date_of_birth: dt.date | None = None
+    postcode: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,6 +89,7 @@ def validate_placement(p: Placement, today: dt.date) -> list[Problem]:
 
     _check_reference(p.reference, "reference", bad)
     _check_customer(p.customer, bad)
+    _check_knowledge(p.customer, today, bad)
     _check_amounts(p, bad)
     if p.due_date > today:
         bad("DUE_DATE_IN_FUTURE", "an account is placed after its due date has passed", "dueDate")
@@ -95,6 +100,23 @@ def validate_placement(p: Placement, today: dt.date) -> list[Problem]:
     if p.idempotency_key is not None and not 1 <= len(p.idempotency_key) <= 255:
         bad("INVALID_IDEMPOTENCY_KEY", "idempotency key must be 1-255 characters", "idempotencyKey")
     return problems
+
+
+def _check_knowledge(c: CustomerDetails, today: dt.date, bad: Any) -> None:
+    if c.date_of_birth is not None and not birth_date_ok(c.date_of_birth, today):
+        bad(
+            "INVALID_DATE_OF_BIRTH",
+            "date of birth must be from 1900-01-01 to today",
+            "customer",
+            "dateOfBirth",
+        )
+    if c.postcode is not None and normalize_postcode(c.postcode) is None:
+        bad(
+            "INVALID_POSTCODE",
+            "postcode must be 2-10 letters and digits (spaces and dashes are dropped)",
+            "customer",
+            "postcode",
+        )
 
 
 def _check_customer(c: CustomerDetails, bad: Any) -> None:

@@ -79,6 +79,8 @@ class PortalLink:
     expires_at: dt.datetime
     last_used_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    #: What the debtor confirms first (``hub.domain.portal_knowledge``): CODE by default.
+    second_factor: str = "CODE"
 
     def valid_until(self) -> dt.datetime:
         """When the link stops working if not used again: the chosen lifetime, or 24 h after

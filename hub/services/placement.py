@@ -78,7 +78,14 @@ async def place_accounts(
     # on its own (two round trips, no BEGIN or COMMIT); if that cannot be (a split rule, a
     # reference taken, a customer placed meanwhile), nothing was written and it is placed
     # in a transaction as a batch is.
-    in_one = len(placements) == 1 and ctx.store.db.dialect.writes_in_one_statement
+    # A placement giving the customer's knowledge (``customer_knowledge``) takes the
+    # transaction too: the one statement writes the customer and the account only.
+    in_one = (
+        len(placements) == 1
+        and ctx.store.db.dialect.writes_in_one_statement
+        and placements[0].customer.date_of_birth is None
+        and placements[0].customer.postcode is None
+    )
 
     async def attempt() -> list[PlacementOutcome]:
         nonlocal check_first
@@ -115,6 +122,9 @@ def _request_payload(p: Placement) -> dict[str, Any]:
     for name in ("sandbox_tag", "test_clock_id"):  # the fingerprint without them is unchanged
         if payload[name] is None:
             payload.pop(name)
+    for name in ("date_of_birth", "postcode"):  # likewise for the customer's knowledge
+        if payload["customer"][name] is None:
+            payload["customer"].pop(name)
     return payload
 
 

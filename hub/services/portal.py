@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from hub.auth.tokens import Principal
 from hub.domain import portal as rules
+from hub.domain import portal_knowledge as knowledge
 from hub.domain.errors import DomainError
 from hub.domain.ids import new_id
 from hub.domain.portal import PortalLink
@@ -29,7 +30,8 @@ class IssuedLink:
 
     @property
     def path(self) -> str:
-        return rules.link_path(self.token)
+        """The link's path, with its knowledge check's factor (``?f=dob``) if it has one."""
+        return rules.link_path(self.token) + knowledge.url_suffix(self.link.second_factor)
 
 
 def _not_found(field_: str, what: str) -> DomainError:
@@ -43,8 +45,11 @@ async def create_portal_link(
     *,
     expires_in: dt.timedelta | None = None,
     locale: str | None = None,
+    second_factor: str = knowledge.CODE,
 ) -> IssuedLink:
-    """A link for the customer of ``account_id``, issued by the organization collecting it."""
+    """A link for the customer of ``account_id``, issued by the organization collecting it,
+    asking ``second_factor`` first (``hub.domain.portal_knowledge``); a knowledge check needs
+    its fact placed for the customer, else ``SECOND_FACTOR_UNAVAILABLE``."""
     lifetime = rules.check_lifetime(expires_in)
     locale = rules.check_locale(locale)
     token = rules.new_token()
@@ -54,6 +59,14 @@ async def create_portal_link(
         if account is None:
             raise _not_found("accountId", "account")
         rules.check_issuer(account, principal.organization_id)
+        if second_factor != knowledge.CODE and not await uow.portal_links.has_fact(
+            account.customer_id, second_factor
+        ):
+            raise DomainError.of(
+                "SECOND_FACTOR_UNAVAILABLE",
+                "the customer has no such fact placed (customer.dateOfBirth or customer.postcode)",
+                "secondFactor",
+            )
         link = PortalLink(
             id=new_id("plk"),
             issuer_id=principal.organization_id,
@@ -66,6 +79,7 @@ async def create_portal_link(
             expires_at=now + lifetime,
             last_used_at=None,
             revoked_at=None,
+            second_factor=second_factor,
         )
         await uow.portal_links.add(link, token)
     return IssuedLink(link, token)

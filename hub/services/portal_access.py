@@ -1,4 +1,5 @@
-"""The portal's doors: asking for a one-time code, typing it, and the session it opens.
+"""The portal's doors: asking for a one-time code, typing it (or answering the link's
+knowledge check, ``hub.domain.portal_knowledge``), and the session it opens.
 
 Before the second factor nothing tells a usable link from an unknown, expired or revoked
 one: asking for a code answers the same for all (only a usable link makes a code and the
@@ -17,6 +18,7 @@ import secrets
 
 from hub.domain import portal as links
 from hub.domain import portal_code as codes
+from hub.domain import portal_knowledge as knowledge
 from hub.domain.errors import DomainError
 from hub.domain.payloads import portal_code_requested_row
 from hub.domain.portal import PortalLink
@@ -39,7 +41,7 @@ async def request_code(ctx: ServiceContext, token: str) -> None:
     now = ctx.clock()
     async with ctx.store.transaction() as uow:
         link = await uow.portal_links.by_token(token)
-        if link is None or not link.usable_at(now):
+        if link is None or not link.usable_at(now) or link.second_factor != knowledge.CODE:
             return
         code = codes.new_code()
         expires_at = now + codes.CODE_LIFETIME
@@ -62,6 +64,31 @@ async def verify_code(ctx: ServiceContext, token: str, typed: str) -> PortalLink
         if matched:
             await uow.portal_links.used(link.id, now)
     # A wrong try is written (the transaction commits) before it is refused.
+    if not matched:
+        raise invalid_code()
+    return link
+
+
+async def verify_knowledge(
+    ctx: ServiceContext, token: str, factor: str, value: object
+) -> PortalLink:
+    """The link of ``token`` if it asks ``factor`` and ``value`` (a date, or a postcode as
+    typed) is its customer's; else ``PORTAL_CODE_INVALID``, as for a wrong code. Every
+    answer to a usable link uses one of its tries."""
+    answer: dt.date | str | None = value if isinstance(value, dt.date) else None
+    if factor == knowledge.POSTCODE and isinstance(value, str):
+        answer = knowledge.normalize_postcode(value)
+    if answer is None or factor not in knowledge.KNOWLEDGE or not links.is_token_shaped(token):
+        raise invalid_code()
+    now = ctx.clock()
+    async with ctx.store.transaction() as uow:
+        link = await uow.portal_links.by_token(token)
+        if link is None or not link.usable_at(now):
+            raise invalid_code()
+        matched = await uow.portal_links.try_knowledge(link, factor, answer)
+        if matched:
+            await uow.portal_links.used(link.id, now)
+    # As for codes, a wrong answer is written (its try counted) before it is refused.
     if not matched:
         raise invalid_code()
     return link

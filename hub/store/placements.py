@@ -24,6 +24,7 @@ from hub.domain.ids import new_id
 from hub.domain.placement import CustomerDetails, Placement
 from hub.domain.vocabulary import ContactChannel
 from hub.store import counts, records, routing, writes
+from hub.store import customer_knowledge as knowledge
 from hub.store.customers import customer_key
 from hub.store.dialect import Dialect
 from hub.store.session import Session
@@ -100,6 +101,19 @@ class Placements:
         batch) and their customers; raises ``ReferenceTaken`` if a reference was placed
         before (then the caller rolls back)."""
         customer_of = await self._upsert_customers(creditor_id, placements, now)
+        await knowledge.remember(
+            self._uow,
+            [
+                (
+                    customer_of[p.customer.reference].id,
+                    p.customer.date_of_birth,
+                    p.customer.postcode,
+                )
+                for p in placements
+                if p.customer.date_of_birth is not None or p.customer.postcode is not None
+            ],
+            now,
+        )
         rows = [
             _account_row(creditor_id, p, customer_of[p.customer.reference].id, now)
             for p in placements

@@ -21,6 +21,7 @@ from hub.domain.help_contact import HelpContact
 from hub.domain.portal import PortalLink
 from hub.domain.portal_branding import PortalBranding
 from hub.domain.portal_code import MAX_TRIES
+from hub.store import customer_knowledge as knowledge
 from hub.store import records
 from hub.store.portal_branding import branding_of
 from hub.store.portal_tables import portal_branding
@@ -57,6 +58,7 @@ def _link(row: Mapping[Any, Any]) -> PortalLink:
         expires_at=row["expires_at"],
         last_used_at=row["last_used_at"],
         revoked_at=row["revoked_at"],
+        second_factor=row["second_factor"] or "CODE",
     )
 
 
@@ -86,6 +88,7 @@ class PortalLinks:
                 last_used_at=link.last_used_at,
                 revoked_at=link.revoked_at,
                 code_tries=0,
+                second_factor=None if link.second_factor == "CODE" else link.second_factor,
             )
         )
 
@@ -217,6 +220,28 @@ class PortalLinks:
             .values(code_hash=None, code_expires_at=None, code_tries=0)
         )
         return True
+
+    async def try_knowledge(self, link: PortalLink, factor: str, value: dt.date | str) -> bool:
+        """Use one of the link's ``MAX_TRIES`` knowledge answers: True if ``value`` is its
+        customer's fact of ``factor`` (then the tries start again). The try is claimed by one
+        guarded UPDATE, as a code's is; a link asking another factor matches nothing."""
+        row = portal_links.c
+        claimed = await self._uow.conn.execute(
+            portal_links.update()
+            .where(row.id == link.id, row.second_factor == factor, row.code_tries < MAX_TRIES)
+            .values(code_tries=row.code_tries + 1)
+        )
+        if claimed.rowcount != 1:
+            return False
+        if not await knowledge.fact_matches(self._uow, link.customer_id, factor, value):
+            return False
+        await self._uow.conn.execute(
+            portal_links.update().where(row.id == link.id).values(code_tries=0)
+        )
+        return True
+
+    async def has_fact(self, customer_id: str, factor: str) -> bool:
+        return await knowledge.has_fact(self._uow, customer_id, factor)
 
     # --- what the portal shows --------------------------------------------------------------
 

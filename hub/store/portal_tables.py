@@ -31,6 +31,20 @@ class PortalLink(SQLModel, table=True):
     code_hash: str | None = Field(default=None, max_length=64)
     code_expires_at: dt.datetime | None = timestamp(nullable=True)
     code_tries: int = Field(default=0)
+    #: ``DATE_OF_BIRTH`` or ``POSTCODE`` (``hub.domain.portal_knowledge``); null: a code.
+    second_factor: str | None = Field(default=None, max_length=16)
+
+
+class CustomerKnowledge(SQLModel, table=True):
+    """What a debtor may be asked by the portal (``hub.domain.portal_knowledge``): keyed
+    hashes of the date of birth and postcode given at placement, never the facts."""
+
+    __tablename__ = "customer_knowledge"
+
+    customer_id: str = Field(primary_key=True, foreign_key="customers.id", max_length=40)
+    dob_hash: str | None = Field(default=None, max_length=64)
+    postcode_hash: str | None = Field(default=None, max_length=64)
+    updated_at: dt.datetime = timestamp()
 
 
 class PortalPlanOffer(SQLModel, table=True):
@@ -79,3 +93,4 @@ portal_links = PortalLink.__table__  # type: ignore[attr-defined]
 portal_plan_offers = PortalPlanOffer.__table__  # type: ignore[attr-defined]
 help_contacts = HelpContact.__table__  # type: ignore[attr-defined]
 portal_branding = PortalBranding.__table__  # type: ignore[attr-defined]
+customer_knowledge = CustomerKnowledge.__table__  # type: ignore[attr-defined]

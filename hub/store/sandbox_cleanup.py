@@ -45,6 +45,7 @@ from hub.store.tables import (
     account_facts,
     accounts,
     contact_attempts,
+    customer_knowledge,
     customers,
     deleted_events,
     disputes,
@@ -180,6 +181,15 @@ class SandboxCleanup:
         removed = 0
         for chunk in _chunks(customer_ids):
             still = sa.select(accounts.c.customer_id).where(accounts.c.customer_id.in_(chunk))
+            orphans = sa.select(customers.c.id).where(
+                customers.c.creditor_id == creditor_id,
+                customers.c.id.in_(chunk),
+                customers.c.id.not_in(still),
+            )
+            # What the portal may ask them (``customer_knowledge``) goes with them.
+            await self._delete_rows(
+                customer_knowledge, customer_knowledge.c.customer_id.in_(orphans)
+            )
             removed += await self._delete_rows(
                 customers,
                 sa.and_(

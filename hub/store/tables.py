@@ -7,7 +7,12 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from hub.store.columns import BigIntPK, JSONType, NullableJSONType, UTCDateTime, timestamp
-from hub.store.portal_tables import help_contacts, portal_links, portal_plan_offers
+from hub.store.portal_tables import (
+    customer_knowledge,
+    help_contacts,
+    portal_links,
+    portal_plan_offers,
+)
 from hub.store.read_model_tables import (
     account_counts,
     account_facts,
@@ -22,6 +27,7 @@ __all__ = [
     "UTCDateTime",
     "account_counts",
     "account_facts",
+    "customer_knowledge",
     "deleted_events",
     "help_contacts",
     "kpi_rollups",

@@ -23,7 +23,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hub.auth.ratelimit import RateLimiter
+from hub.domain import portal_knowledge as knowledge
 from hub.domain.errors import RETRY_AFTER_SECONDS, DatabaseUnavailable, DomainError
+from hub.domain.portal import PortalLink
 from hub.domain.portal_branding import style_of
 from hub.services import portal_access as access
 from hub.services import portal_plan, stripe_payments
@@ -96,6 +98,7 @@ class Portal:
             Route("/p/{token}/code", self.send_code, methods=["POST"]),
             Route("/p/{token}/verify", self.code_form, methods=["GET"]),
             Route("/p/{token}/verify", self.verify, methods=["POST"]),
+            Route("/p/{token}/answer", self.answer, methods=["POST"]),
             Route("/p/{token}/signout", self.sign_out, methods=["POST"]),
             Route("/p/{token}/language", self.choose_language, methods=["POST"]),
             *PlanPages(self).routes(),
@@ -146,6 +149,10 @@ class Portal:
         visited = await self._visit(request, token)
         link = await session_link(self.services, request)
         if link is None:
+            # The question is the URL's (``?f=dob``), not the link's: the same for any token.
+            factor = knowledge.FROM_URL.get(request.query_params.get("f", ""))
+            if factor is not None:
+                return visited(self._knowledge_form(request, factor))
             return visited(self._render(request, "start.html", N_("Check it is you")))
         debts = await overview(self.services, link)
         plans = await portal_plan.choices(self.services, link)
@@ -213,6 +220,10 @@ class Portal:
                 "That code is not right, or it has expired. Check it, or ask for a new one."
             )
             return self._render(request, "code.html", N_("Enter your code"), problem=problem)
+        return self._signed_in(request, token, link)
+
+    def _signed_in(self, request: Request, token: str, link: PortalLink) -> Response:
+        """To the overview, with a new session for ``link``."""
         response = self._redirect(request, f"/p/{token}")
         response.set_cookie(
             SESSION_COOKIE,
@@ -224,6 +235,43 @@ class Portal:
             samesite="lax",
         )
         return response
+
+    def _knowledge_form(
+        self, request: Request, factor: str, problem: str | None = None
+    ) -> Response:
+        return self._render(
+            request,
+            "knowledge.html",
+            N_("Check it is you"),
+            factor_name=knowledge.URL_NAMES[factor],
+            here=f"/p/{request.path_params['token']}?f={knowledge.URL_NAMES[factor]}",
+            problem=problem,
+        )
+
+    async def answer(self, request: Request) -> Response:
+        """A knowledge check's answer: counted and refused like a code (``verify``)."""
+        token = request.path_params["token"]
+        factor = knowledge.FROM_URL.get(request.query_params.get("f", ""), knowledge.POSTCODE)
+        refused = await self._refused(request, self.limits.tries)
+        if refused is not None:
+            return refused
+        form = await request.form()
+
+        def field(name: str) -> str:
+            value = form.get(name)
+            return value if isinstance(value, str) else ""
+
+        given: object = (
+            knowledge.typed_birth_date(field("day"), field("month"), field("year"))
+            if factor == knowledge.DATE_OF_BIRTH
+            else field("postcode")
+        )
+        try:
+            link = await access.verify_knowledge(self.services, token, factor, given)
+        except DomainError:
+            problem = N_("That is not right. Check it and try again.")
+            return self._knowledge_form(request, factor, problem)
+        return self._signed_in(request, token, link)
 
     async def sign_out(self, request: Request) -> Response:
         token = request.path_params["token"]
@@ -243,7 +291,9 @@ class Portal:
         form = await request.form()
         chosen = i18n.supported(str(form.get("lang") or ""))
         back = str(form.get("next") or "")
-        if not back.startswith(f"/p/{token}") or "//" in back or "?" in back:
+        path, _, query = back.partition("?")
+        known_query = not query or query in {f"f={n}" for n in knowledge.URL_NAMES.values()}
+        if not path.startswith(f"/p/{token}") or "//" in back or not known_query:
             back = f"/p/{token}"
         response = self._redirect(request, back)
         if chosen is not None:
@@ -314,13 +364,13 @@ class Portal:
         language = self.language(request)
         help_ = getattr(request.state, "portal_help", None)
         style = style_of(help_.branding) if help_ is not None else None
+        values.setdefault("here", request.url.path)
         html = self.templates.get_template(template).render(
             title=i18n.translator(language)(title),
             token=token,
             csrf=access.form_token(self.services, secret, token),
             help=help_,
             brand_style=style,
-            here=request.url.path,
             **i18n.page_values(language),
             **values,
         )

@@ -521,6 +521,10 @@ class NewCustomer(EvenlyModel):
     phone: str | None = None
     language: str | None = None
     timezone: str | None = None
+    #: For the portal's knowledge check (``portal_links.create(second_factor=...)``); the
+    #: hub keeps only keyed hashes of them.
+    date_of_birth: dt.date | None = None
+    postcode: str | None = None
 
 
 class NewAccount(EvenlyModel):

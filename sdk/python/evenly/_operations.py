@@ -280,7 +280,7 @@ SET_CHANNEL_CONSENT = (
 
 PORTAL_LINK = (
     "fragment PortalLinkFields on PortalLink"
-    " { id accountId customerId locale createdAt validUntil lastUsedAt revokedAt }"
+    " { id accountId customerId locale createdAt validUntil lastUsedAt revokedAt secondFactor }"
 )
 
 CREATE_PORTAL_LINK = (

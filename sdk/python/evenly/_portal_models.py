@@ -21,6 +21,8 @@ class PortalLink(EvenlyModel):
     valid_until: dt.datetime
     last_used_at: dt.datetime | None = None
     revoked_at: dt.datetime | None = None
+    #: ``CODE``, ``DATE_OF_BIRTH`` or ``POSTCODE``: what the debtor confirms first.
+    second_factor: str = "CODE"
 
 
 class IssuedPortalLink(EvenlyModel):

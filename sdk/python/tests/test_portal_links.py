@@ -26,6 +26,20 @@ async def test_the_agency_issues_and_revokes_a_link_for_the_customer(
     assert isinstance(revoked, evenly.PortalLink) and revoked.revoked_at is not None
 
 
+async def test_a_link_asks_the_date_of_birth_or_postcode_placed_for_the_customer(
+    pair: tuple[Any, Any],
+) -> None:
+    creditor, agency = pair
+    placed = new_account()
+    placed["customer"] = {**placed["customer"], "date_of_birth": "1980-03-27"}
+    account = (await resolve(creditor.accounts.place(**placed))).account
+    issued = await resolve(agency.portal_links.create(account.id, second_factor="DATE_OF_BIRTH"))
+    assert issued.url.endswith("?f=dob") and issued.portal_link.second_factor == "DATE_OF_BIRTH"
+    with pytest.raises(evenly.UserError) as refused:
+        await resolve(agency.portal_links.create(account.id, second_factor="POSTCODE"))
+    assert refused.value.code == "SECOND_FACTOR_UNAVAILABLE"
+
+
 async def test_a_link_refused_to_the_creditor_of_an_assigned_account_is_a_user_error(
     pair: tuple[Any, Any],
 ) -> None:

@@ -29,9 +29,18 @@ from evenly.resources._resource import AsyncResource, SyncResource, payload, pay
 __all__ = ["AsyncPortalLinks", "PortalLinks"]
 
 
-def _create(account_id: str, expires_in: int | None, locale: str | None) -> Call[IssuedPortalLink]:
+def _create(
+    account_id: str, expires_in: int | None, locale: str | None, second_factor: str
+) -> Call[IssuedPortalLink]:
     check = payload("createPortalLink")
-    variables = {"input": {"accountId": account_id, "expiresIn": expires_in, "locale": locale}}
+    variables = {
+        "input": {
+            "accountId": account_id,
+            "expiresIn": expires_in,
+            "locale": locale,
+            "secondFactor": second_factor,
+        }
+    }
     # Not idempotent: a repeated request would issue a second link, so it is never retried
     # once it may have reached the hub.
     return Call(
@@ -125,11 +134,18 @@ class PortalLinks(SyncResource):
     """Debtor portal links: ``client.portal_links``."""
 
     def create(
-        self, account_id: str, *, expires_in: int | None = None, locale: str | None = None
+        self,
+        account_id: str,
+        *,
+        expires_in: int | None = None,
+        locale: str | None = None,
+        second_factor: str = "CODE",
     ) -> IssuedPortalLink:
         """A link for the customer of an account you collect; ``expires_in`` in seconds
-        (900 to 7776000, default 7 days). Send ``.url`` to the debtor: it is shown once."""
-        return self._client.execute(_create(account_id, expires_in, locale))
+        (900 to 7776000, default 7 days). ``second_factor``: ``CODE`` (a one-time code),
+        ``DATE_OF_BIRTH`` or ``POSTCODE`` (a fact placed for the customer; else
+        ``SECOND_FACTOR_UNAVAILABLE``). Send ``.url`` to the debtor: it is shown once."""
+        return self._client.execute(_create(account_id, expires_in, locale, second_factor))
 
     def revoke(self, link_id: str) -> PortalLink:
         """End a link you issued, at once (revoking it again changes nothing)."""
@@ -185,11 +201,18 @@ class AsyncPortalLinks(AsyncResource):
     """``client.portal_links`` of ``AsyncEvenly``: the same methods, awaited."""
 
     async def create(
-        self, account_id: str, *, expires_in: int | None = None, locale: str | None = None
+        self,
+        account_id: str,
+        *,
+        expires_in: int | None = None,
+        locale: str | None = None,
+        second_factor: str = "CODE",
     ) -> IssuedPortalLink:
         """A link for the customer of an account you collect; ``expires_in`` in seconds
-        (900 to 7776000, default 7 days). Send ``.url`` to the debtor: it is shown once."""
-        return await self._client.execute(_create(account_id, expires_in, locale))
+        (900 to 7776000, default 7 days). ``second_factor``: ``CODE`` (a one-time code),
+        ``DATE_OF_BIRTH`` or ``POSTCODE`` (a fact placed for the customer; else
+        ``SECOND_FACTOR_UNAVAILABLE``). Send ``.url`` to the debtor: it is shown once."""
+        return await self._client.execute(_create(account_id, expires_in, locale, second_factor))
 
     async def revoke(self, link_id: str) -> PortalLink:
         """End a link you issued, at once (revoking it again changes nothing)."""

@@ -1,6 +1,6 @@
 """portal knowledge check: a link's second factor, and what a customer may be asked
 
-Revision ID: 0017
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-03 13:00:00
 
@@ -17,7 +17,7 @@ from alembic import op
 
 from hub.store.tables import UTCDateTime
 
-revision: str = "0017"
+revision: str = "0016"
 down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

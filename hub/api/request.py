@@ -9,12 +9,14 @@ recursion, whatever their nesting.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 
 from hub.api.limits import Limits
 
 _FIELDS = frozenset({"query", "variables", "operationName", "extensions"})
+_CONTAINERS = (dict, list)
 _NUL = "text values must not contain the NUL character (U+0000)"
 
 
@@ -68,27 +70,41 @@ def read_request(payload: Any, limits: Limits) -> GraphQLRequest:
 
 
 def _check_variables(variables: dict[str, Any], limits: Limits) -> None:
-    stack: list[tuple[Any, int]] = [(variables, 1)]
+    stack: list[tuple[dict[str, Any] | list[Any], int]] = [(variables, 1)]
     while stack:
         value, depth = stack.pop()
-        if isinstance(value, str):
-            if "\x00" in value:
-                raise RequestRefused("BAD_USER_INPUT", _NUL)
-            continue
-        if not isinstance(value, dict | list):
-            continue
         if depth > limits.max_input_depth:
             raise RequestRefused(
                 "BAD_USER_INPUT",
                 f"variables are nested more than {limits.max_input_depth} levels deep",
             )
-        if isinstance(value, list):
+        if type(value) is list:
             if len(value) > limits.max_list_items:
                 raise RequestRefused(
                     "LIST_TOO_LONG",
                     f"a list of {len(value)} items; the limit is {limits.max_list_items}",
                 )
-            stack.extend((item, depth + 1) for item in value)
+            items: Any = value
         else:
-            stack.extend((key, depth) for key in value)
-            stack.extend((item, depth + 1) for item in value.values())
+            items = value.values()
+        # Only the containers are walked: strings and numbers end here.
+        stack.extend((item, depth + 1) for item in items if type(item) in _CONTAINERS)
+    # A NUL shows as ``\\u0000`` in the JSON text of the variables (C speed); only then are
+    # the strings walked one by one, which also tells a NUL from an escaped backslash.
+    if "\\u0000" in json.dumps(variables) and _has_nul(variables):
+        raise RequestRefused("BAD_USER_INPUT", _NUL)
+
+
+def _has_nul(variables: dict[str, Any]) -> bool:
+    stack: list[Any] = [variables]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+    return False

@@ -17,11 +17,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.domain.collection_facts import COUNTS, Assignment, FactsDelta, assignment_of, delta_of
-from hub.store import kpi_rollups
+from hub.store import json_rows, kpi_rollups
 from hub.store.tables import account_facts
 
 _START = ("account_id", "creditor_id", "agency_id", "assigned_at", "currency", "country")
@@ -56,8 +55,7 @@ class FactsChanges:
         """The bind parameters of ``ctes(self.shape, ...)``."""
         out: dict[str, Any] = {}
         if self.starts:
-            rows = [_start_row(a) for a in self.starts]
-            out.update({f"f_{name}": [row[name] for row in rows] for name in INSERT_COLUMNS})
+            out["f_rows"] = json_rows.parameter([_start_row(a) for a in self.starts])
             out.update(kpi_rollups.start_parameters(self.starts))
         for j, (account_id, delta) in enumerate(self.moves):
             out[f"d{j}__id"] = account_id
@@ -111,14 +109,7 @@ def ctes(shape: FactsShape, condition: sa.ColumnElement[bool] | None) -> list[An
     """PostgreSQL: the projection's CTEs of a write (each only where ``condition`` holds)."""
     out: list[Any] = []
     if shape.starts:
-        rows = sa.select(
-            *(
-                sa.func.unnest(
-                    sa.bindparam(f"f_{name}", type_=postgresql.ARRAY(account_facts.c[name].type))
-                ).label(name)
-                for name in INSERT_COLUMNS
-            )
-        )
+        rows = json_rows.rows_of(account_facts, INSERT_COLUMNS, "f_rows")
         if condition is not None:
             rows = rows.where(condition)
         insert = account_facts.insert().from_select(list(INSERT_COLUMNS), rows)

@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 
+from hub.store import json_rows
 from hub.store.tables import events, webhook_messages, webhook_subscriptions
 
 EVENT_COLUMNS = (
@@ -53,17 +53,17 @@ def messages_for(source: Any) -> sa.Select[Any]:
 
 
 #: Up to this many events travel as one bound SELECT each: cheapest for the one to four
-#: events of an account change. More (a placement batch) travel as one array per column,
-#: which PostgreSQL plans in a fraction of the time of hundreds of SELECTs (200 events:
-#: 6.5 ms instead of 10 ms for the statement), but which costs a single event twice as
-#: much. ``bench/placement_profile.py`` prints both.
+#: events of an account change. More (a placement batch) travel as one JSON parameter
+#: (``hub.store.json_rows``), which PostgreSQL plans in a fraction of the time of hundreds
+#: of SELECTs, but which costs a single event more. ``bench/placement_profile.py`` prints both.
 BOUND_ROWS = 8
-#: The events' shape when they travel as arrays.
+#: The events' shape when they travel as one JSON parameter.
 ARRAYS = -1
 
 
 def event_shape(count: int) -> int:
-    """How ``count`` events travel: their number if bound row by row, else ``ARRAYS``."""
+    """How ``count`` events travel: their number if bound row by row, else ``ARRAYS`` (one
+    JSON parameter)."""
     return count if count <= BOUND_ROWS else ARRAYS
 
 
@@ -72,16 +72,7 @@ def event_rows(shape: int, condition: sa.ColumnElement[bool] | None) -> Any:
     as ``event_parameters`` gives them; set-returning functions in one SELECT list advance
     together."""
     if shape == ARRAYS:
-        rows = [
-            sa.select(
-                *(
-                    sa.func.unnest(
-                        sa.bindparam(f"e_{name}", type_=postgresql.ARRAY(events.c[name].type))
-                    ).label(name)
-                    for name in EVENT_COLUMNS
-                )
-            )
-        ]
+        rows = [json_rows.rows_of(events, EVENT_COLUMNS, "e_rows")]
     else:
         rows = [
             sa.select(
@@ -100,7 +91,7 @@ def event_rows(shape: int, condition: sa.ColumnElement[bool] | None) -> Any:
 def event_parameters(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The bind parameters of ``event_rows(event_shape(len(rows)))``."""
     if event_shape(len(rows)) == ARRAYS:
-        return {f"e_{name}": [row[name] for row in rows] for name in EVENT_COLUMNS}
+        return {"e_rows": json_rows.parameter(rows)}
     return {f"e{i}_{name}": row[name] for i, row in enumerate(rows) for name in EVENT_COLUMNS}
 
 

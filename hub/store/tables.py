@@ -131,8 +131,22 @@ class Account(SQLModel, table=True):
         sa.Index("ix_accounts_agency_status_id", "agency_id", "status", "id"),
         sa.Index("ix_accounts_agency_country_status_id", "agency_id", "country", "status", "id"),
         sa.Index("ix_accounts_agency_id_reference", "agency_id", "reference"),
-        # A sandbox run's accounts (``deleteSandboxData``, ``hub.store.sandbox_cleanup``).
-        sa.Index("ix_accounts_creditor_sandbox_tag", "creditor_id", "sandbox_tag"),
+        # A sandbox run's accounts (``deleteSandboxData``, ``hub.store.sandbox_cleanup``) and
+        # the accounts on a test clock: partial, so a live account (no tag, no clock) adds
+        # nothing to them when it is placed or changes state.
+        sa.Index(
+            "ix_accounts_creditor_sandbox_tag",
+            "creditor_id",
+            "sandbox_tag",
+            postgresql_where=sa.text("sandbox_tag IS NOT NULL"),
+            sqlite_where=sa.text("sandbox_tag IS NOT NULL"),
+        ),
+        sa.Index(
+            "ix_accounts_test_clock_id",
+            "test_clock_id",
+            postgresql_where=sa.text("test_clock_id IS NOT NULL"),
+            sqlite_where=sa.text("test_clock_id IS NOT NULL"),
+        ),
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -165,9 +179,7 @@ class Account(SQLModel, table=True):
     #: A sandbox placement's test run (``hub.domain.sandbox``); null on live accounts.
     sandbox_tag: str | None = Field(default=None, max_length=64)
     #: The test clock a sandbox account lives on (``hub.domain.test_clocks``), if any.
-    test_clock_id: str | None = Field(
-        default=None, foreign_key="test_clocks.id", index=True, max_length=40
-    )
+    test_clock_id: str | None = Field(default=None, foreign_key="test_clocks.id", max_length=40)
 
 
 class Event(SQLModel, table=True):

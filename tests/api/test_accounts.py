@@ -232,3 +232,18 @@ async def test_migrations_match_the_tables(backend: Backend) -> None:
     async with backend.services.db.read() as conn:
         differences = await conn.run_sync(diff)
     assert differences == []
+
+
+async def test_the_sandbox_indexes_leave_live_accounts_out(backend: Backend) -> None:
+    """Partial indexes, as migrated: a live account (no tag, no clock) is in neither."""
+    names = ("ix_accounts_creditor_sandbox_tag", "ix_accounts_test_clock_id")
+    if backend.name == "postgresql":
+        query = "SELECT indexname, indexdef FROM pg_indexes WHERE indexname IN :names"
+    else:
+        query = "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND name IN :names"
+    statement = sa.text(query).bindparams(sa.bindparam("names", expanding=True))
+    async with backend.services.db.read() as conn:
+        found = dict((await conn.execute(statement, {"names": list(names)})).tuples().all())
+    assert set(found) == set(names)
+    assert "sandbox_tag IS NOT NULL" in found["ix_accounts_creditor_sandbox_tag"]
+    assert "test_clock_id IS NOT NULL" in found["ix_accounts_test_clock_id"]

@@ -3,6 +3,7 @@
 Run from the repository root::
 
     .venv/bin/python bench/scale.py [--sizes 10000,100000,1000000] [--batch 500] [--concurrency 4]
+                                    [--seed-only]
 
 It creates a database ``evenly_bench_<random>``, migrates it, starts ``evenly-hub serve``
 (no webhook endpoints: this measures the reads, not delivery) and drops everything
@@ -207,6 +208,8 @@ async def measure(args: argparse.Namespace, url: str, tmp: Path, processes: list
             rate = await seed(http, done, size, args.batch, args.concurrency)
             done = size
             print(f"\nscale {size:>9,} accounts  seeded at {rate:,.0f} accounts/s (this step)")
+            if args.seed_only:
+                continue
             window = {
                 "f": began.isoformat(),
                 "t": (dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)).isoformat(),
@@ -228,6 +231,8 @@ async def measure(args: argparse.Namespace, url: str, tmp: Path, processes: list
                 print(f"  {name:<48} p50 {ms:8.1f} ms")
             results[size] = row
         total, largest = await database_size(dsn)
+    if args.seed_only:
+        return 0
     return report(sizes, results, total, largest)
 
 
@@ -267,6 +272,9 @@ def main() -> int:
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--requests", type=int, default=15)
+    parser.add_argument(
+        "--seed-only", action="store_true", help="Seed and print the throughput; no reads."
+    )
     args = parser.parse_args()
     return on_a_new_database(lambda url, tmp, processes: measure(args, url, tmp, processes))
 

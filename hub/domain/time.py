@@ -7,10 +7,13 @@ format, or compare strings, never meet a variant.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 
+@functools.lru_cache(maxsize=1024)
 def rfc3339(value: dt.datetime) -> str:
-    """``2026-01-31T12:00:00.000000Z`` for any aware datetime."""
+    """``2026-01-31T12:00:00.000000Z`` for any aware datetime. Remembered: a batch's events
+    show the same few instants hundreds of times (a placement of 500 accounts, 2,000)."""
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 

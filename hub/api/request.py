@@ -78,7 +78,7 @@ def _check_variables(variables: dict[str, Any], limits: Limits) -> None:
                 "BAD_USER_INPUT",
                 f"variables are nested more than {limits.max_input_depth} levels deep",
             )
-        if type(value) is list:
+        if isinstance(value, list):
             if len(value) > limits.max_list_items:
                 raise RequestRefused(
                     "LIST_TOO_LONG",

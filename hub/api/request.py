@@ -3,8 +3,9 @@
 ``read_request`` turns the decoded JSON into a ``GraphQLRequest`` or refuses it with a
 code: ``BAD_REQUEST`` (not the shape of a request), ``BAD_USER_INPUT`` (a NUL character
 in the query or anywhere in the variables, which PostgreSQL text and JSONB cannot store, or variables
-nested deeper than the limit) or ``LIST_TOO_LONG``. The variables are walked once, without
-recursion, whatever their nesting.
+nested deeper than the limit) or ``LIST_TOO_LONG``. The variables' containers are walked
+once, without recursion, whatever their nesting; their strings are looked at one by one
+only when their JSON text shows an escaped NUL.
 """
 
 from __future__ import annotations

@@ -58,20 +58,20 @@ def messages_for(source: Any) -> sa.Select[Any]:
 #: of SELECTs, but which costs a single event more. ``bench/placement_profile.py`` prints both.
 BOUND_ROWS = 8
 #: The events' shape when they travel as one JSON parameter.
-ARRAYS = -1
+JSON_ROWS = -1
 
 
 def event_shape(count: int) -> int:
-    """How ``count`` events travel: their number if bound row by row, else ``ARRAYS`` (one
-    JSON parameter)."""
-    return count if count <= BOUND_ROWS else ARRAYS
+    """How ``count`` events travel: their number if bound row by row, else ``JSON_ROWS`` (one
+    JSON parameter, ``hub.store.json_rows``)."""
+    return count if count <= BOUND_ROWS else JSON_ROWS
 
 
 def event_rows(shape: int, condition: sa.ColumnElement[bool] | None) -> Any:
     """PostgreSQL: the rows of the events to write (only where ``condition`` holds), bound
     as ``event_parameters`` gives them; set-returning functions in one SELECT list advance
     together."""
-    if shape == ARRAYS:
+    if shape == JSON_ROWS:
         rows = [json_rows.rows_of(events, EVENT_COLUMNS, "e_rows")]
     else:
         rows = [
@@ -90,7 +90,7 @@ def event_rows(shape: int, condition: sa.ColumnElement[bool] | None) -> Any:
 
 def event_parameters(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     """The bind parameters of ``event_rows(event_shape(len(rows)))``."""
-    if event_shape(len(rows)) == ARRAYS:
+    if event_shape(len(rows)) == JSON_ROWS:
         return {"e_rows": json_rows.parameter(rows)}
     return {f"e{i}_{name}": row[name] for i, row in enumerate(rows) for name in EVENT_COLUMNS}
 

@@ -37,6 +37,7 @@ from graphql.language.parser import Parser
 from graphql.validation.validate import ValidationAbortedError
 from strawberry.schema.config import StrawberryConfig
 
+from hub.api.execution import executor_for
 from hub.api.limits import Limits, check_document
 from hub.api.mutations import Mutation
 from hub.api.queries import Query
@@ -97,6 +98,7 @@ class HubSchema(strawberry.Schema):
         self.limits = limits
         self._rules = validation_rules()
         self._prepared = _PreparedCache()
+        self._executor = executor_for(self._schema)
         self._root_fields = {
             OperationType.QUERY: frozenset(self._schema.query_type.fields)
             if self._schema.query_type
@@ -180,6 +182,7 @@ class HubSchema(strawberry.Schema):
             variable_values=variables,
             context_value=context,
             operation_name=operation_name,
+            executor_class=self._executor,
         )
         if isawaitable(result):
             result = await result

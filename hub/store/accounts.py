@@ -299,16 +299,14 @@ def _page_query(
 
     Every filter but the placed-at range is an equality on an index before the id
     (``tables.Account``): the owner, then the agency or the country, then the status. A
-    status filter with several states, or a country or agency filter without one, is read
-    as one scan per state (each at most a page), merged: so the status always completes
-    the index's prefix and the rows come out in id order. A placed-at range is a filter on
-    those scans: it reads the newer accounts outside the range too.
+    page without a status filter, or with several states, is read as one scan per state
+    (each at most a page), merged: so the status always completes the index's prefix and
+    the rows come out in id order, and the owner needs no index of its own on (owner, id).
+    A placed-at range is a filter on those scans: it reads the newer accounts outside the
+    range too. A reference is one or two rows of the owner's reference index.
     """
-    statuses = list(f.statuses) if f.statuses else None
-    keyed = f.country is not None or (principal.is_creditor and f.agency_id is not None)
-    if statuses is None and keyed:
-        statuses = list(_ALL_STATUSES)
-    if statuses is None or len(statuses) == 1 or f.reference is not None:
+    statuses = list(f.statuses) if f.statuses else list(_ALL_STATUSES)
+    if len(statuses) == 1 or f.reference is not None:
         return _newest(_filtered(principal, f), before_id, limit)
     parts = [
         sa.select(_newest(_filtered(principal, f, [status]), before_id, limit).subquery())

@@ -123,8 +123,8 @@ async def agency_performance_from_facts(
     experiment_id: str | None = None,
 ) -> list[AgencyFigures]:
     """``agency_performance`` by its definition, over the accounts assigned in [start,
-    end): one row per account (``account_facts``), found by its index on (creditor,
-    assigned at). O(accounts): what the rollups are checked against.
+    end): one row per account (``account_facts``, read whole: no index serves it, as no
+    request does). O(accounts): what the rollups are checked against.
     """
     f = account_facts
     chosen = [f.c.creditor_id == creditor_id, f.c.assigned_at >= start, f.c.assigned_at < end]

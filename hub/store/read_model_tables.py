@@ -14,7 +14,8 @@ class AccountFacts(SQLModel, table=True):
     (``hub.store.account_facts``), written by the same statement as the events."""
 
     __tablename__ = "account_facts"
-    __table_args__ = (sa.Index("ix_account_facts_creditor_assigned", "creditor_id", "assigned_at"),)
+    # No index but the key: ``agencyPerformance`` reads the daily rollups
+    # (``hub.store.kpi_rollups``), and only the rollups' check reads these rows by creditor.
 
     account_id: str = Field(
         sa_column=sa.Column(sa.String(40), sa.ForeignKey("accounts.id"), primary_key=True)

@@ -117,10 +117,9 @@ class Account(SQLModel, table=True):
     __tablename__ = "accounts"
     __table_args__ = (
         sa.UniqueConstraint("creditor_id", "reference", name="uq_account_reference"),
-        sa.Index("ix_accounts_creditor_id_id", "creditor_id", "id"),
-        sa.Index("ix_accounts_agency_id_id", "agency_id", "id"),
-        # The filtered pages, newest first: each filter is an equality prefix before the
-        # id, so a page is an index scan that stops after the page (``hub.store.accounts``).
+        # The pages, newest first: each filter is an equality prefix before the id, so a
+        # page is index scans that stop after the page (one per status when it names none
+        # or several, merged: ``hub.store.accounts``).
         sa.Index("ix_accounts_creditor_status_id", "creditor_id", "status", "id"),
         sa.Index(
             "ix_accounts_creditor_country_status_id", "creditor_id", "country", "status", "id"

@@ -24,7 +24,10 @@ from hub.store import json_rows, kpi_rollups
 from hub.store.tables import account_facts
 
 _START = ("account_id", "creditor_id", "agency_id", "assigned_at", "currency", "country")
-INSERT_COLUMNS = (*_START, "placed_minor", "experiment_id", *COUNTS)
+#: What a new row is given; its counts start at 0 (written as literals on PostgreSQL, so a
+#: placement batch's JSON carries only these).
+_GIVEN = (*_START, "placed_minor", "experiment_id")
+INSERT_COLUMNS = (*_GIVEN, *COUNTS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +58,7 @@ class FactsChanges:
         """The bind parameters of ``ctes(self.shape, ...)``."""
         out: dict[str, Any] = {}
         if self.starts:
-            out["f_rows"] = json_rows.parameter([_start_row(a) for a in self.starts])
+            out["f_rows"] = json_rows.parameter([_given(a) for a in self.starts])
             out.update(kpi_rollups.start_parameters(self.starts))
         for j, (account_id, delta) in enumerate(self.moves):
             out[f"d{j}__id"] = account_id
@@ -77,14 +80,13 @@ def changes_of(events: Sequence[Mapping[str, Any]]) -> FactsChanges:
     return FactsChanges(starts, moves)
 
 
-def _start_row(a: Assignment) -> dict[str, Any]:
+def _given(a: Assignment) -> dict[str, Any]:
     row = {name: getattr(a, name) for name in _START}
-    return {
-        **row,
-        "placed_minor": a.placed_minor,
-        "experiment_id": a.experiment_id,
-        **dict.fromkeys(COUNTS, 0),
-    }
+    return {**row, "placed_minor": a.placed_minor, "experiment_id": a.experiment_id}
+
+
+def _start_row(a: Assignment) -> dict[str, Any]:
+    return {**_given(a), **dict.fromkeys(COUNTS, 0)}
 
 
 def _move(j: int) -> sa.Update:
@@ -109,7 +111,8 @@ def ctes(shape: FactsShape, condition: sa.ColumnElement[bool] | None) -> list[An
     """PostgreSQL: the projection's CTEs of a write (each only where ``condition`` holds)."""
     out: list[Any] = []
     if shape.starts:
-        rows = json_rows.rows_of(account_facts, INSERT_COLUMNS, "f_rows")
+        given = json_rows.rows_of(account_facts, _GIVEN, "f_rows")
+        rows = given.add_columns(*(sa.literal_column("0").label(name) for name in COUNTS))
         if condition is not None:
             rows = rows.where(condition)
         insert = account_facts.insert().from_select(list(INSERT_COLUMNS), rows)

@@ -23,7 +23,7 @@ from hub.domain.customer import Customer
 from hub.domain.ids import new_id
 from hub.domain.placement import CustomerDetails, Placement
 from hub.domain.vocabulary import ContactChannel
-from hub.store import counts, records, routing, writes
+from hub.store import counts, json_rows, records, routing, writes
 from hub.store import customer_knowledge as knowledge
 from hub.store.customers import customer_key
 from hub.store.dialect import Dialect
@@ -183,7 +183,11 @@ class Placements:
     ) -> dict[str, Customer]:
         details = {p.customer.reference: p.customer for p in placements}
         rows = [self._customer_row(creditor_id, c, now) for c in details.values()]
-        stored = await self._uow.conn.execute(_customer_upsert(self._uow.dialect), rows)
+        if self._uow.dialect.is_sqlite:
+            stored = await self._uow.conn.execute(_customer_upsert(self._uow.dialect), rows)
+        else:
+            parameter = {"c_rows": json_rows.parameter(rows)}
+            stored = await self._uow.conn.execute(_customer_rows_upsert(), parameter)
         return {
             ref: _customer_of(creditor_id, details[ref], id_, created_at, channels, now)
             for ref, id_, created_at, channels in stored
@@ -247,7 +251,11 @@ class Placements:
                 version=1 if agency_id is None else 2,
                 experiment_id=route.experiment_id,
             )
-        inserted = await conn.execute(_account_insert(dialect, False), rows)
+        if dialect.is_sqlite:
+            inserted = await conn.execute(_account_insert(dialect, False), rows)
+        else:
+            parameter = {"a_rows": json_rows.parameter(rows)}
+            inserted = await conn.execute(_account_rows_insert(), parameter)
         return {id_: (agency, experiment) for id_, agency, experiment in inserted}
 
     async def _choose_arms(
@@ -353,6 +361,20 @@ def _account_insert(dialect: Dialect, inline_routing: bool) -> Any:
         version = sa.case((routing.agency_for_account("route_v").is_(None), 1), else_=2)
         experiment = routing.experiment_for_account("route_e")
         statement = statement.values(agency_id=agency, version=version, experiment_id=experiment)
+    return _routed_insert(statement)
+
+
+@functools.cache
+def _account_rows_insert() -> Any:
+    """PostgreSQL: ``_account_insert`` of routed rows bound as one JSON parameter
+    (``a_rows``, ``hub.store.json_rows``); an account without metadata keeps the JSON
+    ``null`` the row-by-row insert stores."""
+    names = [*sorted(_ACCOUNT_COLUMNS), "customer_id", "agency_id", "version", "experiment_id"]
+    rows = json_rows.rows_of(accounts, names, "a_rows", json_null=("metadata",))
+    return _routed_insert(postgresql.insert(accounts).from_select(names, rows))
+
+
+def _routed_insert(statement: Any) -> Any:
     return statement.on_conflict_do_nothing(
         index_elements=[accounts.c.creditor_id, accounts.c.reference]
     ).returning(accounts.c.id, accounts.c.agency_id, accounts.c.experiment_id)
@@ -361,7 +383,18 @@ def _account_insert(dialect: Dialect, inline_routing: bool) -> Any:
 @functools.cache
 def _customer_upsert(dialect: Dialect) -> Any:
     """Insert new customers, update known ones (by creditor and reference), return their ids."""
-    statement = dialect.insert(customers)
+    return _upserted(dialect.insert(customers))
+
+
+@functools.cache
+def _customer_rows_upsert() -> Any:
+    """PostgreSQL: ``_customer_upsert`` of rows bound as one JSON parameter (``c_rows``)."""
+    names = sorted(_CUSTOMER_COLUMNS)
+    rows = json_rows.rows_of(customers, names, "c_rows")
+    return _upserted(postgresql.insert(customers).from_select(names, rows))
+
+
+def _upserted(statement: Any) -> Any:
     changed = _CUSTOMER_CHANGED
     # Opt-outs are only replaced when the placement gives them (they outlive placements).
     consent = sa.func.coalesce(

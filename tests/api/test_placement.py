@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import sqlalchemy as sa
 
 from hub.auth.scopes import OrganizationKind
 from hub.services import organizations as organization_service
-from hub.store.tables import customers, events
+from hub.store.tables import accounts, customers, events
 from tests.conftest import PLACE, PLACE_MANY, Backend, Caller, place, placement
 
 
@@ -277,3 +278,64 @@ async def test_batch_routes_each_item_by_its_country(
         items[i]["reference"] for i in range(1, 10, 2)
     )
     assert {n["version"] for n in listing["accounts"]["nodes"]} == {2}
+
+
+def _varied(n: int, tag: str) -> dict[str, Any]:
+    """Placements that differ in what they leave out: metadata, email, phone, opt-outs."""
+    customer: dict[str, Any] = {"reference": f"VC-{tag}-{n}", "name": f"Kund {n}"}
+    if n % 2:
+        customer["email"] = None
+    if n % 3 == 0:
+        customer["phone"] = None
+    if n % 4 == 0:
+        customer["optedOutChannels"] = ["SMS"]
+    amount = {"amountMinor": 1000 + n, "currency": "SEK"}
+    return placement(
+        reference=f"V-{tag}-{n}",
+        customer=customer,
+        originalAmount=amount,
+        balance=amount,
+        metadata=None if n % 2 else {"order": f"ORD-{n}", "lines": [n, {"sku": "A"}]},
+    )
+
+
+async def _stored(backend: Backend, references: list[str]) -> list[dict[str, Any]]:
+    """The rows written for these accounts and their customers, without what differs by
+    nature (ids, times, references), and whether each JSON value is SQL NULL."""
+    a, c = accounts, customers
+    differ = {"id", "reference", "customer_id", "placed_at", "updated_at", "created_at"}
+    columns = [col for col in (*a.c, *c.c) if col.name not in differ]
+    nulls = [
+        a.c.metadata.is_(None).label("metadata_is_sql_null"),
+        c.c.opted_out_channels.is_(None).label("opt_outs_are_sql_null"),
+    ]
+    query = (
+        sa.select(*columns, *nulls)
+        .join(c, c.c.id == a.c.customer_id)
+        .where(a.c.reference.in_(references))
+        .order_by(a.c.original_amount_minor)
+    )
+    async with backend.services.store.read() as uow:
+        rows = [dict(r) for r in (await uow.conn.execute(query)).mappings()]
+    for row in rows:  # ciphertexts differ by their nonce: compare their presence
+        for name in ("name_enc", "email_enc", "phone_enc"):
+            row[name] = row[name] is not None
+    return rows
+
+
+async def test_a_batch_writes_the_rows_that_single_placements_write(
+    creditor: Caller, backend: Backend
+) -> None:
+    tag = uuid.uuid4().hex[:8]
+    batch = [_varied(n, f"B{tag}") for n in range(12)]
+    single = [_varied(n, f"S{tag}") for n in range(12)]
+    placed = await creditor.data(PLACE_MANY, {"input": {"items": batch}})
+    assert placed["placeAccounts"]["placedCount"] == len(batch), placed
+    for item in single:
+        await place(creditor, **item)
+    by_batch = await _stored(backend, [i["reference"] for i in batch])
+    one_by_one = await _stored(backend, [i["reference"] for i in single])
+    assert len(by_batch) == len(one_by_one) == 12
+    assert by_batch == one_by_one
+    assert {r["metadata_is_sql_null"] for r in by_batch} == {False}
+    assert {r["opt_outs_are_sql_null"] for r in by_batch} == {False, True}

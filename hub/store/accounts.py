@@ -300,8 +300,9 @@ def _page_query(
     Every filter but the placed-at range is an equality on an index before the id
     (``tables.Account``): the owner, then the agency or the country, then the status. A
     page without a status filter, or with several states, is read as one scan per state
-    (each at most a page), merged: so the status always completes the index's prefix and
-    the rows come out in id order, and the owner needs no index of its own on (owner, id).
+    (each at most a page, ids only), merged, and the page's rows read by id: so the
+    status always completes the index's prefix and the rows come out in id order, and the
+    owner needs no index of its own on (owner, id).
     A placed-at range is a filter on those scans: it reads the newer accounts outside the
     range too. A reference is one or two rows of the owner's reference index.
     """
@@ -309,11 +310,16 @@ def _page_query(
     if len(statuses) == 1 or f.reference is not None:
         return _newest(_filtered(principal, f), before_id, limit)
     parts = [
-        sa.select(_newest(_filtered(principal, f, [status]), before_id, limit).subquery())
+        sa.select(
+            _newest(_filtered(principal, f, [status]), before_id, limit)
+            .with_only_columns(accounts.c.id)
+            .subquery()
+        )
         for status in statuses
     ]
     merged = sa.union_all(*parts).subquery()
-    return sa.select(merged).order_by(merged.c.id.desc()).limit(limit)
+    page = sa.select(merged.c.id).order_by(merged.c.id.desc()).limit(limit).subquery()
+    return sa.select(accounts).join(page, page.c.id == accounts.c.id).order_by(accounts.c.id.desc())
 
 
 def _newest(query: sa.Select[Any], before_id: str | None, limit: int) -> sa.Select[Any]:

@@ -27,10 +27,16 @@ $(VENV)/.installed-dev: $(VENV)/.installed sdk/python/pyproject.toml
 run: $(VENV)/.installed
 	$(BIN)/evenly-hub serve --demo --port $(PORT)
 
+# The tests run in one process per core (pytest-xdist, at most 4); under CI=true, where the
+# slow load, fault and timing tests run too, in one, so no test's timings share the machine
+# with another test.
+TEST_PROCESSES := $(if $(filter true,$(CI)),,-n auto --maxprocesses 4)
+
 ## Install dev dependencies, check lint and types, run the whole test suite (hub, then SDK)
 ## on SQLite and PostgreSQL: where no PostgreSQL answers (outside CI), on a throwaway one
 test: $(VENV)/.installed-dev lint
-	$(BIN)/python -m tests.postgres_cluster sh -c '$(BIN)/pytest && $(BIN)/pytest sdk/python/tests'
+	$(BIN)/python -m tests.postgres_cluster sh -c \
+		'$(BIN)/pytest $(TEST_PROCESSES) && $(BIN)/pytest $(TEST_PROCESSES) sdk/python/tests'
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check $(LINTED)

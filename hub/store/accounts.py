@@ -300,11 +300,11 @@ def _page_query(
     Every filter but the placed-at range is an equality on an index before the id
     (``tables.Account``): the owner, then the agency or the country, then the status. A
     page without a status filter, or with several states, is read as one scan per state
-    (each at most a page, ids only), merged, and the page's rows read by id: so the
-    status always completes the index's prefix and the rows come out in id order, and the
-    owner needs no index of its own on (owner, id).
-    A placed-at range is a filter on those scans: it reads the newer accounts outside the
-    range too. A reference is one or two rows of the owner's reference index.
+    (each at most a page, ids only), merged, and the page's rows read by id: so the status
+    always completes the index's prefix and the rows come out in id order, and the owner
+    needs no index of its own on (owner, id). A placed-at range is a filter on those scans:
+    it reads the newer accounts outside the range too. A reference is one or two rows of the
+    owner's reference index.
     """
     statuses = list(f.statuses) if f.statuses else list(_ALL_STATUSES)
     if len(statuses) == 1 or f.reference is not None:

@@ -9,7 +9,7 @@ hub's time, a tenth of a placement's. Bound as one JSON text (orjson, in C) and 
 µs an account, and PostgreSQL converts each value with its column's input function.
 
 A placement batch's accounts and customers go the same way (``hub.store.placements``):
-bound row by row, their 17,500 parameters passed through SQLAlchemy's and asyncpg's
+bound row by row, their 17,500 parameters each went through SQLAlchemy's and asyncpg's
 per-value processing.
 
 The rows' keys are the table's column names; a column a row lacks is NULL, and so is a

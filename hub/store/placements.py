@@ -11,12 +11,13 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.domain.account import Account, AccountStatus
 from hub.domain.customer import Customer
@@ -183,11 +184,9 @@ class Placements:
     ) -> dict[str, Customer]:
         details = {p.customer.reference: p.customer for p in placements}
         rows = [self._customer_row(creditor_id, c, now) for c in details.values()]
-        if self._uow.dialect.is_sqlite:
-            stored = await self._uow.conn.execute(_customer_upsert(self._uow.dialect), rows)
-        else:
-            parameter = {"c_rows": json_rows.parameter(rows)}
-            stored = await self._uow.conn.execute(_customer_rows_upsert(), parameter)
+        conn, dialect = self._uow.conn, self._uow.dialect
+        upsert = functools.partial(_customer_upsert, dialect)
+        stored = await _write_rows(conn, dialect, upsert, _customer_rows_upsert, "c_rows", rows)
         return {
             ref: _customer_of(creditor_id, details[ref], id_, created_at, channels, now)
             for ref, id_, created_at, channels in stored
@@ -251,11 +250,8 @@ class Placements:
                 version=1 if agency_id is None else 2,
                 experiment_id=route.experiment_id,
             )
-        if dialect.is_sqlite:
-            inserted = await conn.execute(_account_insert(dialect, False), rows)
-        else:
-            parameter = {"a_rows": json_rows.parameter(rows)}
-            inserted = await conn.execute(_account_rows_insert(), parameter)
+        insert = functools.partial(_account_insert, dialect, False)
+        inserted = await _write_rows(conn, dialect, insert, _account_rows_insert, "a_rows", rows)
         return {id_: (agency, experiment) for id_, agency, experiment in inserted}
 
     async def _choose_arms(
@@ -281,6 +277,21 @@ class Placements:
             await conn.execute(
                 accounts.update().where(accounts.c.id.in_(ids)).values(agency_id=arm)
             )
+
+
+async def _write_rows(
+    conn: AsyncConnection,
+    dialect: Dialect,
+    by_row: Callable[[], Any],
+    as_json: Callable[[], Any],
+    name: str,
+    rows: list[dict[str, Any]],
+) -> Any:
+    """Execute a batch's write: ``by_row()`` with the rows on SQLite; on PostgreSQL
+    ``as_json()`` with the rows as one JSON parameter ``name`` (``hub.store.json_rows``)."""
+    if dialect.is_sqlite:
+        return await conn.execute(by_row(), rows)
+    return await conn.execute(as_json(), {name: json_rows.parameter(rows)})
 
 
 def _customer_of(
